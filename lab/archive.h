@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * archive.h - everything teelab reads or writes as an archive, through
+ * libarchive: Debian binary packages (.deb = ar of control.tar.* and
+ * data.tar.*), source tarballs (.orig.tar.*, .debian.tar.*) and the
+ * initramfs (a gzip-compressed "newc" cpio, the format the Linux kernel
+ * unpacks: Documentation/driver-api/early-userspace/buffer-format.rst).
+ */
+#ifndef TEELAB_ARCHIVE_H
+#define TEELAB_ARCHIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Unpack the data.tar.{gz,xz,zst,bz2,} member of the Debian package @deb
+ * into directory @dest (created if needed), keeping relative symlinks,
+ * modes (without setuid/setgid) and hard links; absolute paths and ".."
+ * components are refused. The caller does not need root: ownership is not
+ * restored. 0 or -errno; every failure is reported with the file name.
+ */
+int deb_extract_data(const char *deb, const char *dest);
+
+/*
+ * Read the "control" file from the control.tar.* member of @deb into a
+ * malloc'd NUL-terminated string (*out, caller frees). 0 or -errno.
+ */
+int deb_read_control(const char *deb, char **out);
+
+/*
+ * Unpack any tarball libarchive can read (compression auto-detected) into
+ * @dest, dropping the first @strip path components (like tar
+ * --strip-components). Same safety rules as deb_extract_data(). 0 or -errno.
+ */
+int tar_extract(const char *tarball, const char *dest, int strip);
+
+/*
+ * Write the tree under directory @root as a gzip-compressed newc cpio to
+ * @out (written atomically). Entries are sorted by path, owned by 0:0,
+ * with mtime forced to @mtime (seconds since the epoch) so the same tree
+ * always gives the same bytes. Regular files, directories and symlinks are
+ * stored; device nodes are not needed (the guest mounts devtmpfs).
+ * Extra entries can be listed in @extra_dirs (NULL-terminated, may be
+ * NULL): directories created in the archive even if absent from @root
+ * (e.g. "dev", "proc"). 0 or -errno.
+ */
+int cpio_write_tree(const char *root, const char *out, time_t mtime,
+		    const char *const *extra_dirs);
+
+/*
+ * List the entries of a cpio (any compression) into a malloc'd array of
+ * malloc'd path strings (*paths, *nr); caller frees each and the array.
+ * Used by tests and `teelab build --list`. 0 or -errno.
+ */
+int cpio_list(const char *cpio, char ***paths, size_t *nr);
+
+#endif

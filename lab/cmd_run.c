@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+/* cmd_run.c - `teelab run <scenario>`: build, boot, play, write the run dir */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "commands.h"
+#include "images.h"
+#include "run.h"
+#include "runproc.h"
+#include "scenario.h"
+
+static void run_usage(FILE *f)
+{
+	fprintf(f, "usage: teelab run [options] <scenario>\n\n"
+		"<scenario> is a name from scenarios/ (see `teelab list`) or a path to a\n"
+		"scenario file. Builds what is not cached, boots the lab, plays the steps\n"
+		"and writes runs/<time>-<scenario>/ (consoles, result.json, junit.xml,\n"
+		"results.tap). The verdict is printed last and is the exit code.\n\n"
+		"Run options:\n"
+		"  --boot-timeout S   seconds for the boot step (default: the scenario's)\n"
+		"  --step-timeout S   seconds for each other step (default: the scenario's)\n"
+		"  --timeout S        seconds for the whole run (default: the scenario's)\n"
+		"  --refresh          update the package lists before resolving packages\n\n%s",
+		lab_options_help);
+}
+
+static double seconds_arg(const char *opt, const char *v)
+{
+	char *end = NULL;
+	double d = v ? strtod(v, &end) : 0;
+
+	if (!v || end == v || *end || d <= 0)
+		die(TL_EXIT_USAGE, "option '%s' needs a number of seconds > 0", opt);
+	return d;
+}
+
+static void iso_now(char *buf, size_t n)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct config_overrides ov = global_overrides;
+	struct run_options opt = { 0 };
+	struct scenario sc = SCENARIO_INIT;
+	struct lab_config cfg;
+	struct lab_images im = { 0 };
+	struct run_result res = RUN_RESULT_INIT;
+	const char *arg = NULL;
+	char *datadir = NULL, *path = NULL, *dir = NULL, *base;
+	char started[32];
+	bool refresh = false;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			run_usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--boot-timeout")) {
+			opt.boot_timeout = seconds_arg(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+			i++;
+		} else if (!strcmp(argv[i], "--step-timeout")) {
+			opt.step_timeout = seconds_arg(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+			i++;
+		} else if (!strcmp(argv[i], "--timeout")) {
+			opt.run_timeout = seconds_arg(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+			i++;
+		} else if (!strcmp(argv[i], "--refresh")) {
+			refresh = true;
+		} else if (parse_lab_option(argc, argv, &i, &ov)) {
+			continue;
+		} else if (argv[i][0] == '-') {
+			run_usage(stderr);
+			die(TL_EXIT_USAGE, "unknown option '%s'", argv[i]);
+		} else if (arg) {
+			die(TL_EXIT_USAGE, "one scenario at a time ('%s' and '%s')", arg, argv[i]);
+		} else {
+			arg = argv[i];
+		}
+	}
+	if (!arg) {
+		run_usage(stderr);
+		return TL_EXIT_USAGE;
+	}
+
+	/* 1. everything the user wrote is validated before anything starts */
+	datadir = config_find_datadir();
+	if (!datadir)
+		return TL_EXIT_USAGE;
+	path = scenario_path(datadir, arg);
+	if (!file_exists(path))
+		die(TL_EXIT_USAGE, "no scenario '%s' (no file '%s'); see `teelab list`", arg, path);
+	if (scenario_load(path, &sc))
+		die(TL_EXIT_USAGE, "scenario '%s' is not valid", path);
+	if (!ov.profile && sc.profile)
+		ov.profile = sc.profile;
+	if (config_load(&cfg, &ov))
+		die(TL_EXIT_USAGE, "configuration is not valid (profile '%s')",
+		    ov.profile ? ov.profile : "default");
+
+	/* 2. the run directory exists from here on, whatever happens */
+	dir = run_dir_create(cfg.runs_dir, sc.name);
+	if (!dir)
+		die(TL_EXIT_INFRA, "cannot create a run directory under '%s'", cfg.runs_dir);
+	base = strrchr(dir, '/');
+	iso_now(started, sizeof(started));
+	res.scenario = xstrdup(sc.name);
+	res.run_id = xstrdup(base ? base + 1 : dir);
+	res.started = xstrdup(started);
+	info("run: %s (profile %s) -> %s", sc.name, cfg.profile, dir);
+
+	/* 3. images */
+	{
+		double t0 = now_mono();
+
+		ret = images_build(&cfg, refresh, &im);
+		if (!ret)
+			info("images ready in %.1f s (%d built, %d downloaded)", now_mono() - t0,
+			     im.builds, im.downloads);
+	}
+	if (ret || runproc_interrupted()) {
+		/* no machine: still a complete run directory with a verdict */
+		char *p;
+
+		for (const char *const *f = (const char *const[]){ "nw-console.log",
+				"sw-console.log", NULL }; *f; f++) {
+			p = path_join(dir, *f);
+			write_file_str(p, "");
+			free(p);
+		}
+		lab_images_to_result(&im, &res);
+		res.verdict = runproc_interrupted() ? V_INTERRUPTED : V_ERROR;
+		res.reason = xstrdup(runproc_interrupted() ? "interrupted while building the images"
+				     : "building the images failed (see the errors above)");
+		for (size_t i = 0; i < sc.nr_steps; i++)
+			run_result_add(&res, "steps", sc.steps[i].name, V_NOTRUN, 0,
+				       "images not available", NULL);
+		ret = run_finish(&res, dir);
+		goto out;
+	}
+
+	/* 4. boot and play */
+	opt.run_dir = dir;
+	ret = run_scenario(&cfg, &im, &sc, &opt, &res);
+out:
+	fprintf(stderr, "teelab: %s %s%s%s (%.1f s) - %s\n", sc.name, verdict_name(res.verdict),
+		res.reason ? ": " : "", res.reason ? res.reason : "", res.duration, dir);
+	printf("%s\n", verdict_name(res.verdict));
+	run_result_release(&res);
+	lab_images_release(&im);
+	config_release(&cfg);
+	scenario_release(&sc);
+	free(datadir);
+	free(path);
+	free(dir);
+	return ret;
+}

@@ -1,0 +1,515 @@
+// SPDX-License-Identifier: MIT
+/* config.c - load and validate profiles and their parts; see config.h */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "yamltree.h"
+
+#ifndef TEELAB_DATADIR
+#define TEELAB_DATADIR "/usr/local/share/teelab"
+#endif
+
+char *config_find_datadir(void)
+{
+	const char *env = getenv("TEELAB_DATADIR");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env)
+		return xstrdup(env);
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		char *slash, *probe;
+
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash) {
+			*slash = '\0';
+			probe = path_join(exe, "configs/profiles");
+			if (is_dir(probe)) {
+				free(probe);
+				return xstrdup(exe);
+			}
+			free(probe);
+		}
+	}
+	if (is_dir(TEELAB_DATADIR "/configs"))
+		return xstrdup(TEELAB_DATADIR);
+	error("cannot find teelab's data (configs/, scenarios/, images/); set TEELAB_DATADIR");
+	return NULL;
+}
+
+char *config_file(const struct lab_config *cfg, const char *sub, const char *name)
+{
+	return xasprintf("%s/%s/%s.yaml", cfg->datadir, sub, name);
+}
+
+static char *where(const struct ydoc *doc, const struct ynode *n)
+{
+	return xasprintf("%s:%u:%u", doc->path, n ? n->line : 1, n ? n->column : 1);
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* An absolute path, or one relative to the directory of the YAML file. */
+static char *user_path(const struct ydoc *doc, const char *p)
+{
+	char *dir, *slash, *ret;
+
+	if (p[0] == '/')
+		return xstrdup(p);
+	if (p[0] == '~' && p[1] == '/' && getenv("HOME"))
+		return xasprintf("%s%s", getenv("HOME"), p + 1);
+	dir = xstrdup(doc->path);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	ret = slash ? path_join(dir, p) : xstrdup(p);
+	free(dir);
+	return ret;
+}
+
+/*
+ * A package reference: either "name" (scalar; suite from @def_suite) or a
+ * map { package, suite, version, arch }.
+ */
+static int parse_pkg(const struct ydoc *doc, const struct ynode *n,
+		     const char *def_suite, struct pkg_ref *r)
+{
+	static const char *const keys[] = { "package", "suite", "version", "arch", NULL };
+	const char *name = NULL, *suite = def_suite, *version = NULL, *arch = "arm64";
+	int ret;
+
+	if (n->type == YNODE_SCALAR) {
+		name = n->scalar;
+	} else {
+		ret = ynode_check_keys(doc, n, "a package", keys);
+		if (!ret)
+			ret = ynode_get_str(doc, n, "package", &name);
+		if (!ret)
+			ret = ynode_get_str(doc, n, "suite", &suite);
+		if (!ret)
+			ret = ynode_get_str(doc, n, "version", &version);
+		if (!ret)
+			ret = ynode_get_str(doc, n, "arch", &arch);
+		if (ret)
+			return ret;
+	}
+	if (!name || !*name)
+		return ynode_error(doc, n, "a package needs a name");
+	if (!suite)
+		return ynode_error(doc, n, "package '%s' needs a suite", name);
+	r->name = xstrdup(name);
+	r->suite = xstrdup(suite);
+	r->version = dup_or_null(version);
+	r->arch = xstrdup(arch);
+	r->where = where(doc, n);
+	return 0;
+}
+
+static int get_pkg(const struct ydoc *doc, const struct ynode *map,
+		   const char *key, const char *def_suite, struct pkg_ref *r)
+{
+	const struct ynode *n = ynode_get(map, key);
+
+	if (!n)
+		return ynode_error(doc, map, "missing '%s'", key);
+	return parse_pkg(doc, n, def_suite, r);
+}
+
+static int get_strvec(const struct ydoc *doc, const struct ynode *map,
+		      const char *key, struct strvec *out)
+{
+	const char **list = NULL;
+	size_t nr = 0;
+	int ret = ynode_get_strlist(doc, map, key, &list, &nr);
+
+	for (size_t i = 0; !ret && i < nr; i++)
+		strvec_push(out, list[i]);
+	free(list);
+	return ret;
+}
+
+static int load_doc(const struct lab_config *cfg, const char *sub,
+		    const char *name, const char *what, struct ydoc *doc)
+{
+	char *path = config_file(cfg, sub, name);
+	int ret;
+
+	if (!file_exists(path)) {
+		error("%s '%s' not found (no file '%s')", what, name, path);
+		free(path);
+		return -ENOENT;
+	}
+	ret = ydoc_load(path, doc);
+	free(path);
+	if (!ret && (!doc->root || doc->root->type != YNODE_MAP))
+		ret = ynode_error(doc, doc->root, "expected a mapping at the top of the %s", what);
+	return ret;
+}
+
+static int load_machine(struct lab_config *cfg, const char *name)
+{
+	static const char *const keys[] = { "description", "qemu", "cpu", "smp",
+		"memory", "gic-version", "extra-args", NULL };
+	struct machine_cfg *m = &cfg->machine;
+	struct ydoc doc = YDOC_INIT;
+	const char *qemu = "qemu-system-aarch64", *cpu = "cortex-a57";
+	int ret = load_doc(cfg, "configs/machines", name, "machine", &doc);
+
+	if (ret)
+		goto out;
+	m->smp = 2;
+	m->memory_mb = 1024;
+	m->gic_version = 3;
+	ret = ynode_check_keys(&doc, doc.root, "a machine", keys);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "qemu", &qemu);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "cpu", &cpu);
+	if (!ret)
+		ret = ynode_get_int(&doc, doc.root, "smp", &m->smp);
+	if (!ret)
+		ret = ynode_get_int(&doc, doc.root, "memory", &m->memory_mb);
+	if (!ret)
+		ret = ynode_get_int(&doc, doc.root, "gic-version", &m->gic_version);
+	if (!ret)
+		ret = get_strvec(&doc, doc.root, "extra-args", &m->extra_args);
+	if (ret)
+		goto out;
+	if (m->smp < 1 || m->smp > 8)
+		ret = ynode_error(&doc, ynode_get(doc.root, "smp"), "smp must be 1..8");
+	else if (m->memory_mb < 256)
+		ret = ynode_error(&doc, ynode_get(doc.root, "memory"), "memory is in MiB and must be at least 256");
+	else if (m->gic_version != 2 && m->gic_version != 3)
+		ret = ynode_error(&doc, ynode_get(doc.root, "gic-version"), "gic-version must be 2 or 3");
+	m->name = xstrdup(name);
+	m->qemu = xstrdup(qemu);
+	m->cpu = xstrdup(cpu);
+out:
+	ydoc_release(&doc);
+	return ret;
+}
+
+static int load_kernel(struct lab_config *cfg, const char *name)
+{
+	static const char *const keys[] = { "description", "deb", "image",
+		"modules-dir", "modules", "cmdline", NULL };
+	struct kernel_cfg *k = &cfg->kernel;
+	struct ydoc doc = YDOC_INIT;
+	const char *image = NULL, *moddir = NULL, *cmdline = NULL;
+	int ret = load_doc(cfg, "configs/kernels", name, "kernel", &doc);
+
+	if (ret)
+		goto out;
+	ret = ynode_check_keys(&doc, doc.root, "a kernel", keys);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "image", &image);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "modules-dir", &moddir);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "cmdline", &cmdline);
+	if (!ret)
+		ret = get_strvec(&doc, doc.root, "modules", &k->modules);
+	if (ret)
+		goto out;
+	k->name = xstrdup(name);
+	k->cmdline = dup_or_null(cmdline);
+	if (image) {
+		k->kind = SRC_PREBUILT;
+		k->image = user_path(&doc, image);
+		k->modules_dir = moddir ? user_path(&doc, moddir) : NULL;
+		if (ynode_get(doc.root, "deb"))
+			ret = ynode_error(&doc, ynode_get(doc.root, "deb"),
+					  "a kernel has either 'deb' or 'image', not both");
+	} else {
+		k->kind = SRC_DEBIAN;
+		ret = get_pkg(&doc, doc.root, "deb", NULL, &k->deb);
+	}
+out:
+	ydoc_release(&doc);
+	return ret;
+}
+
+static int load_secure(struct lab_config *cfg, const char *name)
+{
+	static const char *const keys[] = { "description", "tfa", "optee", "bl33", NULL };
+	static const char *const tfa_keys[] = { "source", "tree", "bios", "make-flags", NULL };
+	static const char *const bin_keys[] = { "deb", "path", NULL };
+	struct secure_cfg *s = &cfg->secure;
+	struct ydoc doc = YDOC_INIT;
+	const struct ynode *tfa, *optee, *bl33;
+	const char *tree = NULL, *bios = NULL, *path = NULL;
+	int ret = load_doc(cfg, "configs/secure", name, "secure-world profile", &doc);
+
+	if (ret)
+		goto out;
+	s->name = xstrdup(name);
+	ret = ynode_check_keys(&doc, doc.root, "a secure-world profile", keys);
+	if (ret)
+		goto out;
+	tfa = ynode_get(doc.root, "tfa");
+	optee = ynode_get(doc.root, "optee");
+	bl33 = ynode_get(doc.root, "bl33");
+	if (!tfa || !optee || !bl33) {
+		ret = ynode_error(&doc, doc.root, "a secure-world profile needs 'tfa', 'optee' and 'bl33'");
+		goto out;
+	}
+
+	ret = ynode_check_keys(&doc, tfa, "tfa", tfa_keys);
+	if (!ret)
+		ret = ynode_get_str(&doc, tfa, "tree", &tree);
+	if (!ret)
+		ret = ynode_get_str(&doc, tfa, "bios", &bios);
+	if (!ret)
+		ret = get_strvec(&doc, tfa, "make-flags", &s->tfa_flags);
+	if (ret)
+		goto out;
+	if (bios) {
+		s->tfa_kind = SRC_PREBUILT;
+		s->tfa_bios = user_path(&doc, bios);
+	} else if (tree) {
+		s->tfa_kind = SRC_TREE;
+		s->tfa_tree = user_path(&doc, tree);
+	} else {
+		s->tfa_kind = SRC_DEBIAN;
+		ret = get_pkg(&doc, tfa, "source", NULL, &s->tfa_src);
+		if (ret)
+			goto out;
+		free(s->tfa_src.arch);
+		s->tfa_src.arch = xstrdup("source");
+	}
+
+	ret = ynode_check_keys(&doc, optee, "optee", bin_keys);
+	if (!ret)
+		ret = ynode_get_str(&doc, optee, "path", &path);
+	if (ret)
+		goto out;
+	if (!path) {
+		ret = ynode_error(&doc, optee, "optee needs 'path' (the directory with tee-*_v2.bin)");
+		goto out;
+	}
+	if (ynode_get(optee, "deb")) {
+		s->optee_kind = SRC_DEBIAN;
+		s->optee_dir = xstrdup(path);
+		ret = get_pkg(&doc, optee, "deb", NULL, &s->optee_deb);
+	} else {
+		s->optee_kind = SRC_PREBUILT;
+		s->optee_dir = user_path(&doc, path);
+	}
+	if (ret)
+		goto out;
+
+	path = NULL;
+	ret = ynode_check_keys(&doc, bl33, "bl33", bin_keys);
+	if (!ret)
+		ret = ynode_get_str(&doc, bl33, "path", &path);
+	if (ret)
+		goto out;
+	if (!path) {
+		ret = ynode_error(&doc, bl33, "bl33 needs 'path'");
+		goto out;
+	}
+	if (ynode_get(bl33, "deb")) {
+		s->bl33_kind = SRC_DEBIAN;
+		s->bl33_path = xstrdup(path);
+		ret = get_pkg(&doc, bl33, "deb", NULL, &s->bl33_deb);
+	} else {
+		s->bl33_kind = SRC_PREBUILT;
+		s->bl33_path = user_path(&doc, path);
+	}
+out:
+	ydoc_release(&doc);
+	return ret;
+}
+
+static int load_rootfs(struct lab_config *cfg, const char *name)
+{
+	static const char *const keys[] = { "description", "suite", "packages",
+		"programs", "copy", "dirs", "links", "overlay", NULL };
+	struct rootfs_cfg *r = &cfg->rootfs;
+	struct ydoc doc = YDOC_INIT;
+	const struct ynode *pkgs;
+	const char *suite = NULL, *overlay = NULL;
+	int ret = load_doc(cfg, "images/rootfs", name, "rootfs recipe", &doc);
+
+	if (ret)
+		goto out;
+	r->name = xstrdup(name);
+	ret = ynode_check_keys(&doc, doc.root, "a rootfs recipe", keys);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "suite", &suite);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "overlay", &overlay);
+	if (!ret)
+		ret = get_strvec(&doc, doc.root, "programs", &r->programs);
+	if (!ret)
+		ret = get_strvec(&doc, doc.root, "copy", &r->copy);
+	if (!ret)
+		ret = get_strvec(&doc, doc.root, "dirs", &r->dirs);
+	if (!ret)
+		ret = get_strvec(&doc, doc.root, "links", &r->links);
+	if (ret)
+		goto out;
+	r->default_suite = dup_or_null(suite);
+	r->overlay = xstrdup(overlay ? overlay : "images/rootfs/overlay");
+	pkgs = ynode_get(doc.root, "packages");
+	if (!pkgs || pkgs->type != YNODE_SEQ || !pkgs->nr) {
+		ret = ynode_error(&doc, pkgs ? pkgs : doc.root,
+				  "a rootfs recipe needs a non-empty 'packages' list");
+		goto out;
+	}
+	r->pkgs = xcalloc(pkgs->nr, sizeof(*r->pkgs));
+	for (size_t i = 0; i < pkgs->nr; i++) {
+		ret = parse_pkg(&doc, pkgs->items[i], suite, &r->pkgs[i]);
+		if (ret)
+			goto out;
+		r->nr_pkgs++;
+	}
+	for (size_t i = 0; i < r->links.nr; i++)
+		if (!strchr(r->links.v[i], '=')) {
+			ret = ynode_error(&doc, ynode_get(doc.root, "links"),
+					  "a link is written 'path=target', not '%s'", r->links.v[i]);
+			goto out;
+		}
+out:
+	ydoc_release(&doc);
+	return ret;
+}
+
+static char *default_cache_dir(void)
+{
+	const char *xdg = getenv("XDG_CACHE_HOME");
+	const char *home = getenv("HOME");
+
+	if (xdg && *xdg)
+		return xasprintf("%s/teelab", xdg);
+	if (home && *home)
+		return xasprintf("%s/.cache/teelab", home);
+	return xstrdup("/var/tmp/teelab-cache");
+}
+
+int config_load(struct lab_config *cfg, const struct config_overrides *ov)
+{
+	static const char *const keys[] = { "description", "machine", "kernel",
+		"secure", "rootfs", NULL };
+	struct ydoc doc = YDOC_INIT;
+	const char *machine = "virt", *kernel = NULL, *secure = NULL, *rootfs = "xtest";
+	const char *env;
+	int ret;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->datadir = config_find_datadir();
+	if (!cfg->datadir)
+		return -ENOENT;
+	cfg->profile = xstrdup(ov && ov->profile ? ov->profile : "default");
+	env = getenv("TEELAB_CACHE_DIR");
+	if (ov && ov->cache_dir)
+		cfg->cache_dir = xstrdup(ov->cache_dir);
+	else if (env && *env)
+		cfg->cache_dir = xstrdup(env);
+	else
+		cfg->cache_dir = default_cache_dir();
+	env = getenv("TEELAB_RUNS_DIR");
+	if (ov && ov->runs_dir)
+		cfg->runs_dir = xstrdup(ov->runs_dir);
+	else if (env && *env)
+		cfg->runs_dir = xstrdup(env);
+	else
+		cfg->runs_dir = xstrdup("runs");
+
+	ret = load_doc(cfg, "configs/profiles", cfg->profile, "profile", &doc);
+	if (ret)
+		goto out;
+	ret = ynode_check_keys(&doc, doc.root, "a profile", keys);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "machine", &machine);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "kernel", &kernel);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "secure", &secure);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "rootfs", &rootfs);
+	if (ret)
+		goto out;
+	if (ov && ov->machine)
+		machine = ov->machine;
+	if (ov && ov->kernel)
+		kernel = ov->kernel;
+	if (ov && ov->secure)
+		secure = ov->secure;
+	if (ov && ov->rootfs)
+		rootfs = ov->rootfs;
+	if (!kernel || !secure) {
+		ret = ynode_error(&doc, doc.root, "a profile needs 'kernel' and 'secure'");
+		goto out;
+	}
+	ret = load_machine(cfg, machine);
+	if (!ret)
+		ret = load_kernel(cfg, kernel);
+	if (!ret)
+		ret = load_secure(cfg, secure);
+	if (!ret)
+		ret = load_rootfs(cfg, rootfs);
+out:
+	ydoc_release(&doc);
+	if (ret)
+		config_release(cfg);
+	return ret;
+}
+
+void pkg_ref_release(struct pkg_ref *r)
+{
+	free(r->name);
+	free(r->suite);
+	free(r->version);
+	free(r->arch);
+	free(r->where);
+	memset(r, 0, sizeof(*r));
+}
+
+void config_release(struct lab_config *cfg)
+{
+	free(cfg->datadir);
+	free(cfg->cache_dir);
+	free(cfg->runs_dir);
+	free(cfg->profile);
+	free(cfg->machine.name);
+	free(cfg->machine.qemu);
+	free(cfg->machine.cpu);
+	strvec_release(&cfg->machine.extra_args);
+	free(cfg->kernel.name);
+	pkg_ref_release(&cfg->kernel.deb);
+	free(cfg->kernel.image);
+	free(cfg->kernel.modules_dir);
+	strvec_release(&cfg->kernel.modules);
+	free(cfg->kernel.cmdline);
+	free(cfg->secure.name);
+	pkg_ref_release(&cfg->secure.tfa_src);
+	free(cfg->secure.tfa_tree);
+	free(cfg->secure.tfa_bios);
+	strvec_release(&cfg->secure.tfa_flags);
+	pkg_ref_release(&cfg->secure.optee_deb);
+	free(cfg->secure.optee_dir);
+	pkg_ref_release(&cfg->secure.bl33_deb);
+	free(cfg->secure.bl33_path);
+	free(cfg->rootfs.name);
+	free(cfg->rootfs.default_suite);
+	for (size_t i = 0; i < cfg->rootfs.nr_pkgs; i++)
+		pkg_ref_release(&cfg->rootfs.pkgs[i]);
+	free(cfg->rootfs.pkgs);
+	strvec_release(&cfg->rootfs.programs);
+	strvec_release(&cfg->rootfs.copy);
+	strvec_release(&cfg->rootfs.dirs);
+	strvec_release(&cfg->rootfs.links);
+	free(cfg->rootfs.overlay);
+	memset(cfg, 0, sizeof(*cfg));
+}

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * config.h - the lab's configuration: where data, cache and runs live, and
+ * the parsed profile (machine + kernel + secure world + rootfs recipe).
+ *
+ * Files (all YAML, located errors, see README "Configuration"):
+ *   configs/profiles/<name>.yaml   picks one of each below
+ *   configs/machines/<name>.yaml   QEMU machine options
+ *   configs/kernels/<name>.yaml    normal-world kernel (Debian .deb or user Image)
+ *   configs/secure/<name>.yaml     TF-A, OP-TEE (BL32) and BL33 sources
+ *   images/rootfs/<name>.yaml      initramfs recipe (packages, programs, files)
+ *
+ * struct lab_config is parsed and validated once, before any process
+ * starts; nothing in it changes during a run.
+ */
+#ifndef TEELAB_CONFIG_H
+#define TEELAB_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "util.h"
+
+/* A Debian package: name (may be an fnmatch glob), suite, optional version. */
+struct pkg_ref {
+	char *name;
+	char *suite;		/* e.g. "trixie", "bookworm-security" */
+	char *version;		/* exact version, or NULL for the suite's newest */
+	char *arch;		/* "arm64" (default), "amd64" or "all" */
+	char *where;		/* "file:line:col" of the reference, for errors */
+};
+
+/* How an input is provided. */
+enum src_kind {
+	SRC_DEBIAN,	/* a Debian source or binary package */
+	SRC_TREE,	/* the user's own source tree (built by teelab) */
+	SRC_PREBUILT,	/* the user's own binaries (used as they are) */
+};
+
+struct machine_cfg {
+	char *name;
+	char *qemu;		/* emulator binary, default qemu-system-aarch64 */
+	char *cpu;		/* -cpu, default cortex-a57 */
+	int smp;		/* vCPUs, default 2 */
+	int memory_mb;		/* -m, MiB, default 1024 */
+	int gic_version;	/* 2 or 3, default 3 (Debian's OP-TEE is GICv3) */
+	struct strvec extra_args;	/* appended to the QEMU argv */
+};
+
+struct kernel_cfg {
+	char *name;
+	enum src_kind kind;	/* SRC_DEBIAN or SRC_PREBUILT */
+	struct pkg_ref deb;	/* SRC_DEBIAN: linux-image-*-arm64-unsigned */
+	char *image;		/* SRC_PREBUILT: path to an arm64 Image */
+	char *modules_dir;	/* SRC_PREBUILT: lib/modules/<ver> dir, or NULL */
+	struct strvec modules;	/* modules to load from /init, in order (e.g. tee optee) */
+	char *cmdline;		/* extra kernel command line, or NULL */
+};
+
+struct secure_cfg {
+	char *name;
+	/* TF-A (BL1, BL2, BL31 and the FIP) */
+	enum src_kind tfa_kind;
+	struct pkg_ref tfa_src;	/* SRC_DEBIAN: source package */
+	char *tfa_tree;		/* SRC_TREE */
+	char *tfa_bios;		/* SRC_PREBUILT: a ready qemu_fw.bios */
+	struct strvec tfa_flags;	/* make variables (PLAT=qemu SPD=opteed ...) */
+	/* OP-TEE OS (BL32): tee-header_v2.bin, tee-pager_v2.bin, tee-pageable_v2.bin */
+	enum src_kind optee_kind;	/* SRC_DEBIAN (binary .deb) or SRC_PREBUILT */
+	struct pkg_ref optee_deb;
+	char *optee_dir;	/* directory inside the package, or the user's dir */
+	/* BL33 (U-Boot) */
+	enum src_kind bl33_kind;
+	struct pkg_ref bl33_deb;
+	char *bl33_path;	/* path inside the package, or the user's file */
+};
+
+struct rootfs_cfg {
+	char *name;
+	char *default_suite;
+	size_t nr_pkgs;
+	struct pkg_ref *pkgs;	/* arm64 packages unpacked into the sysroot */
+	struct strvec programs;	/* ELF programs whose library closure is copied */
+	struct strvec copy;	/* sysroot paths (files or trees) copied as they are */
+	struct strvec dirs;	/* empty directories created */
+	struct strvec links;	/* "path=target" symlinks created */
+	char *overlay;		/* teelab's own files (/init, tl-run), dir relative to the data dir */
+};
+
+struct lab_config {
+	char *datadir;		/* configs/, scenarios/, images/ live here */
+	char *cache_dir;	/* apt root, downloads, builds */
+	char *runs_dir;		/* run directories */
+	char *profile;		/* profile name */
+	struct machine_cfg machine;
+	struct kernel_cfg kernel;
+	struct secure_cfg secure;
+	struct rootfs_cfg rootfs;
+};
+
+/* Command-line overrides, applied on top of the profile. */
+struct config_overrides {
+	const char *profile;
+	const char *machine, *kernel, *secure, *rootfs;
+	const char *cache_dir, *runs_dir;
+};
+
+/*
+ * Find the data directory: $TEELAB_DATADIR, else the directory of the
+ * running executable if it has configs/ (a source checkout), else the
+ * compiled-in TEELAB_DATADIR. Returns a malloc'd path or NULL (reported).
+ */
+char *config_find_datadir(void);
+
+/*
+ * Load profile @ov->profile (default "default") and its parts from the
+ * data directory. Errors are located (file:line:col) and return -EINVAL;
+ * a missing file is -ENOENT with the name of the profile part. Caller owns
+ * @cfg and frees it with config_release().
+ */
+int config_load(struct lab_config *cfg, const struct config_overrides *ov);
+void config_release(struct lab_config *cfg);
+void pkg_ref_release(struct pkg_ref *r);
+
+/* Path of "<datadir>/<sub>/<name>.yaml" (malloc'd). */
+char *config_file(const struct lab_config *cfg, const char *sub, const char *name);
+
+#endif

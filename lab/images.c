@@ -1,0 +1,1045 @@
+// SPDX-License-Identifier: MIT
+/* images.c - fetch and build what a lab boots, cached by input hash; see images.h */
+#include "images.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "archive.h"
+#include "elfdeps.h"
+#include "runproc.h"
+
+/* Bump when the way an image is assembled changes, to invalidate caches. */
+#define TFA_RECIPE_VERSION "tfa-1"
+#define INITRAMFS_RECIPE_VERSION "initramfs-1"
+
+struct build_ctx {
+	const struct lab_config *cfg;
+	struct aptroot apt;
+	char *build_dir;	/* <cache>/build */
+	struct lab_images *out;
+};
+
+static void provenance(struct build_ctx *b, const char *key, const char *fmt, ...)
+	PRINTF(3, 4);
+static void provenance(struct build_ctx *b, const char *key, const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	strbuf_addf(&sb, "%s=", key);
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	strvec_push(&b->out->provenance, strbuf_str(&sb));
+	strbuf_release(&sb);
+}
+
+/* ---- small tree helpers ---- */
+
+/* Hash every file under @dir (sorted relative paths, modes, contents). */
+static int hash_tree(struct hasher *h, const char *dir, const char *rel)
+{
+	char *path = rel[0] ? path_join(dir, rel) : xstrdup(dir);
+	struct dirent **ents = NULL;
+	int n = scandir(path, &ents, NULL, alphasort);
+	int ret = 0;
+
+	if (n < 0) {
+		ret = error_errno("cannot read directory '%s'", path);
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *name = ents[i]->d_name;
+		char *sub = rel[0] ? xasprintf("%s/%s", rel, name) : xstrdup(name);
+		char *full = path_join(dir, sub);
+		struct stat st;
+
+		if (!strcmp(name, ".") || !strcmp(name, "..") || lstat(full, &st)) {
+			free(sub);
+			free(full);
+			continue;
+		}
+		hasher_addstr(h, sub);
+		hasher_add(h, &st.st_mode, sizeof(st.st_mode));
+		if (S_ISDIR(st.st_mode)) {
+			if (!ret)
+				ret = hash_tree(h, dir, sub);
+		} else if (S_ISLNK(st.st_mode)) {
+			char target[4096];
+			ssize_t len = readlink(full, target, sizeof(target) - 1);
+
+			if (len >= 0) {
+				target[len] = '\0';
+				hasher_addstr(h, target);
+			}
+		} else if (!ret) {
+			ret = hasher_addfile(h, full);
+		}
+		free(sub);
+		free(full);
+	}
+out:
+	for (int i = 0; i < n; i++)
+		free(ents[i]);
+	free(ents);
+	free(path);
+	return ret;
+}
+
+/* Copy @src (file, symlink or tree) to @dst, keeping symlinks as links. */
+static int copy_path(const char *src, const char *dst)
+{
+	struct stat st;
+	int ret = 0;
+
+	if (lstat(src, &st))
+		return error_errno("cannot copy '%s'", src);
+	if (S_ISLNK(st.st_mode)) {
+		char target[4096];
+		ssize_t n = readlink(src, target, sizeof(target) - 1);
+
+		if (n < 0)
+			return error_errno("cannot read link '%s'", src);
+		target[n] = '\0';
+		if (symlink(target, dst) && errno != EEXIST)
+			return error_errno("cannot create link '%s'", dst);
+		return 0;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		DIR *d;
+		struct dirent *de;
+
+		if (mkdir(dst, (st.st_mode & 07777) | 0700) && errno != EEXIST)
+			return error_errno("cannot create directory '%s'", dst);
+		d = opendir(src);
+		if (!d)
+			return error_errno("cannot read directory '%s'", src);
+		while (!ret && (de = readdir(d))) {
+			char *s, *t;
+
+			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+				continue;
+			s = path_join(src, de->d_name);
+			t = path_join(dst, de->d_name);
+			ret = copy_path(s, t);
+			free(s);
+			free(t);
+		}
+		closedir(d);
+		return ret;
+	}
+	if (S_ISREG(st.st_mode)) {
+		unlink(dst);
+		return copy_file(src, dst);
+	}
+	return 0;	/* devices, fifos: not needed in the guest */
+}
+
+/* mkdir -p the parent of @path (which is under @root). */
+static int mkparent(const char *path)
+{
+	char *dir = xstrdup(path);
+	char *slash = strrchr(dir, '/');
+	int ret = 0;
+
+	if (slash && slash != dir) {
+		*slash = '\0';
+		ret = mkdir_p(dir, 0755);
+	}
+	free(dir);
+	return ret;
+}
+
+static char *stamp_path(const char *dir)
+{
+	return path_join(dir, ".complete");
+}
+
+static bool is_complete(const char *dir)
+{
+	char *s = stamp_path(dir);
+	bool ok = file_exists(s);
+
+	free(s);
+	return ok;
+}
+
+static int mark_complete(const char *dir)
+{
+	char *s = stamp_path(dir);
+	int ret = write_file_str(s, "");
+
+	free(s);
+	return ret;
+}
+
+/* A fresh, empty directory for an output being built. */
+static int fresh_dir(const char *dir)
+{
+	int ret = remove_tree(dir);
+
+	return ret ? ret : mkdir_p(dir, 0755);
+}
+
+/* ---- Debian packages ---- */
+
+/* Fetch @ref and unpack it once into <build>/deb-<sha>/; *dir malloc'd. */
+static int unpacked_deb(struct build_ctx *b, const struct pkg_ref *ref,
+			char **dir, char **sha_out)
+{
+	char *deb = NULL, *out = NULL;
+	char sha[SHA256_HEX_LEN + 1];
+	char *sidecar = NULL, *cached = NULL;
+	int ret = aptroot_fetch_deb(&b->apt, ref, &deb);
+
+	*dir = NULL;
+	if (ret)
+		goto out;
+	sidecar = xasprintf("%s.sha256", deb);
+	if (!read_file(sidecar, &cached, NULL) && strlen(strtrim(cached)) == SHA256_HEX_LEN)
+		snprintf(sha, sizeof(sha), "%s", strtrim(cached));
+	else if ((ret = sha256_file(deb, sha)))
+		goto out;
+	out = xasprintf("%s/deb-%.16s", b->build_dir, sha);
+	if (!is_complete(out)) {
+		if ((ret = fresh_dir(out)) || (ret = deb_extract_data(deb, out)) ||
+		    (ret = mark_complete(out)))
+			goto out;
+	}
+	if (sha_out)
+		*sha_out = xstrdup(sha);
+	*dir = out;
+	out = NULL;
+	{
+		const char *base = strrchr(deb, '/');
+
+		provenance(b, ref->name, "%s", base ? base + 1 : deb);
+	}
+out:
+	free(deb);
+	free(out);
+	free(sidecar);
+	free(cached);
+	return ret;
+}
+
+/* ---- source packages ---- */
+
+static char *find_suffix(const char *dir, const char *infix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	char *ret = NULL;
+
+	if (!d)
+		return NULL;
+	while ((de = readdir(d)))
+		if (strstr(de->d_name, infix) && !ret)
+			ret = path_join(dir, de->d_name);
+	closedir(d);
+	return ret;
+}
+
+/* Apply debian/patches/series (quilt layout) with patch(1), argv only. */
+static int apply_series(const char *tree, const char *log)
+{
+	char *series = path_join(tree, "debian/patches/series");
+	char *text = NULL, *save = NULL;
+	int ret = 0;
+
+	if (read_file(series, &text, NULL)) {
+		free(series);
+		return 0;	/* no patches */
+	}
+	for (char *line = strtok_r(text, "\n", &save); line && !ret; line = strtok_r(NULL, "\n", &save)) {
+		char *p = strtrim(line), *opt;
+		struct child c = CHILD_INIT;
+		const char *level = "-p1";
+
+		if (!*p || *p == '#')
+			continue;
+		opt = strpbrk(p, " \t");
+		if (opt) {
+			*opt++ = '\0';
+			opt = strtrim(opt);
+			if (starts_with(opt, "-p"))
+				level = opt;
+		}
+		strvec_pushl(&c.argv, "patch", level, "-N", "-s", "-i", NULL);
+		strvec_pushf(&c.argv, "debian/patches/%s", p);
+		c.dir = tree;
+		c.log_path = log;
+		ret = child_run(&c);
+		if (ret)
+			ret = error("cannot apply Debian patch '%s' in '%s'", p, tree);
+		child_release(&c);
+	}
+	free(text);
+	free(series);
+	return ret;
+}
+
+/* Download, unpack and patch a source package once; *tree malloc'd. */
+static int source_tree(struct build_ctx *b, const struct pkg_ref *ref,
+		       char **tree, char **version)
+{
+	char *dl = NULL, *out = NULL, *orig = NULL, *deb = NULL, *log = NULL;
+	int ret = aptroot_fetch_source(&b->apt, ref, &dl, version);
+
+	*tree = NULL;
+	if (ret)
+		goto out;
+	out = xasprintf("%s/src-%s_%s", b->build_dir, ref->name, *version);
+	if (is_complete(out))
+		goto done;
+	info("build: unpacking source %s %s", ref->name, *version);
+	orig = find_suffix(dl, ".orig.tar.");
+	deb = find_suffix(dl, ".debian.tar.");
+	if (!orig) {
+		/* a native package: one tarball */
+		orig = find_suffix(dl, ".tar.");
+	}
+	if (!orig) {
+		ret = error("no source tarball in '%s'", dl);
+		goto out;
+	}
+	log = xasprintf("%s.log", out);
+	if ((ret = fresh_dir(out)) || (ret = tar_extract(orig, out, 1)))
+		goto out;
+	if (deb && ((ret = tar_extract(deb, out, 0)) || (ret = apply_series(out, log))))
+		goto out;
+	if ((ret = mark_complete(out)))
+		goto out;
+done:
+	provenance(b, ref->name, "source %s (%s)", *version, ref->suite);
+	*tree = out;
+	out = NULL;
+out:
+	free(dl);
+	free(out);
+	free(orig);
+	free(deb);
+	free(log);
+	return ret;
+}
+
+static char *compiler_id(const char *cc)
+{
+	struct strbuf out = STRBUF_INIT;
+	const char *argv[] = { cc, "--version", NULL };
+	char *nl;
+
+	if (run_capture(argv, NULL, &out) || !out.len) {
+		strbuf_release(&out);
+		return NULL;
+	}
+	nl = strchr(out.buf, '\n');
+	if (nl)
+		*nl = '\0';
+	return strbuf_detach(&out);
+}
+
+static int nproc(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 0 ? (int)n : 1;
+}
+
+/* ---- secure world ---- */
+
+static const char *const bl32_files[] = {
+	"tee-header_v2.bin", "tee-pager_v2.bin", "tee-pageable_v2.bin",
+};
+
+/* qemu_fw.bios = bl1.bin, zero-padded to 0x40000, then fip.bin (TF-A plat/qemu layout). */
+static int pack_bios(const char *bl1, const char *fip, const char *out)
+{
+	char *a = NULL, *f = NULL, *buf = NULL;
+	size_t la = 0, lf = 0;
+	const size_t fip_off = 0x40000;
+	int ret;
+
+	if ((ret = read_file(bl1, &a, &la)) || (ret = read_file(fip, &f, &lf))) {
+		ret = error("cannot read '%s' or '%s'", bl1, fip);
+		goto out;
+	}
+	if (la > fip_off) {
+		ret = error("'%s' is larger than 0x40000 bytes", bl1);
+		goto out;
+	}
+	buf = xcalloc(1, fip_off + lf);
+	memcpy(buf, a, la);
+	memcpy(buf + fip_off, f, lf);
+	ret = write_file(out, buf, fip_off + lf, 0644);
+out:
+	free(a);
+	free(f);
+	free(buf);
+	return ret;
+}
+
+static int build_tfa(struct build_ctx *b, const char *bl32_dir, const char *bl33)
+{
+	const struct secure_cfg *s = &b->cfg->secure;
+	struct hasher *h = hasher_new();
+	char key[SHA256_HEX_LEN + 1];
+	char *tree = NULL, *version = NULL, *cc = NULL, *out = NULL, *log = NULL;
+	char *bios = NULL, *bdir = NULL, *bl1 = NULL, *fip = NULL;
+	struct child c = CHILD_INIT;
+	double t0;
+	int ret = 0;
+
+	if (s->tfa_kind == SRC_PREBUILT) {
+		hasher_finish(h, key);
+		if (!file_exists(s->tfa_bios))
+			return error("TF-A image '%s' (secure profile '%s') does not exist",
+				     s->tfa_bios, s->name);
+		b->out->bios = xstrdup(s->tfa_bios);
+		provenance(b, "tfa", "prebuilt %s", s->tfa_bios);
+		return 0;
+	}
+	if (s->tfa_kind == SRC_TREE) {
+		tree = xstrdup(s->tfa_tree);
+		if (!is_dir(tree)) {
+			ret = error("TF-A tree '%s' (secure profile '%s') does not exist",
+				    tree, s->name);
+			goto out;
+		}
+		/* a user's tree changes under us: always rebuild, make is incremental */
+		hasher_addstr(h, tree);
+		hasher_addstr(h, "user-tree");
+	} else {
+		ret = source_tree(b, &s->tfa_src, &tree, &version);
+		if (ret)
+			goto out;
+		hasher_addstr(h, version);
+	}
+	cc = compiler_id("aarch64-linux-gnu-gcc");
+	if (!cc) {
+		ret = error("the cross compiler 'aarch64-linux-gnu-gcc' is missing (package gcc-aarch64-linux-gnu)");
+		goto out;
+	}
+	hasher_addstr(h, TFA_RECIPE_VERSION);
+	hasher_addstr(h, cc);
+	for (size_t i = 0; i < s->tfa_flags.nr; i++)
+		hasher_addstr(h, s->tfa_flags.v[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(bl32_files); i++) {
+		char *f = path_join(bl32_dir, bl32_files[i]);
+
+		if (!file_exists(f)) {
+			ret = error("BL32 file '%s' missing (secure profile '%s')", f, s->name);
+			free(f);
+			goto out;
+		}
+		ret = hasher_addfile(h, f);
+		free(f);
+		if (ret)
+			goto out;
+	}
+	if (!file_exists(bl33)) {
+		ret = error("BL33 '%s' missing (secure profile '%s')", bl33, s->name);
+		goto out;
+	}
+	if ((ret = hasher_addfile(h, bl33)))
+		goto out;
+	hasher_finish(h, key);
+	h = NULL;
+
+	out = xasprintf("%s/tfa-%.16s", b->build_dir, key);
+	bios = path_join(out, "qemu_fw.bios");
+	if (s->tfa_kind == SRC_DEBIAN && is_complete(out))
+		goto done;
+	if ((ret = fresh_dir(out)))
+		goto out;
+	log = path_join(out, "build.log");
+	bdir = path_join(out, "build");
+	info("build: TF-A (BL1, BL2, BL31 + FIP) from %s, log %s", tree, log);
+	t0 = now_mono();
+	strvec_pushl(&c.argv, "make", "-C", tree, NULL);
+	strvec_pushf(&c.argv, "-j%d", nproc());
+	strvec_push(&c.argv, "CROSS_COMPILE=aarch64-linux-gnu-");
+	for (size_t i = 0; i < s->tfa_flags.nr; i++)
+		strvec_push(&c.argv, s->tfa_flags.v[i]);
+	strvec_pushf(&c.argv, "BUILD_BASE=%s", bdir);
+	strvec_pushf(&c.argv, "BL32=%s/%s", bl32_dir, bl32_files[0]);
+	strvec_pushf(&c.argv, "BL32_EXTRA1=%s/%s", bl32_dir, bl32_files[1]);
+	strvec_pushf(&c.argv, "BL32_EXTRA2=%s/%s", bl32_dir, bl32_files[2]);
+	strvec_pushf(&c.argv, "BL33=%s", bl33);
+	strvec_pushl(&c.argv, "all", "fip", NULL);
+	c.log_path = log;
+	ret = child_run(&c);
+	if (ret) {
+		ret = error("TF-A build failed; see '%s'", log);
+		goto out;
+	}
+	/* BUILD_BASE/<plat>/<release|debug>/{bl1.bin,fip.bin} */
+	{
+		const char *sub[] = { "qemu/release", "qemu/debug" };
+
+		for (size_t i = 0; i < ARRAY_SIZE(sub) && !bl1; i++) {
+			char *d = path_join(bdir, sub[i]);
+			char *x = path_join(d, "bl1.bin");
+
+			if (file_exists(x)) {
+				bl1 = x;
+				fip = path_join(d, "fip.bin");
+			} else {
+				free(x);
+			}
+			free(d);
+		}
+	}
+	if (!bl1 || !file_exists(fip)) {
+		ret = error("TF-A build left no bl1.bin/fip.bin under '%s'", bdir);
+		goto out;
+	}
+	if ((ret = pack_bios(bl1, fip, bios)) || (ret = mark_complete(out)))
+		goto out;
+	b->out->builds++;
+	info("build: TF-A done in %.1f s", now_mono() - t0);
+done:
+	b->out->bios = bios;
+	bios = NULL;
+out:
+	if (h)
+		hasher_finish(h, key);
+	child_release(&c);
+	free(tree);
+	free(version);
+	free(cc);
+	free(out);
+	free(log);
+	free(bios);
+	free(bdir);
+	free(bl1);
+	free(fip);
+	return ret;
+}
+
+static int build_secure(struct build_ctx *b)
+{
+	const struct secure_cfg *s = &b->cfg->secure;
+	char *optee_root = NULL, *uboot_root = NULL, *bl32_dir = NULL, *bl33 = NULL;
+	int ret = 0;
+
+	if (s->optee_kind == SRC_DEBIAN) {
+		ret = unpacked_deb(b, &s->optee_deb, &optee_root, NULL);
+		if (ret)
+			goto out;
+		bl32_dir = path_join(optee_root, s->optee_dir);
+	} else {
+		bl32_dir = xstrdup(s->optee_dir);
+		provenance(b, "optee", "prebuilt %s", bl32_dir);
+	}
+	if (s->bl33_kind == SRC_DEBIAN) {
+		ret = unpacked_deb(b, &s->bl33_deb, &uboot_root, NULL);
+		if (ret)
+			goto out;
+		bl33 = path_join(uboot_root, s->bl33_path);
+	} else {
+		bl33 = xstrdup(s->bl33_path);
+		provenance(b, "bl33", "prebuilt %s", bl33);
+	}
+	ret = build_tfa(b, bl32_dir, bl33);
+out:
+	free(optee_root);
+	free(uboot_root);
+	free(bl32_dir);
+	free(bl33);
+	return ret;
+}
+
+/* ---- kernel ---- */
+
+/* First entry of @dir starting with @prefix; malloc'd name or NULL. */
+static char *first_entry(const char *dir, const char *prefix)
+{
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alphasort);
+	char *ret = NULL;
+
+	for (int i = 0; i < n; i++) {
+		if (!ret && starts_with(ents[i]->d_name, prefix))
+			ret = xstrdup(ents[i]->d_name);
+		free(ents[i]);
+	}
+	free(ents);
+	return ret;
+}
+
+struct kernel_files {
+	char *image;
+	char *modules_dir;	/* lib/modules/<release>, or NULL */
+	char *release;
+	char *key;		/* content identity for the initramfs hash */
+};
+
+static int prepare_kernel(struct build_ctx *b, struct kernel_files *k)
+{
+	const struct kernel_cfg *kc = &b->cfg->kernel;
+	char *root = NULL, *boot = NULL, *vmlinuz = NULL, *mods = NULL;
+	int ret = 0;
+
+	memset(k, 0, sizeof(*k));
+	if (kc->kind == SRC_PREBUILT) {
+		if (!file_exists(kc->image))
+			return error("kernel image '%s' (kernel '%s') does not exist",
+				     kc->image, kc->name);
+		if (kc->modules_dir && !is_dir(kc->modules_dir))
+			return error("modules directory '%s' (kernel '%s') does not exist",
+				     kc->modules_dir, kc->name);
+		k->image = xstrdup(kc->image);
+		k->modules_dir = kc->modules_dir ? xstrdup(kc->modules_dir) : NULL;
+		if (k->modules_dir) {
+			const char *slash = strrchr(k->modules_dir, '/');
+
+			k->release = xstrdup(slash ? slash + 1 : k->modules_dir);
+		}
+		k->key = xmalloc(SHA256_HEX_LEN + 1);
+		{
+			struct hasher *h = hasher_new();
+
+			hasher_addstr(h, k->image);
+			if (k->modules_dir)
+				ret = hash_tree(h, k->modules_dir, "");
+			hasher_finish(h, k->key);
+		}
+		provenance(b, "kernel", "prebuilt %s", k->image);
+		return ret;
+	}
+	ret = unpacked_deb(b, &kc->deb, &root, &k->key);
+	if (ret)
+		goto out;
+	boot = path_join(root, "boot");
+	vmlinuz = first_entry(boot, "vmlinuz-");
+	if (!vmlinuz) {
+		ret = error("%s: package has no boot/vmlinuz-*", kc->deb.where);
+		goto out;
+	}
+	k->image = path_join(boot, vmlinuz);
+	k->release = xstrdup(vmlinuz + strlen("vmlinuz-"));
+	mods = xasprintf("%s/lib/modules/%s", root, k->release);
+	if (!is_dir(mods)) {
+		free(mods);
+		mods = xasprintf("%s/usr/lib/modules/%s", root, k->release);
+	}
+	if (is_dir(mods)) {
+		k->modules_dir = mods;
+		mods = NULL;
+	}
+out:
+	free(root);
+	free(boot);
+	free(vmlinuz);
+	free(mods);
+	return ret;
+}
+
+static void kernel_files_release(struct kernel_files *k)
+{
+	free(k->image);
+	free(k->modules_dir);
+	free(k->release);
+	free(k->key);
+}
+
+int decompress_file(const char *src, const char *dst)
+{
+	struct archive *a = archive_read_new();
+	struct archive_entry *e;
+	struct strbuf data = STRBUF_INIT;
+	char buf[65536];
+	la_ssize_t n;
+	int ret = 0;
+
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	if (archive_read_open_filename(a, src, 65536) != ARCHIVE_OK ||
+	    archive_read_next_header(a, &e) != ARCHIVE_OK) {
+		ret = error("cannot read '%s': %s", src, archive_error_string(a));
+		goto out;
+	}
+	while ((n = archive_read_data(a, buf, sizeof(buf))) > 0)
+		strbuf_add(&data, buf, (size_t)n);
+	if (n < 0) {
+		ret = error("cannot decompress '%s': %s", src, archive_error_string(a));
+		goto out;
+	}
+	ret = write_file(dst, data.buf ? data.buf : "", data.len, 0644);
+out:
+	archive_read_free(a);
+	strbuf_release(&data);
+	return ret;
+}
+
+/*
+ * modules.dep: "kernel/drivers/tee/optee/optee.ko.xz: kernel/drivers/tee/tee.ko.xz".
+ * Append @name's dependencies (then itself) to @order as module paths.
+ */
+static int module_order(const char *dep_text, const char *name,
+			struct strvec *order, int depth)
+{
+	const char *p = dep_text;
+	size_t nl = strlen(name);
+
+	if (depth > 16)
+		return error("module dependency loop at '%s'", name);
+	while (p && *p) {
+		const char *eol = strchr(p, '\n');
+		const char *colon = memchr(p, ':', eol ? (size_t)(eol - p) : strlen(p));
+		const char *base;
+
+		if (colon) {
+			base = colon;
+			while (base > p && base[-1] != '/')
+				base--;
+			/* base..colon is "<name>.ko[.xz|.zst|.gz]" */
+			if ((size_t)(colon - base) > nl + 2 && !strncmp(base, name, nl) &&
+			    !strncmp(base + nl, ".ko", 3)) {
+				char *path = xstrndup(p, (size_t)(colon - p));
+				char *deps = xstrndup(colon + 1, eol ? (size_t)(eol - colon - 1) : strlen(colon + 1));
+				char *save = NULL;
+				int ret = 0;
+
+				for (char *d = strtok_r(deps, " \t", &save); d && !ret; d = strtok_r(NULL, " \t", &save)) {
+					const char *db = strrchr(d, '/');
+					char *dn = xstrdup(db ? db + 1 : d);
+
+					dn[strcspn(dn, ".")] = '\0';
+					ret = module_order(dep_text, dn, order, depth + 1);
+					free(dn);
+				}
+				if (!ret && !strvec_contains(order, path))
+					strvec_push(order, path);
+				free(path);
+				free(deps);
+				return ret;
+			}
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+	return -ENOENT;
+}
+
+/* Copy the configured modules (and their deps), decompressed, into @stage. */
+static int stage_modules(struct build_ctx *b, const struct kernel_files *k, const char *stage)
+{
+	const struct kernel_cfg *kc = &b->cfg->kernel;
+	struct strvec order = STRVEC_INIT;
+	struct strbuf list = STRBUF_INIT;
+	char *dep = NULL, *text = NULL, *dir = NULL, *listf = NULL;
+	int ret = 0;
+
+	if (!kc->modules.nr)
+		goto write_list;
+	if (!k->modules_dir) {
+		ret = error("kernel '%s' lists modules but has no modules directory", kc->name);
+		goto out;
+	}
+	dep = path_join(k->modules_dir, "modules.dep");
+	if (read_file(dep, &text, NULL)) {
+		ret = error("cannot read '%s'", dep);
+		goto out;
+	}
+	for (size_t i = 0; i < kc->modules.nr; i++) {
+		ret = module_order(text, kc->modules.v[i], &order, 0);
+		if (ret == -ENOENT)
+			ret = error("kernel '%s' has no module '%s' (not in %s)", kc->name,
+				    kc->modules.v[i], dep);
+		if (ret)
+			goto out;
+	}
+	dir = path_join(stage, "lib/modules/teelab");
+	if ((ret = mkdir_p(dir, 0755)))
+		goto out;
+	for (size_t i = 0; i < order.nr; i++) {
+		char *src = path_join(k->modules_dir, order.v[i]);
+		const char *base = strrchr(order.v[i], '/');
+		char *name = xstrdup(base ? base + 1 : order.v[i]);
+		char *dst;
+
+		name[strstr(name, ".ko") - name] = '\0';
+		dst = xasprintf("%s/%s.ko", dir, name);
+		ret = decompress_file(src, dst);
+		strbuf_addf(&list, "%s\n", name);
+		free(src);
+		free(name);
+		free(dst);
+		if (ret)
+			goto out;
+	}
+write_list:
+	listf = path_join(stage, "etc/teelab/modules");
+	if (!(ret = mkparent(listf)))
+		ret = write_file_str(listf, strbuf_str(&list));
+out:
+	strvec_release(&order);
+	strbuf_release(&list);
+	free(dep);
+	free(text);
+	free(dir);
+	free(listf);
+	return ret;
+}
+
+/* ---- initramfs ---- */
+
+static int build_sysroot(struct build_ctx *b, char **sysroot, struct hasher *key)
+{
+	const struct rootfs_cfg *r = &b->cfg->rootfs;
+	struct strvec debs = STRVEC_INIT;
+	struct hasher *h = hasher_new();
+	char hex[SHA256_HEX_LEN + 1];
+	char *out = NULL;
+	int ret = 0;
+
+	*sysroot = NULL;
+	for (size_t i = 0; i < r->nr_pkgs; i++) {
+		char *deb = NULL;
+
+		ret = aptroot_fetch_deb(&b->apt, &r->pkgs[i], &deb);
+		if (ret)
+			goto out;
+		strvec_push(&debs, deb);
+		{
+			const char *base = strrchr(deb, '/');
+
+			hasher_addstr(h, base ? base + 1 : deb);
+		}
+		free(deb);
+	}
+	hasher_finish(h, hex);
+	h = NULL;
+	hasher_addstr(key, hex);
+	out = xasprintf("%s/sysroot-%.16s", b->build_dir, hex);
+	if (is_complete(out))
+		goto done;
+	info("build: unpacking %zu packages into the guest sysroot", debs.nr);
+	if ((ret = fresh_dir(out)))
+		goto out;
+	for (size_t i = 0; i < debs.nr; i++)
+		if ((ret = deb_extract_data(debs.v[i], out)))
+			goto out;
+	if ((ret = mark_complete(out)))
+		goto out;
+done:
+	provenance(b, "rootfs", "%s: %zu packages", r->name, debs.nr);
+	*sysroot = out;
+	out = NULL;
+out:
+	if (h)
+		hasher_finish(h, hex);
+	strvec_release(&debs);
+	free(out);
+	return ret;
+}
+
+static int create_links(const char *root, const struct strvec *links)
+{
+	for (size_t i = 0; i < links->nr; i++) {
+		char *spec = xstrdup(links->v[i]);
+		char *eq = strchr(spec, '=');
+		char *path;
+		struct stat st;
+		int ret = 0;
+
+		*eq = '\0';
+		path = path_join(root, spec);
+		if (lstat(path, &st)) {
+			ret = mkparent(path);
+			if (!ret && symlink(eq + 1, path))
+				ret = error_errno("cannot create link '%s'", path);
+		}
+		free(path);
+		free(spec);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int build_initramfs(struct build_ctx *b, const struct kernel_files *k)
+{
+	const struct rootfs_cfg *r = &b->cfg->rootfs;
+	static const char *const libdirs[] = { "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+		"/lib", "/usr/lib", NULL };
+	static const char *const extra_dirs[] = { "dev", "proc", "sys", "tmp", "run", "root", NULL };
+	struct hasher *h = hasher_new();
+	struct strvec closure = STRVEC_INIT;
+	char hex[SHA256_HEX_LEN + 1];
+	char *sysroot = NULL, *out = NULL, *stage = NULL, *cpio = NULL, *recipe = NULL;
+	char *overlay = NULL;
+	double t0 = now_mono();
+	int ret;
+
+	ret = build_sysroot(b, &sysroot, h);
+	if (ret)
+		goto out;
+	recipe = config_file(b->cfg, "images/rootfs", r->name);
+	overlay = path_join(b->cfg->datadir, r->overlay);
+	if (!is_dir(overlay)) {
+		ret = error("rootfs overlay '%s' (recipe '%s') is not a directory", overlay, recipe);
+		goto out;
+	}
+	hasher_addstr(h, INITRAMFS_RECIPE_VERSION);
+	if ((ret = hasher_addfile(h, recipe)) || (ret = hash_tree(h, overlay, "")))
+		goto out;
+	hasher_addstr(h, k->key ? k->key : "");
+	for (size_t i = 0; i < b->cfg->kernel.modules.nr; i++)
+		hasher_addstr(h, b->cfg->kernel.modules.v[i]);
+	hasher_finish(h, hex);
+	h = NULL;
+	out = xasprintf("%s/initramfs-%.16s", b->build_dir, hex);
+	cpio = path_join(out, "initramfs.cpio.gz");
+	if (is_complete(out))
+		goto done;
+	info("build: initramfs (%s)", r->name);
+	stage = path_join(out, "stage");
+	if ((ret = fresh_dir(out)) || (ret = mkdir_p(stage, 0755)))
+		goto out;
+	/* links first (lib -> usr/lib), so copies land where the guest looks */
+	if ((ret = create_links(sysroot, &r->links)) || (ret = create_links(stage, &r->links)))
+		goto out;
+	ret = elf_resolve_closure(sysroot, (const char *const *)r->programs.v, r->programs.nr,
+				  libdirs, &closure);
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < r->programs.nr; i++)
+		if (!strvec_contains(&closure, r->programs.v[i]))
+			strvec_push(&closure, r->programs.v[i]);
+	for (size_t i = 0; i < r->copy.nr; i++)
+		strvec_push(&closure, r->copy.v[i]);
+	for (size_t i = 0; i < closure.nr && !ret; i++) {
+		/* "path" copies to the same place, "src=dest" elsewhere */
+		char *spec = xstrdup(closure.v[i]);
+		char *eq = strchr(spec, '=');
+		char *src, *dst;
+		struct stat st;
+
+		if (eq)
+			*eq++ = '\0';
+		src = path_join(sysroot, spec);
+		dst = path_join(stage, eq ? eq : spec);
+		if (lstat(src, &st)) {
+			ret = error("'%s' (rootfs recipe '%s') is not in the unpacked packages",
+				    spec, r->name);
+		} else if (!lstat(dst, &st) && S_ISLNK(st.st_mode)) {
+			/* already there as a link (e.g. lib -> usr/lib) */
+		} else if (!(ret = mkparent(dst))) {
+			ret = copy_path(src, dst);
+		}
+		free(spec);
+		free(src);
+		free(dst);
+	}
+	for (size_t i = 0; i < r->dirs.nr && !ret; i++) {
+		char *d = path_join(stage, r->dirs.v[i]);
+
+		ret = mkdir_p(d, 0755);
+		free(d);
+	}
+	if (ret || (ret = copy_path(overlay, stage)) || (ret = stage_modules(b, k, stage)))
+		goto out;
+	if ((ret = cpio_write_tree(stage, cpio, 0, extra_dirs)))
+		goto out;
+	remove_tree(stage);
+	if ((ret = mark_complete(out)))
+		goto out;
+	b->out->builds++;
+	info("build: initramfs done in %.1f s", now_mono() - t0);
+done:
+	b->out->initrd = cpio;
+	cpio = NULL;
+out:
+	if (h)
+		hasher_finish(h, hex);
+	strvec_release(&closure);
+	free(sysroot);
+	free(out);
+	free(stage);
+	free(cpio);
+	free(recipe);
+	free(overlay);
+	return ret;
+}
+
+/* ---- entry point ---- */
+
+int images_build(const struct lab_config *cfg, bool refresh, struct lab_images *out)
+{
+	struct build_ctx b = { .cfg = cfg, .out = out };
+	const struct pkg_ref **refs = NULL;
+	struct kernel_files k = { 0 };
+	size_t nr = 0;
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	b.build_dir = path_join(cfg->cache_dir, "build");
+	if ((ret = mkdir_p(b.build_dir, 0755)))
+		goto out;
+	refs = xcalloc(cfg->rootfs.nr_pkgs + 4, sizeof(*refs));
+	if (cfg->secure.tfa_kind == SRC_DEBIAN)
+		refs[nr++] = &cfg->secure.tfa_src;
+	if (cfg->secure.optee_kind == SRC_DEBIAN)
+		refs[nr++] = &cfg->secure.optee_deb;
+	if (cfg->secure.bl33_kind == SRC_DEBIAN)
+		refs[nr++] = &cfg->secure.bl33_deb;
+	if (cfg->kernel.kind == SRC_DEBIAN)
+		refs[nr++] = &cfg->kernel.deb;
+	for (size_t i = 0; i < cfg->rootfs.nr_pkgs; i++)
+		refs[nr++] = &cfg->rootfs.pkgs[i];
+	ret = aptroot_open(&b.apt, cfg->cache_dir, refs, nr, refresh);
+	if (ret)
+		goto out;
+	if ((ret = build_secure(&b)))
+		goto out;
+	if ((ret = prepare_kernel(&b, &k)))
+		goto out;
+	out->kernel = xstrdup(k.image);
+	out->kernel_release = k.release ? xstrdup(k.release) : NULL;
+	ret = build_initramfs(&b, &k);
+out:
+	out->downloads += b.apt.downloads;
+	kernel_files_release(&k);
+	aptroot_release(&b.apt);
+	free(refs);
+	free(b.build_dir);
+	return ret;
+}
+
+void lab_images_release(struct lab_images *im)
+{
+	free(im->bios);
+	free(im->kernel);
+	free(im->initrd);
+	free(im->kernel_release);
+	strvec_release(&im->provenance);
+	memset(im, 0, sizeof(*im));
+}
+
+void lab_images_to_result(const struct lab_images *im, struct run_result *r)
+{
+	for (size_t i = 0; i < im->provenance.nr; i++) {
+		char *kv = xstrdup(im->provenance.v[i]);
+		char *eq = strchr(kv, '=');
+
+		if (eq) {
+			*eq = '\0';
+			run_result_env(r, kv, eq + 1);
+		}
+		free(kv);
+	}
+	if (im->kernel_release)
+		run_result_env(r, "kernel_release", im->kernel_release);
+}

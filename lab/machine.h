@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * machine.h - the machine layer: define, start, stop, consoles and QMP of
+ * one emulated aarch64 `virt` board with TrustZone (secure=on).
+ *
+ * A backend implements struct machine_ops. The default backend runs
+ * qemu-system-aarch64 directly (machine_qemu.c); a libvirt backend can
+ * sit behind the same interface. Whatever the backend, the run engine
+ * sees two console fds (UART0 = normal world: TF-A, U-Boot, Linux;
+ * UART1 = secure world: OP-TEE) and a QMP connection.
+ */
+#ifndef TEELAB_MACHINE_H
+#define TEELAB_MACHINE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include "config.h"
+#include "scenario.h"
+
+/* What to boot. Paths are borrowed from the caller for the machine's life. */
+struct machine_spec {
+	const struct machine_cfg *cfg;
+	const char *bios;	/* BL1 + FIP image (qemu_fw.bios), -bios */
+	const char *kernel;	/* arm64 Image, -kernel (BL33 U-Boot takes it from fw_cfg) */
+	const char *initrd;	/* initramfs, -initrd */
+	const char *append;	/* kernel command line */
+	const char *dtb;	/* device tree to pass instead of QEMU's, or NULL */
+	const char *run_dir;	/* qemu.cmdline, qemu-rerun.sh and qemu.log go here */
+};
+
+struct machine;
+
+struct machine_ops {
+	const char *name;
+	/* Start the machine; console fds are valid afterwards. 0 or -errno. */
+	int (*start)(struct machine *m);
+	/*
+	 * Stop: QMP "quit", then SIGTERM, then SIGKILL after @grace seconds.
+	 * Safe to call twice and on a machine that already exited.
+	 */
+	int (*stop)(struct machine *m, double grace);
+	/* Whether the emulator process has exited; *status as runproc. */
+	bool (*exited)(struct machine *m, int *status);
+	/* Send one QMP command (JSON text); reply (malloc'd) optional. */
+	int (*qmp)(struct machine *m, const char *json, char **reply, double timeout);
+};
+
+struct machine {
+	const struct machine_ops *ops;
+	struct machine_spec spec;
+	int console_fd[CON_COUNT];	/* owned by the machine; read/write, non-blocking */
+	double started;			/* now_mono() when the emulator was started */
+	void *priv;			/* backend state */
+};
+
+/* The direct qemu-system-aarch64 backend. */
+extern const struct machine_ops machine_qemu_ops;
+
+/* Fill @m for @ops and @spec (nothing started yet). */
+void machine_init(struct machine *m, const struct machine_ops *ops,
+		  const struct machine_spec *spec);
+/* Stop if running, close fds, free backend state. */
+void machine_release(struct machine *m);
+
+#endif

@@ -1,0 +1,303 @@
+// SPDX-License-Identifier: MIT
+/*
+ * machine_qemu.c - the direct qemu-system-aarch64 backend.
+ *
+ * Consoles and QMP are socketpairs handed to QEMU as `-chardev
+ * socket,fd=N`: nothing to connect, no socket paths, no output lost
+ * before teelab is listening. QEMU runs in its own process group with
+ * PR_SET_PDEATHSIG (runproc.c), so it cannot outlive teelab.
+ */
+#include "machine.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runproc.h"
+
+struct qemu_priv {
+	struct child child;
+	int peer_fd[CON_COUNT];	/* QEMU's ends of the console socketpairs */
+	int qmp_fd, qmp_peer;
+	bool qmp_ready;
+	bool exited;
+	int status;
+	struct strbuf qmp_buf;
+};
+
+void machine_init(struct machine *m, const struct machine_ops *ops,
+		  const struct machine_spec *spec)
+{
+	memset(m, 0, sizeof(*m));
+	m->ops = ops;
+	m->spec = *spec;
+	m->console_fd[CON_NORMAL] = m->console_fd[CON_SECURE] = -1;
+}
+
+void machine_release(struct machine *m)
+{
+	if (m->ops && m->priv)
+		m->ops->stop(m, 2.0);
+	for (int i = 0; i < CON_COUNT; i++)
+		if (m->console_fd[i] >= 0)
+			close(m->console_fd[i]);
+	m->console_fd[CON_NORMAL] = m->console_fd[CON_SECURE] = -1;
+	if (m->priv) {
+		struct qemu_priv *p = m->priv;
+
+		child_release(&p->child);
+		if (p->qmp_fd >= 0)
+			close(p->qmp_fd);
+		strbuf_release(&p->qmp_buf);
+		free(p);
+		m->priv = NULL;
+	}
+}
+
+/* The argv, with QEMU's console/QMP endpoints given by @endpoint. */
+static void build_argv(const struct machine_spec *s, struct strvec *argv,
+		       const char *nw, const char *sw, const char *qmp)
+{
+	const struct machine_cfg *c = s->cfg;
+
+	strvec_push(argv, c->qemu);
+	strvec_pushl(argv, "-nographic", "-no-reboot", NULL);
+	strvec_push(argv, "-machine");
+	strvec_pushf(argv, "virt,secure=on,virtualization=off,gic-version=%d", c->gic_version);
+	strvec_pushl(argv, "-cpu", c->cpu, NULL);
+	strvec_push(argv, "-smp");
+	strvec_pushf(argv, "%d", c->smp);
+	strvec_push(argv, "-m");
+	strvec_pushf(argv, "%d", c->memory_mb);
+	strvec_pushl(argv, "-bios", s->bios, "-kernel", s->kernel, NULL);
+	if (s->initrd)
+		strvec_pushl(argv, "-initrd", s->initrd, NULL);
+	strvec_pushl(argv, "-append", s->append, NULL);
+	if (s->dtb)
+		strvec_pushl(argv, "-dtb", s->dtb, NULL);
+	strvec_pushl(argv, "-nic", "none", "-monitor", "none", NULL);
+	/* UART0: normal world (TF-A, U-Boot, Linux); UART1: OP-TEE */
+	strvec_pushl(argv, "-chardev", nw, "-serial", "chardev:nw", NULL);
+	strvec_pushl(argv, "-chardev", sw, "-serial", "chardev:sw", NULL);
+	if (qmp)
+		strvec_pushl(argv, "-chardev", qmp, "-mon", "chardev=qmp,mode=control", NULL);
+	for (size_t i = 0; i < c->extra_args.nr; i++)
+		strvec_push(argv, c->extra_args.v[i]);
+}
+
+static int write_cmdlines(const struct machine_spec *s, const struct strvec *argv)
+{
+	struct strvec rerun = STRVEC_INIT;
+	char *path = NULL, *line = NULL, *script = NULL;
+	int ret;
+
+	line = strvec_join_shell(argv);
+	path = path_join(s->run_dir, "qemu.cmdline");
+	ret = write_file_str(path, line);
+	if (ret)
+		goto out;
+	/* the same machine by hand: normal world on stdio, OP-TEE into a file */
+	build_argv(s, &rerun, "stdio,id=nw,mux=on,signal=off", "file,id=sw,path=sw-console.rerun.log", NULL);
+	free(line);
+	line = strvec_join_shell(&rerun);
+	script = xasprintf("#!/bin/sh\n"
+			   "# Reruns this lab's machine by hand: the normal world on this\n"
+			   "# terminal (Ctrl-A x quits), OP-TEE's console into sw-console.rerun.log.\n"
+			   "cd \"$(dirname \"$0\")\" || exit 1\n"
+			   "exec %s\n", line);
+	free(path);
+	path = path_join(s->run_dir, "qemu-rerun.sh");
+	ret = write_file(path, script, strlen(script), 0755);
+out:
+	strvec_release(&rerun);
+	free(path);
+	free(line);
+	free(script);
+	return ret;
+}
+
+static int qemu_start(struct machine *m)
+{
+	struct qemu_priv *p = xcalloc(1, sizeof(*p));
+	int pairs[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	int keep[4];
+	char nw[64], sw[64], qmp[64];
+	char *log = NULL;
+	int ret = 0;
+
+	m->priv = p;
+	p->qmp_fd = p->qmp_peer = -1;
+	p->child = (struct child)CHILD_INIT;
+	for (int i = 0; i < 3; i++)
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pairs[i])) {
+			ret = error_errno("socketpair");
+			ret = -EIO;
+			goto out;
+		}
+	for (int i = 0; i < CON_COUNT; i++) {
+		m->console_fd[i] = pairs[i][0];
+		p->peer_fd[i] = pairs[i][1];
+		fcntl(m->console_fd[i], F_SETFL, O_NONBLOCK);
+	}
+	p->qmp_fd = pairs[2][0];
+	p->qmp_peer = pairs[2][1];
+	snprintf(nw, sizeof(nw), "socket,id=nw,fd=%d", p->peer_fd[CON_NORMAL]);
+	snprintf(sw, sizeof(sw), "socket,id=sw,fd=%d", p->peer_fd[CON_SECURE]);
+	snprintf(qmp, sizeof(qmp), "socket,id=qmp,fd=%d", p->qmp_peer);
+	build_argv(&m->spec, &p->child.argv, nw, sw, qmp);
+	ret = write_cmdlines(&m->spec, &p->child.argv);
+	if (ret)
+		goto out;
+	keep[0] = p->peer_fd[CON_NORMAL];
+	keep[1] = p->peer_fd[CON_SECURE];
+	keep[2] = p->qmp_peer;
+	keep[3] = -1;
+	p->child.keep_fds = keep;
+	log = path_join(m->spec.run_dir, "qemu.log");
+	p->child.log_path = log;
+	m->started = now_mono();
+	ret = child_start(&p->child);
+	p->child.log_path = NULL;
+	p->child.keep_fds = NULL;
+out:
+	/* QEMU holds its ends now (or failed): ours would keep EOF from coming */
+	for (int i = 0; i < CON_COUNT; i++)
+		if (pairs[i][1] >= 0)
+			close(pairs[i][1]);
+	if (pairs[2][1] >= 0)
+		close(pairs[2][1]);
+	p->peer_fd[CON_NORMAL] = p->peer_fd[CON_SECURE] = p->qmp_peer = -1;
+	free(log);
+	return ret;
+}
+
+static bool qemu_exited(struct machine *m, int *status)
+{
+	struct qemu_priv *p = m->priv;
+	int st = 0;
+
+	if (!p)
+		return true;
+	if (!p->exited && p->child.pid > 0) {
+		pid_t r = waitpid(p->child.pid, &st, WNOHANG);
+
+		if (r == p->child.pid) {
+			p->exited = true;
+			p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			kill(-p->child.pid, SIGKILL);
+			p->child.pid = 0;
+		}
+	}
+	if (status)
+		*status = p->status;
+	return p->exited;
+}
+
+/* Read QMP until a line with "return"/"error" (or @timeout); skip events. */
+static int qmp_read_reply(struct qemu_priv *p, char **reply, double timeout)
+{
+	double deadline = now_mono() + timeout;
+
+	for (;;) {
+		char *nl;
+		char buf[4096];
+		struct pollfd pfd = { p->qmp_fd, POLLIN, 0 };
+		double left = deadline - now_mono();
+		ssize_t n;
+
+		while ((nl = memchr(strbuf_str(&p->qmp_buf), '\n', p->qmp_buf.len))) {
+			size_t len = (size_t)(nl - p->qmp_buf.buf) + 1;
+			char *line = xstrndup(p->qmp_buf.buf, len - 1);
+			bool is_reply = strstr(line, "\"return\"") || strstr(line, "\"error\"") ||
+					strstr(line, "\"QMP\"");
+
+			memmove(p->qmp_buf.buf, p->qmp_buf.buf + len, p->qmp_buf.len - len);
+			p->qmp_buf.len -= len;
+			p->qmp_buf.buf[p->qmp_buf.len] = '\0';
+			if (is_reply) {
+				if (reply)
+					*reply = line;
+				else
+					free(line);
+				return 0;
+			}
+			free(line);
+		}
+		if (left <= 0)
+			return -ETIMEDOUT;
+		if (poll(&pfd, 1, (int)(left * 1000) + 1) <= 0)
+			continue;
+		n = read(p->qmp_fd, buf, sizeof(buf));
+		if (n <= 0)
+			return -EPIPE;
+		strbuf_add(&p->qmp_buf, buf, (size_t)n);
+	}
+}
+
+static int qmp_send(struct qemu_priv *p, const char *json)
+{
+	size_t len = strlen(json);
+
+	if (write(p->qmp_fd, json, len) != (ssize_t)len || write(p->qmp_fd, "\n", 1) != 1)
+		return -EPIPE;
+	return 0;
+}
+
+static int qemu_qmp(struct machine *m, const char *json, char **reply, double timeout)
+{
+	struct qemu_priv *p = m->priv;
+	int ret;
+
+	if (!p || p->qmp_fd < 0 || qemu_exited(m, NULL))
+		return -EPIPE;
+	if (!p->qmp_ready) {
+		/* greeting, then capabilities negotiation */
+		ret = qmp_read_reply(p, NULL, timeout);
+		if (!ret)
+			ret = qmp_send(p, "{\"execute\":\"qmp_capabilities\"}");
+		if (!ret)
+			ret = qmp_read_reply(p, NULL, timeout);
+		if (ret)
+			return ret;
+		p->qmp_ready = true;
+	}
+	ret = qmp_send(p, json);
+	if (!ret)
+		ret = qmp_read_reply(p, reply, timeout);
+	return ret;
+}
+
+static int qemu_stop(struct machine *m, double grace)
+{
+	struct qemu_priv *p = m->priv;
+	double deadline = now_mono() + grace;
+
+	if (!p || qemu_exited(m, NULL))
+		return 0;
+	/* 1. ask QEMU to quit (it flushes its chardevs) */
+	qemu_qmp(m, "{\"execute\":\"quit\"}", NULL, grace / 2);
+	while (now_mono() < deadline) {
+		if (qemu_exited(m, NULL))
+			return 0;
+		usleep(10000);
+	}
+	/* 2. and 3.: SIGTERM, then SIGKILL, to the whole process group */
+	child_stop(&p->child, 1.0);
+	p->exited = true;
+	return 0;
+}
+
+const struct machine_ops machine_qemu_ops = {
+	.name = "qemu",
+	.start = qemu_start,
+	.stop = qemu_stop,
+	.exited = qemu_exited,
+	.qmp = qemu_qmp,
+};

@@ -1,0 +1,705 @@
+// SPDX-License-Identifier: MIT
+/* results.c - the run result model and its JSON, JUnit XML and TAP writers */
+#include "results.h"
+#include "util.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#define JUNIT_OUTPUT_MAX (64 * 1024)	/* <system-out>: the last 64 KiB */
+#define TAP_OUTPUT_MAX (4 * 1024)	/* YAML "output": the last 4 KiB */
+
+static const char *const verdict_names[] = {
+	[V_PASS] = "PASS",
+	[V_FAIL] = "FAIL",
+	[V_XFAIL] = "XFAIL",
+	[V_XPASS] = "XPASS",
+	[V_SKIP] = "SKIP",
+	[V_TIMEOUT] = "TIMEOUT",
+	[V_ERROR] = "ERROR",
+	[V_INTERRUPTED] = "INTERRUPTED",
+	[V_NOTRUN] = "NOTRUN",
+};
+
+const char *verdict_name(enum verdict v)
+{
+	if ((unsigned)v >= ARRAY_SIZE(verdict_names))
+		return "UNKNOWN";
+	return verdict_names[v];
+}
+
+bool verdict_ok(enum verdict v)
+{
+	return v == V_PASS || v == V_XFAIL || v == V_SKIP;
+}
+
+/* ---- the model ---- */
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+struct test_result *run_result_add(struct run_result *r, const char *group,
+				   const char *name, enum verdict v,
+				   double duration, const char *message,
+				   const char *output)
+{
+	struct test_result *t = NULL;
+
+	r->tests = xrealloc(r->tests, (r->nr_tests + 1) * sizeof(*r->tests));
+	t = &r->tests[r->nr_tests++];
+	t->group = dup_or_null(group);
+	t->name = xstrdup(name ? name : "");
+	t->verdict = v;
+	t->duration = duration;
+	t->message = dup_or_null(message);
+	t->output = dup_or_null(output);
+	return t;
+}
+
+void run_result_env(struct run_result *r, const char *key, const char *value)
+{
+	for (size_t i = 0; i < r->nr_env; i++) {
+		if (!strcmp(r->env_keys[i], key)) {
+			free(r->env_values[i]);
+			r->env_values[i] = xstrdup(value ? value : "");
+			return;
+		}
+	}
+	r->env_keys = xrealloc(r->env_keys, (r->nr_env + 1) * sizeof(char *));
+	r->env_values = xrealloc(r->env_values,
+				 (r->nr_env + 1) * sizeof(char *));
+	r->env_keys[r->nr_env] = xstrdup(key);
+	r->env_values[r->nr_env] = xstrdup(value ? value : "");
+	r->nr_env++;
+}
+
+void run_result_release(struct run_result *r)
+{
+	for (size_t i = 0; i < r->nr_tests; i++) {
+		free(r->tests[i].name);
+		free(r->tests[i].group);
+		free(r->tests[i].message);
+		free(r->tests[i].output);
+	}
+	free(r->tests);
+	for (size_t i = 0; i < r->nr_env; i++) {
+		free(r->env_keys[i]);
+		free(r->env_values[i]);
+	}
+	free(r->env_keys);
+	free(r->env_values);
+	free(r->scenario);
+	free(r->run_id);
+	free(r->started);
+	free(r->reason);
+	memset(r, 0, sizeof(*r));
+}
+
+/* ---- text hygiene ---- */
+
+/*
+ * Length of the valid UTF-8 sequence at @s (at most @n bytes), its code
+ * point in *cp; 0 if the bytes are not valid UTF-8 (overlong forms and
+ * surrogates included).
+ */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+	size_t len = 0;
+	uint32_t c = 0;
+	uint32_t min = 0;
+
+	if (s[0] < 0x80) {
+		*cp = s[0];
+		return 1;
+	} else if ((s[0] & 0xe0) == 0xc0) {
+		len = 2, c = s[0] & 0x1f, min = 0x80;
+	} else if ((s[0] & 0xf0) == 0xe0) {
+		len = 3, c = s[0] & 0x0f, min = 0x800;
+	} else if ((s[0] & 0xf8) == 0xf0) {
+		len = 4, c = s[0] & 0x07, min = 0x10000;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (s[i] & 0x3f);
+	}
+	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	*cp = c;
+	return len;
+}
+
+/* Bytes of an ANSI escape sequence starting with ESC at @s (n bytes left). */
+static size_t ansi_len(const char *s, size_t n)
+{
+	size_t i = 1;
+
+	if (n < 2)
+		return 1;
+	if (s[1] == '[') {
+		i = 2;
+		while (i < n && (unsigned char)s[i] >= 0x20 &&
+		       (unsigned char)s[i] <= 0x3f)
+			i++;
+		if (i < n && (unsigned char)s[i] >= 0x40 &&
+		    (unsigned char)s[i] <= 0x7e)
+			i++;
+		return i;
+	}
+	if (s[1] == ']') {
+		i = 2;
+		while (i < n && s[i] != '\a' && s[i] != 0x1b)
+			i++;
+		if (i < n && s[i] == '\a')
+			return i + 1;
+		if (i + 1 < n && s[i + 1] == '\\')
+			return i + 2;
+		return i;
+	}
+	/* nF / Fp / Fe / Fs: intermediates 0x20-0x2f, then one final byte */
+	while (i < n && (unsigned char)s[i] >= 0x20 &&
+	       (unsigned char)s[i] <= 0x2f)
+		i++;
+	if (i < n && (unsigned char)s[i] >= 0x30 &&
+	    (unsigned char)s[i] <= 0x7e)
+		i++;
+	return i;
+}
+
+enum text_mode {
+	TEXT_JSON,	/* valid UTF-8 only; jansson escapes the rest */
+	TEXT_XML,	/* XML 1.0 character data, escaped */
+	TEXT_XML_ATTR,	/* XML attribute value, escaped, newlines as &#10; */
+	TEXT_PLAIN,	/* printable lines, not escaped (YAML block) */
+	TEXT_YAML_LINE,	/* printable, one line (TAP descriptions, YAML) */
+};
+
+#define REPLACEMENT "\xef\xbf\xbd"	/* U+FFFD */
+
+/*
+ * Append @len bytes of @s to @sb made fit for @mode: invalid UTF-8 becomes
+ * U+FFFD; for every mode but JSON, ANSI escapes and '\r' are dropped and
+ * the characters XML 1.0 / YAML do not allow become U+FFFD.
+ */
+static void add_text(struct strbuf *sb, const char *s, size_t len,
+		     enum text_mode mode)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		uint32_t cp = 0;
+		size_t n = utf8_seq(u + i, len - i, &cp);
+
+		if (!n) {
+			strbuf_addstr(sb, REPLACEMENT);
+			i++;
+			continue;
+		}
+		if (mode == TEXT_JSON) {
+			strbuf_add(sb, s + i, n);
+			i += n;
+			continue;
+		}
+		if (cp == 0x1b) {
+			i += ansi_len(s + i, len - i);
+			continue;
+		}
+		i += n;
+		if (cp == '\r')
+			continue;
+		if (cp == '\n' || cp == '\t') {
+			if (mode == TEXT_XML || mode == TEXT_PLAIN)
+				strbuf_addch(sb, (char)cp);
+			else if (mode == TEXT_XML_ATTR)
+				strbuf_addstr(sb, cp == '\n' ? "&#10;" : "&#9;");
+			else
+				strbuf_addch(sb, ' ');
+			continue;
+		}
+		/* C0/C1 controls, non-characters, YAML's extra line breaks */
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ||
+		    cp == 0x2028 || cp == 0x2029 ||
+		    cp == 0xfffe || cp == 0xffff) {
+			strbuf_addstr(sb, REPLACEMENT);
+			continue;
+		}
+		if (mode == TEXT_XML || mode == TEXT_XML_ATTR) {
+			switch (cp) {
+			case '&': strbuf_addstr(sb, "&amp;"); continue;
+			case '<': strbuf_addstr(sb, "&lt;"); continue;
+			case '>': strbuf_addstr(sb, "&gt;"); continue;
+			case '"': strbuf_addstr(sb, "&quot;"); continue;
+			case '\'': strbuf_addstr(sb, "&apos;"); continue;
+			default: break;
+			}
+		}
+		strbuf_add(sb, s + i - n, n);
+	}
+}
+
+static void add_text_str(struct strbuf *sb, const char *s, enum text_mode mode)
+{
+	if (s)
+		add_text(sb, s, strlen(s), mode);
+}
+
+/* Start of the last @max bytes of @s (on a UTF-8 boundary), or @s. */
+static const char *tail_of(const char *s, size_t max, size_t *dropped)
+{
+	size_t len = strlen(s);
+	size_t off = 0;
+
+	*dropped = 0;
+	if (len <= max)
+		return s;
+	off = len - max;
+	while (off < len && ((unsigned char)s[off] & 0xc0) == 0x80)
+		off++;
+	*dropped = off;
+	return s + off;
+}
+
+/* ---- result.json ---- */
+
+static json_t *jstr(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	json_t *j = NULL;
+
+	if (!s)
+		return json_null();
+	add_text_str(&sb, s, TEXT_JSON);
+	j = json_stringn(strbuf_str(&sb), sb.len);
+	strbuf_release(&sb);
+	return j ? j : json_string("");
+}
+
+static json_t *jsecs(double d)
+{
+	if (!isfinite(d) || d < 0)
+		d = 0;
+	/* milliseconds are enough, and keep the JSON readable */
+	return json_real((double)(long long)(d * 1000.0 + 0.5) / 1000.0);
+}
+
+struct counts {
+	size_t total, passed, failed, xfail, xpass, skipped, timeout, error,
+	       interrupted, notrun;
+};
+
+static void count_tests(const struct run_result *r, struct counts *c)
+{
+	memset(c, 0, sizeof(*c));
+	for (size_t i = 0; i < r->nr_tests; i++) {
+		c->total++;
+		switch (r->tests[i].verdict) {
+		case V_PASS: c->passed++; break;
+		case V_FAIL: c->failed++; break;
+		case V_XFAIL: c->xfail++; break;
+		case V_XPASS: c->xpass++; break;
+		case V_SKIP: c->skipped++; break;
+		case V_TIMEOUT: c->timeout++; break;
+		case V_ERROR: c->error++; break;
+		case V_INTERRUPTED: c->interrupted++; break;
+		case V_NOTRUN: c->notrun++; break;
+		}
+	}
+}
+
+static json_t *json_summary(const struct run_result *r)
+{
+	struct counts c = { 0 };
+	json_t *o = json_object();
+
+	count_tests(r, &c);
+	json_object_set_new(o, "total", json_integer((json_int_t)c.total));
+	json_object_set_new(o, "passed", json_integer((json_int_t)c.passed));
+	json_object_set_new(o, "failed", json_integer((json_int_t)c.failed));
+	json_object_set_new(o, "xfail", json_integer((json_int_t)c.xfail));
+	json_object_set_new(o, "xpass", json_integer((json_int_t)c.xpass));
+	json_object_set_new(o, "skipped", json_integer((json_int_t)c.skipped));
+	json_object_set_new(o, "timeout", json_integer((json_int_t)c.timeout));
+	json_object_set_new(o, "error", json_integer((json_int_t)c.error));
+	json_object_set_new(o, "interrupted",
+			    json_integer((json_int_t)c.interrupted));
+	json_object_set_new(o, "notrun", json_integer((json_int_t)c.notrun));
+	return o;
+}
+
+static json_t *json_run(const struct run_result *r)
+{
+	json_t *root = json_object();
+	json_t *env = json_object();
+	json_t *tests = json_array();
+
+	json_object_set_new(root, "scenario", jstr(r->scenario));
+	json_object_set_new(root, "run_id", jstr(r->run_id));
+	json_object_set_new(root, "started", jstr(r->started));
+	json_object_set_new(root, "duration", jsecs(r->duration));
+	json_object_set_new(root, "verdict", json_string(verdict_name(r->verdict)));
+	json_object_set_new(root, "reason", jstr(r->reason));
+	json_object_set_new(root, "exit_code", json_integer(r->exit_code));
+	for (size_t i = 0; i < r->nr_env; i++) {
+		struct strbuf key = STRBUF_INIT;
+
+		add_text_str(&key, r->env_keys[i], TEXT_JSON);
+		json_object_set_new(env, strbuf_str(&key), jstr(r->env_values[i]));
+		strbuf_release(&key);
+	}
+	json_object_set_new(root, "environment", env);
+	json_object_set_new(root, "summary", json_summary(r));
+	for (size_t i = 0; i < r->nr_tests; i++) {
+		const struct test_result *t = &r->tests[i];
+		json_t *o = json_object();
+
+		json_object_set_new(o, "group", jstr(t->group));
+		json_object_set_new(o, "name", jstr(t->name));
+		json_object_set_new(o, "verdict",
+				    json_string(verdict_name(t->verdict)));
+		json_object_set_new(o, "duration", jsecs(t->duration));
+		json_object_set_new(o, "message", jstr(t->message));
+		if (t->output)
+			json_object_set_new(o, "output", jstr(t->output));
+		json_array_append_new(tests, o);
+	}
+	json_object_set_new(root, "tests", tests);
+	return root;
+}
+
+int results_write_json(const struct run_result *r, const char *path)
+{
+	json_t *root = json_run(r);
+	char *text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
+	struct strbuf sb = STRBUF_INIT;
+	int ret = 0;
+
+	if (!text) {
+		ret = -ENOMEM;
+		error("cannot encode '%s'", path);
+		goto out;
+	}
+	strbuf_addstr(&sb, text);
+	strbuf_addch(&sb, '\n');
+	ret = write_file(path, sb.buf, sb.len, 0644);
+out:
+	strbuf_release(&sb);
+	free(text);
+	json_decref(root);
+	return ret;
+}
+
+/* ---- junit.xml ---- */
+
+static void xml_attr(struct strbuf *sb, const char *name, const char *value)
+{
+	strbuf_addf(sb, " %s=\"", name);
+	add_text_str(sb, value ? value : "", TEXT_XML_ATTR);
+	strbuf_addch(sb, '"');
+}
+
+static void xml_attr_secs(struct strbuf *sb, const char *name, double d)
+{
+	if (!isfinite(d) || d < 0)
+		d = 0;
+	strbuf_addf(sb, " %s=\"%.3f\"", name, d);
+}
+
+/* The default message of a verdict that is not a pass. */
+static const char *default_message(enum verdict v)
+{
+	switch (v) {
+	case V_FAIL: return "failed";
+	case V_XPASS: return "passed but was expected to fail";
+	case V_TIMEOUT: return "timed out";
+	case V_ERROR: return "could not run";
+	case V_INTERRUPTED: return "interrupted";
+	case V_SKIP: return "skipped";
+	case V_NOTRUN: return "not run";
+	case V_XFAIL: return "expected failure";
+	case V_PASS: break;
+	}
+	return "";
+}
+
+static void junit_testcase(struct strbuf *sb, const struct test_result *t)
+{
+	const char *msg = t->message ? t->message : default_message(t->verdict);
+	const char *elem = NULL;
+	size_t dropped = 0;
+
+	strbuf_addstr(sb, "    <testcase");
+	xml_attr(sb, "classname", t->group ? t->group : "teelab");
+	xml_attr(sb, "name", t->name);
+	xml_attr_secs(sb, "time", t->duration);
+	strbuf_addstr(sb, ">\n");
+
+	switch (t->verdict) {
+	case V_FAIL:
+	case V_XPASS:
+	case V_TIMEOUT:
+		elem = "failure";
+		break;
+	case V_ERROR:
+	case V_INTERRUPTED:
+		elem = "error";
+		break;
+	default:
+		break;
+	}
+	if (elem) {
+		strbuf_addf(sb, "      <%s", elem);
+		xml_attr(sb, "message", msg);
+		xml_attr(sb, "type", verdict_name(t->verdict));
+		strbuf_addch(sb, '>');
+		add_text_str(sb, msg, TEXT_XML);
+		strbuf_addf(sb, "</%s>\n", elem);
+	} else if (t->verdict == V_SKIP || t->verdict == V_NOTRUN) {
+		strbuf_addstr(sb, "      <skipped");
+		xml_attr(sb, "message", msg);
+		strbuf_addstr(sb, "/>\n");
+	}
+
+	if (t->verdict == V_XFAIL || t->output) {
+		strbuf_addstr(sb, "      <system-out>");
+		if (t->verdict == V_XFAIL) {
+			strbuf_addstr(sb, "expected failure: ");
+			add_text_str(sb, msg, TEXT_XML);
+			strbuf_addch(sb, '\n');
+		}
+		if (t->output) {
+			const char *out = tail_of(t->output, JUNIT_OUTPUT_MAX,
+						  &dropped);
+
+			if (dropped)
+				strbuf_addf(sb, "[... %zu bytes truncated ...]\n",
+					    dropped);
+			add_text_str(sb, out, TEXT_XML);
+		}
+		strbuf_addstr(sb, "</system-out>\n");
+	}
+	strbuf_addstr(sb, "    </testcase>\n");
+}
+
+static void junit_property(struct strbuf *sb, const char *name,
+			   const char *value)
+{
+	strbuf_addstr(sb, "      <property");
+	xml_attr(sb, "name", name);
+	xml_attr(sb, "value", value);
+	strbuf_addstr(sb, "/>\n");
+}
+
+int results_write_junit(const struct run_result *r, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct counts c = { 0 };
+	size_t failures = 0, errors = 0, skipped = 0;
+	char *exit_code = xasprintf("%d", r->exit_code);
+	char *stamp = NULL;
+	int ret = 0;
+
+	count_tests(r, &c);
+	failures = c.failed + c.xpass + c.timeout;
+	errors = c.error + c.interrupted;
+	skipped = c.skipped + c.notrun;
+
+	strbuf_addstr(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	strbuf_addstr(&sb, "<testsuites");
+	xml_attr(&sb, "name", "teelab");
+	strbuf_addf(&sb, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
+		    " skipped=\"%zu\"", c.total, failures, errors, skipped);
+	xml_attr_secs(&sb, "time", r->duration);
+	strbuf_addstr(&sb, ">\n  <testsuite");
+	xml_attr(&sb, "name", r->scenario ? r->scenario : "teelab");
+	strbuf_addf(&sb, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
+		    " skipped=\"%zu\"", c.total, failures, errors, skipped);
+	xml_attr_secs(&sb, "time", r->duration);
+	if (r->started) {
+		/* the JUnit schema's timestamp has no zone designator */
+		stamp = xstrdup(r->started);
+		if (ends_with(stamp, "Z"))
+			stamp[strlen(stamp) - 1] = '\0';
+		xml_attr(&sb, "timestamp", stamp);
+	}
+	strbuf_addstr(&sb, ">\n    <properties>\n");
+	junit_property(&sb, "teelab.run_id", r->run_id ? r->run_id : "");
+	junit_property(&sb, "teelab.verdict", verdict_name(r->verdict));
+	if (r->reason)
+		junit_property(&sb, "teelab.reason", r->reason);
+	junit_property(&sb, "teelab.exit_code", exit_code);
+	for (size_t i = 0; i < r->nr_env; i++)
+		junit_property(&sb, r->env_keys[i], r->env_values[i]);
+	strbuf_addstr(&sb, "    </properties>\n");
+	for (size_t i = 0; i < r->nr_tests; i++)
+		junit_testcase(&sb, &r->tests[i]);
+	strbuf_addstr(&sb, "  </testsuite>\n</testsuites>\n");
+
+	ret = write_file(path, sb.buf, sb.len, 0644);
+	free(stamp);
+	free(exit_code);
+	strbuf_release(&sb);
+	return ret;
+}
+
+/* ---- results.tap ---- */
+
+/* A TAP description: one line, '#' escaped so it starts no directive. */
+static void tap_desc(struct strbuf *sb, const char *s)
+{
+	struct strbuf tmp = STRBUF_INIT;
+
+	add_text_str(&tmp, s, TEXT_YAML_LINE);
+	for (size_t i = 0; i < tmp.len; i++) {
+		if (tmp.buf[i] == '#' || tmp.buf[i] == '\\')
+			strbuf_addch(sb, '\\');
+		strbuf_addch(sb, tmp.buf[i]);
+	}
+	strbuf_release(&tmp);
+}
+
+/* A YAML double-quoted scalar. */
+static void yaml_quoted(struct strbuf *sb, const char *s)
+{
+	struct strbuf tmp = STRBUF_INIT;
+
+	add_text_str(&tmp, s, TEXT_YAML_LINE);
+	strbuf_addch(sb, '"');
+	for (size_t i = 0; i < tmp.len; i++) {
+		if (tmp.buf[i] == '"' || tmp.buf[i] == '\\')
+			strbuf_addch(sb, '\\');
+		strbuf_addch(sb, tmp.buf[i]);
+	}
+	strbuf_addch(sb, '"');
+	strbuf_release(&tmp);
+}
+
+/* The YAML diagnostic block that follows a "not ok" line. */
+static void tap_yaml(struct strbuf *sb, const struct test_result *t,
+		     const char *msg)
+{
+	size_t dropped = 0;
+
+	strbuf_addstr(sb, "  ---\n  message: ");
+	yaml_quoted(sb, msg);
+	strbuf_addf(sb, "\n  verdict: %s\n", verdict_name(t->verdict));
+	strbuf_addf(sb, "  duration: %.3f\n",
+		    isfinite(t->duration) && t->duration > 0 ? t->duration : 0.0);
+	if (t->output && *t->output) {
+		const char *out = tail_of(t->output, TAP_OUTPUT_MAX, &dropped);
+		struct strbuf clean = STRBUF_INIT;
+		const char *p = NULL;
+
+		add_text_str(&clean, out, TEXT_PLAIN);
+		/* explicit indentation: the first line may start with blanks */
+		strbuf_addstr(sb, "  output: |2-\n");
+		if (dropped)
+			strbuf_addf(sb, "    [... %zu bytes truncated ...]\n",
+				    dropped);
+		p = strbuf_str(&clean);
+		while (*p) {
+			const char *nl = strchr(p, '\n');
+			size_t n = nl ? (size_t)(nl - p) : strlen(p);
+
+			strbuf_addstr(sb, "    ");
+			strbuf_add(sb, p, n);
+			strbuf_addch(sb, '\n');
+			p += n + (nl ? 1 : 0);
+		}
+		strbuf_release(&clean);
+	}
+	strbuf_addstr(sb, "  ...\n");
+}
+
+int results_write_tap(const struct run_result *r, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret = 0;
+
+	strbuf_addstr(&sb, "TAP version 13\n");
+	strbuf_addf(&sb, "1..%zu\n", r->nr_tests);
+	for (size_t i = 0; i < r->nr_tests; i++) {
+		const struct test_result *t = &r->tests[i];
+		const char *msg = t->message ? t->message :
+				  default_message(t->verdict);
+		bool ok = t->verdict == V_PASS || t->verdict == V_XFAIL ||
+			  t->verdict == V_SKIP || t->verdict == V_NOTRUN;
+
+		strbuf_addf(&sb, "%s %zu - ", ok ? "ok" : "not ok", i + 1);
+		if (t->group) {
+			tap_desc(&sb, t->group);
+			strbuf_addch(&sb, '/');
+		}
+		tap_desc(&sb, t->name);
+		switch (t->verdict) {
+		case V_XFAIL:
+			strbuf_addstr(&sb, " # TODO ");
+			tap_desc(&sb, msg);
+			break;
+		case V_XPASS:
+			strbuf_addstr(&sb, " # XPASS: was expected to fail");
+			break;
+		case V_SKIP:
+		case V_NOTRUN:
+			strbuf_addstr(&sb, " # SKIP ");
+			tap_desc(&sb, msg);
+			break;
+		default:
+			break;
+		}
+		strbuf_addch(&sb, '\n');
+		if (!ok)
+			tap_yaml(&sb, t, msg);
+	}
+	strbuf_addf(&sb, "# %s: %s", r->scenario ? r->scenario : "run",
+		    verdict_name(r->verdict));
+	if (r->reason) {
+		strbuf_addstr(&sb, " (");
+		add_text_str(&sb, r->reason, TEXT_YAML_LINE);
+		strbuf_addch(&sb, ')');
+	}
+	strbuf_addch(&sb, '\n');
+
+	ret = write_file(path, sb.buf, sb.len, 0644);
+	strbuf_release(&sb);
+	return ret;
+}
+
+/* ---- all three ---- */
+
+int results_write_all(const struct run_result *r, const char *dir)
+{
+	static const struct {
+		const char *name;
+		int (*write)(const struct run_result *, const char *);
+	} sinks[] = {
+		{ "result.json", results_write_json },
+		{ "junit.xml", results_write_junit },
+		{ "results.tap", results_write_tap },
+	};
+	int ret = mkdir_p(dir, 0755);
+
+	if (ret)
+		return ret;
+	/* write every sink even when one fails: partial results help */
+	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++) {
+		char *path = path_join(dir, sinks[i].name);
+		int err = sinks[i].write(r, path);
+
+		if (err && !ret)
+			ret = err;
+		free(path);
+	}
+	return ret;
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * results.h - the outcome of a run and its writers.
+ *
+ * One model, three sinks written into the run directory at the end of
+ * every run (also on timeout and Ctrl-C): result.json (jansson),
+ * junit.xml (JUnit XML as read by Jenkins/GitLab: <testsuites><testsuite>
+ * <testcase classname name time><failure|skipped|system-out>),
+ * results.tap (TAP version 13: "ok N - name # SKIP|TODO reason").
+ */
+#ifndef TEELAB_RESULTS_H
+#define TEELAB_RESULTS_H
+
+#include <stddef.h>
+#include <stdbool.h>
+
+/* Verdict of one test (a step or an xtest case) and of the whole run. */
+enum verdict {
+	V_PASS,
+	V_FAIL,
+	V_XFAIL,	/* failed as the scenario expected (TAP: TODO) */
+	V_XPASS,	/* passed but was expected to fail: counts as a failure */
+	V_SKIP,
+	V_TIMEOUT,
+	V_ERROR,	/* infrastructure: could not run (QEMU died, image missing) */
+	V_INTERRUPTED,	/* Ctrl-C / SIGTERM */
+	V_NOTRUN,	/* a later step not reached */
+};
+const char *verdict_name(enum verdict v);	/* "PASS", "FAIL", ... */
+/* Whether @v counts as success for the run (PASS, XFAIL, SKIP). */
+bool verdict_ok(enum verdict v);
+
+struct test_result {
+	char *name;		/* e.g. "boot", "run xtest", "regression_1004" */
+	char *group;		/* JUnit classname: "steps" or "xtest.regression" */
+	enum verdict verdict;
+	double duration;	/* seconds */
+	char *message;		/* why it failed / the xfail reason; may be NULL */
+	char *output;		/* captured output (may be NULL), kept bounded by the caller */
+};
+
+struct run_result {
+	char *scenario;		/* scenario name */
+	char *run_id;		/* run directory base name */
+	char *started;		/* ISO 8601 UTC start time */
+	double duration;	/* seconds, whole run */
+	enum verdict verdict;	/* overall */
+	char *reason;		/* one line: why the overall verdict (may be NULL) */
+	int exit_code;		/* process exit code that goes with it */
+	/* free-form context, written to result.json "environment" */
+	size_t nr_env;
+	char **env_keys, **env_values;
+	size_t nr_tests;
+	struct test_result *tests;
+};
+#define RUN_RESULT_INIT { 0 }
+
+/* Append a test; strings are copied (NULL allowed for message/output). */
+struct test_result *run_result_add(struct run_result *r, const char *group,
+				   const char *name, enum verdict v,
+				   double duration, const char *message,
+				   const char *output);
+/* Record "key": "value" in the environment object (copied). */
+void run_result_env(struct run_result *r, const char *key, const char *value);
+void run_result_release(struct run_result *r);
+
+/* Each writes @path atomically; 0 or -errno (reported). */
+int results_write_json(const struct run_result *r, const char *path);
+int results_write_junit(const struct run_result *r, const char *path);
+int results_write_tap(const struct run_result *r, const char *path);
+/* All three into @dir as result.json, junit.xml, results.tap. */
+int results_write_all(const struct run_result *r, const char *dir);
+
+#endif

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * run.h - the run engine: one scenario against one booted lab, writing a
+ * complete run directory whatever happens (pass, failure, timeout, QEMU
+ * death, Ctrl-C):
+ *
+ *   runs/<YYYYmmdd-HHMMSS>-<scenario>/
+ *     nw-console.log   UART0: TF-A, U-Boot, Linux (each line "[   s.mmm] ")
+ *     sw-console.log   UART1: OP-TEE
+ *     qemu.cmdline     the exact QEMU argv; qemu-rerun.sh reruns it by hand
+ *     qemu.log         QEMU's own stderr
+ *     steps/NN-*.log   each guest command's output
+ *     result.json, junit.xml, results.tap
+ */
+#ifndef TEELAB_RUN_H
+#define TEELAB_RUN_H
+
+#include "config.h"
+#include "images.h"
+#include "results.h"
+#include "scenario.h"
+
+struct run_options {
+	double boot_timeout;	/* seconds; 0 = the scenario's */
+	double step_timeout;	/* seconds; 0 = the scenario's */
+	double run_timeout;	/* seconds; 0 = the scenario's */
+	const char *run_dir;	/* already created run directory */
+};
+
+/*
+ * Create runs/<timestamp>-<name>/ under @runs_dir (suffix -2, -3... if
+ * taken). Returns the malloc'd path, or NULL (reported).
+ */
+char *run_dir_create(const char *runs_dir, const char *name);
+
+/*
+ * Boot @im on the machine of @cfg and play @sc's steps. Fills @res
+ * (tests, overall verdict, reason, exit code) and writes the result files
+ * and console logs into opt->run_dir. Returns the process exit code
+ * (enum tl_exit).
+ */
+int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
+		 const struct scenario *sc, const struct run_options *opt,
+		 struct run_result *res);
+
+/*
+ * Finish @res (overall verdict from its tests unless already set, exit
+ * code) and write result.json, junit.xml and results.tap into @dir; used
+ * for runs that end before the machine starts (e.g. a failed build).
+ * Returns the exit code.
+ */
+int run_finish(struct run_result *res, const char *dir);
+
+/* Exit code for an overall verdict (README "Exit codes"). */
+int verdict_exit_code(enum verdict v);
+
+#endif

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * util.h - small shared helpers: errors, string builder, argv vector,
+ * files and hashing.
+ *
+ * Conventions (see README "Code conventions"):
+ *  - library code returns 0 or a negative errno and reports what failed
+ *    with error(), which itself returns -1 so it can be returned directly;
+ *  - only command files (lab/cmd_*.c) call die();
+ *  - a struct S has S_INIT, S_release() (free contents, reusable after)
+ *    and S_detach() as the only way to take ownership of its buffer.
+ */
+#ifndef TEELAB_UTIL_H
+#define TEELAB_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define UNUSED __attribute__((unused))
+#define PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* Process exit codes: a documented contract (README "Exit codes"). */
+enum tl_exit {
+	TL_EXIT_PASS = 0,	/* every step met its expectation */
+	TL_EXIT_FAIL = 1,	/* a test step failed */
+	TL_EXIT_TIMEOUT = 2,	/* a timeout or hang */
+	TL_EXIT_USAGE = 3,	/* bad command line, config or scenario */
+	TL_EXIT_INFRA = 4,	/* host problem: fetch, build, QEMU died */
+	TL_EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM (128 + SIGINT) */
+};
+
+/*
+ * Report "teelab: error: <msg>" on stderr. Always returns -1 so that
+ * `return error("cannot open '%s'", path);` reads naturally.
+ */
+int error(const char *fmt, ...) PRINTF(1, 2);
+/* Like error() but appends ": strerror(errno)". Returns -1. */
+int error_errno(const char *fmt, ...) PRINTF(1, 2);
+/* "teelab: warning: <msg>" on stderr. */
+void warning(const char *fmt, ...) PRINTF(1, 2);
+/* Print "teelab: <msg>" on stderr unless quiet mode is set. */
+void info(const char *fmt, ...) PRINTF(1, 2);
+/* Print an error and exit with @code. Only for lab/cmd_*.c and main.c. */
+void die(int code, const char *fmt, ...) PRINTF(2, 3) __attribute__((noreturn));
+
+extern int tl_verbose;	/* -v count: 0 quiet-ish, 1 show child output */
+extern bool tl_quiet;	/* -q: no info() */
+
+/* Allocation that aborts on out-of-memory (a lab cannot run without). */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+/* printf into a freshly allocated string; caller frees. */
+char *xasprintf(const char *fmt, ...) PRINTF(1, 2);
+
+/* ---- growable string ---- */
+struct strbuf {
+	char *buf;	/* always NUL-terminated once allocated */
+	size_t len;
+	size_t alloc;
+};
+#define STRBUF_INIT { NULL, 0, 0 }
+void strbuf_grow(struct strbuf *sb, size_t extra);
+void strbuf_add(struct strbuf *sb, const void *data, size_t len);
+void strbuf_addstr(struct strbuf *sb, const char *s);
+void strbuf_addch(struct strbuf *sb, char c);
+void strbuf_addf(struct strbuf *sb, const char *fmt, ...) PRINTF(2, 3);
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+void strbuf_reset(struct strbuf *sb);
+void strbuf_release(struct strbuf *sb);
+/* Hand the buffer to the caller (never NULL); @sb is reset. */
+char *strbuf_detach(struct strbuf *sb);
+/* Contents as a C string ("" when empty, never NULL). */
+const char *strbuf_str(const struct strbuf *sb);
+
+/* ---- NULL-terminated argv vector ---- */
+struct strvec {
+	char **v;	/* v[nr] == NULL once anything was pushed */
+	size_t nr;
+	size_t alloc;
+};
+#define STRVEC_INIT { NULL, 0, 0 }
+void strvec_push(struct strvec *sv, const char *s);
+void strvec_pushf(struct strvec *sv, const char *fmt, ...) PRINTF(2, 3);
+void strvec_pushl(struct strvec *sv, ...);	/* NULL-terminated list */
+void strvec_release(struct strvec *sv);
+bool strvec_contains(const struct strvec *sv, const char *s);
+/* Join with @sep, quoting each element for a POSIX shell (for display). */
+char *strvec_join_shell(const struct strvec *sv);
+
+/* ---- files ---- */
+/* mkdir -p with @mode for created directories. 0 or -errno. */
+int mkdir_p(const char *path, mode_t mode);
+/* rm -rf. Missing path is success. 0 or -errno. */
+int remove_tree(const char *path);
+/* Read a whole file; *out is NUL-terminated, caller frees. 0 or -errno. */
+int read_file(const char *path, char **out, size_t *len);
+/* Write atomically (tmp + rename). 0 or -errno (reported). */
+int write_file(const char *path, const void *data, size_t len, mode_t mode);
+int write_file_str(const char *path, const char *s);
+bool file_exists(const char *path);
+bool is_dir(const char *path);
+/* Copy a regular file preserving the mode. 0 or -errno (reported). */
+int copy_file(const char *src, const char *dst);
+/* Join two path components; caller frees. */
+char *path_join(const char *a, const char *b);
+/* Seconds since an arbitrary point (CLOCK_MONOTONIC). */
+double now_mono(void);
+
+/* ---- hashing (SHA-256, OpenSSL libcrypto) ---- */
+#define SHA256_HEX_LEN 64
+/* Hash a file into a 65-byte hex buffer. 0 or -errno (reported). */
+int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1]);
+/* Hash a memory buffer into a 65-byte hex buffer. */
+void sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1]);
+
+/* Incremental hash used for build keys ("hash of inputs"). */
+struct hasher;
+struct hasher *hasher_new(void);
+void hasher_add(struct hasher *h, const void *data, size_t len);
+void hasher_addstr(struct hasher *h, const char *s);	/* adds s and a NUL */
+/* Adds the file's content hash (not its path). 0 or -errno (reported). */
+int hasher_addfile(struct hasher *h, const char *path);
+/* Finish into hex and free @h. */
+void hasher_finish(struct hasher *h, char hex[SHA256_HEX_LEN + 1]);
+
+/* ---- strings ---- */
+bool starts_with(const char *s, const char *prefix);
+bool ends_with(const char *s, const char *suffix);
+/* Trim ASCII whitespace in place; returns s. */
+char *strtrim(char *s);
+
+#endif
