@@ -42,7 +42,7 @@ $(B)/lab/%.o: lab/%.c $(wildcard lab/*.h) Makefile
 
 $(B)/tests/%: tests/unit/%.c $(B)/libteelab.a $(wildcard lab/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Ilab -o $@ $< $(B)/libteelab.a $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -iquote lab -o $@ $< $(B)/libteelab.a $(LIBS) -lcmocka
 
 unit: $(UNIT_BINS)
 	CMOCKA_MESSAGE_OUTPUT=TAP TEELAB_SRCDIR=$(CURDIR) prove -f --exec '' $(UNIT_BINS)

@@ -258,6 +258,40 @@ void host_mirror_release(struct host_mirror *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* ---- lookup cache: what apt-cache answered, valid until the next update ---- */
+
+static char *kv_path(const struct aptroot *a)
+{
+	return path_join(a->root, "var/lib/apt/lists/teelab-lookups");
+}
+
+/* Value for @key (malloc'd) or NULL. Lines are "key\tvalue". */
+static char *kv_get(const struct aptroot *a, const char *key)
+{
+	char *path = kv_path(a), *text = NULL, *ret = NULL, *save = NULL;
+	size_t klen = strlen(key);
+
+	if (!read_file(path, &text, NULL))
+		for (char *l = strtok_r(text, "\n", &save); l && !ret; l = strtok_r(NULL, "\n", &save))
+			if (!strncmp(l, key, klen) && l[klen] == '\t')
+				ret = xstrdup(l + klen + 1);
+	free(text);
+	free(path);
+	return ret;
+}
+
+static void kv_put(const struct aptroot *a, const char *key, const char *value)
+{
+	char *path = kv_path(a);
+	FILE *f = fopen(path, "a");
+
+	if (f) {
+		fprintf(f, "%s\t%s\n", key, value);
+		fclose(f);
+	}
+	free(path);
+}
+
 /* ---- the private root ---- */
 
 static int apt_cmd(struct aptroot *a, struct strbuf *out, const char *log, ...)
@@ -292,6 +326,12 @@ static int run_update(struct aptroot *a)
 
 	info("fetch: updating the package lists (apt-get update, log %s)", log);
 	unlink(log);
+	{
+		char *kv = kv_path(a);
+
+		unlink(kv);
+		free(kv);
+	}
 	ret = apt_cmd(a, NULL, log, "apt-get", "-q", "update", (char *)NULL);
 	if (ret) {
 		error("apt-get update failed (status %d); see '%s'", ret, log);
@@ -520,14 +560,13 @@ static void pick_madison(const char *text, const struct pkg_ref *ref,
 			continue;
 		if (want_src != (strstr(f[2], " Sources") != NULL))
 			continue;
-		if (!want_src) {
-			bool all = strstr(f[2], " all Packages") != NULL;
+		if (!want_src && strcmp(ref->arch, "all")) {
+			/* arch:all packages show up in each arch's Packages file */
 			char *arch_tag = xasprintf(" %s Packages", ref->arch);
 			bool ok = strstr(f[2], arch_tag) != NULL;
 
 			free(arch_tag);
-			/* arch:all packages show up in each arch's Packages file */
-			if (!ok && !(all && !strcmp(ref->arch, "all")))
+			if (!ok)
 				continue;
 		}
 		colon = strchr(name, ':');
@@ -544,6 +583,17 @@ static void pick_madison(const char *text, const struct pkg_ref *ref,
 	}
 	free(suite_comp);
 	free(copy);
+}
+
+/* madison shows only the native architecture unless asked for name:arch */
+static void push_query(struct strvec *argv, const char *name, const char *arch)
+{
+	char *q = strcmp(arch, "all") && strcmp(arch, "source")
+		  ? xasprintf("%s:%s", name, arch) : xstrdup(name);
+
+	if (!strvec_contains(argv, q))
+		strvec_push(argv, q);
+	free(q);
 }
 
 static int resolve_once(struct aptroot *a, const struct pkg_ref *ref,
@@ -569,15 +619,15 @@ static int resolve_once(struct aptroot *a, const struct pkg_ref *ref,
 			goto out;
 		}
 		for (char *n = strtok_r(names.buf, "\n", &save); n; n = strtok_r(NULL, "\n", &save))
-			if (!fnmatch(ref->name, n, 0) && !strvec_contains(&argv, n))
-				strvec_push(&argv, n);
+			if (!fnmatch(ref->name, n, 0))
+				push_query(&argv, n, ref->arch);
 		strbuf_release(&names);
 		if (argv.nr == 2) {
 			ret = -ENOENT;
 			goto out;
 		}
 	} else {
-		strvec_push(&argv, ref->name);
+		push_query(&argv, ref->name, ref->arch);
 	}
 	{
 		struct child c = CHILD_INIT;
@@ -610,7 +660,20 @@ int aptroot_resolve(struct aptroot *a, const struct pkg_ref *ref,
 {
 	int ret;
 
+	char *key = xasprintf("resolve|%s|%s|%s|%s", ref->name, ref->suite,
+			      ref->version ? ref->version : "-", ref->arch);
+	char *hit = kv_get(a, key);
+
 	*name = *version = NULL;
+	if (hit && strchr(hit, ' ')) {
+		*strchr(hit, ' ') = '\0';
+		*name = xstrdup(hit);
+		*version = xstrdup(hit + strlen(hit) + 1);
+		free(hit);
+		free(key);
+		return 0;
+	}
+	free(hit);
 	ret = resolve_once(a, ref, name, version);
 	if (ret == -ENOENT && !a->updated) {
 		/* the lists may predate the package: refresh once and retry */
@@ -625,6 +688,13 @@ int aptroot_resolve(struct aptroot *a, const struct pkg_ref *ref,
 		      ref->suite, ref->arch);
 	else if (ret)
 		error("%s: cannot resolve package '%s' (apt-cache failed)", ref->where, ref->name);
+	if (!ret) {
+		char *v = xasprintf("%s %s", *name, *version);
+
+		kv_put(a, key, v);
+		free(v);
+	}
+	free(key);
 	return ret;
 }
 
@@ -633,10 +703,18 @@ static int index_sha256(struct aptroot *a, const char *name, const char *arch,
 			const char *version, char **sha)
 {
 	struct strbuf out = STRBUF_INIT;
-	char *spec = xasprintf("%s:%s=%s", name, arch, version);
-	int ret = apt_cmd(a, &out, NULL, "apt-cache", "show", "--no-all-versions", spec, (char *)NULL);
+	char *spec = arch ? xasprintf("%s:%s=%s", name, arch, version)
+			  : xasprintf("%s=%s", name, version);
+	char *key = xasprintf("sha256|%s", spec);
+	int ret;
 
-	*sha = NULL;
+	*sha = kv_get(a, key);
+	if (*sha) {
+		free(key);
+		free(spec);
+		return 0;
+	}
+	ret = apt_cmd(a, &out, NULL, "apt-cache", "show", "--no-all-versions", spec, (char *)NULL);
 	if (!ret) {
 		char *p = strstr(strbuf_str(&out), "\nSHA256: ");
 
@@ -645,6 +723,9 @@ static int index_sha256(struct aptroot *a, const char *name, const char *arch,
 			*sha = xstrndup(p, strcspn(p, "\n"));
 		}
 	}
+	if (*sha)
+		kv_put(a, key, *sha);
+	free(key);
 	free(spec);
 	strbuf_release(&out);
 	return *sha ? 0 : error("no SHA256 in the index for '%s' %s", name, version);
@@ -681,7 +762,7 @@ int aptroot_fetch_deb(struct aptroot *a, const struct pkg_ref *ref, char **path)
 	if (ret)
 		goto out;
 	if (!strcmp(arch, "all"))
-		arch = "amd64";	/* arch:all is listed under every architecture */
+		arch = NULL;	/* arch:all: no architecture qualifier */
 	dest = xasprintf("%s/%s_%s_%s.deb", a->debs, name, version, ref->arch);
 	sidecar = xasprintf("%s.sha256", dest);
 	ret = index_sha256(a, name, arch, version, &sha);
@@ -697,7 +778,7 @@ int aptroot_fetch_deb(struct aptroot *a, const struct pkg_ref *ref, char **path)
 	remove_tree(tmp);
 	if ((ret = mkdir_p(tmp, 0755)))
 		goto out;
-	spec = xasprintf("%s:%s=%s", name, arch, version);
+	spec = arch ? xasprintf("%s:%s=%s", name, arch, version) : xasprintf("%s=%s", name, version);
 	log = path_join(a->root, "download.log");
 	info("fetch: %s %s (%s)", name, version, ref->suite);
 	{

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -33,6 +34,18 @@ static int aret(struct archive *a)
 	int e = archive_errno(a);
 
 	return e > 0 ? -e : -EIO;
+}
+
+/* Report a failed archive_read_open_*() of @path; returns -errno. */
+static int open_error(struct archive *a, const char *path)
+{
+	int ret = aret(a);
+
+	if (archive_errno(a) > 0)
+		error("cannot open '%s': %s", path, strerror(-ret));
+	else
+		error("cannot open '%s': %s", path, aerr(a));
+	return ret;
 }
 
 static const char *entry_name(struct archive_entry *e)
@@ -64,7 +77,6 @@ static struct archive *new_tar_reader(void)
 struct deb {
 	struct archive *outer;	/* the ar archive */
 	struct archive *inner;	/* the member, as a tar reader */
-	const char *path;
 	char member[64];
 	char buf[READ_BLOCK];
 };
@@ -104,9 +116,8 @@ static int deb_open_member(const char *deb, const char *prefix,
 	struct deb *d = xcalloc(1, sizeof(*d));
 	struct archive_entry *e = NULL;
 	int ret = 0;
-	int r;
+	int r = 0;
 
-	d->path = deb;
 	d->outer = archive_read_new();
 	if (!d->outer) {
 		error("cannot allocate a libarchive reader");
@@ -114,8 +125,7 @@ static int deb_open_member(const char *deb, const char *prefix,
 	}
 	archive_read_support_format_ar(d->outer);
 	if (archive_read_open_filename(d->outer, deb, READ_BLOCK)) {
-		ret = aret(d->outer);
-		error("cannot open '%s': %s", deb, aerr(d->outer));
+		ret = open_error(d->outer, deb);
 		goto out;
 	}
 	for (;;) {
@@ -315,7 +325,10 @@ static int host_path(const char *root, const char *rel, bool create,
 	return ret;
 }
 
-/* Remove whatever is at @path unless it is a directory. */
+/*
+ * Make room at @path for a new entry: a file or symlink is unlinked (never
+ * followed), an empty directory removed, a non-empty one gives -EISDIR.
+ */
 static int clear_slot(const char *path)
 {
 	struct stat st;
@@ -440,10 +453,10 @@ static int extract_dir(struct extract *x, const char *host, mode_t perm)
 		}
 	} else if (S_ISLNK(st.st_mode)) {
 		/* like dpkg: a symlink to a directory stays a symlink */
-		ret = walk_dirs(x->dest, x->rel, false, &canon);
+		ret = walk_dirs(x->dest, x->rel, true, &canon);
 		if (ret)
-			error("cannot extract '%s' from '%s': '%s' is a symlink "
-			      "to no directory", x->rel, x->src, host);
+			error("cannot extract '%s' from '%s': '%s' is a "
+			      "symlink to no directory", x->rel, x->src, host);
 		goto out;
 	} else if (!S_ISDIR(st.st_mode)) {
 		ret = -EEXIST;
@@ -560,8 +573,8 @@ static int extract_all(struct archive *a, const char *src, const char *dest,
 		x.rel = rel.buf;
 		x.e = e;
 		type = archive_entry_filetype(e);
-		/* no setuid/setgid without root; always user-removable */
-		perm = archive_entry_perm(e) & 07777 & ~(mode_t)(S_ISUID | S_ISGID);
+		/* sticky and rwx bits; setuid/setgid need the owner back */
+		perm = archive_entry_perm(e) & 01777;
 		hardlink = archive_entry_hardlink(e);
 		if (!hardlink)
 			hardlink = archive_entry_hardlink_utf8(e);
@@ -681,8 +694,7 @@ int tar_extract(const char *tarball, const char *dest, int strip)
 		goto out;
 	}
 	if (archive_read_open_filename(a, tarball, READ_BLOCK)) {
-		ret = aret(a);
-		error("cannot open '%s': %s", tarball, aerr(a));
+		ret = open_error(a, tarball);
 		goto out;
 	}
 	ret = extract_all(a, tarball, dest, strip);
@@ -957,8 +969,7 @@ int cpio_list(const char *cpio, char ***paths, size_t *nr)
 	archive_read_support_filter_all(a);
 	archive_read_support_format_cpio(a);
 	if (archive_read_open_filename(a, cpio, READ_BLOCK)) {
-		ret = aret(a);
-		error("cannot open '%s': %s", cpio, aerr(a));
+		ret = open_error(a, cpio);
 		goto out;
 	}
 	for (;;) {

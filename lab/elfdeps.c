@@ -77,7 +77,7 @@ static void elf_deps_release(struct elf_deps *d)
 	strvec_release(&d->runpath);
 }
 
-/* File offset of the string @idx of the table at file offset @tab. */
+/* The string @idx of the table at file offset @tab, bounds checked. */
 static int get_string(const struct elf *f, uint64_t tab, uint64_t tabsz,
 		      uint64_t idx, const char **out)
 {
@@ -462,11 +462,11 @@ static bool compatible(const char *host, const struct elf_deps *who)
 	    memcmp(hdr, ELFMAG, SELFMAG) || hdr[EI_CLASS] != who->cls ||
 	    hdr[EI_DATA] != who->data)
 		goto out;
-	/* e_machine follows e_ident and the 16-bit e_type in both classes */
+	/* e_machine is at 18 in both classes: after e_ident[16], e_type */
 	if (hdr[EI_DATA] == ELFDATA2MSB)
-		machine = (uint16_t)(hdr[EI_NIDENT + 2] << 8 | hdr[EI_NIDENT + 3]);
+		machine = (uint16_t)(hdr[18] << 8 | hdr[19]);
 	else
-		machine = (uint16_t)(hdr[EI_NIDENT + 3] << 8 | hdr[EI_NIDENT + 2]);
+		machine = (uint16_t)(hdr[19] << 8 | hdr[18]);
 	ok = machine == who->machine;
 out:
 	close(fd);

@@ -683,111 +683,123 @@ out:
 	return ret;
 }
 
-/*
- * modules.dep: "kernel/drivers/tee/optee/optee.ko.xz: kernel/drivers/tee/tee.ko.xz".
- * Append @name's dependencies (then itself) to @order as module paths.
- */
-static int module_order(const char *dep_text, const char *name,
-			struct strvec *order, int depth)
+/* Index every "<name>.ko[.xz|.zst|.gz]" under @dir: name -> path. */
+static void index_modules(const char *dir, struct strvec *names, struct strvec *paths)
 {
-	const char *p = dep_text;
-	size_t nl = strlen(name);
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alphasort);
 
-	if (depth > 16)
-		return error("module dependency loop at '%s'", name);
-	while (p && *p) {
-		const char *eol = strchr(p, '\n');
-		const char *colon = memchr(p, ':', eol ? (size_t)(eol - p) : strlen(p));
-		const char *base;
+	for (int i = 0; i < n; i++) {
+		const char *d = ents[i]->d_name;
+		char *full = path_join(dir, d);
+		const char *ko = strstr(d, ".ko");
 
-		if (colon) {
-			base = colon;
-			while (base > p && base[-1] != '/')
-				base--;
-			/* base..colon is "<name>.ko[.xz|.zst|.gz]" */
-			if ((size_t)(colon - base) > nl + 2 && !strncmp(base, name, nl) &&
-			    !strncmp(base + nl, ".ko", 3)) {
-				char *path = xstrndup(p, (size_t)(colon - p));
-				char *deps = xstrndup(colon + 1, eol ? (size_t)(eol - colon - 1) : strlen(colon + 1));
-				char *save = NULL;
-				int ret = 0;
+		if (d[0] != '.' && is_dir(full)) {
+			index_modules(full, names, paths);
+		} else if (ko && (!ko[3] || ko[3] == '.')) {
+			char *name = xstrndup(d, (size_t)(ko - d));
 
-				for (char *d = strtok_r(deps, " \t", &save); d && !ret; d = strtok_r(NULL, " \t", &save)) {
-					const char *db = strrchr(d, '/');
-					char *dn = xstrdup(db ? db + 1 : d);
-
-					dn[strcspn(dn, ".")] = '\0';
-					ret = module_order(dep_text, dn, order, depth + 1);
-					free(dn);
-				}
-				if (!ret && !strvec_contains(order, path))
-					strvec_push(order, path);
-				free(path);
-				free(deps);
-				return ret;
-			}
+			for (char *c = name; *c; c++)
+				if (*c == '-')
+					*c = '_';
+			strvec_push(names, name);
+			strvec_push(paths, full);
+			free(name);
 		}
-		p = eol ? eol + 1 : NULL;
+		free(full);
+		free(ents[i]);
 	}
-	return -ENOENT;
+	free(ents);
+}
+
+/*
+ * Decompress module @name into @dir/<name>.ko after its dependencies,
+ * read from the module's own .modinfo "depends=" (modules.dep is made by
+ * depmod at install time, so a .deb does not ship it).
+ */
+static int stage_module(const struct strvec *names, const struct strvec *paths,
+			const char *name, const char *dir, struct strvec *order, int depth)
+{
+	char *norm = xstrdup(name), *dst = NULL, *data = NULL;
+	size_t i, len = 0;
+	const char *dep;
+	int ret = 0;
+
+	for (char *c = norm; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	if (strvec_contains(order, norm))
+		goto out;
+	if (depth > 16) {
+		ret = error("module dependency loop at '%s'", name);
+		goto out;
+	}
+	for (i = 0; i < names->nr && strcmp(names->v[i], norm); i++)
+		;
+	if (i == names->nr) {
+		ret = -ENOENT;
+		goto out;
+	}
+	dst = xasprintf("%s/%s.ko", dir, norm);
+	if ((ret = decompress_file(paths->v[i], dst)) || (ret = read_file(dst, &data, &len)))
+		goto out;
+	dep = memmem(data, len, "\0depends=", 9);
+	if (dep) {
+		char *list = xstrdup(dep + 9), *save = NULL;
+
+		for (char *d = strtok_r(list, ",", &save); d && !ret; d = strtok_r(NULL, ",", &save))
+			ret = stage_module(names, paths, d, dir, order, depth + 1);
+		free(list);
+		if (ret == -ENOENT)
+			ret = error("module '%s' needs '%s', which the kernel does not ship", norm, dep + 9);
+		if (ret)
+			goto out;
+	}
+	strvec_push(order, norm);
+out:
+	free(norm);
+	free(dst);
+	free(data);
+	return ret;
 }
 
 /* Copy the configured modules (and their deps), decompressed, into @stage. */
 static int stage_modules(struct build_ctx *b, const struct kernel_files *k, const char *stage)
 {
 	const struct kernel_cfg *kc = &b->cfg->kernel;
-	struct strvec order = STRVEC_INIT;
+	struct strvec names = STRVEC_INIT, paths = STRVEC_INIT, order = STRVEC_INIT;
 	struct strbuf list = STRBUF_INIT;
-	char *dep = NULL, *text = NULL, *dir = NULL, *listf = NULL;
+	char *dir = NULL, *listf = NULL;
 	int ret = 0;
 
-	if (!kc->modules.nr)
-		goto write_list;
-	if (!k->modules_dir) {
+	if (kc->modules.nr && !k->modules_dir) {
 		ret = error("kernel '%s' lists modules but has no modules directory", kc->name);
 		goto out;
 	}
-	dep = path_join(k->modules_dir, "modules.dep");
-	if (read_file(dep, &text, NULL)) {
-		ret = error("cannot read '%s'", dep);
-		goto out;
-	}
-	for (size_t i = 0; i < kc->modules.nr; i++) {
-		ret = module_order(text, kc->modules.v[i], &order, 0);
-		if (ret == -ENOENT)
-			ret = error("kernel '%s' has no module '%s' (not in %s)", kc->name,
-				    kc->modules.v[i], dep);
-		if (ret)
-			goto out;
-	}
 	dir = path_join(stage, "lib/modules/teelab");
-	if ((ret = mkdir_p(dir, 0755)))
-		goto out;
-	for (size_t i = 0; i < order.nr; i++) {
-		char *src = path_join(k->modules_dir, order.v[i]);
-		const char *base = strrchr(order.v[i], '/');
-		char *name = xstrdup(base ? base + 1 : order.v[i]);
-		char *dst;
-
-		name[strstr(name, ".ko") - name] = '\0';
-		dst = xasprintf("%s/%s.ko", dir, name);
-		ret = decompress_file(src, dst);
-		strbuf_addf(&list, "%s\n", name);
-		free(src);
-		free(name);
-		free(dst);
-		if (ret)
+	if (kc->modules.nr) {
+		index_modules(k->modules_dir, &names, &paths);
+		if ((ret = mkdir_p(dir, 0755)))
 			goto out;
 	}
-write_list:
+	for (size_t i = 0; i < kc->modules.nr && !ret; i++) {
+		ret = stage_module(&names, &paths, kc->modules.v[i], dir, &order, 0);
+		if (ret == -ENOENT)
+			ret = error("kernel '%s' has no module '%s' under '%s'", kc->name,
+				    kc->modules.v[i], k->modules_dir);
+	}
+	if (ret)
+		goto out;
+	for (size_t i = 0; i < order.nr; i++)
+		strbuf_addf(&list, "%s\n", order.v[i]);
 	listf = path_join(stage, "etc/teelab/modules");
 	if (!(ret = mkparent(listf)))
 		ret = write_file_str(listf, strbuf_str(&list));
 out:
+	strvec_release(&names);
+	strvec_release(&paths);
 	strvec_release(&order);
 	strbuf_release(&list);
-	free(dep);
-	free(text);
 	free(dir);
 	free(listf);
 	return ret;
@@ -834,7 +846,7 @@ static int build_sysroot(struct build_ctx *b, char **sysroot, struct hasher *key
 	if ((ret = mark_complete(out)))
 		goto out;
 done:
-	provenance(b, "rootfs", "%s: %zu packages", r->name, debs.nr);
+	provenance(b, "rootfs_packages", "%zu (%s)", debs.nr, r->name);
 	*sysroot = out;
 	out = NULL;
 out:

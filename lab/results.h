@@ -55,20 +55,30 @@ struct run_result {
 };
 #define RUN_RESULT_INIT { 0 }
 
-/* Append a test; strings are copied (NULL allowed for message/output). */
+/*
+ * Append a test; strings are copied (NULL allowed for group, message and
+ * output). The pointer is valid until the next run_result_add().
+ */
 struct test_result *run_result_add(struct run_result *r, const char *group,
 				   const char *name, enum verdict v,
 				   double duration, const char *message,
 				   const char *output);
 /* Record "key": "value" in the environment object (copied). */
 void run_result_env(struct run_result *r, const char *key, const char *value);
+/* Free everything, scenario/run_id/started/reason included (heap strings). */
 void run_result_release(struct run_result *r);
 
-/* Each writes @path atomically; 0 or -errno (reported). */
+/*
+ * Each writes @path atomically; 0 or -errno (reported). result.json keeps
+ * strings as they are (invalid UTF-8 becomes U+FFFD); junit.xml and
+ * results.tap also drop ANSI escapes and '\r' and replace other control
+ * characters. junit.xml keeps the last 64 KiB of each output.
+ */
 int results_write_json(const struct run_result *r, const char *path);
 int results_write_junit(const struct run_result *r, const char *path);
 int results_write_tap(const struct run_result *r, const char *path);
-/* All three into @dir as result.json, junit.xml, results.tap. */
+/* All three into @dir (created if needed) as result.json, junit.xml,
+ * results.tap; tries every file, returns the first error. */
 int results_write_all(const struct run_result *r, const char *dir);
 
 #endif

@@ -443,6 +443,7 @@ static enum verdict pump_verdict(enum pump_result p)
 
 static enum pump_result step_boot(struct engine *e, double timeout)
 {
+	enum pump_result p;
 	int ret;
 
 	ret = e->m.ops->start(&e->m);
@@ -456,7 +457,10 @@ static enum pump_result step_boot(struct engine *e, double timeout)
 	e->wait_con = CON_NORMAL;
 	regcomp(&e->wait_re, READY_MARKER, REG_NOSUB);
 	e->wait_re_set = true;
-	return pump(e, now_mono() + timeout);
+	p = pump(e, now_mono() + timeout);
+	/* `wait` steps after the boot see the whole boot log */
+	e->con[CON_NORMAL].cursor = 0;
+	return p;
 }
 
 static enum pump_result step_wait(struct engine *e, const struct scenario_step *st,
@@ -488,6 +492,7 @@ static enum pump_result guest_command(struct engine *e, const char *command, dou
 
 	free(b64);
 	strbuf_reset(&e->cmd_out);
+	e->matched = false;
 	e->cmd_begun = false;
 	e->cmd_rc = -1;
 	e->wait = W_COMMAND;

@@ -364,6 +364,7 @@ static bool handle_start(struct parser *p, const char *s)
 		s++;
 	p->cur = (ssize_t)new_case(p, id, s);
 	p->in_summary = false;
+	p->rule_at = -1;
 	free(id);
 	return true;
 }
@@ -501,7 +502,9 @@ static void handle_line(struct parser *p, const char *line)
 		p->rule_at = -1;
 		return;
 	}
-	p->rule_at = starts_with(s, "+-----") ? (ssize_t)p->st[p->cur].out.len : -1;
+	p->rule_at = -1;
+	if (starts_with(s, "+-----"))
+		p->rule_at = (ssize_t)p->st[p->cur].out.len;
 	if (parse_verdict_line(s, &id, &v, &rest)) {
 		handle_run_verdict(p, line, id, v, rest);
 		free(id);

@@ -27,7 +27,7 @@
 
 struct tent {
 	const char *name;
-	char type;		/* f file, d dir, l symlink, h hard link, c chardev */
+	char type;	/* f file, d dir, l symlink, h hard link, c chardev */
 	mode_t perm;
 	const char *data;	/* file content, or link target */
 };

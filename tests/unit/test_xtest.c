@@ -276,6 +276,24 @@ static void test_edge_cases(void **state)
 	assert_int_equal(rep.cases[1].verdict, V_ERROR);
 	assert_int_equal(rep.cases[2].verdict, V_PASS);
 	xtest_report_release(&rep);
+
+	/* a verdict line lost in the noise: the summary still tells */
+	xtest_parse("* regression_1002 PTA parameters\n"
+		    "+-----------------------------------------------------\n"
+		    "Result of testsuite regression:\n"
+		    "regression_1002 OK\n"
+		    "+-----------------------------------------------------\n"
+		    "3 subtests of which 0 failed\n"
+		    "1 test case of which 0 failed\n"
+		    "4 test cases was skipped\n", &rep);
+	assert_int_equal(rep.nr, 1);
+	assert_int_equal(rep.cases[0].verdict, V_PASS);
+	assert_string_equal(rep.cases[0].output,
+			    "* regression_1002 PTA parameters\n");
+	assert_true(rep.have_summary);
+	assert_int_equal(rep.subtests, 3);
+	assert_int_equal(rep.cases_skipped, 4);
+	xtest_report_release(&rep);
 }
 
 static void test_to_results(void **state)
