@@ -102,11 +102,6 @@ static void parse_sources(const char *text, struct src_entry **e, size_t *n)
 
 		if (nl)
 			*nl = '\0';
-		if (!*strtrim(p) || end) {
-			if (!end || *strtrim(p)) {
-				/* fallthrough to parse the last line below */
-			}
-		}
 		if (*p != '#' && strchr(p, ':') && *strtrim(p)) {
 			char *colon = strchr(p, ':');
 			char *val;
