@@ -88,6 +88,18 @@ static void parse_list(const char *text, struct src_entry **e, size_t *n)
 	free(copy);
 }
 
+/* Whether the blank-separated list @list has the word @w ("deb", not "deb-src"). */
+static bool has_word(const char *list, const char *w)
+{
+	size_t n = strlen(w);
+
+	for (const char *p = list; (p = strstr(p, w)); p += n)
+		if ((p == list || p[-1] == ' ' || p[-1] == '\t') &&
+		    (!p[n] || p[n] == ' ' || p[n] == '\t'))
+			return true;
+	return false;
+}
+
 /* deb822 format: stanzas of "Key: value" separated by blank lines. */
 static void parse_sources(const char *text, struct src_entry **e, size_t *n)
 {
@@ -117,10 +129,11 @@ static void parse_sources(const char *text, struct src_entry **e, size_t *n)
 			else if (!strcasecmp(strtrim(p), "Signed-By"))
 				signed_by = val;
 			else if (!strcasecmp(strtrim(p), "Enabled"))
-				enabled = strcasecmp(val, "no") != 0;
+				enabled = strcasecmp(val, "no") && strcasecmp(val, "false") &&
+					  strcasecmp(val, "off") && strcmp(val, "0");
 		}
 		if (end || !*strtrim(p)) {
-			if (types && uris && suites && enabled && strstr(types, "deb")) {
+			if (types && uris && suites && enabled && has_word(types, "deb")) {
 				char *u = xstrdup(uris), *save = NULL;
 
 				for (char *t = strtok_r(u, " \t", &save); t; t = strtok_r(NULL, " \t", &save))

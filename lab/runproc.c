@@ -86,9 +86,21 @@ int runproc_signal_fd(void)
 	return sig_pipe[0];
 }
 
+/* What failed in the child, sent to the parent through the error pipe. */
+enum exec_stage { STAGE_CHDIR = 1, STAGE_EXEC = 2 };
+
+static void report_child_error(int err_fd, enum exec_stage stage)
+{
+	int msg[2] = { (int)stage, errno };
+
+	if (write(err_fd, msg, sizeof(msg)) < 0)
+		_exit(126);
+	_exit(stage == STAGE_EXEC ? 127 : 126);
+}
+
 static void child_exec(struct child *c, int err_fd, int out_pipe)
 {
-	int devnull = open("/dev/null", O_RDWR);
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	int out = -1;
 
 	setpgid(0, 0);
@@ -104,7 +116,7 @@ static void child_exec(struct child *c, int err_fd, int out_pipe)
 	if (c->out_fd >= 0)
 		out = c->out_fd;
 	else if (c->log_path)
-		out = open(c->log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		out = open(c->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	else if (tl_verbose)
 		out = dup(2);
 	if (out < 0)
@@ -118,27 +130,17 @@ static void child_exec(struct child *c, int err_fd, int out_pipe)
 			fcntl(*fd, F_SETFD, 0);
 	for (size_t i = 0; i < c->env.nr; i++)
 		putenv(c->env.v[i]);
-	if (c->dir && chdir(c->dir)) {
-		int e = errno;
-
-		if (write(err_fd, &e, sizeof(e)) < 0)
-			_exit(126);
-		_exit(126);
-	}
+	if (c->dir && chdir(c->dir))
+		report_child_error(err_fd, STAGE_CHDIR);
 	execvp(c->argv.v[0], c->argv.v);
-	{
-		int e = errno;
-
-		if (write(err_fd, &e, sizeof(e)) < 0)
-			_exit(127);
-	}
-	_exit(127);
+	report_child_error(err_fd, STAGE_EXEC);
 }
 
 int child_start(struct child *c)
 {
 	int errp[2] = { -1, -1 };
 	int outp[2] = { -1, -1 };
+	int msg[2] = { 0, 0 };
 	int e = 0;
 	ssize_t n;
 	pid_t pid;
@@ -173,16 +175,18 @@ int child_start(struct child *c)
 	if (outp[1] >= 0)
 		close(outp[1]);
 	do {
-		n = read(errp[0], &e, sizeof(e));
+		n = read(errp[0], msg, sizeof(msg));
 	} while (n < 0 && errno == EINTR);
 	close(errp[0]);
-	if (n == (ssize_t)sizeof(e)) {
+	if (n == (ssize_t)sizeof(msg)) {
+		e = msg[1];
 		waitpid(pid, NULL, 0);
 		unregister_pid(pid);
 		if (outp[0] >= 0)
 			close(outp[0]);
-		if (c->dir && e != ENOENT)
-			error("cannot run '%s' in '%s': %s", c->argv.v[0], c->dir, strerror(e));
+		if (msg[0] == STAGE_CHDIR)
+			error("cannot run '%s': cannot enter directory '%s': %s", c->argv.v[0],
+			      c->dir, strerror(e));
 		else
 			error("cannot run '%s': %s", c->argv.v[0], strerror(e));
 		return -e;
@@ -215,20 +219,25 @@ static int decode_status(int status)
 
 int child_finish(struct child *c)
 {
-	int status = 0;
+	int status = 0, wait_errno = 0;
 	pid_t r;
 
 	if (c->pid <= 0)
 		return -ECHILD;
+
 	do {
 		r = waitpid(c->pid, &status, 0);
+		if (r < 0 && errno == EINTR && runproc_interrupted())
+			kill(-c->pid, SIGTERM);	/* Ctrl-C: stop the build/fetch too */
 	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		wait_errno = errno;
 	/* whatever the leader left behind in its group goes too */
 	kill(-c->pid, SIGKILL);
 	unregister_pid(c->pid);
 	c->pid = 0;
 	if (r < 0)
-		return -errno;
+		return -wait_errno;
 	return decode_status(status);
 }
 

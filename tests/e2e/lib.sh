@@ -28,7 +28,7 @@ check() { # check <description> <command...>
 
 diag() { sed 's/^/# /' "$@" >&2 || true; }
 
-qemu_pids() { pgrep -x qemu-system-aarch64 | sort; }
+qemu_pids() { pgrep -f '^qemu-system-aarch64 ' | sort; }
 
 # the run directory created by the last `teelab run`
 last_run() { ls -d "$RUNS"/*/ 2>/dev/null | tail -n 1; }
