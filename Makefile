@@ -25,6 +25,7 @@ LAB_SRCS := $(wildcard lab/*.c)
 LIB_SRCS := $(filter-out lab/main.c,$(LAB_SRCS))
 LIB_OBJS := $(LIB_SRCS:lab/%.c=$(B)/lab/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+# testutil.o is shared by every unit test
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
 all: teelab
@@ -40,9 +41,13 @@ $(B)/lab/%.o: lab/%.c $(wildcard lab/*.h) Makefile
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(B)/libteelab.a $(wildcard lab/*.h)
+$(B)/tests/%: tests/unit/%.c $(B)/tests/testutil.o $(B)/libteelab.a $(wildcard lab/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -iquote lab -o $@ $< $(B)/libteelab.a $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) -iquote lab -o $@ $< $(B)/tests/testutil.o $(B)/libteelab.a $(LIBS) -lcmocka
+
+$(B)/tests/testutil.o: tests/unit/testutil.c tests/unit/testutil.h lab/util.h
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -iquote lab -c -o $@ $<
 
 unit: $(UNIT_BINS)
 	CMOCKA_MESSAGE_OUTPUT=TAP TEELAB_SRCDIR=$(CURDIR) prove -f --exec '' $(UNIT_BINS)

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,42 +23,6 @@ struct fixture {
 	char *err;		/* what the last config_load() printed */
 };
 
-/* ---- stderr capture ---- */
-
-struct capture {
-	int saved_fd;
-	int tmp_fd;
-};
-
-static void capture_begin(struct capture *c)
-{
-	char tmpl[] = "/tmp/teelab-stderr-XXXXXX";
-
-	fflush(stderr);
-	c->tmp_fd = mkstemp(tmpl);
-	assert_true(c->tmp_fd >= 0);
-	unlink(tmpl);
-	c->saved_fd = dup(2);
-	assert_true(c->saved_fd >= 0);
-	assert_true(dup2(c->tmp_fd, 2) >= 0);
-}
-
-/* Restore stderr and return what was written meanwhile (caller frees). */
-static char *capture_end(struct capture *c)
-{
-	struct strbuf sb = STRBUF_INIT;
-	char buf[4096];
-	ssize_t n = 0;
-
-	fflush(stderr);
-	assert_true(dup2(c->saved_fd, 2) >= 0);
-	close(c->saved_fd);
-	assert_true(lseek(c->tmp_fd, 0, SEEK_SET) == 0);
-	while ((n = read(c->tmp_fd, buf, sizeof(buf))) > 0)
-		strbuf_add(&sb, buf, (size_t)n);
-	close(c->tmp_fd);
-	return strbuf_detach(&sb);
-}
 
 /* ---- fixtures ---- */
 
