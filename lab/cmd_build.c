@@ -32,7 +32,8 @@ int cmd_build(int argc, char **argv)
 		die(TL_EXIT_USAGE, "configuration is not valid");
 	ret = images_build(&cfg, refresh, &im);
 	if (!ret) {
-		printf("bios    %s\nkernel  %s\ninitrd  %s\n", im.bios, im.kernel, im.initrd);
+		printf("bios    %s\nkernel  %s\ninitrd  %s\ndtb     %s\n", im.bios, im.kernel,
+		       im.initrd, im.dtb);
 		for (size_t i = 0; i < im.provenance.nr; i++)
 			printf("  %s\n", im.provenance.v[i]);
 		info("images ready in %.1f s (%d built, %d downloaded)", now_mono() - t0,

@@ -15,6 +15,7 @@
 #include <archive_entry.h>
 
 #include "archive.h"
+#include "dtb.h"
 #include "elfdeps.h"
 #include "runproc.h"
 
@@ -1021,6 +1022,8 @@ int images_build(const struct lab_config *cfg, bool refresh, struct lab_images *
 	out->kernel = xstrdup(k.image);
 	out->kernel_release = k.release ? xstrdup(k.release) : NULL;
 	ret = build_initramfs(&b, &k);
+	if (!ret)
+		ret = dtb_build(&cfg->machine, out->bios, b.build_dir, &out->dtb);
 out:
 	out->downloads += b.apt.downloads;
 	kernel_files_release(&k);
@@ -1035,6 +1038,7 @@ void lab_images_release(struct lab_images *im)
 	free(im->bios);
 	free(im->kernel);
 	free(im->initrd);
+	free(im->dtb);
 	free(im->kernel_release);
 	strvec_release(&im->provenance);
 	memset(im, 0, sizeof(*im));

@@ -56,6 +56,15 @@ struct machine {
 /* The direct qemu-system-aarch64 backend. */
 extern const struct machine_ops machine_qemu_ops;
 
+/*
+ * The qemu-system-aarch64 argv that dumps QEMU's device tree for @cfg
+ * booting firmware @bios into @dtb_out (-machine ...,dumpdtb=FILE with the
+ * same -machine, -cpu, -smp, -m, UARTs and -bios as a boot), appended to
+ * @argv.
+ */
+void machine_dtb_argv(const struct machine_cfg *cfg, const char *bios,
+		      const char *dtb_out, struct strvec *argv);
+
 /* Fill @m for @ops and @spec (nothing started yet). */
 void machine_init(struct machine *m, const struct machine_ops *ops,
 		  const struct machine_spec *spec);

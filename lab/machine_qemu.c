@@ -61,7 +61,34 @@ void machine_release(struct machine *m)
 	}
 }
 
-/* The argv, with QEMU's console/QMP endpoints given by @endpoint. */
+/* -machine, -cpu, -smp, -m: identical for boots and for dumping the DTB */
+static void machine_args(const struct machine_cfg *c, const char *dumpdtb,
+			 struct strvec *argv)
+{
+	strvec_push(argv, "-machine");
+	strvec_pushf(argv, "virt,secure=on,virtualization=off,gic-version=%d%s%s",
+		     c->gic_version, dumpdtb ? ",dumpdtb=" : "", dumpdtb ? dumpdtb : "");
+	strvec_pushl(argv, "-cpu", c->cpu, NULL);
+	strvec_push(argv, "-smp");
+	strvec_pushf(argv, "%d", c->smp);
+	strvec_push(argv, "-m");
+	strvec_pushf(argv, "%d", c->memory_mb);
+}
+
+void machine_dtb_argv(const struct machine_cfg *cfg, const char *bios,
+		      const char *dtb_out, struct strvec *argv)
+{
+	/*
+	 * As at boot: two UARTs (the second is the secure world's, with
+	 * secure-status) and the firmware (with -bios QEMU leaves out the
+	 * PSCI enable-method and the non-secure GPIO the firmware owns).
+	 */
+	strvec_pushl(argv, cfg->qemu, "-nographic", "-nic", "none", "-monitor", "none",
+		     "-serial", "null", "-serial", "null", "-bios", bios, NULL);
+	machine_args(cfg, dtb_out, argv);
+}
+
+/* The argv, with QEMU's console/QMP chardev specs @nw, @sw and @qmp. */
 static void build_argv(const struct machine_spec *s, struct strvec *argv,
 		       const char *nw, const char *sw, const char *qmp)
 {
@@ -69,13 +96,7 @@ static void build_argv(const struct machine_spec *s, struct strvec *argv,
 
 	strvec_push(argv, c->qemu);
 	strvec_pushl(argv, "-nographic", "-no-reboot", NULL);
-	strvec_push(argv, "-machine");
-	strvec_pushf(argv, "virt,secure=on,virtualization=off,gic-version=%d", c->gic_version);
-	strvec_pushl(argv, "-cpu", c->cpu, NULL);
-	strvec_push(argv, "-smp");
-	strvec_pushf(argv, "%d", c->smp);
-	strvec_push(argv, "-m");
-	strvec_pushf(argv, "%d", c->memory_mb);
+	machine_args(c, NULL, argv);
 	strvec_pushl(argv, "-bios", s->bios, "-kernel", s->kernel, NULL);
 	if (s->initrd)
 		strvec_pushl(argv, "-initrd", s->initrd, NULL);

@@ -721,6 +721,7 @@ int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 	spec.bios = im->bios;
 	spec.kernel = im->kernel;
 	spec.initrd = im->initrd;
+	spec.dtb = im->dtb;
 	spec.append = strbuf_str(&append);
 	spec.run_dir = opt->run_dir;
 	machine_init(&e.m, &machine_qemu_ops, &spec);

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: MIT
+/* dtb.c - dump QEMU's device tree and edit it with libfdt; see dtb.h */
+#include "dtb.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libfdt.h>
+
+#include "machine.h"
+#include "runproc.h"
+
+#define DTB_RECIPE_VERSION "dtb-4"
+#define DTB_FREE_SPACE (64 * 1024)
+
+static int fdt_err(const char *what, int err)
+{
+	return error("device tree: %s: %s", what, fdt_strerror(err)), -EINVAL;
+}
+
+int dtb_edit(char **blob, size_t *len)
+{
+	static const char *const chosen[] = { "/chosen", "/secure-chosen" };
+	static const char *const seeds[] = { "rng-seed", "kaslr-seed" };
+	/*
+	 * QEMU hands out a 1 MiB blob; adds 10000 bytes of its own when it
+	 * loads a -dtb file; TF-A accepts at most 1 MiB; and OP-TEE edits the
+	 * normal world's tree in place (/firmware/optee, reserved-memory), so
+	 * it needs free space: keep the structure plus 64 KiB.
+	 */
+	size_t size = 0;
+	char *fdt = NULL;
+	int off, err;
+
+	/* drop QEMU's free space first: fdt_open_into() can't shrink a blob */
+	err = fdt_check_header(*blob);
+	if (!err)
+		err = fdt_pack(*blob);
+	if (err)
+		return fdt_err("not a device tree", err);
+	size = fdt_totalsize(*blob) + DTB_FREE_SPACE;
+	fdt = xcalloc(1, size);
+	err = fdt_open_into(*blob, fdt, (int)size);
+	if (err) {
+		free(fdt);
+		return fdt_err("cannot open QEMU's tree", err);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(chosen); i++) {
+		off = fdt_path_offset(fdt, chosen[i]);
+		for (size_t k = 0; off >= 0 && k < ARRAY_SIZE(seeds); k++)
+			fdt_delprop(fdt, off, seeds[k]);	/* absent is fine */
+	}
+	off = fdt_path_offset(fdt, "/config");
+	if (off == -FDT_ERR_NOTFOUND)
+		off = fdt_add_subnode(fdt, 0, "config");
+	if (off < 0) {
+		free(fdt);
+		return fdt_err("cannot add /config", off);
+	}
+	err = fdt_setprop_u32(fdt, off, "bootdelay", 0);
+	if (err) {
+		free(fdt);
+		return fdt_err("cannot set /config/bootdelay", err);
+	}
+	free(*blob);
+	*len = size;
+	*blob = fdt;
+	return 0;
+}
+
+int dtb_build(const struct machine_cfg *m, const char *bios, const char *build_dir,
+	      char **path)
+{
+	struct strvec argv = STRVEC_INIT;
+	struct strbuf ver = STRBUF_INIT;
+	struct hasher *h = hasher_new();
+	const char *vargv[] = { m->qemu, "--version", NULL };
+	char hex[SHA256_HEX_LEN + 1];
+	char *dir = NULL, *raw = NULL, *out = NULL, *blob = NULL, *stamp = NULL;
+	size_t len = 0;
+	int ret;
+
+	*path = NULL;
+	if (run_capture(vargv, NULL, &ver)) {
+		hasher_finish(h, hex);
+		ret = error("cannot run '%s' (package qemu-system-arm)", m->qemu);
+		goto out;
+	}
+	hasher_addstr(h, DTB_RECIPE_VERSION);
+	hasher_addstr(h, strbuf_str(&ver));
+	machine_dtb_argv(m, bios, "", &argv);
+	for (size_t i = 0; i < argv.nr; i++)
+		hasher_addstr(h, argv.v[i]);
+	hasher_finish(h, hex);
+	strvec_release(&argv);
+
+	dir = xasprintf("%s/dtb-%.16s", build_dir, hex);
+	out = path_join(dir, "virt.dtb");
+	stamp = path_join(dir, ".complete");
+	if (file_exists(stamp))
+		goto done;
+	if ((ret = remove_tree(dir)) || (ret = mkdir_p(dir, 0755)))
+		goto out;
+	raw = path_join(dir, "qemu-dump.dtb");
+	machine_dtb_argv(m, bios, raw, &argv);
+	{
+		struct child c = CHILD_INIT;
+		char *log = path_join(dir, "dumpdtb.log");
+
+		for (size_t i = 0; i < argv.nr; i++)
+			strvec_push(&c.argv, argv.v[i]);
+		c.log_path = log;
+		ret = child_run(&c);
+		child_release(&c);
+		free(log);
+	}
+	if (ret) {
+		ret = error("QEMU could not dump its device tree (see '%s/dumpdtb.log')", dir);
+		goto out;
+	}
+	if ((ret = read_file(raw, &blob, &len))) {
+		ret = error("QEMU wrote no device tree to '%s'", raw);
+		goto out;
+	}
+	if ((ret = dtb_edit(&blob, &len)) || (ret = write_file(out, blob, len, 0644)) ||
+	    (ret = write_file_str(stamp, "")))
+		goto out;
+	info("build: device tree (QEMU's, bootdelay 0) %zu bytes", len);
+done:
+	*path = out;
+	out = NULL;
+	ret = 0;
+out:
+	strvec_release(&argv);
+	strbuf_release(&ver);
+	free(dir);
+	free(raw);
+	free(out);
+	free(blob);
+	free(stamp);
+	return ret;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dtb.h - the device tree the lab boots with, composed with libfdt.
+ *
+ * QEMU's own tree for the exact machine options (-machine/-cpu/-smp/-m
+ * must be identical at boot) is dumped with `-machine ...,dumpdtb=FILE`,
+ * then edited:
+ *   - /config/bootdelay = <0>: U-Boot (BL33) boots at once instead of
+ *     waiting 2 s for a key (U-Boot reads /config properties);
+ *   - /chosen and /secure-chosen rng-seed and kaslr-seed are removed, so
+ *     the blob is the same every time (QEMU adds fresh ones at boot);
+ * The blob is never padded: TF-A on qemu maps at most 1 MiB for it
+ * (a padded tree gives "Invalid Device Tree at 0x40000000").
+ */
+#ifndef TEELAB_DTB_H
+#define TEELAB_DTB_H
+
+#include "config.h"
+
+/*
+ * Produce the lab DTB for machine @m booting firmware @bios, under
+ * @build_dir (cached by the QEMU version and the dump's argv, which names
+ * the content-addressed @bios). *path is malloc'd. 0 or -errno.
+ */
+int dtb_build(const struct machine_cfg *m, const char *bios, const char *build_dir,
+	      char **path);
+
+/*
+ * Edit the flattened tree in @blob (@len bytes, malloc'd; may be
+ * reallocated) as described above. *len is updated. 0 or -errno (reported).
+ */
+int dtb_edit(char **blob, size_t *len);
+
+#endif
