@@ -194,7 +194,7 @@ int host_mirror_read(const char *etc_apt, const char *codename, struct host_mirr
 			if (ends_with(de->d_name, ".list") || ends_with(de->d_name, ".sources"))
 				strvec_push(&names, de->d_name);
 		closedir(d);
-		qsort(names.v, names.nr, sizeof(char *), (int (*)(const void *, const void *))strcmp);
+		strvec_sort(&names);
 		for (size_t i = 0; i < names.nr; i++) {
 			char *f = path_join(path, names.v[i]);
 
@@ -374,7 +374,7 @@ int aptroot_open(struct aptroot *a, const char *cache_dir,
 	for (size_t i = 0; i < nr; i++)
 		if (refs[i] && refs[i]->suite && !strvec_contains(&suites, refs[i]->suite))
 			strvec_push(&suites, refs[i]->suite);
-	qsort(suites.v, suites.nr, sizeof(char *), (int (*)(const void *, const void *))strcmp);
+	strvec_sort(&suites);
 	for (size_t i = 0; i < suites.nr; i++) {
 		const char *uri = ends_with(suites.v[i], "-security") ? m.security_uri : m.uri;
 
@@ -685,6 +685,7 @@ int aptroot_resolve(struct aptroot *a, const struct pkg_ref *ref,
 	ret = resolve_once(a, ref, name, version);
 	if (ret == -ENOENT && !a->updated) {
 		/* the lists may predate the package: refresh once and retry */
+		info("fetch: no '%s' in %s in the package lists", ref->name, ref->suite);
 		ret = run_update(a);
 		if (!ret)
 			ret = resolve_once(a, ref, name, version);

@@ -283,6 +283,17 @@ bool strvec_contains(const struct strvec *sv, const char *s)
 	return false;
 }
 
+static int cmp_entries(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strvec_sort(struct strvec *sv)
+{
+	if (sv->nr > 1)
+		qsort(sv->v, sv->nr, sizeof(*sv->v), cmp_entries);
+}
+
 static bool shell_safe(const char *s)
 {
 	if (!*s)

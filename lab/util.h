@@ -91,6 +91,8 @@ void strvec_pushf(struct strvec *sv, const char *fmt, ...) PRINTF(2, 3);
 void strvec_pushl(struct strvec *sv, ...);	/* NULL-terminated list */
 void strvec_release(struct strvec *sv);
 bool strvec_contains(const struct strvec *sv, const char *s);
+/* Sort the entries in strcmp() order. */
+void strvec_sort(struct strvec *sv);
 /* Join with @sep, quoting each element for a POSIX shell (for display). */
 char *strvec_join_shell(const struct strvec *sv);
 

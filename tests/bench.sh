@@ -19,6 +19,7 @@ for i in $(seq 1 "$N"); do
 	t0=$(date +%s.%N)
 	"$TEELAB" run --runs-dir "$RUNS" xtest-smoke >"$RUNS/out.$i" 2>"$RUNS/err.$i"
 	rc=$?
+	[ -z "${BENCH_VERBOSE:-}" ] || cat "$RUNS/err.$i"
 	t1=$(date +%s.%N)
 	wall=$(python3 -c "print(f'{$t1 - $t0:.2f}')")
 	cache=$(grep -o '([0-9]* built, [0-9]* downloaded)' "$RUNS/err.$i" | tr -d '()')

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+/* test_util.c - string builder, argv vector, sorting, shell quoting for display */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util.h"
+
+static void test_strvec_sort(void **state)
+{
+	/* many entries, so an order that depends on pointer values shows */
+	struct strvec sv = STRVEC_INIT;
+	char name[32];
+
+	(void)state;
+	for (int i = 40; i > 0; i--) {
+		snprintf(name, sizeof(name), "suite-%02d", (i * 7) % 41);
+		strvec_push(&sv, name);
+	}
+	strvec_sort(&sv);
+	for (size_t i = 1; i < sv.nr; i++)
+		assert_true(strcmp(sv.v[i - 1], sv.v[i]) <= 0);
+	assert_null(sv.v[sv.nr]);
+	strvec_release(&sv);
+}
+
+static void test_join_shell(void **state)
+{
+	struct strvec sv = STRVEC_INIT;
+	char *s;
+
+	(void)state;
+	strvec_pushl(&sv, "qemu-system-aarch64", "-append", "console=ttyAMA0 rdinit=/init",
+		     "it's", "", NULL);
+	s = strvec_join_shell(&sv);
+	assert_string_equal(s, "qemu-system-aarch64 -append 'console=ttyAMA0 rdinit=/init' "
+			    "'it'\\''s' ''");
+	free(s);
+	strvec_release(&sv);
+}
+
+static void test_strbuf(void **state)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *s;
+
+	(void)state;
+	assert_string_equal(strbuf_str(&sb), "");
+	strbuf_addf(&sb, "%d-%s", 42, "x");
+	strbuf_addch(&sb, '!');
+	assert_int_equal(sb.len, 5);
+	s = strbuf_detach(&sb);
+	assert_string_equal(s, "42-x!");
+	assert_null(sb.buf);
+	free(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_strvec_sort),
+		cmocka_unit_test(test_join_shell),
+		cmocka_unit_test(test_strbuf),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
