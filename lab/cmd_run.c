@@ -23,6 +23,7 @@ static void run_usage(FILE *f)
 		"  --boot-timeout S   seconds for the boot step (default: the scenario's)\n"
 		"  --step-timeout S   seconds for each other step (default: the scenario's)\n"
 		"  --timeout S        seconds for the whole run (default: the scenario's)\n"
+		"  --hang-window S    seconds without progress before HANG (default: the scenario's)\n"
 		"  --refresh          update the package lists before resolving packages\n\n%s",
 		lab_options_help);
 }
@@ -72,6 +73,9 @@ int cmd_run(int argc, char **argv)
 			i++;
 		} else if (!strcmp(argv[i], "--timeout")) {
 			opt.run_timeout = seconds_arg(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
+			i++;
+		} else if (!strcmp(argv[i], "--hang-window")) {
+			opt.hang_window = seconds_arg(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
 			i++;
 		} else if (!strcmp(argv[i], "--refresh")) {
 			refresh = true;
@@ -137,7 +141,7 @@ int cmd_run(int argc, char **argv)
 			free(p);
 		}
 		lab_images_to_result(&im, &res);
-		res.verdict = runproc_interrupted() ? V_INTERRUPTED : V_ERROR;
+		res.verdict = runproc_interrupted() ? V_INTERRUPTED : V_INFRA;
 		res.reason = xstrdup(runproc_interrupted() ? "interrupted while building the images"
 				     : "building the images failed (see the errors above)");
 		for (size_t i = 0; i < sc.nr_steps; i++)

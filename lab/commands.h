@@ -13,6 +13,9 @@ int cmd_run(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_doctor(int argc, char **argv);
+int cmd_shell(int argc, char **argv);
+int cmd_logs(int argc, char **argv);
+int cmd_show(int argc, char **argv);
 
 /* Global options given before the command (main.c). */
 extern struct config_overrides global_overrides;

@@ -21,7 +21,7 @@
 
 /* Bump when the way an image is assembled changes, to invalidate caches. */
 #define TFA_RECIPE_VERSION "tfa-1"
-#define INITRAMFS_RECIPE_VERSION "initramfs-1"
+#define INITRAMFS_RECIPE_VERSION "initramfs-2"
 
 struct build_ctx {
 	const struct lab_config *cfg;
@@ -784,10 +784,16 @@ static int stage_modules(struct build_ctx *b, const struct kernel_files *k, cons
 			goto out;
 	}
 	for (size_t i = 0; i < kc->modules.nr && !ret; i++) {
-		ret = stage_module(&names, &paths, kc->modules.v[i], dir, &order, 0);
-		if (ret == -ENOENT)
-			ret = error("kernel '%s' has no module '%s' under '%s'", kc->name,
-				    kc->modules.v[i], k->modules_dir);
+		/* "?name": load it if the kernel has it as a module (else built in or absent) */
+		const char *m = kc->modules.v[i];
+		bool optional = m[0] == '?';
+
+		ret = stage_module(&names, &paths, m + optional, dir, &order, 0);
+		if (ret == -ENOENT && optional)
+			ret = 0;
+		else if (ret == -ENOENT)
+			ret = error("kernel '%s' has no module '%s' under '%s'", kc->name, m,
+				    k->modules_dir);
 	}
 	if (ret)
 		goto out;

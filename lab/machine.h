@@ -26,6 +26,7 @@ struct machine_spec {
 	const char *append;	/* kernel command line */
 	const char *dtb;	/* device tree to pass instead of QEMU's, or NULL */
 	const char *run_dir;	/* qemu.cmdline, qemu-rerun.sh and qemu.log go here */
+	int ssh_port;		/* user networking with 127.0.0.1:ssh_port -> guest :22, or 0 */
 };
 
 struct machine;

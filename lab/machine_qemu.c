@@ -103,7 +103,23 @@ static void build_argv(const struct machine_spec *s, struct strvec *argv,
 	strvec_pushl(argv, "-append", s->append, NULL);
 	if (s->dtb)
 		strvec_pushl(argv, "-dtb", s->dtb, NULL);
-	strvec_pushl(argv, "-nic", "none", "-monitor", "none", NULL);
+	if (s->ssh_port) {
+		/* user networking; the SSH forward listens on the loopback only */
+		strvec_pushl(argv, "-netdev", NULL);
+		strvec_pushf(argv, "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22", s->ssh_port);
+		strvec_pushl(argv, "-device", "virtio-net-pci,netdev=net0,romfile=", NULL);
+	} else {
+		strvec_pushl(argv, "-nic", "none", NULL);
+	}
+	/* entropy for the guest: crng is ready at once (dropbear waits for it) */
+	strvec_pushl(argv, "-device", "virtio-rng-pci,romfile=", "-monitor", "none", NULL);
+	/* the lab's own kernel and initrd, for kexec steps (tl-kexec reads them) */
+	strvec_push(argv, "-fw_cfg");
+	strvec_pushf(argv, "name=opt/teelab/kernel,file=%s", s->kernel);
+	if (s->initrd) {
+		strvec_push(argv, "-fw_cfg");
+		strvec_pushf(argv, "name=opt/teelab/initrd,file=%s", s->initrd);
+	}
 	/* UART0: normal world (TF-A, U-Boot, Linux); UART1: OP-TEE */
 	strvec_pushl(argv, "-chardev", nw, "-serial", "chardev:nw", NULL);
 	strvec_pushl(argv, "-chardev", sw, "-serial", "chardev:sw", NULL);

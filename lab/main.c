@@ -24,6 +24,9 @@ static const struct command commands[] = {
 	{ "run", cmd_run, "build the images if needed, boot the lab and play a scenario" },
 	{ "build", cmd_build, "fetch and build the images only" },
 	{ "list", cmd_list, "list scenarios, configurations and recent runs" },
+	{ "shell", cmd_shell, "boot a lab and use its normal-world shell" },
+	{ "logs", cmd_logs, "a run's verdict, steps and log paths" },
+	{ "show", cmd_show, "a scenario with its configuration resolved" },
 	{ "doctor", cmd_doctor, "check the host's prerequisites and say what to install" },
 };
 
@@ -50,7 +53,8 @@ static void usage(FILE *f)
 		"  --version       print the version\n"
 		"  -h, --help      this help; `teelab <command> --help` for a command\n\n"
 		"Exit codes: 0 pass, 1 test failure, 2 timeout, 3 usage or scenario error,\n"
-		"4 infrastructure error (fetch, build, QEMU), 130 interrupted.\n");
+		"4 infrastructure error (fetch, build, QEMU), 5 hang, 6 kernel panic,\n"
+		"7 OP-TEE panic, 130 interrupted.\n");
 }
 
 bool parse_lab_option(int argc, char **argv, int *i, struct config_overrides *ov)

@@ -24,6 +24,10 @@ static const char *const verdict_names[] = {
 	[V_ERROR] = "ERROR",
 	[V_INTERRUPTED] = "INTERRUPTED",
 	[V_NOTRUN] = "NOTRUN",
+	[V_HANG] = "HANG",
+	[V_KERNEL_PANIC] = "KERNEL_PANIC",
+	[V_TEE_PANIC] = "TEE_PANIC",
+	[V_INFRA] = "INFRA",
 };
 
 const char *verdict_name(enum verdict v)
@@ -296,7 +300,7 @@ static json_t *jsecs(double d)
 
 struct counts {
 	size_t total, passed, failed, xfail, xpass, skipped, timeout, error,
-	       interrupted, notrun;
+	       interrupted, notrun, hang, kernel_panic, tee_panic, infra;
 };
 
 static void count_tests(const struct run_result *r, struct counts *c)
@@ -314,6 +318,10 @@ static void count_tests(const struct run_result *r, struct counts *c)
 		case V_ERROR: c->error++; break;
 		case V_INTERRUPTED: c->interrupted++; break;
 		case V_NOTRUN: c->notrun++; break;
+		case V_HANG: c->hang++; break;
+		case V_KERNEL_PANIC: c->kernel_panic++; break;
+		case V_TEE_PANIC: c->tee_panic++; break;
+		case V_INFRA: c->infra++; break;
 		}
 	}
 }
@@ -335,6 +343,10 @@ static json_t *json_summary(const struct run_result *r)
 	json_object_set_new(o, "interrupted",
 			    json_integer((json_int_t)c.interrupted));
 	json_object_set_new(o, "notrun", json_integer((json_int_t)c.notrun));
+	json_object_set_new(o, "hang", json_integer((json_int_t)c.hang));
+	json_object_set_new(o, "kernel_panic", json_integer((json_int_t)c.kernel_panic));
+	json_object_set_new(o, "tee_panic", json_integer((json_int_t)c.tee_panic));
+	json_object_set_new(o, "infra", json_integer((json_int_t)c.infra));
 	return o;
 }
 
@@ -427,6 +439,10 @@ static const char *default_message(enum verdict v)
 	case V_INTERRUPTED: return "interrupted";
 	case V_SKIP: return "skipped";
 	case V_NOTRUN: return "not run";
+	case V_HANG: return "no progress (hang)";
+	case V_KERNEL_PANIC: return "kernel panic";
+	case V_TEE_PANIC: return "OP-TEE panic";
+	case V_INFRA: return "infrastructure failure";
 	case V_XFAIL: return "expected failure";
 	case V_PASS: break;
 	}
@@ -449,10 +465,14 @@ static void junit_testcase(struct strbuf *sb, const struct test_result *t)
 	case V_FAIL:
 	case V_XPASS:
 	case V_TIMEOUT:
+	case V_HANG:
+	case V_KERNEL_PANIC:
+	case V_TEE_PANIC:
 		elem = "failure";
 		break;
 	case V_ERROR:
 	case V_INTERRUPTED:
+	case V_INFRA:
 		elem = "error";
 		break;
 	default:
@@ -511,8 +531,8 @@ int results_write_junit(const struct run_result *r, const char *path)
 	int ret = 0;
 
 	count_tests(r, &c);
-	failures = c.failed + c.xpass + c.timeout;
-	errors = c.error + c.interrupted;
+	failures = c.failed + c.xpass + c.timeout + c.hang + c.kernel_panic + c.tee_panic;
+	errors = c.error + c.interrupted + c.infra;
 	skipped = c.skipped + c.notrun;
 
 	strbuf_addstr(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");

@@ -22,9 +22,13 @@ enum verdict {
 	V_XPASS,	/* passed but was expected to fail: counts as a failure */
 	V_SKIP,
 	V_TIMEOUT,
-	V_ERROR,	/* infrastructure: could not run (QEMU died, image missing) */
+	V_ERROR,	/* a test produced no verdict (e.g. xtest stopped mid-case) */
 	V_INTERRUPTED,	/* Ctrl-C / SIGTERM */
 	V_NOTRUN,	/* a later step not reached */
+	V_HANG,		/* no progress on either console and no step completed for the hang window */
+	V_KERNEL_PANIC,	/* "Kernel panic - not syncing" on the normal world */
+	V_TEE_PANIC,	/* OP-TEE "Panic at" / "assertion ... failed" on the secure console */
+	V_INFRA,	/* infrastructure: QEMU died, an image is missing, a build failed */
 };
 const char *verdict_name(enum verdict v);	/* "PASS", "FAIL", ... */
 /* Whether @v counts as success for the run (PASS, XFAIL, SKIP). */

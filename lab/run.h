@@ -6,10 +6,14 @@
  *
  *   runs/<YYYYmmdd-HHMMSS>-<scenario>/
  *     nw-console.log   UART0: TF-A, U-Boot, Linux (each line "[   s.mmm] ")
+ *     nw-console.boot-N.log  the same, one file per boot (reboot, kexec)
  *     sw-console.log   UART1: OP-TEE
  *     qemu.cmdline     the exact QEMU argv; qemu-rerun.sh reruns it by hand
  *     qemu.log         QEMU's own stderr
- *     steps/NN-*.log   each guest command's output
+ *     steps/NN-*.log   each guest command's output (.stderr: SSH stderr)
+ *     ssh/             the run's key pair (0700 dir, 0600 key)
+ *     artifacts/       files fetched by `collect` steps
+ *     evidence/        on HANG/TIMEOUT: registers, guest stacks, console tails
  *     result.json, junit.xml, results.tap
  */
 #ifndef TEELAB_RUN_H
@@ -24,6 +28,7 @@ struct run_options {
 	double boot_timeout;	/* seconds; 0 = the scenario's */
 	double step_timeout;	/* seconds; 0 = the scenario's */
 	double run_timeout;	/* seconds; 0 = the scenario's */
+	double hang_window;	/* seconds without progress -> HANG; 0 = the scenario's */
 	const char *run_dir;	/* already created run directory */
 };
 
@@ -42,6 +47,16 @@ char *run_dir_create(const char *runs_dir, const char *name);
 int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 		 const struct scenario *sc, const struct run_options *opt,
 		 struct run_result *res);
+
+/*
+ * `teelab shell`: boot @im, then hand the normal-world serial console to
+ * the user's terminal (raw mode; Ctrl-] leaves) while both consoles are
+ * logged into opt->run_dir as in a run. Prints how to reach the guest over
+ * SSH too. Returns an exit code (0 when the user left, INFRA/TIMEOUT when
+ * the boot failed).
+ */
+int run_shell(const struct lab_config *cfg, const struct lab_images *im,
+	      const struct run_options *opt);
 
 /*
  * Finish @res (overall verdict from its tests unless already set, exit

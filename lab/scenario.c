@@ -12,41 +12,97 @@
 #define DEFAULT_BOOT_TIMEOUT 120.0
 #define DEFAULT_STEP_TIMEOUT 300.0
 #define DEFAULT_RUN_TIMEOUT 1800.0
+#define DEFAULT_HANG_WINDOW 60.0
+#define DEFAULT_COPIES 2
 /* Generated "run <command>" names show at most this much of the command. */
 #define NAME_COMMAND_MAX 60
 
 static const char *const scenario_keys[] = {
-	"name", "description", "profile", "kernel-cmdline", "timeouts",
-	"steps", NULL
+	"name", "description", "profile", "kernel-cmdline", "network",
+	"timeouts", "steps", NULL
 };
-static const char *const timeouts_keys[] = { "boot", "step", "run", NULL };
+static const char *const timeouts_keys[] = {
+	"boot", "step", "run", "hang", NULL
+};
 /* A step map: its type key plus the keys common to every step. */
 static const char *const step_keys[] = {
-	"boot", "wait", "run", "poweroff", "name", "xfail", NULL
+	"boot", "expect", "wait", "expect-not", "run", "background", "join",
+	"kill", "parallel", "collect", "reboot", "kexec", "sysrq", "assert",
+	"poweroff", "name", "xfail", NULL
 };
 /* Options of each step type ("name" and "xfail" are accepted there too). */
 static const char *const boot_keys[] = { "timeout", "name", "xfail", NULL };
 static const char *const wait_keys[] = {
 	"console", "pattern", "timeout", "name", "xfail", NULL
 };
+static const char *const expect_not_keys[] = {
+	"console", "pattern", "within", "name", "xfail", NULL
+};
 static const char *const run_keys[] = {
 	"command", "expect-exit", "expect-output", "parser", "timeout",
+	"channel", "name", "xfail", NULL
+};
+static const char *const background_keys[] = {
+	"id", "command", "channel", "name", "xfail", NULL
+};
+static const char *const join_keys[] = {
+	"id", "timeout", "expect-exit", "expect-output", "parser",
 	"name", "xfail", NULL
 };
+static const char *const kill_keys[] = { "id", "name", "xfail", NULL };
+static const char *const parallel_keys[] = {
+	"command", "copies", "expect-exit", "expect-output", "timeout",
+	"channel", "name", "xfail", NULL
+};
+static const char *const collect_keys[] = {
+	"paths", "channel", "name", "xfail", NULL
+};
+static const char *const reboot_keys[] = { "timeout", "name", "xfail", NULL };
+static const char *const kexec_keys[] = {
+	"kernel", "initrd", "cmdline", "no-load", "timeout", "name", "xfail",
+	NULL
+};
+static const char *const sysrq_keys[] = {
+	"key", "channel", "name", "xfail", NULL
+};
+static const char *const assert_keys[] = {
+	"console", "absent", "name", "xfail", NULL
+};
 static const char *const poweroff_keys[] = { "timeout", "name", "xfail", NULL };
+
+/* What a step type key may map to besides nothing and a mapping. */
+#define FORM_SCALAR 1u	/* a shorthand string: "run: ls", "join: srv" */
+#define FORM_SEQ 2u	/* a shorthand list: "collect: [/a, /b]" */
 
 struct step_kind {
 	const char *name;
 	enum step_type type;
 	const char *const *keys;
+	unsigned forms;		/* FORM_* */
+	bool alias;		/* another name for an earlier kind */
 };
 
+/* The first kind of each type names it (step_type_name()). */
 static const struct step_kind step_kinds[] = {
-	{ "boot", STEP_BOOT, boot_keys },
-	{ "wait", STEP_WAIT, wait_keys },
-	{ "run", STEP_RUN, run_keys },
-	{ "poweroff", STEP_POWEROFF, poweroff_keys },
+	{ "boot", STEP_BOOT, boot_keys, 0, false },
+	{ "expect", STEP_WAIT, wait_keys, 0, false },
+	{ "wait", STEP_WAIT, wait_keys, 0, true },
+	{ "expect-not", STEP_EXPECT_NOT, expect_not_keys, 0, false },
+	{ "run", STEP_RUN, run_keys, FORM_SCALAR, false },
+	{ "background", STEP_BACKGROUND, background_keys, 0, false },
+	{ "join", STEP_JOIN, join_keys, FORM_SCALAR, false },
+	{ "kill", STEP_KILL, kill_keys, FORM_SCALAR, false },
+	{ "parallel", STEP_PARALLEL, parallel_keys, 0, false },
+	{ "collect", STEP_COLLECT, collect_keys, FORM_SCALAR | FORM_SEQ, false },
+	{ "reboot", STEP_REBOOT, reboot_keys, 0, false },
+	{ "kexec", STEP_KEXEC, kexec_keys, 0, false },
+	{ "sysrq", STEP_SYSRQ, sysrq_keys, FORM_SCALAR, false },
+	{ "assert", STEP_ASSERT, assert_keys, 0, false },
+	{ "poweroff", STEP_POWEROFF, poweroff_keys, 0, false },
 };
+
+/* The patterns of an `assert` without `absent`: OP-TEE panics and asserts. */
+static const char *const default_absent[] = { "Panic at", "assertion .* failed" };
 
 const char *step_type_name(enum step_type t)
 {
@@ -75,6 +131,25 @@ static const struct step_kind *find_kind(const char *name)
 		if (!strcmp(step_kinds[i].name, name))
 			return &step_kinds[i];
 	return NULL;
+}
+
+/* "boot, expect, ..., assert or poweroff" (aliases left out), for messages. */
+static char *kind_list(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	size_t n = 0, last = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(step_kinds); i++)
+		if (!step_kinds[i].alias)
+			last = i;
+	for (size_t i = 0; i < ARRAY_SIZE(step_kinds); i++) {
+		if (step_kinds[i].alias)
+			continue;
+		if (n++)
+			strbuf_addstr(&sb, i == last ? " or " : ", ");
+		strbuf_addstr(&sb, step_kinds[i].name);
+	}
+	return strbuf_detach(&sb);
 }
 
 /* A scalar that YAML reads as null: "key:" with nothing, "~" or "null". */
@@ -112,27 +187,34 @@ static int get_string(const struct ydoc *doc, const struct ynode *map,
 	return get_str_opt(doc, map, key, false, out);
 }
 
-/* Optional regular expression @key of @map, compiled once to validate it. */
-static int get_regex(const struct ydoc *doc, const struct ynode *map,
-		     const char *key, char **out)
+/* Compile @re_str once to validate it; a bad one is an error at @n. */
+static int check_regex(const struct ydoc *doc, const struct ynode *n,
+		       const char *key, const char *re_str)
 {
-	const struct ynode *n = ynode_get(map, key);
 	regex_t re = { 0 };
-	int rc = 0;
-	int ret = get_string(doc, map, key, out);
+	int rc = regcomp(&re, re_str, REG_EXTENDED | REG_NOSUB);
 
-	if (ret || !n)
-		return ret;
-	rc = regcomp(&re, *out, REG_EXTENDED | REG_NOSUB);
 	if (rc) {
 		char msg[256] = "";
 
 		regerror(rc, &re, msg, sizeof(msg));
 		return ynode_error(doc, n, "invalid regular expression '%s' for '%s': %s",
-				   *out, key, msg);
+				   re_str, key, msg);
 	}
 	regfree(&re);
 	return 0;
+}
+
+/* Optional regular expression @key of @map, compiled once to validate it. */
+static int get_regex(const struct ydoc *doc, const struct ynode *map,
+		     const char *key, char **out)
+{
+	const struct ynode *n = ynode_get(map, key);
+	int ret = get_string(doc, map, key, out);
+
+	if (ret || !n)
+		return ret;
+	return check_regex(doc, n, key, *out);
 }
 
 /* Optional number of seconds; > 0, or >= 0 when @zero_ok. */
@@ -205,14 +287,43 @@ static char *generated_name(const struct scenario_step *st)
 	strbuf_addstr(&sb, step_type_name(st->type));
 	switch (st->type) {
 	case STEP_WAIT:
+	case STEP_EXPECT_NOT:
 		strbuf_addf(&sb, " %s: ", console_name(st->console));
 		add_oneline(&sb, st->pattern, (size_t)-1);
+		if (st->type == STEP_EXPECT_NOT)
+			strbuf_addf(&sb, " (%g s)", st->within);
 		break;
 	case STEP_RUN:
 		strbuf_addch(&sb, ' ');
 		add_oneline(&sb, st->command, NAME_COMMAND_MAX);
 		break;
+	case STEP_BACKGROUND:
+		strbuf_addf(&sb, " %s: ", st->id);
+		add_oneline(&sb, st->command, NAME_COMMAND_MAX);
+		break;
+	case STEP_JOIN:
+	case STEP_KILL:
+		strbuf_addf(&sb, " %s", st->id);
+		break;
+	case STEP_PARALLEL:
+		strbuf_addf(&sb, " %dx ", st->copies);
+		add_oneline(&sb, st->command, NAME_COMMAND_MAX);
+		break;
+	case STEP_COLLECT:
+		strbuf_addch(&sb, ' ');
+		add_oneline(&sb, st->paths[0], (size_t)-1);
+		if (st->nr_paths > 1)
+			strbuf_addf(&sb, " +%zu", st->nr_paths - 1);
+		break;
+	case STEP_SYSRQ:
+		strbuf_addf(&sb, " %c", st->sysrq);
+		break;
+	case STEP_ASSERT:
+		strbuf_addf(&sb, " %s clean", console_name(st->console));
+		break;
 	case STEP_BOOT:
+	case STEP_REBOOT:
+	case STEP_KEXEC:
 	case STEP_POWEROFF:
 		break;
 	}
@@ -238,35 +349,168 @@ static int get_common(const struct ydoc *doc, const struct ynode *outer,
 	return ret;
 }
 
-static int parse_wait(const struct ydoc *doc, const struct ynode *opts,
-		      const struct ynode *where, struct scenario_step *st)
+/* Optional "console" of @opts into *out. */
+static int get_console(const struct ydoc *doc, const struct ynode *opts,
+		       enum console_id *out)
 {
 	const struct ynode *con = ynode_get(opts, "console");
-	int ret = 0;
 
-	if (con) {
-		if (con->type != YNODE_SCALAR)
-			return ynode_error(doc, con, "expected a string for 'console'");
-		if (!strcmp(con->scalar, "normal"))
-			st->console = CON_NORMAL;
-		else if (!strcmp(con->scalar, "secure"))
-			st->console = CON_SECURE;
-		else
-			return ynode_error(doc, con,
-					   "unknown console '%s' (expected normal or secure)",
-					   con->scalar);
-	}
-	ret = get_regex(doc, opts, "pattern", &st->pattern);
-	if (ret)
-		return ret;
-	if (!st->pattern)
-		return ynode_error(doc, where, "missing 'pattern' in 'wait' step");
+	if (!con)
+		return 0;
+	if (con->type != YNODE_SCALAR)
+		return ynode_error(doc, con, "expected a string for 'console'");
+	if (!strcmp(con->scalar, "normal"))
+		*out = CON_NORMAL;
+	else if (!strcmp(con->scalar, "secure"))
+		*out = CON_SECURE;
+	else
+		return ynode_error(doc, con,
+				   "unknown console '%s' (expected normal or secure)",
+				   con->scalar);
 	return 0;
 }
 
-static int parse_run(const struct ydoc *doc, const struct ynode *value,
-		     const struct ynode *opts, const struct ynode *where,
-		     struct scenario_step *st)
+/*
+ * Optional "channel" of @opts into st->channel (default auto). SSH needs
+ * the guest network. @needs_ssh, when not NULL, is the error for a step
+ * that cannot use the serial shell.
+ */
+static int get_channel(const struct ydoc *doc, const struct ynode *opts,
+		       const struct scenario *sc, const char *needs_ssh,
+		       struct scenario_step *st)
+{
+	const struct ynode *n = ynode_get(opts, "channel");
+	const char *s = NULL;
+	int ret = ynode_get_str(doc, opts, "channel", &s);
+
+	st->channel = CHAN_AUTO;
+	if (ret || !n)
+		return ret;
+	if (!strcmp(s, "auto"))
+		st->channel = CHAN_AUTO;
+	else if (!strcmp(s, "ssh"))
+		st->channel = CHAN_SSH;
+	else if (!strcmp(s, "serial"))
+		st->channel = CHAN_SERIAL;
+	else
+		return ynode_error(doc, n,
+				   "unknown channel '%s' (expected auto, ssh or serial)",
+				   s);
+	if (st->channel == CHAN_SSH && !sc->network)
+		return ynode_error(doc, n, "channel ssh needs network: true");
+	if (st->channel == CHAN_SERIAL && needs_ssh)
+		return ynode_error(doc, n, "%s", needs_ssh);
+	return 0;
+}
+
+/* "expect-exit", "expect-output" and "parser" (when the step allows them). */
+static int get_checks(const struct ydoc *doc, const struct ynode *opts,
+		      struct scenario_step *st)
+{
+	int ret = ynode_get_int(doc, opts, "expect-exit", &st->expect_exit);
+
+	if (!ret && (st->expect_exit < 0 || st->expect_exit > 255))
+		ret = ynode_error(doc, ynode_get(opts, "expect-exit"),
+				  "'expect-exit' must be between 0 and 255");
+	if (!ret)
+		ret = get_regex(doc, opts, "expect-output", &st->expect_output);
+	if (!ret)
+		ret = get_string(doc, opts, "parser", &st->parser);
+	if (!ret && st->parser && strcmp(st->parser, "xtest"))
+		ret = ynode_error(doc, ynode_get(opts, "parser"),
+				  "unknown parser '%s' (known: xtest)", st->parser);
+	return ret;
+}
+
+/*
+ * A string or a list of strings at @n (the value of @key) into a
+ * NULL-terminated malloc'd array of malloc'd copies. Neither the list
+ * nor an item may be empty.
+ */
+static int get_list(const struct ydoc *doc, const struct ynode *n,
+		    const char *key, char ***out, size_t *nr)
+{
+	size_t count = n->type == YNODE_SEQ ? n->nr : 1;
+	char **list = NULL;
+
+	if (n->type == YNODE_MAP)
+		return ynode_error(doc, n,
+				   "expected a string or a list of strings for '%s', got a mapping",
+				   key);
+	if (is_null_scalar(n) || (n->type == YNODE_SEQ && !n->nr))
+		return ynode_error(doc, n, "'%s' must not be empty", key);
+	for (size_t i = 0; n->type == YNODE_SEQ && i < n->nr; i++) {
+		const struct ynode *it = n->items[i];
+
+		if (it->type != YNODE_SCALAR)
+			return ynode_error(doc, it,
+					   "expected a string in list '%s', got %s", key,
+					   it->type == YNODE_MAP ? "a mapping" : "a sequence");
+		if (!*it->scalar)
+			return ynode_error(doc, it, "empty string in list '%s'", key);
+	}
+	list = xcalloc(count + 1, sizeof(*list));
+	for (size_t i = 0; i < count; i++)
+		list[i] = xstrdup(n->type == YNODE_SEQ ? n->items[i]->scalar : n->scalar);
+	*out = list;
+	*nr = count;
+	return 0;
+}
+
+/* Item @i of what get_list() read from @n, for locating errors. */
+static const struct ynode *list_item(const struct ynode *n, size_t i)
+{
+	return n->type == YNODE_SEQ ? n->items[i] : n;
+}
+
+/* A guest path for @key: absolute, no ".." component. */
+static int check_guest_path(const struct ydoc *doc, const struct ynode *n,
+			    const char *key, const char *path)
+{
+	if (*path != '/')
+		return ynode_error(doc, n,
+				   "'%s' must be an absolute guest path (start with '/'), got '%s'",
+				   key, path);
+	for (const char *p = path; (p = strstr(p, "/..")); p += 3)
+		if (p[3] == '/' || !p[3])
+			return ynode_error(doc, n,
+					   "'%s' must not contain '..' components, got '%s'",
+					   key, path);
+	return 0;
+}
+
+/* Optional guest path @key of @opts into *out. */
+static int get_guest_path(const struct ydoc *doc, const struct ynode *opts,
+			  const char *key, char **out)
+{
+	int ret = get_string(doc, opts, key, out);
+
+	if (ret || !*out)
+		return ret;
+	return check_guest_path(doc, ynode_get(opts, key), key, *out);
+}
+
+static int parse_wait(const struct ydoc *doc, const struct step_kind *kind,
+		      const struct ynode *opts, const struct ynode *where,
+		      struct scenario_step *st)
+{
+	int ret = get_console(doc, opts, &st->console);
+
+	if (!ret)
+		ret = get_regex(doc, opts, "pattern", &st->pattern);
+	if (!ret && !st->pattern)
+		ret = ynode_error(doc, where, "missing 'pattern' in '%s' step",
+				  kind->name);
+	if (ret || st->type != STEP_EXPECT_NOT)
+		return ret;
+	if (!ynode_get(opts, "within"))
+		return ynode_error(doc, where, "missing 'within' in 'expect-not' step");
+	return get_seconds(doc, opts, "within", false, &st->within);
+}
+
+static int parse_run(const struct ydoc *doc, const struct scenario *sc,
+		     const struct ynode *value, const struct ynode *opts,
+		     const struct ynode *where, struct scenario_step *st)
 {
 	int ret = 0;
 
@@ -279,24 +523,211 @@ static int parse_run(const struct ydoc *doc, const struct ynode *value,
 	}
 	ret = get_string(doc, opts, "command", &st->command);
 	if (!ret)
-		ret = ynode_get_int(doc, opts, "expect-exit", &st->expect_exit);
-	if (!ret && (st->expect_exit < 0 || st->expect_exit > 255))
-		ret = ynode_error(doc, ynode_get(opts, "expect-exit"),
-				  "'expect-exit' must be between 0 and 255");
+		ret = get_checks(doc, opts, st);
 	if (!ret)
-		ret = get_regex(doc, opts, "expect-output", &st->expect_output);
-	if (!ret)
-		ret = get_string(doc, opts, "parser", &st->parser);
-	if (!ret && st->parser && strcmp(st->parser, "xtest"))
-		ret = ynode_error(doc, ynode_get(opts, "parser"),
-				  "unknown parser '%s' (known: xtest)", st->parser);
+		ret = get_channel(doc, opts, sc, NULL, st);
 	if (!ret && !st->command)
 		ret = ynode_error(doc, where, "missing 'command' in 'run' step");
 	return ret;
 }
 
+/* The background step of @sc before @st whose id is @id, or NULL. */
+static const struct scenario_step *find_background(const struct scenario *sc,
+						   const struct scenario_step *st,
+						   const char *id)
+{
+	for (const struct scenario_step *p = sc->steps; p < st; p++)
+		if (p->type == STEP_BACKGROUND && !strcmp(p->id, id))
+			return p;
+	return NULL;
+}
+
+/*
+ * "id" of a background, join or kill step: from the shorthand @value or
+ * the options. A background id is new; a join or kill names an earlier
+ * background step.
+ */
+static int parse_id(const struct ydoc *doc, const struct scenario *sc,
+		    const struct step_kind *kind, const struct ynode *value,
+		    const struct ynode *opts, const struct ynode *where,
+		    struct scenario_step *st)
+{
+	const struct ynode *n = ynode_get(opts, "id");
+	const struct scenario_step *bg = NULL;
+	int ret = 0;
+
+	if (value && value->type == YNODE_SCALAR && !is_null_scalar(value)) {
+		/* shorthand "join: <id>" */
+		n = value;
+		st->id = xstrdup(value->scalar);
+	} else {
+		ret = get_string(doc, opts, "id", &st->id);
+		if (ret)
+			return ret;
+	}
+	if (!st->id)
+		return ynode_error(doc, where, "missing 'id' in '%s' step", kind->name);
+	if (strspn(st->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		   "0123456789_-") != strlen(st->id))
+		return ynode_error(doc, n,
+				   "invalid id '%s' (letters, digits, '_' and '-' only)",
+				   st->id);
+	bg = find_background(sc, st, st->id);
+	if (st->type == STEP_BACKGROUND && bg)
+		return ynode_error(doc, n,
+				   "duplicate background id '%s' (first at line %u)",
+				   st->id, bg->line);
+	if (st->type != STEP_BACKGROUND && !bg)
+		return ynode_error(doc, n,
+				   "unknown background id '%s' (it must name an earlier 'background' step)",
+				   st->id);
+	return 0;
+}
+
+static int parse_background(const struct ydoc *doc, const struct scenario *sc,
+			    const struct step_kind *kind, const struct ynode *opts,
+			    const struct ynode *where, struct scenario_step *st)
+{
+	int ret = parse_id(doc, sc, kind, NULL, opts, where, st);
+
+	if (!ret)
+		ret = get_string(doc, opts, "command", &st->command);
+	if (!ret)
+		ret = get_channel(doc, opts, sc,
+				  "'background' cannot use channel serial (background commands need ssh)",
+				  st);
+	if (!ret && !st->command)
+		ret = ynode_error(doc, where, "missing 'command' in 'background' step");
+	if (!ret && !sc->network)
+		ret = ynode_error(doc, where,
+				  "'background' needs ssh, which needs network: true");
+	return ret;
+}
+
+static int parse_parallel(const struct ydoc *doc, const struct scenario *sc,
+			  const struct ynode *opts, const struct ynode *where,
+			  struct scenario_step *st)
+{
+	int ret = get_string(doc, opts, "command", &st->command);
+
+	st->copies = DEFAULT_COPIES;
+	if (!ret)
+		ret = ynode_get_int(doc, opts, "copies", &st->copies);
+	if (!ret && st->copies < 1)
+		ret = ynode_error(doc, ynode_get(opts, "copies"),
+				  "'copies' must be at least 1");
+	if (!ret)
+		ret = get_checks(doc, opts, st);
+	if (!ret)
+		ret = get_channel(doc, opts, sc,
+				  "'parallel' cannot use channel serial (the serial shell runs one command at a time)",
+				  st);
+	if (!ret && !st->command)
+		ret = ynode_error(doc, where, "missing 'command' in 'parallel' step");
+	if (!ret && !sc->network)
+		ret = ynode_error(doc, where,
+				  "'parallel' needs ssh, which needs network: true");
+	return ret;
+}
+
+static int parse_collect(const struct ydoc *doc, const struct scenario *sc,
+			 const struct ynode *value, const struct ynode *opts,
+			 const struct ynode *where, struct scenario_step *st)
+{
+	const struct ynode *n = ynode_get(opts, "paths");
+	int ret = 0;
+
+	if (value && value->type != YNODE_MAP && !is_null_scalar(value))
+		n = value;	/* shorthand "collect: /path" or "collect: [/a, /b]" */
+	ret = get_channel(doc, opts, sc, NULL, st);
+	if (ret)
+		return ret;
+	if (!n)
+		return ynode_error(doc, where, "missing 'paths' in 'collect' step");
+	ret = get_list(doc, n, "paths", &st->paths, &st->nr_paths);
+	for (size_t i = 0; !ret && i < st->nr_paths; i++)
+		ret = check_guest_path(doc, list_item(n, i), "paths", st->paths[i]);
+	return ret;
+}
+
+static int parse_kexec(const struct ydoc *doc, const struct ynode *opts,
+		       struct scenario_step *st)
+{
+	static const char *const loaded[] = { "kernel", "initrd", "cmdline" };
+	int ret = get_guest_path(doc, opts, "kernel", &st->kernel);
+
+	if (!ret)
+		ret = get_guest_path(doc, opts, "initrd", &st->initrd);
+	if (!ret)
+		ret = get_string(doc, opts, "cmdline", &st->cmdline);
+	if (!ret)
+		ret = ynode_get_bool(doc, opts, "no-load", &st->no_load);
+	for (size_t i = 0; !ret && st->no_load && i < ARRAY_SIZE(loaded); i++)
+		if (ynode_get(opts, loaded[i]))
+			ret = ynode_error(doc, ynode_get(opts, loaded[i]),
+					  "'%s' has no effect with 'no-load: true'",
+					  loaded[i]);
+	return ret;
+}
+
+static int parse_sysrq(const struct ydoc *doc, const struct scenario *sc,
+		       const struct ynode *value, const struct ynode *opts,
+		       const struct ynode *where, struct scenario_step *st)
+{
+	const struct ynode *n = ynode_get(opts, "key");
+	const char *key = NULL;
+	int ret = 0;
+
+	if (value && value->type == YNODE_SCALAR && !is_null_scalar(value)) {
+		/* shorthand "sysrq: <key>" */
+		n = value;
+		key = value->scalar;
+	} else {
+		ret = ynode_get_str(doc, opts, "key", &key);
+	}
+	if (!ret)
+		ret = get_channel(doc, opts, sc, NULL, st);
+	if (ret)
+		return ret;
+	if (!key)
+		return ynode_error(doc, where, "missing 'key' in 'sysrq' step");
+	if (strlen(key) != 1 || !strchr("0123456789abcdefghijklmnopqrstuvwxyz", *key))
+		return ynode_error(doc, n,
+				   "invalid sysrq key '%s' (expected one character from 0-9 or a-z)",
+				   key);
+	st->sysrq = *key;
+	return 0;
+}
+
+static int parse_assert(const struct ydoc *doc, const struct ynode *opts,
+			struct scenario_step *st)
+{
+	const struct ynode *n = ynode_get(opts, "absent");
+	int ret = 0;
+
+	st->console = CON_SECURE;
+	ret = get_console(doc, opts, &st->console);
+	if (ret)
+		return ret;
+	if (!n) {
+		st->absent = xcalloc(ARRAY_SIZE(default_absent) + 1, sizeof(*st->absent));
+		for (size_t i = 0; i < ARRAY_SIZE(default_absent); i++)
+			st->absent[i] = xstrdup(default_absent[i]);
+		st->nr_absent = ARRAY_SIZE(default_absent);
+		return 0;
+	}
+	ret = get_list(doc, n, "absent", &st->absent, &st->nr_absent);
+	for (size_t i = 0; !ret && i < st->nr_absent; i++)
+		ret = check_regex(doc, list_item(n, i), "absent", st->absent[i]);
+	return ret;
+}
+
+/*
+ * Parse one step into @st, the last of sc->steps so far: the steps
+ * before it are complete (a join names an earlier background step).
+ */
 static int parse_step(const struct ydoc *doc, const struct ynode *item,
-		      struct scenario_step *st)
+		      const struct scenario *sc, struct scenario_step *st)
 {
 	const struct step_kind *kind = NULL;
 	const struct ynode *outer = NULL;	/* the step map, if any */
@@ -304,15 +735,17 @@ static int parse_step(const struct ydoc *doc, const struct ynode *item,
 	const struct ynode *opts = NULL;	/* options map, if any */
 	struct ynode where = { .line = item->line, .column = item->column };
 	struct strbuf what = STRBUF_INIT;
+	char *kinds = NULL;
 	int ret = 0;
 
 	if (item->type == YNODE_SCALAR) {
 		/* "- poweroff" */
 		kind = find_kind(item->scalar);
 		if (!kind) {
+			kinds = kind_list();
 			ret = ynode_error(doc, item,
-					  "unknown step type '%s' (expected boot, wait, run or poweroff)",
-					  item->scalar);
+					  "unknown step type '%s' (expected %s)",
+					  item->scalar, kinds);
 			goto out;
 		}
 	} else if (item->type == YNODE_MAP) {
@@ -340,8 +773,9 @@ static int parse_step(const struct ydoc *doc, const struct ynode *item,
 			where.column = item->key_columns[i];
 		}
 		if (!kind) {
+			kinds = kind_list();
 			ret = ynode_error(doc, item,
-					  "step has no type (expected one of boot, wait, run or poweroff)");
+					  "step has no type (expected one of %s)", kinds);
 			goto out;
 		}
 	} else {
@@ -356,6 +790,7 @@ static int parse_step(const struct ydoc *doc, const struct ynode *item,
 	st->console = CON_NORMAL;
 	st->expect_exit = 0;
 	st->timeout = 0;
+	st->channel = CHAN_AUTO;
 
 	strbuf_addf(&what, "'%s' step", kind->name);
 	if (value && value->type == YNODE_MAP) {
@@ -363,12 +798,13 @@ static int parse_step(const struct ydoc *doc, const struct ynode *item,
 		ret = ynode_check_keys(doc, opts, strbuf_str(&what), kind->keys);
 		if (ret)
 			goto out;
-	} else if (value && value->type == YNODE_SEQ) {
+	} else if (value && value->type == YNODE_SEQ && !(kind->forms & FORM_SEQ)) {
 		ret = ynode_error(doc, value,
 				  "expected a mapping of options for %s, got a sequence",
 				  strbuf_str(&what));
 		goto out;
-	} else if (value && kind->type != STEP_RUN && !is_null_scalar(value)) {
+	} else if (value && value->type == YNODE_SCALAR &&
+		   !(kind->forms & FORM_SCALAR) && !is_null_scalar(value)) {
 		ret = ynode_error(doc, value,
 				  "expected a mapping of options for %s, got '%s'",
 				  strbuf_str(&what), value->scalar);
@@ -385,18 +821,47 @@ static int parse_step(const struct ydoc *doc, const struct ynode *item,
 
 	switch (kind->type) {
 	case STEP_WAIT:
-		ret = parse_wait(doc, opts, &where, st);
+	case STEP_EXPECT_NOT:
+		ret = parse_wait(doc, kind, opts, &where, st);
 		break;
 	case STEP_RUN:
-		ret = parse_run(doc, value, opts, &where, st);
+		ret = parse_run(doc, sc, value, opts, &where, st);
+		break;
+	case STEP_BACKGROUND:
+		ret = parse_background(doc, sc, kind, opts, &where, st);
+		break;
+	case STEP_JOIN:
+		ret = parse_id(doc, sc, kind, value, opts, &where, st);
+		if (!ret)
+			ret = get_checks(doc, opts, st);
+		break;
+	case STEP_KILL:
+		ret = parse_id(doc, sc, kind, value, opts, &where, st);
+		break;
+	case STEP_PARALLEL:
+		ret = parse_parallel(doc, sc, opts, &where, st);
+		break;
+	case STEP_COLLECT:
+		ret = parse_collect(doc, sc, value, opts, &where, st);
+		break;
+	case STEP_KEXEC:
+		ret = parse_kexec(doc, opts, st);
+		break;
+	case STEP_SYSRQ:
+		ret = parse_sysrq(doc, sc, value, opts, &where, st);
+		break;
+	case STEP_ASSERT:
+		ret = parse_assert(doc, opts, st);
 		break;
 	case STEP_BOOT:
+	case STEP_REBOOT:
 	case STEP_POWEROFF:
 		break;
 	}
 	if (!ret && !st->name)
 		st->name = generated_name(st);
 out:
+	free(kinds);
 	strbuf_release(&what);
 	return ret;
 }
@@ -424,7 +889,7 @@ static int parse_steps(const struct ydoc *doc, const struct ynode *root,
 		struct ynode pos = { 0 };
 
 		sc->nr_steps = i + 1;	/* so that release frees this one */
-		ret = parse_step(doc, steps->items[i], st);
+		ret = parse_step(doc, steps->items[i], sc, st);
 		if (ret)
 			return ret;
 		pos.line = st->line;
@@ -462,6 +927,8 @@ static int parse_timeouts(const struct ydoc *doc, const struct ynode *root,
 		ret = get_seconds(doc, t, "step", false, &sc->step_timeout);
 	if (!ret)
 		ret = get_seconds(doc, t, "run", false, &sc->run_timeout);
+	if (!ret)
+		ret = get_seconds(doc, t, "hang", false, &sc->hang_window);
 	return ret;
 }
 
@@ -479,6 +946,8 @@ int scenario_load(const char *path, struct scenario *sc)
 	sc->boot_timeout = DEFAULT_BOOT_TIMEOUT;
 	sc->step_timeout = DEFAULT_STEP_TIMEOUT;
 	sc->run_timeout = DEFAULT_RUN_TIMEOUT;
+	sc->hang_window = DEFAULT_HANG_WINDOW;
+	sc->network = true;
 
 	if (!root) {
 		ret = -EINVAL;
@@ -500,6 +969,8 @@ int scenario_load(const char *path, struct scenario *sc)
 	if (!ret)
 		ret = get_str_opt(&doc, root, "kernel-cmdline", true,
 				  &sc->cmdline_extra);
+	if (!ret)
+		ret = ynode_get_bool(&doc, root, "network", &sc->network);
 	if (!ret)
 		ret = parse_timeouts(&doc, root, sc);
 	if (!ret)
@@ -525,6 +996,16 @@ void scenario_release(struct scenario *sc)
 		free(st->command);
 		free(st->expect_output);
 		free(st->parser);
+		free(st->id);
+		for (size_t j = 0; st->paths && st->paths[j]; j++)
+			free(st->paths[j]);
+		free(st->paths);
+		free(st->kernel);
+		free(st->initrd);
+		free(st->cmdline);
+		for (size_t j = 0; st->absent && st->absent[j]; j++)
+			free(st->absent[j]);
+		free(st->absent);
 		free(st->xfail);
 	}
 	free(sc->steps);

@@ -15,26 +15,62 @@
 
 enum step_type {
 	STEP_BOOT,	/* power on; done when the guest shell is ready */
-	STEP_WAIT,	/* wait for a pattern on one console */
-	STEP_RUN,	/* run a guest shell command on the serial shell */
-	STEP_POWEROFF,	/* clean power-off through the guest, then QMP */
+	STEP_WAIT,	/* "expect" (alias "wait"): a pattern on one console within a timeout */
+	STEP_EXPECT_NOT,/* no line matching a pattern on one console for `within` seconds */
+	STEP_RUN,	/* run a guest command, wait for it, check status and output */
+	STEP_BACKGROUND,/* start a guest command and go on (`id` names it) */
+	STEP_JOIN,	/* wait for a background command and check it */
+	STEP_KILL,	/* kill a background command */
+	STEP_PARALLEL,	/* N copies of a command at once, each checked */
+	STEP_COLLECT,	/* guest paths -> runs/<id>/artifacts/ */
+	STEP_REBOOT,	/* `reboot -f` in the guest; done when the shell is back */
+	STEP_KEXEC,	/* kexec -l + kexec -e into a kernel; done when the shell is back */
+	STEP_SYSRQ,	/* echo <key> > /proc/sysrq-trigger */
+	STEP_ASSERT,	/* no line matching any `absent` pattern on a console so far */
+	STEP_POWEROFF,	/* clean power-off through the guest (PSCI SYSTEM_OFF) */
 };
 
 enum console_id { CON_NORMAL = 0, CON_SECURE = 1, CON_COUNT };
+
+/* How a guest command reaches the normal world. */
+enum channel {
+	CHAN_AUTO,	/* SSH when the guest network is up, else the serial shell */
+	CHAN_SSH,	/* libssh to the guest's dropbear (separate stdout/stderr) */
+	CHAN_SERIAL,	/* the serial console shell (works before the network, and when SSH is wedged) */
+};
 
 struct scenario_step {
 	enum step_type type;
 	char *name;		/* display name; generated when not given */
 	unsigned line, column;	/* where the step starts in the file */
 	double timeout;		/* seconds; 0 = scenario default */
-	/* STEP_WAIT */
-	enum console_id console;
+	/* STEP_WAIT, STEP_EXPECT_NOT, STEP_ASSERT */
+	enum console_id console;	/* default normal (secure for assert) */
 	char *pattern;		/* POSIX extended regex, matched per line */
-	/* STEP_RUN */
+	double within;		/* STEP_EXPECT_NOT: seconds to watch (required, > 0) */
+	/* STEP_RUN, STEP_BACKGROUND, STEP_PARALLEL */
 	char *command;		/* a guest shell command line (busybox sh) */
-	int expect_exit;	/* expected exit status, default 0 */
-	char *expect_output;	/* ERE that must match some output line, or NULL */
-	char *parser;		/* "xtest" to record per-case results, or NULL */
+	int expect_exit;	/* expected exit status, default 0 (also STEP_JOIN) */
+	char *expect_output;	/* ERE that must match some output line, or NULL (also STEP_JOIN) */
+	char *parser;		/* "xtest" to record per-case results, or NULL (also STEP_JOIN) */
+	enum channel channel;	/* also STEP_COLLECT, STEP_SYSRQ */
+	/* STEP_BACKGROUND, STEP_JOIN, STEP_KILL */
+	char *id;		/* the background command's name ([A-Za-z0-9_-]+) */
+	/* STEP_PARALLEL */
+	int copies;		/* >= 1 (default 2) */
+	/* STEP_COLLECT */
+	char **paths;		/* guest paths (absolute), NULL-terminated */
+	size_t nr_paths;
+	/* STEP_KEXEC */
+	char *kernel;		/* guest path of the kernel, or NULL = the lab's kernel */
+	char *initrd;		/* guest path of the initrd, or NULL = the lab's initramfs */
+	char *cmdline;		/* the new kernel's command line, or NULL = the current one */
+	bool no_load;		/* skip `kexec -l` (a deliberately broken hop) */
+	/* STEP_SYSRQ */
+	char sysrq;		/* the sysrq key, e.g. 'w', 't', 'c' */
+	/* STEP_ASSERT */
+	char **absent;		/* EREs, NULL-terminated; default: OP-TEE panic/assert */
+	size_t nr_absent;
 	/* any step */
 	char *xfail;		/* expected to fail, with this reason; NULL = must pass */
 };
@@ -45,9 +81,11 @@ struct scenario {
 	char *description;	/* may be NULL */
 	char *profile;		/* "profile:" lab profile name, or NULL for default */
 	char *cmdline_extra;	/* "kernel-cmdline:" appended to the kernel command line, or NULL */
+	bool network;		/* "network:" guest network + SSH (default true) */
 	double boot_timeout;	/* seconds (timeouts.boot, default 120) */
 	double step_timeout;	/* seconds (timeouts.step, default 300) */
 	double run_timeout;	/* seconds (timeouts.run, whole run, default 1800) */
+	double hang_window;	/* seconds (timeouts.hang, default 60): no progress -> HANG */
 	struct scenario_step *steps;
 	size_t nr_steps;
 };

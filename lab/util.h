@@ -30,6 +30,9 @@ enum tl_exit {
 	TL_EXIT_TIMEOUT = 2,	/* a timeout or hang */
 	TL_EXIT_USAGE = 3,	/* bad command line, config or scenario */
 	TL_EXIT_INFRA = 4,	/* host problem: fetch, build, QEMU died */
+	TL_EXIT_HANG = 5,	/* no progress for the hang window */
+	TL_EXIT_KERNEL_PANIC = 6,	/* Linux panicked */
+	TL_EXIT_TEE_PANIC = 7,	/* OP-TEE panicked or failed an assertion */
 	TL_EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM (128 + SIGINT) */
 };
 

@@ -38,7 +38,7 @@ ok $([ $rc -eq 4 ] && echo 0 || echo 1) "missing kernel image exits 4 (got $rc)"
 check "the error names the missing image" grep -q "/nonexistent/Image" "$WORK/err"
 run=$(ls -d "$RUNS"/missing/*/ | tail -n 1)
 check "run directory has result.json" test -s "$run/result.json"
-check "result.json verdict is ERROR" test "$(json_get "$run/result.json" verdict)" = ERROR
+check "result.json verdict is INFRA" test "$(json_get "$run/result.json" verdict)" = INFRA
 check "run directory has both console logs" test -e "$run/nw-console.log" -a -e "$run/sw-console.log"
 
 # 5. Ctrl-C (SIGINT) during boot: INTERRUPTED (130), complete run dir, no QEMU

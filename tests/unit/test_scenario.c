@@ -195,19 +195,24 @@ static void test_defaults(void **state)
 	assert_true(sc->boot_timeout == 120);
 	assert_true(sc->step_timeout == 300);
 	assert_true(sc->run_timeout == 1800);
+	assert_true(sc->hang_window == 60);
+	assert_true(sc->network);
 	assert_int_equal(sc->nr_steps, 4);
 
 	assert_string_equal(sc->steps[0].name, "boot");
 	assert_true(sc->steps[0].timeout == 0);
 
 	assert_int_equal(sc->steps[1].console, CON_NORMAL);
-	assert_string_equal(sc->steps[1].name, "wait normal: login: *$");
+	/* "wait" is an alias of "expect" */
+	assert_int_equal(sc->steps[1].type, STEP_WAIT);
+	assert_string_equal(sc->steps[1].name, "expect normal: login: *$");
 	assert_true(sc->steps[1].timeout == 0);
 
 	assert_string_equal(sc->steps[2].command, "echo one\necho two\n");
 	/* generated names stay on one line */
 	assert_string_equal(sc->steps[2].name, "run echo one echo two ");
 	assert_int_equal(sc->steps[2].expect_exit, 0);
+	assert_int_equal(sc->steps[2].channel, CHAN_AUTO);
 	assert_null(sc->steps[2].expect_output);
 	assert_null(sc->steps[2].parser);
 	assert_null(sc->steps[2].xfail);
@@ -269,6 +274,18 @@ static void test_generated_run_name_truncated(void **state)
 			    "run echo 0123456789012345678901234567890123456789"
 			    "0123456789abcde...");
 	free(text);
+
+	/* background and parallel commands are cut the same way */
+	text = xasprintf("steps:\n- boot\n- background: {id: b, command: '%s'}\n"
+			 "- parallel: {command: '%s', copies: 3}\n", cmd, cmd);
+	assert_int_equal(load(f, text), 0);
+	assert_string_equal(f->sc.steps[1].name,
+			    "background b: echo 0123456789012345678901234567890123456789"
+			    "0123456789abcde...");
+	assert_string_equal(f->sc.steps[2].name,
+			    "parallel 3x echo 0123456789012345678901234567890123456789"
+			    "0123456789abcde...");
+	free(text);
 }
 
 static void test_default_name_from_file(void **state)
@@ -291,8 +308,18 @@ static void test_default_name_from_file(void **state)
 static void test_names(void **state)
 {
 	assert_string_equal(step_type_name(STEP_BOOT), "boot");
-	assert_string_equal(step_type_name(STEP_WAIT), "wait");
+	assert_string_equal(step_type_name(STEP_WAIT), "expect");
+	assert_string_equal(step_type_name(STEP_EXPECT_NOT), "expect-not");
 	assert_string_equal(step_type_name(STEP_RUN), "run");
+	assert_string_equal(step_type_name(STEP_BACKGROUND), "background");
+	assert_string_equal(step_type_name(STEP_JOIN), "join");
+	assert_string_equal(step_type_name(STEP_KILL), "kill");
+	assert_string_equal(step_type_name(STEP_PARALLEL), "parallel");
+	assert_string_equal(step_type_name(STEP_COLLECT), "collect");
+	assert_string_equal(step_type_name(STEP_REBOOT), "reboot");
+	assert_string_equal(step_type_name(STEP_KEXEC), "kexec");
+	assert_string_equal(step_type_name(STEP_SYSRQ), "sysrq");
+	assert_string_equal(step_type_name(STEP_ASSERT), "assert");
 	assert_string_equal(step_type_name(STEP_POWEROFF), "poweroff");
 	assert_string_equal(console_name(CON_NORMAL), "normal");
 	assert_string_equal(console_name(CON_SECURE), "secure");
@@ -445,14 +472,17 @@ static void test_bad_values(void **state)
 		       "1:7: invalid scenario name 'a/b': no '/' or control characters allowed");
 }
 
+#define ALL_TYPES "boot, expect, expect-not, run, background, join, kill, " \
+	"parallel, collect, reboot, kexec, sysrq, assert or poweroff"
+
 static void test_step_shape_errors(void **state)
 {
 	struct fixture *f = *state;
 
-	expect_invalid(f, "steps:\n- reboot\n",
-		       "2:3: unknown step type 'reboot' (expected boot, wait, run or poweroff)");
+	expect_invalid(f, "steps:\n- reset\n",
+		       "2:3: unknown step type 'reset' (expected " ALL_TYPES ")");
 	expect_invalid(f, "steps:\n- boot\n- name: x\n",
-		       "3:3: step has no type (expected one of boot, wait, run or poweroff)");
+		       "3:3: step has no type (expected one of " ALL_TYPES ")");
 	expect_invalid(f, "steps:\n- boot\n- run: ls\n  wait: {pattern: x}\n",
 		       "4:3: a step has exactly one type, got 'run' and 'wait'");
 	expect_invalid(f, "steps:\n- boot\n- wait:\n    console: secure\n",
@@ -467,6 +497,695 @@ static void test_step_shape_errors(void **state)
 		       "5:11: 'name' given twice for one step");
 	expect_invalid(f, "steps:\n- boot:\n    xfail: ''\n",
 		       "3:12: 'xfail' must not be empty");
+}
+
+static void test_every_step_type(void **state)
+{
+	struct fixture *f = *state;
+	const struct scenario *sc = &f->sc;
+	const struct scenario_step *st = NULL;
+
+	assert_int_equal(load(f,
+		"name: stress\n"				/* 1 */
+		"network: true\n"
+		"timeouts:\n"
+		"  hang: 30\n"
+		"steps:\n"					/* 5 */
+		"  - boot\n"
+		"  - expect:\n"
+		"      console: secure\n"
+		"      pattern: \"OP-TEE version\"\n"
+		"      timeout: 10\n"				/* 10 */
+		"  - wait:\n"
+		"      pattern: \"login:\"\n"
+		"  - expect-not:\n"
+		"      console: normal\n"
+		"      pattern: \"Oops|BUG:\"\n"		/* 15 */
+		"      within: 2.5\n"
+		"  - run:\n"
+		"      command: \"xtest -t regression 1001\"\n"
+		"      channel: ssh\n"
+		"      parser: xtest\n"				/* 20 */
+		"  - background:\n"
+		"      id: load_1\n"
+		"      command: \"stress-ng --cpu 2\"\n"
+		"      channel: ssh\n"
+		"  - parallel:\n"				/* 25 */
+		"      command: \"xtest 4001\"\n"
+		"      copies: 4\n"
+		"      expect-exit: 1\n"
+		"      expect-output: \"fail(ed)?\"\n"
+		"      timeout: 90\n"				/* 30 */
+		"      channel: auto\n"
+		"  - join:\n"
+		"      id: load_1\n"
+		"      timeout: 20\n"
+		"      expect-exit: 2\n"			/* 35 */
+		"      expect-output: \"stress-ng: info\"\n"
+		"      parser: xtest\n"
+		"  - background:\n"
+		"      id: Sleeper-2\n"
+		"      command: \"sleep 1000\"\n"		/* 40 */
+		"  - kill:\n"
+		"      id: Sleeper-2\n"
+		"      name: stop it\n"
+		"  - collect:\n"
+		"      paths: [/var/log/messages, /tmp/a.txt, /proc/interrupts]\n" /* 45 */
+		"      channel: serial\n"
+		"  - sysrq:\n"
+		"      key: t\n"
+		"      channel: serial\n"
+		"  - reboot:\n"					/* 50 */
+		"      timeout: 50\n"
+		"  - kexec:\n"
+		"      kernel: /boot/Image\n"
+		"      initrd: /boot/initrd.img\n"
+		"      cmdline: \"console=ttyAMA0 quiet\"\n"	/* 55 */
+		"      no-load: false\n"
+		"      timeout: 40\n"
+		"  - kexec:\n"
+		"      no-load: true\n"
+		"      xfail: broken hop\n"			/* 60 */
+		"  - assert:\n"
+		"      console: normal\n"
+		"      absent: [\"BUG:\", \"Oops\"]\n"
+		"  - poweroff\n"), 0);
+	assert_string_equal(f->err, "");
+	assert_string_equal(sc->name, "stress");
+	assert_true(sc->network);
+	assert_true(sc->hang_window == 30);
+	assert_true(sc->boot_timeout == 120);
+	assert_true(sc->step_timeout == 300);
+	assert_true(sc->run_timeout == 1800);
+	assert_int_equal(sc->nr_steps, 17);
+
+	st = &sc->steps[0];
+	assert_int_equal(st->type, STEP_BOOT);
+	assert_int_equal(st->line, 6);
+
+	st = &sc->steps[1];
+	assert_int_equal(st->type, STEP_WAIT);
+	assert_string_equal(st->name, "expect secure: OP-TEE version");
+	assert_int_equal(st->line, 7);
+	assert_int_equal(st->column, 5);
+	assert_int_equal(st->console, CON_SECURE);
+	assert_string_equal(st->pattern, "OP-TEE version");
+	assert_true(st->timeout == 10);
+
+	st = &sc->steps[2];
+	assert_int_equal(st->type, STEP_WAIT);
+	assert_string_equal(st->name, "expect normal: login:");
+	assert_int_equal(st->console, CON_NORMAL);
+	assert_string_equal(st->pattern, "login:");
+	assert_true(st->timeout == 0);
+
+	st = &sc->steps[3];
+	assert_int_equal(st->type, STEP_EXPECT_NOT);
+	assert_string_equal(st->name, "expect-not normal: Oops|BUG: (2.5 s)");
+	assert_int_equal(st->line, 13);
+	assert_int_equal(st->console, CON_NORMAL);
+	assert_string_equal(st->pattern, "Oops|BUG:");
+	assert_true(st->within == 2.5);
+	assert_true(st->timeout == 0);
+
+	st = &sc->steps[4];
+	assert_int_equal(st->type, STEP_RUN);
+	assert_string_equal(st->name, "run xtest -t regression 1001");
+	assert_string_equal(st->command, "xtest -t regression 1001");
+	assert_int_equal(st->channel, CHAN_SSH);
+	assert_string_equal(st->parser, "xtest");
+	assert_int_equal(st->expect_exit, 0);
+	assert_null(st->expect_output);
+
+	st = &sc->steps[5];
+	assert_int_equal(st->type, STEP_BACKGROUND);
+	assert_string_equal(st->name, "background load_1: stress-ng --cpu 2");
+	assert_int_equal(st->line, 21);
+	assert_string_equal(st->id, "load_1");
+	assert_string_equal(st->command, "stress-ng --cpu 2");
+	assert_int_equal(st->channel, CHAN_SSH);
+	assert_null(st->expect_output);
+	assert_null(st->parser);
+
+	st = &sc->steps[6];
+	assert_int_equal(st->type, STEP_PARALLEL);
+	assert_string_equal(st->name, "parallel 4x xtest 4001");
+	assert_int_equal(st->line, 25);
+	assert_string_equal(st->command, "xtest 4001");
+	assert_int_equal(st->copies, 4);
+	assert_int_equal(st->expect_exit, 1);
+	assert_string_equal(st->expect_output, "fail(ed)?");
+	assert_true(st->timeout == 90);
+	assert_int_equal(st->channel, CHAN_AUTO);
+	assert_null(st->parser);
+	assert_null(st->id);
+
+	st = &sc->steps[7];
+	assert_int_equal(st->type, STEP_JOIN);
+	assert_string_equal(st->name, "join load_1");
+	assert_int_equal(st->line, 32);
+	assert_string_equal(st->id, "load_1");
+	assert_true(st->timeout == 20);
+	assert_int_equal(st->expect_exit, 2);
+	assert_string_equal(st->expect_output, "stress-ng: info");
+	assert_string_equal(st->parser, "xtest");
+	assert_null(st->command);
+
+	st = &sc->steps[8];
+	assert_int_equal(st->type, STEP_BACKGROUND);
+	assert_string_equal(st->name, "background Sleeper-2: sleep 1000");
+	assert_string_equal(st->id, "Sleeper-2");
+	assert_int_equal(st->channel, CHAN_AUTO);
+
+	st = &sc->steps[9];
+	assert_int_equal(st->type, STEP_KILL);
+	assert_string_equal(st->name, "stop it");
+	assert_int_equal(st->line, 41);
+	assert_string_equal(st->id, "Sleeper-2");
+
+	st = &sc->steps[10];
+	assert_int_equal(st->type, STEP_COLLECT);
+	assert_string_equal(st->name, "collect /var/log/messages +2");
+	assert_int_equal(st->line, 44);
+	assert_int_equal(st->nr_paths, 3);
+	assert_string_equal(st->paths[0], "/var/log/messages");
+	assert_string_equal(st->paths[1], "/tmp/a.txt");
+	assert_string_equal(st->paths[2], "/proc/interrupts");
+	assert_null(st->paths[3]);
+	assert_int_equal(st->channel, CHAN_SERIAL);
+
+	st = &sc->steps[11];
+	assert_int_equal(st->type, STEP_SYSRQ);
+	assert_string_equal(st->name, "sysrq t");
+	assert_int_equal(st->sysrq, 't');
+	assert_int_equal(st->channel, CHAN_SERIAL);
+
+	st = &sc->steps[12];
+	assert_int_equal(st->type, STEP_REBOOT);
+	assert_string_equal(st->name, "reboot");
+	assert_int_equal(st->line, 50);
+	assert_true(st->timeout == 50);
+
+	st = &sc->steps[13];
+	assert_int_equal(st->type, STEP_KEXEC);
+	assert_string_equal(st->name, "kexec");
+	assert_int_equal(st->line, 52);
+	assert_string_equal(st->kernel, "/boot/Image");
+	assert_string_equal(st->initrd, "/boot/initrd.img");
+	assert_string_equal(st->cmdline, "console=ttyAMA0 quiet");
+	assert_false(st->no_load);
+	assert_true(st->timeout == 40);
+	assert_null(st->xfail);
+
+	st = &sc->steps[14];
+	assert_int_equal(st->type, STEP_KEXEC);
+	assert_string_equal(st->name, "kexec");
+	assert_true(st->no_load);
+	assert_null(st->kernel);
+	assert_null(st->initrd);
+	assert_null(st->cmdline);
+	assert_string_equal(st->xfail, "broken hop");
+
+	st = &sc->steps[15];
+	assert_int_equal(st->type, STEP_ASSERT);
+	assert_string_equal(st->name, "assert normal clean");
+	assert_int_equal(st->line, 61);
+	assert_int_equal(st->console, CON_NORMAL);
+	assert_int_equal(st->nr_absent, 2);
+	assert_string_equal(st->absent[0], "BUG:");
+	assert_string_equal(st->absent[1], "Oops");
+	assert_null(st->absent[2]);
+	assert_null(st->pattern);
+
+	st = &sc->steps[16];
+	assert_int_equal(st->type, STEP_POWEROFF);
+	assert_string_equal(st->name, "poweroff");
+	assert_int_equal(st->line, 64);
+}
+
+static void test_new_step_defaults(void **state)
+{
+	struct fixture *f = *state;
+	const struct scenario *sc = &f->sc;
+	const struct scenario_step *st = NULL;
+
+	assert_int_equal(load(f,
+		"steps:\n"
+		"  - boot\n"
+		"  - expect-not:\n"
+		"      pattern: panic\n"
+		"      within: 5\n"
+		"  - background:\n"
+		"      id: bg\n"
+		"      command: \"cat /dev/zero > /dev/null\"\n"
+		"  - join:\n"
+		"      id: bg\n"
+		"  - parallel:\n"
+		"      command: \"xtest 1001\"\n"
+		"  - collect:\n"
+		"      paths: /var/log/dmesg.txt\n"
+		"  - kexec:\n"
+		"  - sysrq:\n"
+		"      key: \"0\"\n"
+		"  - assert:\n"
+		"  - reboot: {}\n"), 0);
+	assert_string_equal(f->err, "");
+	assert_true(sc->network);
+	assert_true(sc->hang_window == 60);
+	assert_int_equal(sc->nr_steps, 10);
+
+	st = &sc->steps[1];
+	assert_int_equal(st->type, STEP_EXPECT_NOT);
+	assert_int_equal(st->console, CON_NORMAL);
+	assert_true(st->within == 5);
+	assert_true(st->timeout == 0);
+	assert_string_equal(st->name, "expect-not normal: panic (5 s)");
+
+	st = &sc->steps[2];
+	assert_int_equal(st->type, STEP_BACKGROUND);
+	assert_int_equal(st->channel, CHAN_AUTO);
+	assert_string_equal(st->name, "background bg: cat /dev/zero > /dev/null");
+
+	st = &sc->steps[3];
+	assert_int_equal(st->type, STEP_JOIN);
+	assert_string_equal(st->id, "bg");
+	assert_int_equal(st->expect_exit, 0);
+	assert_null(st->expect_output);
+	assert_null(st->parser);
+	assert_null(st->command);
+	assert_true(st->timeout == 0);
+	assert_string_equal(st->name, "join bg");
+
+	st = &sc->steps[4];
+	assert_int_equal(st->type, STEP_PARALLEL);
+	assert_int_equal(st->copies, 2);
+	assert_int_equal(st->expect_exit, 0);
+	assert_null(st->expect_output);
+	assert_int_equal(st->channel, CHAN_AUTO);
+	assert_true(st->timeout == 0);
+	assert_string_equal(st->name, "parallel 2x xtest 1001");
+
+	st = &sc->steps[5];
+	assert_int_equal(st->type, STEP_COLLECT);
+	assert_int_equal(st->nr_paths, 1);
+	assert_string_equal(st->paths[0], "/var/log/dmesg.txt");
+	assert_null(st->paths[1]);
+	assert_int_equal(st->channel, CHAN_AUTO);
+	assert_string_equal(st->name, "collect /var/log/dmesg.txt");
+
+	st = &sc->steps[6];
+	assert_int_equal(st->type, STEP_KEXEC);
+	assert_null(st->kernel);
+	assert_null(st->initrd);
+	assert_null(st->cmdline);
+	assert_false(st->no_load);
+	assert_true(st->timeout == 0);
+
+	st = &sc->steps[7];
+	assert_int_equal(st->type, STEP_SYSRQ);
+	assert_int_equal(st->sysrq, '0');
+	assert_int_equal(st->channel, CHAN_AUTO);
+	assert_string_equal(st->name, "sysrq 0");
+
+	st = &sc->steps[8];
+	assert_int_equal(st->type, STEP_ASSERT);
+	assert_int_equal(st->console, CON_SECURE);
+	assert_int_equal(st->nr_absent, 2);
+	assert_string_equal(st->absent[0], "Panic at");
+	assert_string_equal(st->absent[1], "assertion .* failed");
+	assert_null(st->absent[2]);
+	assert_string_equal(st->name, "assert secure clean");
+
+	st = &sc->steps[9];
+	assert_int_equal(st->type, STEP_REBOOT);
+	assert_true(st->timeout == 0);
+	assert_string_equal(st->name, "reboot");
+}
+
+static void test_new_shorthands(void **state)
+{
+	struct fixture *f = *state;
+	const struct scenario *sc = &f->sc;
+
+	assert_int_equal(load(f,
+		"steps:\n"
+		"- boot\n"
+		"- background: {id: srv-1, command: \"tee-supplicant -d\"}\n"
+		"- join: srv-1\n"
+		"- background: {id: srv_2, command: \"sleep 9\"}\n"
+		"- kill: srv_2\n"				/* 6 */
+		"- collect: /tmp/out.log\n"
+		"- collect: [/a, /b/..c]\n"
+		"- reboot\n"
+		"- reboot:\n"					/* 10 */
+		"- kexec\n"
+		"- kexec: ~\n"
+		"- sysrq: w\n"
+		"- assert\n"
+		"- assert: {absent: \"Oops\"}\n"		/* 15 */
+		"- expect: {pattern: x}\n"
+		"- poweroff\n"), 0);
+	assert_string_equal(f->err, "");
+	assert_int_equal(sc->nr_steps, 16);
+
+	assert_int_equal(sc->steps[2].type, STEP_JOIN);
+	assert_string_equal(sc->steps[2].id, "srv-1");
+	assert_string_equal(sc->steps[2].name, "join srv-1");
+	assert_int_equal(sc->steps[2].line, 4);
+	assert_int_equal(sc->steps[2].column, 3);
+	assert_int_equal(sc->steps[2].expect_exit, 0);
+
+	assert_int_equal(sc->steps[4].type, STEP_KILL);
+	assert_string_equal(sc->steps[4].id, "srv_2");
+	assert_string_equal(sc->steps[4].name, "kill srv_2");
+
+	assert_int_equal(sc->steps[5].type, STEP_COLLECT);
+	assert_int_equal(sc->steps[5].nr_paths, 1);
+	assert_string_equal(sc->steps[5].paths[0], "/tmp/out.log");
+	assert_null(sc->steps[5].paths[1]);
+	assert_string_equal(sc->steps[5].name, "collect /tmp/out.log");
+	assert_int_equal(sc->steps[5].channel, CHAN_AUTO);
+
+	assert_int_equal(sc->steps[6].nr_paths, 2);
+	assert_string_equal(sc->steps[6].paths[0], "/a");
+	assert_string_equal(sc->steps[6].paths[1], "/b/..c");
+	assert_null(sc->steps[6].paths[2]);
+	assert_string_equal(sc->steps[6].name, "collect /a +1");
+
+	for (size_t i = 7; i < 9; i++) {
+		assert_int_equal(sc->steps[i].type, STEP_REBOOT);
+		assert_string_equal(sc->steps[i].name, "reboot");
+	}
+	assert_int_equal(sc->steps[8].line, 10);
+	for (size_t i = 9; i < 11; i++) {
+		assert_int_equal(sc->steps[i].type, STEP_KEXEC);
+		assert_string_equal(sc->steps[i].name, "kexec");
+		assert_null(sc->steps[i].kernel);
+		assert_false(sc->steps[i].no_load);
+	}
+
+	assert_int_equal(sc->steps[11].type, STEP_SYSRQ);
+	assert_int_equal(sc->steps[11].sysrq, 'w');
+	assert_string_equal(sc->steps[11].name, "sysrq w");
+	assert_int_equal(sc->steps[11].channel, CHAN_AUTO);
+
+	assert_int_equal(sc->steps[12].type, STEP_ASSERT);
+	assert_int_equal(sc->steps[12].console, CON_SECURE);
+	assert_int_equal(sc->steps[12].nr_absent, 2);
+	assert_string_equal(sc->steps[12].absent[0], "Panic at");
+	assert_string_equal(sc->steps[12].absent[1], "assertion .* failed");
+
+	assert_int_equal(sc->steps[13].console, CON_SECURE);
+	assert_int_equal(sc->steps[13].nr_absent, 1);
+	assert_string_equal(sc->steps[13].absent[0], "Oops");
+	assert_null(sc->steps[13].absent[1]);
+
+	assert_int_equal(sc->steps[14].type, STEP_WAIT);
+	assert_string_equal(sc->steps[14].name, "expect normal: x");
+	assert_int_equal(sc->steps[15].type, STEP_POWEROFF);
+}
+
+static void test_network_and_hang(void **state)
+{
+	struct fixture *f = *state;
+	const struct scenario *sc = &f->sc;
+
+	/* defaults */
+	assert_int_equal(load(f, "steps: [boot]\n"), 0);
+	assert_true(sc->network);
+	assert_true(sc->hang_window == 60);
+
+	/* explicit; the serial shell and "auto" still work without a network */
+	assert_int_equal(load(f,
+		"network: false\n"
+		"timeouts: {hang: 7.5}\n"
+		"steps:\n"
+		"- boot\n"
+		"- run: {command: ls, channel: serial}\n"
+		"- run: ls\n"
+		"- collect: {paths: /x, channel: auto}\n"
+		"- sysrq: {key: s, channel: serial}\n"), 0);
+	assert_false(sc->network);
+	assert_true(sc->hang_window == 7.5);
+	assert_true(sc->boot_timeout == 120);
+	assert_int_equal(sc->steps[1].channel, CHAN_SERIAL);
+	assert_int_equal(sc->steps[2].channel, CHAN_AUTO);
+	assert_int_equal(sc->steps[3].channel, CHAN_AUTO);
+	assert_int_equal(sc->steps[4].channel, CHAN_SERIAL);
+
+	assert_int_equal(load(f, "network: yes\ntimeouts:\n  hang: 1\nsteps: [boot]\n"), 0);
+	assert_true(sc->network);
+	assert_true(sc->hang_window == 1);
+
+	expect_invalid(f, "timeouts:\n  hang: 0\nsteps: [boot]\n",
+		       "2:9: 'hang' must be a positive number of seconds");
+	expect_invalid(f, "timeouts:\n  hang: -5\nsteps: [boot]\n",
+		       "2:9: 'hang' must be a positive number of seconds");
+	expect_invalid(f, "network: maybe\nsteps: [boot]\n",
+		       "1:10: expected true or false for 'network', got 'maybe'");
+}
+
+static void test_step_order_new_types(void **state)
+{
+	struct fixture *f = *state;
+
+	/* reboot and kexec any number of times */
+	assert_int_equal(load(f, "steps:\n- boot\n- reboot\n- kexec\n- reboot\n"
+			      "- kexec\n- run: ls\n- poweroff\n"), 0);
+	assert_int_equal(f->sc.nr_steps, 7);
+	expect_invalid(f, "steps:\n- boot\n- poweroff\n- reboot\n",
+		       "4:3: no step can follow 'poweroff' (at line 3)");
+	expect_invalid(f, "steps:\n- wait: {pattern: x}\n- boot\n",
+		       "2:3: the first step must be 'boot', got 'expect'");
+	expect_invalid(f, "steps:\n- kexec\n",
+		       "2:3: the first step must be 'boot', got 'kexec'");
+	expect_invalid(f, "steps:\n- boot\n- reboot\n- boot\n",
+		       "4:3: only one 'boot' step is supported (first at line 2)");
+}
+
+static void test_id_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_invalid(f, "steps:\n- boot\n- background:\n    id: a b\n    command: ls\n",
+		       "4:9: invalid id 'a b' (letters, digits, '_' and '-' only)");
+	expect_invalid(f, "steps:\n- boot\n- join: x/y\n",
+		       "3:9: invalid id 'x/y' (letters, digits, '_' and '-' only)");
+	expect_invalid(f, "steps:\n- boot\n- background: {id: '', command: ls}\n",
+		       "3:20: 'id' must not be empty");
+	expect_invalid(f, "steps:\n- boot\n- background: {id: bg, command: a}\n"
+		       "- background: {id: bg, command: b}\n",
+		       "4:20: duplicate background id 'bg' (first at line 3)");
+	/* an id stays taken after its join */
+	expect_invalid(f, "steps:\n- boot\n- background: {id: bg, command: a}\n"
+		       "- join: bg\n- background: {id: bg, command: b}\n",
+		       "5:20: duplicate background id 'bg' (first at line 3)");
+	expect_invalid(f, "steps:\n- boot\n- join: nope\n",
+		       "3:9: unknown background id 'nope' (it must name an earlier "
+		       "'background' step)");
+	expect_invalid(f, "steps:\n- boot\n- kill:\n    id: nope\n",
+		       "4:9: unknown background id 'nope' (it must name an earlier "
+		       "'background' step)");
+	expect_invalid(f, "steps:\n- boot\n- background: {id: bg, command: a}\n"
+		       "- kill: BG\n",
+		       "4:9: unknown background id 'BG' (it must name an earlier "
+		       "'background' step)");
+	/* defined only later */
+	expect_invalid(f, "steps:\n- boot\n- join: bg\n- background: {id: bg, command: a}\n",
+		       "3:9: unknown background id 'bg' (it must name an earlier "
+		       "'background' step)");
+	expect_invalid(f, "steps:\n- boot\n- run: {command: a}\n- join: {id: run}\n",
+		       "4:14: unknown background id 'run' (it must name an earlier "
+		       "'background' step)");
+	expect_invalid(f, "steps:\n- boot\n- kill:\n",
+		       "3:3: missing 'id' in 'kill' step");
+	expect_invalid(f, "steps:\n- boot\n- join\n",
+		       "3:3: missing 'id' in 'join' step");
+	expect_invalid(f, "steps:\n- boot\n- background: {command: ls}\n",
+		       "3:3: missing 'id' in 'background' step");
+	expect_invalid(f, "steps:\n- boot\n- background: {id: x}\n",
+		       "3:3: missing 'command' in 'background' step");
+	expect_invalid(f, "steps:\n- boot\n- background: ls\n",
+		       "3:15: expected a mapping of options for 'background' step, got 'ls'");
+	expect_invalid(f, "steps:\n- boot\n- join: [a]\n",
+		       "3:9: expected a mapping of options for 'join' step, got a sequence");
+	expect_invalid(f, "steps:\n- boot\n- background: {id: x, command: ls}\n"
+		       "- join: {id: x, expect-exit: 300}\n",
+		       "4:30: 'expect-exit' must be between 0 and 255");
+	expect_invalid(f, "steps:\n- boot\n- background: {id: x, command: ls}\n"
+		       "- kill: {id: x, timeout: 3}\n",
+		       "4:17: unknown key 'timeout' in 'kill' step");
+}
+
+static void test_channel_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_invalid(f, "network: false\nsteps:\n- boot\n- run:\n    command: ls\n"
+		       "    channel: ssh\n",
+		       "6:14: channel ssh needs network: true");
+	expect_invalid(f, "network: false\nsteps:\n- boot\n"
+		       "- collect: {paths: /x, channel: ssh}\n",
+		       "4:33: channel ssh needs network: true");
+	expect_invalid(f, "network: off\nsteps:\n- boot\n- sysrq: {key: c, channel: ssh}\n",
+		       "4:28: channel ssh needs network: true");
+	expect_invalid(f, "steps:\n- boot\n- parallel:\n    command: ls\n    channel: serial\n",
+		       "5:14: 'parallel' cannot use channel serial (the serial shell "
+		       "runs one command at a time)");
+	expect_invalid(f, "steps:\n- boot\n- background:\n    id: x\n    command: ls\n"
+		       "    channel: serial\n",
+		       "6:14: 'background' cannot use channel serial (background "
+		       "commands need ssh)");
+	/* "auto" without a network is the serial shell */
+	expect_invalid(f, "network: false\nsteps:\n- boot\n- background: {id: x, command: ls}\n",
+		       "4:3: 'background' needs ssh, which needs network: true");
+	expect_invalid(f, "network: false\nsteps:\n- boot\n- parallel: {command: ls}\n",
+		       "4:3: 'parallel' needs ssh, which needs network: true");
+	expect_invalid(f, "steps:\n- boot\n- run: {command: ls, channel: tcp}\n",
+		       "3:31: unknown channel 'tcp' (expected auto, ssh or serial)");
+	expect_invalid(f, "steps:\n- boot\n- run: {command: ls, channel: [ssh]}\n",
+		       "3:31: expected a string for 'channel', got a sequence");
+	expect_invalid(f, "steps:\n- boot\n- reboot: {channel: ssh}\n",
+		       "3:12: unknown key 'channel' in 'reboot' step");
+}
+
+static void test_expect_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_invalid(f, "steps:\n- boot\n- expect-not:\n    pattern: x\n",
+		       "3:3: missing 'within' in 'expect-not' step");
+	expect_invalid(f, "steps:\n- boot\n- expect-not:\n    pattern: x\n    within: 0\n",
+		       "5:13: 'within' must be a positive number of seconds");
+	expect_invalid(f, "steps:\n- boot\n- expect-not: {within: 1}\n",
+		       "3:3: missing 'pattern' in 'expect-not' step");
+	expect_invalid(f, "steps:\n- boot\n- expect-not: {pattern: x, within: 1, timeout: 3}\n",
+		       "3:39: unknown key 'timeout' in 'expect-not' step");
+	expect_invalid(f, "steps:\n- boot\n- expect-not: panic\n",
+		       "3:15: expected a mapping of options for 'expect-not' step, got 'panic'");
+	expect_invalid(f, "steps:\n- boot\n- expect: {}\n",
+		       "3:3: missing 'pattern' in 'expect' step");
+	expect_invalid(f, "steps:\n- boot\n- expect: {pattern: x, within: 3}\n",
+		       "3:24: unknown key 'within' in 'expect' step");
+	assert_int_equal(load(f, "steps:\n- boot\n- expect-not:\n    pattern: \"(x\"\n"
+			      "    within: 1\n"), -EINVAL);
+	assert_non_null(strstr(f->err, ":4:14: invalid regular expression '(x' "
+			       "for 'pattern': "));
+	assert_null(f->sc.steps);
+}
+
+static void test_parallel_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_invalid(f, "steps:\n- boot\n- parallel:\n    command: ls\n    copies: 0\n",
+		       "5:13: 'copies' must be at least 1");
+	expect_invalid(f, "steps:\n- boot\n- parallel:\n    command: ls\n    copies: -2\n",
+		       "5:13: 'copies' must be at least 1");
+	expect_invalid(f, "steps:\n- boot\n- parallel:\n    command: ls\n    copies: two\n",
+		       "5:13: expected an integer for 'copies', got 'two'");
+	expect_invalid(f, "steps:\n- boot\n- parallel: {copies: 3}\n",
+		       "3:3: missing 'command' in 'parallel' step");
+	expect_invalid(f, "steps:\n- boot\n- parallel: ls\n",
+		       "3:13: expected a mapping of options for 'parallel' step, got 'ls'");
+	expect_invalid(f, "steps:\n- boot\n- parallel: {command: ls, parser: xtest}\n",
+		       "3:27: unknown key 'parser' in 'parallel' step");
+}
+
+static void test_collect_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_invalid(f, "steps:\n- boot\n- collect: var/log\n",
+		       "3:12: 'paths' must be an absolute guest path (start with '/'), "
+		       "got 'var/log'");
+	expect_invalid(f, "steps:\n- boot\n- collect:\n    paths:\n      - /ok\n      - rel\n",
+		       "6:9: 'paths' must be an absolute guest path (start with '/'), "
+		       "got 'rel'");
+	expect_invalid(f, "steps:\n- boot\n- collect: [/a, /tmp/../etc]\n",
+		       "3:17: 'paths' must not contain '..' components, got '/tmp/../etc'");
+	expect_invalid(f, "steps:\n- boot\n- collect: /var/..\n",
+		       "3:12: 'paths' must not contain '..' components, got '/var/..'");
+	expect_invalid(f, "steps:\n- boot\n- collect: []\n",
+		       "3:12: 'paths' must not be empty");
+	expect_invalid(f, "steps:\n- boot\n- collect: {paths: []}\n",
+		       "3:20: 'paths' must not be empty");
+	expect_invalid(f, "steps:\n- boot\n- collect: [/a, '']\n",
+		       "3:17: empty string in list 'paths'");
+	expect_invalid(f, "steps:\n- boot\n- collect: [{a: 1}]\n",
+		       "3:13: expected a string in list 'paths', got a mapping");
+	expect_invalid(f, "steps:\n- boot\n- collect: {paths: {a: 1}}\n",
+		       "3:20: expected a string or a list of strings for 'paths', got a mapping");
+	expect_invalid(f, "steps:\n- boot\n- collect: {channel: serial}\n",
+		       "3:3: missing 'paths' in 'collect' step");
+	expect_invalid(f, "steps:\n- boot\n- collect\n",
+		       "3:3: missing 'paths' in 'collect' step");
+}
+
+static void test_sysrq_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_invalid(f, "steps:\n- boot\n- sysrq: ww\n",
+		       "3:10: invalid sysrq key 'ww' (expected one character from 0-9 or a-z)");
+	expect_invalid(f, "steps:\n- boot\n- sysrq: {key: W}\n",
+		       "3:16: invalid sysrq key 'W' (expected one character from 0-9 or a-z)");
+	expect_invalid(f, "steps:\n- boot\n- sysrq: {key: ''}\n",
+		       "3:16: invalid sysrq key '' (expected one character from 0-9 or a-z)");
+	expect_invalid(f, "steps:\n- boot\n- sysrq\n",
+		       "3:3: missing 'key' in 'sysrq' step");
+	expect_invalid(f, "steps:\n- boot\n- sysrq: {channel: serial}\n",
+		       "3:3: missing 'key' in 'sysrq' step");
+	expect_invalid(f, "steps:\n- boot\n- sysrq: [w]\n",
+		       "3:10: expected a mapping of options for 'sysrq' step, got a sequence");
+}
+
+static void test_assert_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(load(f, "steps:\n- boot\n- assert:\n    absent:\n      - ok\n"
+			      "      - \"a(b\"\n"), -EINVAL);
+	assert_non_null(strstr(f->err, ":6:9: invalid regular expression 'a(b' "
+			       "for 'absent': "));
+	assert_null(f->sc.steps);
+	assert_int_equal(load(f, "steps:\n- boot\n- assert: {absent: '[z-a]'}\n"),
+			 -EINVAL);
+	assert_non_null(strstr(f->err, ":3:20: invalid regular expression '[z-a]' "
+			       "for 'absent': "));
+	assert_null(f->sc.steps);
+	expect_invalid(f, "steps:\n- boot\n- assert: {absent: []}\n",
+		       "3:20: 'absent' must not be empty");
+	expect_invalid(f, "steps:\n- boot\n- assert: {absent: }\n",
+		       "3:20: 'absent' must not be empty");
+	expect_invalid(f, "steps:\n- boot\n- assert: {console: tz}\n",
+		       "3:21: unknown console 'tz' (expected normal or secure)");
+	expect_invalid(f, "steps:\n- boot\n- assert: x\n",
+		       "3:11: expected a mapping of options for 'assert' step, got 'x'");
+	expect_invalid(f, "steps:\n- boot\n- assert: {pattern: x}\n",
+		       "3:12: unknown key 'pattern' in 'assert' step");
+}
+
+static void test_kexec_errors(void **state)
+{
+	struct fixture *f = *state;
+
+	expect_invalid(f, "steps:\n- boot\n- kexec: {kernel: Image}\n",
+		       "3:19: 'kernel' must be an absolute guest path (start with '/'), "
+		       "got 'Image'");
+	expect_invalid(f, "steps:\n- boot\n- kexec: {initrd: boot/initrd}\n",
+		       "3:19: 'initrd' must be an absolute guest path (start with '/'), "
+		       "got 'boot/initrd'");
+	expect_invalid(f, "steps:\n- boot\n- kexec:\n    no-load: true\n    cmdline: quiet\n",
+		       "5:14: 'cmdline' has no effect with 'no-load: true'");
+	expect_invalid(f, "steps:\n- boot\n- kexec: {no-load: maybe}\n",
+		       "3:20: expected true or false for 'no-load', got 'maybe'");
+	expect_invalid(f, "steps:\n- boot\n- kexec: {cmdline: ''}\n",
+		       "3:20: 'cmdline' must not be empty");
+	expect_invalid(f, "steps:\n- boot\n- kexec: /boot/Image\n",
+		       "3:10: expected a mapping of options for 'kexec' step, got '/boot/Image'");
+	expect_invalid(f, "steps:\n- boot\n- reboot: now\n",
+		       "3:11: expected a mapping of options for 'reboot' step, got 'now'");
 }
 
 static void test_reload_after_error(void **state)
@@ -502,6 +1221,19 @@ int main(void)
 		T(test_wrong_types),
 		T(test_bad_values),
 		T(test_step_shape_errors),
+		T(test_every_step_type),
+		T(test_new_step_defaults),
+		T(test_new_shorthands),
+		T(test_network_and_hang),
+		T(test_step_order_new_types),
+		T(test_id_errors),
+		T(test_channel_errors),
+		T(test_expect_errors),
+		T(test_parallel_errors),
+		T(test_collect_errors),
+		T(test_sysrq_errors),
+		T(test_assert_errors),
+		T(test_kexec_errors),
 		T(test_reload_after_error),
 	};
 

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/* cmd_show.c - `teelab show <scenario>`: the scenario with its configuration resolved */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "scenario.h"
+
+static const char *chan(enum channel c)
+{
+	return c == CHAN_SSH ? "ssh" : c == CHAN_SERIAL ? "serial" : "auto";
+}
+
+static void show_pkg(const char *what, const struct pkg_ref *r)
+{
+	printf("  %-9s %s (%s%s%s, %s)\n", what, r->name, r->suite, r->version ? " " : "",
+	       r->version ? r->version : "", r->arch);
+}
+
+int cmd_show(int argc, char **argv)
+{
+	struct config_overrides ov = global_overrides;
+	struct scenario sc = SCENARIO_INIT;
+	struct lab_config cfg;
+	const char *arg = NULL;
+	char *datadir, *path;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: teelab show [lab options] <scenario>\n\n"
+			       "Prints the scenario with the configuration it will run with.\n\n%s",
+			       lab_options_help);
+			return 0;
+		}
+		if (parse_lab_option(argc, argv, &i, &ov))
+			continue;
+		arg = argv[i];
+	}
+	if (!arg)
+		die(TL_EXIT_USAGE, "usage: teelab show <scenario>");
+	datadir = config_find_datadir();
+	if (!datadir)
+		return TL_EXIT_USAGE;
+	path = scenario_path(datadir, arg);
+	if (scenario_load(path, &sc))
+		die(TL_EXIT_USAGE, "scenario '%s' is not valid", path);
+	if (!ov.profile && sc.profile)
+		ov.profile = sc.profile;
+	if (config_load(&cfg, &ov))
+		die(TL_EXIT_USAGE, "configuration is not valid");
+
+	printf("scenario  %s (%s)\n", sc.name, sc.path);
+	if (sc.description)
+		printf("          %s\n", sc.description);
+	printf("profile   %s\n", cfg.profile);
+	printf("machine   %s: %s -cpu %s -smp %d -m %d, gic-version=%d\n", cfg.machine.name,
+	       cfg.machine.qemu, cfg.machine.cpu, cfg.machine.smp, cfg.machine.memory_mb,
+	       cfg.machine.gic_version);
+	printf("kernel    %s\n", cfg.kernel.name);
+	if (cfg.kernel.kind == SRC_DEBIAN)
+		show_pkg("deb", &cfg.kernel.deb);
+	else
+		printf("  image     %s\n", cfg.kernel.image);
+	for (size_t i = 0; i < cfg.kernel.modules.nr; i++)
+		printf("  module    %s\n", cfg.kernel.modules.v[i]);
+	printf("secure    %s\n", cfg.secure.name);
+	if (cfg.secure.tfa_kind == SRC_DEBIAN)
+		show_pkg("tf-a", &cfg.secure.tfa_src);
+	else
+		printf("  tf-a      %s\n", cfg.secure.tfa_kind == SRC_TREE ? cfg.secure.tfa_tree
+		       : cfg.secure.tfa_bios);
+	for (size_t i = 0; i < cfg.secure.tfa_flags.nr; i++)
+		printf("    %s\n", cfg.secure.tfa_flags.v[i]);
+	if (cfg.secure.optee_kind == SRC_DEBIAN)
+		show_pkg("bl32", &cfg.secure.optee_deb);
+	if (cfg.secure.bl33_kind == SRC_DEBIAN)
+		show_pkg("bl33", &cfg.secure.bl33_deb);
+	printf("rootfs    %s (%zu packages)\n", cfg.rootfs.name, cfg.rootfs.nr_pkgs);
+	printf("network   %s\n", sc.network ? "user networking + SSH" : "none (serial only)");
+	printf("timeouts  boot %.0f s, step %.0f s, run %.0f s, hang window %.0f s\n",
+	       sc.boot_timeout, sc.step_timeout, sc.run_timeout, sc.hang_window);
+	if (sc.cmdline_extra)
+		printf("cmdline   + %s\n", sc.cmdline_extra);
+	printf("steps:\n");
+	for (size_t i = 0; i < sc.nr_steps; i++) {
+		const struct scenario_step *st = &sc.steps[i];
+		double to = st->timeout > 0 ? st->timeout
+			    : st->type == STEP_BOOT || st->type == STEP_REBOOT || st->type == STEP_KEXEC
+			    ? sc.boot_timeout : sc.step_timeout;
+
+		printf("  %2zu %-10s %-52.52s timeout %4.0f s", i + 1, step_type_name(st->type),
+		       st->name, to);
+		if (st->type == STEP_RUN || st->type == STEP_BACKGROUND || st->type == STEP_PARALLEL)
+			printf("  channel %s", chan(st->channel));
+		if (st->xfail)
+			printf("  xfail: %s", st->xfail);
+		printf("   (%s:%u)\n", sc.path, st->line);
+	}
+	config_release(&cfg);
+	scenario_release(&sc);
+	free(path);
+	free(datadir);
+	return 0;
+}
