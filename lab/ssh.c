@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,17 +33,24 @@
 #define KEY_NAME "id_ed25519"
 
 /*
- * Why background jobs get a connection of their own: dropbear up to
- * 2024.85 (the guest's is 2022.83) checks every channel of a connection
- * for closing when one of the connection's children exits (SIGCHLD), and
- * takes a session channel that has no process yet as finished. A channel
- * opened while another command of the same connection ends can thus be
- * closed before its exec request arrives, or the whole connection aborts
- * on an assertion (dropbear issues #173, #321). So a connection only ever
- * opens a channel while none of its commands may end: the main one runs
- * one command at a time (guest_ssh_exec, SFTP) and first waits for the
- * commands it killed or closed to be reaped ("retired" channels below);
- * each background job runs alone on its own connection.
+ * Connections. Dropbear up to 2024.85 (the guest's is 2022.83) checks
+ * every channel of a connection for closing when one of the connection's
+ * children exits (SIGCHLD), and takes a session channel that has no
+ * process yet as finished. A channel opened while another command of the
+ * same connection ends can thus be closed before its exec request
+ * arrives, or the whole connection aborts on an assertion (dropbear
+ * issues #173, #321). So a connection only opens a channel while none of
+ * its commands may end:
+ *  - the main connection runs one command at a time (guest_ssh_exec());
+ *    a command it killed (deadline) is first waited for ("retired"
+ *    channels, settle()), or the connection is replaced (main_ready());
+ *  - each background job, and each SFTP copy, has a connection of its own.
+ *
+ * Killing. Without a pty, dropbear starts "shell -c command" in the
+ * process group of its process for the connection, and an SSH "signal"
+ * request reaches the shell only, not what it started (dash forks even
+ * the last command). Killing that process group ends everything the
+ * connection ran (connection_pgid()).
  */
 struct retired {
 	struct retired *next;
@@ -52,7 +60,7 @@ struct retired {
 };
 
 struct guest_ssh {
-	ssh_session session;	/* main connection: exec and SFTP */
+	ssh_session session;	/* main connection: guest_ssh_exec() */
 	int fd;			/* its socket */
 	int pgid;		/* its process group in the guest, or 0 */
 	bool tainted;		/* a command it ran may have left processes */
@@ -73,6 +81,7 @@ struct guest_job {
 	bool own;
 	int fd;			/* the socket of an own session, or -1 */
 	int pgid;		/* the own connection's process group, or 0 */
+	char *pgid_file;	/* own connection: guest file the command writes its group to */
 	ssh_channel channel;
 	struct ssh_channel_callbacks_struct cb;	/* must outlive its registration */
 	char *command;
@@ -359,13 +368,13 @@ static void session_free(ssh_session ss, int fd)
 		close(fd);
 }
 
+#define ATTEMPT_TIMEOUT 3.0	/* seconds, one connection try */
+
 /*
  * One connection try. 0 with *out and *out_fd (its socket, which libssh
  * does not close: see session_free()) set, or -errno with the reason in
  * @why; *retry tells whether trying again may help.
  */
-#define ATTEMPT_TIMEOUT 3.0	/* seconds, one connection try */
-
 static int connect_once(ssh_session *out, int *out_fd,
 			const struct addrinfo *addrs, const char *host, int port,
 			const char *user, ssh_key key, double deadline,
@@ -818,6 +827,7 @@ static void job_destroy(struct guest_job *job)
 	strbuf_release(&job->out);
 	strbuf_release(&job->err);
 	free(job->command);
+	free(job->pgid_file);
 	free(job->why);
 	free(job);
 }
@@ -947,18 +957,20 @@ static int connection_pgid(struct guest_ssh *s, ssh_session ss, double deadline)
 	return ret;
 }
 
-/* kill -KILL the process groups @pgids (@n of them) through connection @ss. */
+#define KILL_CMD "kill -s KILL --"	/* then " -PGID"... */
+
+/* SIGKILL the process groups @pgids (@n of them) through connection @ss. */
 static void kill_groups(struct guest_ssh *s, ssh_session ss, const int *pgids,
 			size_t n, double deadline)
 {
 	struct strbuf cmd = STRBUF_INIT;
 	int ret = 0;
 
-	strbuf_addstr(&cmd, "kill -KILL");
+	strbuf_addstr(&cmd, KILL_CMD);
 	for (size_t i = 0; i < n; i++)
 		if (pgids[i] > 0)
 			strbuf_addf(&cmd, " -%d", pgids[i]);
-	if (cmd.len > strlen("kill -KILL"))
+	if (cmd.len > strlen(KILL_CMD))
 		ret = run_helper(s, ss, cmd.buf, deadline, NULL);
 	if (ret && tl_verbose)
 		info("cannot run '%s' on '%s'", cmd.buf, s->target);
@@ -1031,7 +1043,24 @@ static int job_start(struct guest_ssh *s, const char *command, double deadline,
 			ret = ret == -ETIMEDOUT || ret == -EINTR ? ret : -EPIPE;
 			goto out;
 		}
-		job->pgid = connection_pgid(s, job->session, deadline);
+		/*
+		 * No probe command on this connection before the job: with
+		 * dropbear < 2024.86 a channel opened after another channel's
+		 * command exited on the same connection can hang (see above).
+		 * The job's own shell records its process group instead, and
+		 * kill_own_jobs() reads it through the main connection.
+		 */
+		{
+			static unsigned serial;
+			char *wrapped;
+
+			job->pgid_file = xasprintf("/tmp/.tl-job-%d-%u.pgid", (int)getpid(), ++serial);
+			wrapped = xasprintf("read -r _p _c _s _pp _g _r < /proc/$PPID/stat 2>/dev/null"
+					    " && [ \"$_p\" = \"$_g\" ] && echo \"$_g\" > %s; %s",
+					    job->pgid_file, command);
+			free(job->command);
+			job->command = wrapped;
+		}
 	}
 	ret = job_open(s, job, deadline, false);
 	if (ret)
@@ -1117,6 +1146,19 @@ static void kill_own_jobs(struct guest_ssh *s, struct guest_job *only,
 			continue;
 		ssh_channel_request_send_signal(j->channel, "KILL");
 		pgids[i++] = j->pgid;
+		if (j->pgid_file && !s->dead) {
+			/* the group the job's shell recorded (see job_start()) */
+			char *cmd = xasprintf("g=$(cat %s 2>/dev/null) && [ \"$g\" -gt 1 ] && "
+					      "kill -s KILL -- -$g; rm -f %s", j->pgid_file,
+					      j->pgid_file);
+			struct strbuf out = STRBUF_INIT;
+
+			main_ready(s, deadline);
+			if (!s->dead)
+				run_helper(s, s->session, cmd, deadline, &out);
+			strbuf_release(&out);
+			free(cmd);
+		}
 	}
 	if (i && !s->dead) {
 		main_ready(s, deadline);
@@ -1223,8 +1265,93 @@ void guest_ssh_close(struct guest_ssh *s)
 
 /* ---- SFTP download ---- */
 
+/*
+ * libssh 0.10's SFTP calls wait for a reply in a loop that the session
+ * timeout does not end (a silent server blocks them for ever). So SFTP
+ * runs on a connection of its own, and a watchdog thread shuts that
+ * connection's socket down at the deadline (or when teelab is signalled):
+ * the blocked call then fails at once. The thread touches nothing but
+ * the socket; libssh stays in the calling thread.
+ */
+struct watchdog {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int fd;
+	double deadline;	/* now_mono() time */
+	bool stop;
+	bool started;
+};
+
+static void *watchdog_main(void *arg)
+{
+	struct watchdog *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	while (!w->stop) {
+		double t = left(w->deadline);
+		double until = now_mono() + (t < POLL_SLICE ? t : POLL_SLICE);
+		struct timespec ts;
+
+		if (t <= 0 || runproc_interrupted()) {
+			shutdown(w->fd, SHUT_RDWR);
+			break;
+		}
+		ts.tv_sec = (time_t)until;
+		ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
+		pthread_cond_timedwait(&w->cond, &w->lock, &ts);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+/* Start the watchdog of socket @fd; without it, SFTP calls may block. */
+static int watchdog_start(struct watchdog *w, int fd, double deadline)
+{
+	pthread_condattr_t attr;
+	sigset_t all, old;
+	int rc = 0;
+
+	w->fd = fd;
+	w->deadline = deadline;
+	w->stop = false;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);	/* as now_mono() */
+	pthread_cond_init(&w->cond, &attr);
+	pthread_condattr_destroy(&attr);
+	/* signals stay with the main thread (runproc's handlers) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&w->thread, NULL, watchdog_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	w->started = !rc;
+	if (rc) {
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		errno = rc;
+		return error_errno("cannot start a thread"), -rc;
+	}
+	return 0;
+}
+
+static void watchdog_stop(struct watchdog *w)
+{
+	if (!w->started)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	w->started = false;
+}
+
 struct fetch {
 	struct guest_ssh *s;
+	ssh_session ss;		/* the SFTP connection */
 	sftp_session sftp;
 	double deadline;
 	double timeout;
@@ -1233,13 +1360,13 @@ struct fetch {
 };
 
 /*
- * Before an SFTP call: bound it by the deadline, and clear the last
- * server status (public in sftp.h) so that a failure without one reads
- * as a broken SFTP session, not as a stale "no such file".
+ * Before an SFTP call: bound its libssh waits by the deadline, and clear
+ * the last server status (public in sftp.h) so that a failure without
+ * one reads as a broken SFTP session, not as a stale "no such file".
  */
 static void fetch_arm(struct fetch *f)
 {
-	set_timeout(f->s->session, left(f->deadline));
+	set_timeout(f->ss, left(f->deadline));
 	if (f->sftp)
 		f->sftp->errnum = SSH_FX_OK;
 }
@@ -1267,18 +1394,20 @@ static int fetch_fail(struct fetch *f, const char *remote)
 
 	if (ret)
 		return ret;
-	if (session_broken(f->s->session)) {
-		mark_dead(f->s);
+	if (session_broken(f->ss)) {
+		char *why = session_error(f->ss);
+
 		f->fatal = true;
 		error("cannot fetch '%s': lost connection to '%s': %s", remote,
-		      f->s->target, f->s->dead);
+		      f->s->target, why);
+		free(why);
 		return -EPIPE;
 	}
 	switch (f->sftp ? sftp_get_error(f->sftp) : SSH_FX_OK) {
 	case SSH_FX_OK:		/* no server status: the SFTP session broke */
 		f->fatal = true;
 		error("cannot fetch '%s' from '%s': %s", remote, f->s->target,
-		      ssh_get_error(f->s->session));
+		      ssh_get_error(f->ss));
 		return -EIO;
 	case SSH_FX_NO_SUCH_FILE:
 	case SSH_FX_NO_SUCH_PATH:
@@ -1393,7 +1522,7 @@ out:
 	if (ret && created)
 		unlink(local);
 	if (file) {
-		set_timeout(f->s->session, CLOSE_TIMEOUT);
+		set_timeout(f->ss, CLOSE_TIMEOUT);
 		sftp_close(file);
 	}
 	return ret;
@@ -1493,7 +1622,7 @@ static int fetch_dir(struct fetch *f, const char *remote, const char *local,
 out:
 	sftp_attributes_free(attrs);
 	if (dir) {
-		set_timeout(f->s->session, CLOSE_TIMEOUT);
+		set_timeout(f->ss, CLOSE_TIMEOUT);
 		sftp_closedir(dir);
 	}
 	return ret;
@@ -1528,12 +1657,15 @@ static int fetch_entry(struct fetch *f, const char *remote, const char *local,
 int guest_ssh_fetch(struct guest_ssh *s, const char *remote_path,
 		    const char *local_dir, double timeout)
 {
-	struct fetch f = { s, NULL, now_mono() + timeout, timeout, 0, false };
+	struct fetch f = { s, NULL, NULL, now_mono() + timeout, timeout, 0, false };
+	struct watchdog dog = { .started = false };
+	struct strbuf why = STRBUF_INIT;
 	sftp_attributes attrs = NULL;
 	char *remote = xstrdup(remote_path ? remote_path : "");
 	char *local = NULL, *slash = NULL;
 	size_t len = strlen(remote);
-	int ret = 0;
+	bool retry = false;
+	int ret = 0, fd = -1;
 
 	while (len > 1 && remote[len - 1] == '/')
 		remote[--len] = '\0';
@@ -1556,9 +1688,21 @@ int guest_ssh_fetch(struct guest_ssh *s, const char *remote_path,
 		local = xstrdup(local_dir);
 	else
 		local = path_join(local_dir, slash ? slash + 1 : remote);
-	settle(s, f.deadline);
+	ret = connect_once(&f.ss, &fd, s->addrs, s->host, s->port, s->user, s->key,
+			   f.deadline, s->target, &why, &retry);
+	if (ret) {
+		f.ss = NULL;
+		if (ret != -EINTR)
+			error("cannot fetch '%s': cannot connect to '%s': %s", remote,
+			      s->target, strbuf_str(&why));
+		ret = ret == -ETIMEDOUT || ret == -EINTR ? ret : -EPIPE;
+		goto out;
+	}
+	ret = watchdog_start(&dog, fd, f.deadline);
+	if (ret)
+		goto out;
 	fetch_arm(&f);
-	f.sftp = sftp_new(s->session);
+	f.sftp = sftp_new(f.ss);
 	if (!f.sftp) {
 		ret = fetch_fail(&f, remote);
 		goto out;
@@ -1566,12 +1710,12 @@ int guest_ssh_fetch(struct guest_ssh *s, const char *remote_path,
 	fetch_arm(&f);
 	if (sftp_init(f.sftp) != SSH_OK) {
 		ret = fetch_check(&f, remote);
-		if (!ret && session_broken(s->session))
+		if (!ret && session_broken(f.ss))
 			ret = fetch_fail(&f, remote);
 		if (!ret) {
 			ret = -EIO;
 			error("cannot start SFTP on '%s' (does the guest have an sftp-server?): %s",
-			      s->target, ssh_get_error(s->session));
+			      s->target, ssh_get_error(f.ss));
 		}
 		goto out;
 	}
@@ -1586,20 +1730,13 @@ int guest_ssh_fetch(struct guest_ssh *s, const char *remote_path,
 		ret = f.first_err;
 out:
 	if (f.sftp) {
-		/*
-		 * The sftp-server ends once its channel is closed: take the
-		 * channel (public in sftp.h) from sftp_free() and retire it, so
-		 * that the next channel opens only after that (struct retired).
-		 */
-		ssh_channel ch = f.sftp->channel;
-
-		f.sftp->channel = NULL;
-		set_timeout(s->session, CLOSE_TIMEOUT);
+		set_timeout(f.ss, CLOSE_TIMEOUT);
 		sftp_free(f.sftp);
-		if (ch)
-			retire_channel(s, ch, ssh_channel_is_closed(ch) != 0);
 	}
+	watchdog_stop(&dog);
+	session_free(f.ss, fd);
 	sftp_attributes_free(attrs);
+	strbuf_release(&why);
 	free(remote);
 	free(local);
 	return ret;
