@@ -998,3 +998,62 @@ out:
 	archive_read_free(a);
 	return ret;
 }
+
+int tar_write_files(const char *out, const char *const *files,
+		    const char *const *names, size_t nr, time_t mtime)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	char *tmp = xasprintf("%s.tmp", out);
+	char buf[65536];
+	int ret = 0;
+
+	if (archive_write_set_format_pax_restricted(a) ||
+	    archive_write_set_bytes_per_block(a, 10240) ||
+	    archive_write_open_filename(a, tmp)) {
+		ret = error("cannot write '%s': %s", tmp, archive_error_string(a));
+		goto out;
+	}
+	for (size_t i = 0; i < nr && !ret; i++) {
+		struct stat st;
+		int fd = open(files[i], O_RDONLY | O_CLOEXEC);
+		ssize_t n;
+
+		if (fd < 0 || fstat(fd, &st)) {
+			ret = error_errno("cannot read '%s'", files[i]);
+			if (fd >= 0)
+				close(fd);
+			break;
+		}
+		archive_entry_clear(e);
+		archive_entry_set_pathname(e, names[i]);
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_perm(e, 0644);
+		archive_entry_set_size(e, st.st_size);
+		archive_entry_set_mtime(e, mtime, 0);
+		if (archive_write_header(a, e) != ARCHIVE_OK) {
+			ret = error("cannot write '%s': %s", out, archive_error_string(a));
+			close(fd);
+			break;
+		}
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			if (archive_write_data(a, buf, (size_t)n) != n) {
+				ret = error("cannot write '%s': %s", out, archive_error_string(a));
+				break;
+			}
+		if (n < 0)
+			ret = error_errno("cannot read '%s'", files[i]);
+		close(fd);
+	}
+	if (archive_write_close(a) != ARCHIVE_OK && !ret)
+		ret = error("cannot write '%s': %s", out, archive_error_string(a));
+	if (!ret && rename(tmp, out))
+		ret = error_errno("cannot write '%s'", out);
+out:
+	if (ret)
+		unlink(tmp);
+	archive_entry_free(e);
+	archive_write_free(a);
+	free(tmp);
+	return ret ? -EIO : 0;
+}

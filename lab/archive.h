@@ -49,6 +49,16 @@ int cpio_write_tree(const char *root, const char *out, time_t mtime,
 		    const char *const *extra_dirs);
 
 /*
+ * Write an uncompressed POSIX (pax restricted) tar to @out (atomically)
+ * holding the regular files @files[i] under the archive names @names[i]
+ * (@nr of them), owned by 0:0, mode 0644, mtime @mtime. The archive is a
+ * whole number of 512-byte blocks, so it can be handed to a guest as a raw
+ * block device and read back with `tar -x -f /dev/vda`. 0 or -errno.
+ */
+int tar_write_files(const char *out, const char *const *files,
+		    const char *const *names, size_t nr, time_t mtime);
+
+/*
  * List the entries of a cpio (any compression) into a malloc'd array of
  * malloc'd path strings (*paths, *nr); caller frees each and the array.
  * Used by tests and `teelab build --list`. 0 or -errno.

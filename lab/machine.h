@@ -27,6 +27,7 @@ struct machine_spec {
 	const char *dtb;	/* device tree to pass instead of QEMU's, or NULL */
 	const char *run_dir;	/* qemu.cmdline, qemu-rerun.sh and qemu.log go here */
 	int ssh_port;		/* user networking with 127.0.0.1:ssh_port -> guest :22, or 0 */
+	const char *kexec_disk;	/* read-only virtio-blk disk for kexec steps, or NULL */
 };
 
 struct machine;

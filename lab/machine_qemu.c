@@ -113,12 +113,11 @@ static void build_argv(const struct machine_spec *s, struct strvec *argv,
 	}
 	/* entropy for the guest: crng is ready at once (dropbear waits for it) */
 	strvec_pushl(argv, "-device", "virtio-rng-pci,romfile=", "-monitor", "none", NULL);
-	/* the lab's own kernel and initrd, for kexec steps (tl-kexec reads them) */
-	strvec_push(argv, "-fw_cfg");
-	strvec_pushf(argv, "name=opt/teelab/kernel,file=%s", s->kernel);
-	if (s->initrd) {
-		strvec_push(argv, "-fw_cfg");
-		strvec_pushf(argv, "name=opt/teelab/initrd,file=%s", s->initrd);
+	/* the lab's own kernel and initrd, for kexec steps (tl-kexec reads /dev/vda) */
+	if (s->kexec_disk) {
+		strvec_push(argv, "-drive");
+		strvec_pushf(argv, "file=%s,if=none,format=raw,readonly=on,id=kexec", s->kexec_disk);
+		strvec_pushl(argv, "-device", "virtio-blk-pci,drive=kexec,romfile=", NULL);
 	}
 	/* UART0: normal world (TF-A, U-Boot, Linux); UART1: OP-TEE */
 	strvec_pushl(argv, "-chardev", nw, "-serial", "chardev:nw", NULL);

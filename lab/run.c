@@ -1480,6 +1480,7 @@ static void engine_setup(struct engine *e, const struct lab_images *im,
 	spec->kernel = im->kernel;
 	spec->initrd = im->initrd;
 	spec->dtb = im->dtb;
+	spec->kexec_disk = im->kexec_disk;
 	spec->append = strbuf_str(append);
 	spec->run_dir = e->dir;
 	machine_init(&e->m, &machine_qemu_ops, spec);
