@@ -95,7 +95,12 @@ static void build_argv(const struct machine_spec *s, struct strvec *argv,
 	const struct machine_cfg *c = s->cfg;
 
 	strvec_push(argv, c->qemu);
-	strvec_pushl(argv, "-nographic", "-no-reboot", NULL);
+	/*
+	 * No -no-reboot: `reboot` steps need the reset to go through TF-A again.
+	 * A kernel panic does not reboot either (no panic= on the command line);
+	 * the engine ends the run on its console line.
+	 */
+	strvec_pushl(argv, "-nographic", NULL);
 	machine_args(c, NULL, argv);
 	strvec_pushl(argv, "-bios", s->bios, "-kernel", s->kernel, NULL);
 	if (s->initrd)
