@@ -1620,6 +1620,8 @@ int run_shell(const struct lab_config *cfg, const struct lab_images *im,
 	e.echo_fd = 1;
 	fprintf(stderr, "teelab: booting; the secure world's console goes to %s/sw-console.log\n",
 		opt->run_dir);
+	e.tty = false;	/* the console itself is on the terminal: no progress line */
+	stage_begin(&e, "boot");
 	p = step_boot(&e, opt->boot_timeout > 0 ? opt->boot_timeout : shell_sc.boot_timeout, &msg);
 	if (p != P_DONE) {
 		char *why = msg ? msg : pump_reason(&e, p, shell_sc.boot_timeout);
