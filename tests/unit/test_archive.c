@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,30 +33,6 @@ struct tent {
 	mode_t perm;
 	const char *data;	/* file content, or link target */
 };
-
-static int setup_tmp(void **state)
-{
-	char tmpl[] = "/tmp/teelab-test-archive-XXXXXX";
-
-	if (!mkdtemp(tmpl))
-		return -1;
-	*state = xstrdup(tmpl);
-	return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-	char *dir = *state;
-
-	remove_tree(dir);
-	free(dir);
-	return 0;
-}
-
-static char *tpath(void **state, const char *rel)
-{
-	return path_join(*state, rel);
-}
 
 static void octal(char *field, size_t width, unsigned long long v)
 {

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <elf.h>
 #include <errno.h>
 #include <libgen.h>
@@ -21,30 +23,6 @@
 
 #define CROSS_CC "aarch64-linux-gnu-gcc"
 #define CROSS_SYSROOT "/usr/aarch64-linux-gnu"
-
-static int setup_tmp(void **state)
-{
-	char tmpl[] = "/tmp/teelab-test-elfdeps-XXXXXX";
-
-	if (!mkdtemp(tmpl))
-		return -1;
-	*state = xstrdup(tmpl);
-	return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-	char *dir = *state;
-
-	remove_tree(dir);
-	free(dir);
-	return 0;
-}
-
-static char *tpath(void **state, const char *rel)
-{
-	return path_join(*state, rel);
-}
 
 static void mkdirs(const char *root, const char *rel)
 {

@@ -29,25 +29,6 @@
 
 /* ---- helpers ---- */
 
-static int setup_tmp(void **state)
-{
-	char tmpl[] = "/tmp/teelab-test-runproc-XXXXXX";
-
-	if (!mkdtemp(tmpl))
-		return -1;
-	*state = xstrdup(tmpl);
-	return 0;
-}
-
-static int teardown_tmp(void **state)
-{
-	char *dir = *state;
-
-	remove_tree(dir);
-	free(dir);
-	return 0;
-}
-
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000 * 1000 };

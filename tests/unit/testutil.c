@@ -41,3 +41,27 @@ char *capture_end(struct capture *c)
 	close(c->tmp_fd);
 	return strbuf_detach(&sb);
 }
+
+int setup_tmp(void **state)
+{
+	char tmpl[] = "/tmp/teelab-test-XXXXXX";
+
+	if (!mkdtemp(tmpl))
+		return -1;
+	*state = xstrdup(tmpl);
+	return 0;
+}
+
+int teardown_tmp(void **state)
+{
+	char *dir = *state;
+
+	remove_tree(dir);
+	free(dir);
+	return 0;
+}
+
+char *tpath(void **state, const char *rel)
+{
+	return path_join(*state, rel);
+}

@@ -16,4 +16,10 @@ void capture_begin(struct capture *c);
 /* Restore stderr and return what was written meanwhile (caller frees). */
 char *capture_end(struct capture *c);
 
+/* cmocka group fixtures: *state = a fresh /tmp/teelab-test-XXXXXX dir (malloc'd), removed after. */
+int setup_tmp(void **state);
+int teardown_tmp(void **state);
+/* <the fixture dir>/<rel>, malloc'd. */
+char *tpath(void **state, const char *rel);
+
 #endif
