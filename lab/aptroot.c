@@ -412,6 +412,12 @@ int aptroot_open(struct aptroot *a, const char *cache_dir,
 		    "APT::Architecture \"amd64\";\n"
 		    "APT::Architectures { \"amd64\"; \"arm64\"; };\n"
 		    "Acquire::Languages \"none\";\n"
+		    /*
+		     * Signatures are still checked; only the Valid-Until freshness
+		     * test is off: mirrors here may serve a frozen snapshot whose
+		     * sid Release file has expired against the host clock.
+		     */
+		    "Acquire::Check-Valid-Until \"false\";\n"
 		    "APT::Get::AllowUnauthenticated \"false\";\n",
 		    a->root, a->root, a->root, a->root, a->root, a->root);
 	if (geteuid() == 0)

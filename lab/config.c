@@ -239,6 +239,58 @@ out:
 	return ret;
 }
 
+/*
+ * optee: { source: <package> | tree: <dir>, make-flags: [...], overlay: <dir>,
+ *          patches: [...], ta-public-key: { deb: <package>, path: <in package> } }
+ */
+static int load_optee_build(const struct ydoc *doc, const struct ynode *optee,
+			    struct secure_cfg *s)
+{
+	static const char *const keys[] = { "source", "tree", "make-flags", "overlay",
+		"patches", "ta-public-key", NULL };
+	static const char *const key_keys[] = { "deb", "path", NULL };
+	const struct ynode *key = ynode_get(optee, "ta-public-key");
+	const char *tree = NULL, *overlay = NULL, *kpath = NULL;
+	int ret = ynode_check_keys(doc, optee, "optee", keys);
+
+	s->optee_kind = SRC_DEBIAN;
+	s->optee_build = true;
+	if (!ret)
+		ret = ynode_get_str(doc, optee, "tree", &tree);
+	if (!ret)
+		ret = ynode_get_str(doc, optee, "overlay", &overlay);
+	if (!ret)
+		ret = get_strvec(doc, optee, "make-flags", &s->optee_flags);
+	if (!ret)
+		ret = get_strvec(doc, optee, "patches", &s->optee_patches);
+	if (ret)
+		return ret;
+	if (tree) {
+		s->optee_kind = SRC_TREE;
+		s->optee_tree = user_path(doc, tree);
+	} else {
+		ret = get_pkg(doc, optee, "source", NULL, &s->optee_src);
+		if (ret)
+			return ret;
+		free(s->optee_src.arch);
+		s->optee_src.arch = xstrdup("source");
+	}
+	s->optee_overlay = dup_or_null(overlay);
+	if (key) {
+		ret = ynode_check_keys(doc, key, "ta-public-key", key_keys);
+		if (!ret)
+			ret = ynode_get_str(doc, key, "path", &kpath);
+		if (!ret && !kpath)
+			ret = ynode_error(doc, key, "ta-public-key needs 'path'");
+		if (!ret)
+			ret = get_pkg(doc, key, "deb", NULL, &s->ta_key_deb);
+		if (ret)
+			return ret;
+		s->ta_key_path = xstrdup(kpath);
+	}
+	return 0;
+}
+
 static int load_secure(struct lab_config *cfg, const char *name)
 {
 	static const char *const keys[] = { "description", "tfa", "optee", "bl33", NULL };
@@ -288,6 +340,10 @@ static int load_secure(struct lab_config *cfg, const char *name)
 		s->tfa_src.arch = xstrdup("source");
 	}
 
+	if (ynode_get(optee, "source") || ynode_get(optee, "tree")) {
+		ret = load_optee_build(&doc, optee, s);
+		goto bl33;
+	}
 	ret = ynode_check_keys(&doc, optee, "optee", bin_keys);
 	if (!ret)
 		ret = ynode_get_str(&doc, optee, "path", &path);
@@ -305,6 +361,7 @@ static int load_secure(struct lab_config *cfg, const char *name)
 		s->optee_kind = SRC_PREBUILT;
 		s->optee_dir = user_path(&doc, path);
 	}
+bl33:
 	if (ret)
 		goto out;
 
@@ -499,6 +556,13 @@ void config_release(struct lab_config *cfg)
 	strvec_release(&cfg->secure.tfa_flags);
 	pkg_ref_release(&cfg->secure.optee_deb);
 	free(cfg->secure.optee_dir);
+	pkg_ref_release(&cfg->secure.optee_src);
+	free(cfg->secure.optee_tree);
+	strvec_release(&cfg->secure.optee_flags);
+	free(cfg->secure.optee_overlay);
+	strvec_release(&cfg->secure.optee_patches);
+	pkg_ref_release(&cfg->secure.ta_key_deb);
+	free(cfg->secure.ta_key_path);
 	pkg_ref_release(&cfg->secure.bl33_deb);
 	free(cfg->secure.bl33_path);
 	free(cfg->rootfs.name);

@@ -65,9 +65,17 @@ struct secure_cfg {
 	char *tfa_bios;		/* SRC_PREBUILT: a ready qemu_fw.bios */
 	struct strvec tfa_flags;	/* make variables (PLAT=qemu SPD=opteed ...) */
 	/* OP-TEE OS (BL32): tee-header_v2.bin, tee-pager_v2.bin, tee-pageable_v2.bin */
-	enum src_kind optee_kind;	/* SRC_DEBIAN (binary .deb) or SRC_PREBUILT */
+	enum src_kind optee_kind;	/* SRC_DEBIAN (binary .deb), SRC_PREBUILT, or built: */
+	bool optee_build;	/* built by teelab from optee_src (Debian source) or optee_tree */
 	struct pkg_ref optee_deb;
 	char *optee_dir;	/* directory inside the package, or the user's dir */
+	struct pkg_ref optee_src;	/* optee_build: the Debian source package */
+	char *optee_tree;	/* optee_build: the user's optee_os tree instead */
+	struct strvec optee_flags;	/* make variables (PLATFORM=..., CFG_...=...) */
+	char *optee_overlay;	/* teelab's own files copied over the tree (datadir-relative), or NULL */
+	struct strvec optee_patches;	/* patch files (datadir-relative, -p1) applied after the overlay */
+	struct pkg_ref ta_key_deb;	/* TA_PUBLIC_KEY taken from this package... */
+	char *ta_key_path;	/* ...at this path inside it; NULL: the tree's default key */
 	/* BL33 (U-Boot) */
 	enum src_kind bl33_kind;
 	struct pkg_ref bl33_deb;

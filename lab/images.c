@@ -528,13 +528,158 @@ out:
 	return ret;
 }
 
+#define OPTEE_RECIPE_VERSION "optee-1"
+
+/*
+ * OP-TEE OS built from Debian's optee-os source (or the user's tree) with
+ * teelab's overlay and patches, for PLATFORM=... from the profile's make
+ * flags. *bl32_dir gets the directory with tee-*_v2.bin; the TA dev kit
+ * (export-ta_arm64) is kept beside it for lab TAs.
+ */
+static int build_optee(struct build_ctx *b, char **bl32_dir)
+{
+	const struct secure_cfg *s = &b->cfg->secure;
+	struct hasher *h = hasher_new();
+	struct child c = CHILD_INIT;
+	char key[SHA256_HEX_LEN + 1];
+	char *tree = NULL, *version = NULL, *cc = NULL, *out = NULL, *src = NULL;
+	char *bdir = NULL, *log = NULL, *overlay = NULL, *ta_key = NULL, *key_root = NULL;
+	double t0;
+	int ret = 0;
+
+	*bl32_dir = NULL;
+	if (s->optee_kind == SRC_TREE) {
+		tree = xstrdup(s->optee_tree);
+		if (!is_dir(tree)) {
+			ret = error("OP-TEE tree '%s' (secure profile '%s') does not exist", tree, s->name);
+			goto out;
+		}
+		hasher_addstr(h, tree);
+		if ((ret = hash_tree(h, tree, "")))
+			goto out;
+	} else {
+		if ((ret = source_tree(b, &s->optee_src, &tree, &version)))
+			goto out;
+		hasher_addstr(h, version);
+	}
+	cc = compiler_id("aarch64-linux-gnu-gcc");
+	if (!cc) {
+		ret = error("the cross compiler 'aarch64-linux-gnu-gcc' is missing (package gcc-aarch64-linux-gnu)");
+		goto out;
+	}
+	hasher_addstr(h, OPTEE_RECIPE_VERSION);
+	hasher_addstr(h, cc);
+	for (size_t i = 0; i < s->optee_flags.nr; i++)
+		hasher_addstr(h, s->optee_flags.v[i]);
+	if (s->optee_overlay) {
+		overlay = path_join(b->cfg->datadir, s->optee_overlay);
+		if (!is_dir(overlay)) {
+			ret = error("OP-TEE overlay '%s' (secure profile '%s') is not a directory",
+				    overlay, s->name);
+			goto out;
+		}
+		if ((ret = hash_tree(h, overlay, "")))
+			goto out;
+	}
+	for (size_t i = 0; i < s->optee_patches.nr; i++) {
+		char *p = path_join(b->cfg->datadir, s->optee_patches.v[i]);
+
+		ret = hasher_addfile(h, p);
+		free(p);
+		if (ret)
+			goto out;
+	}
+	if (s->ta_key_path) {
+		/* the key the TAs we run were signed with (xtest's, from optee-os-dev) */
+		if ((ret = unpacked_deb(b, &s->ta_key_deb, &key_root, NULL)))
+			goto out;
+		ta_key = path_join(key_root, s->ta_key_path);
+		if ((ret = hasher_addfile(h, ta_key)))
+			goto out;
+	}
+	hasher_finish(h, key);
+	h = NULL;
+
+	out = xasprintf("%s/optee-%.16s", b->build_dir, key);
+	bdir = path_join(out, "build");
+	if (s->optee_kind != SRC_TREE && is_complete(out))
+		goto done;
+	if ((ret = fresh_dir(out)))
+		goto out;
+	log = path_join(out, "build.log");
+	src = path_join(out, "src");
+	/* a private copy: the cached source stays pristine for other profiles */
+	info("build: OP-TEE OS from %s, log %s", tree, log);
+	t0 = now_mono();
+	if ((ret = copy_path(tree, src)) || (overlay && (ret = copy_path(overlay, src))))
+		goto out;
+	for (size_t i = 0; i < s->optee_patches.nr && !ret; i++) {
+		struct child pc = CHILD_INIT;
+		char *p = path_join(b->cfg->datadir, s->optee_patches.v[i]);
+
+		strvec_pushl(&pc.argv, "patch", "-p1", "-N", "-s", "-i", p, NULL);
+		pc.dir = src;
+		pc.log_path = log;
+		if (child_run(&pc))
+			ret = error("cannot apply '%s' to OP-TEE", p);
+		child_release(&pc);
+		free(p);
+	}
+	if (ret)
+		goto out;
+	strvec_pushl(&c.argv, "make", "-C", src, NULL);
+	strvec_pushf(&c.argv, "-j%d", nproc());
+	strvec_pushf(&c.argv, "O=%s", bdir);
+	strvec_push(&c.argv, "CROSS_COMPILE64=aarch64-linux-gnu-");
+	/* Debian's interpreter: its pyelftools/cryptography, not another install's */
+	strvec_push(&c.argv, "PYTHON3=/usr/bin/python3");
+	for (size_t i = 0; i < s->optee_flags.nr; i++)
+		strvec_push(&c.argv, s->optee_flags.v[i]);
+	if (ta_key)
+		strvec_pushf(&c.argv, "TA_PUBLIC_KEY=%s", ta_key);
+	strvec_push(&c.argv, "all");
+	c.log_path = log;
+	if (child_run(&c)) {
+		ret = error("OP-TEE build failed; see '%s'", log);
+		goto out;
+	}
+	remove_tree(src);
+	if ((ret = mark_complete(out)))
+		goto out;
+	b->out->builds++;
+	info("build: OP-TEE OS done in %.1f s", now_mono() - t0);
+done:
+	provenance(b, "optee-os", "%s %s, built by teelab (%s)", s->optee_kind == SRC_TREE ? "tree" : "source",
+		   version ? version : tree, out);
+	*bl32_dir = path_join(bdir, "core");
+	b->out->ta_devkit = path_join(bdir, "export-ta_arm64");
+out:
+	if (h)
+		hasher_finish(h, key);
+	child_release(&c);
+	free(tree);
+	free(version);
+	free(cc);
+	free(out);
+	free(src);
+	free(bdir);
+	free(log);
+	free(overlay);
+	free(ta_key);
+	free(key_root);
+	return ret;
+}
+
 static int build_secure(struct build_ctx *b)
 {
 	const struct secure_cfg *s = &b->cfg->secure;
 	char *optee_root = NULL, *uboot_root = NULL, *bl32_dir = NULL, *bl33 = NULL;
 	int ret = 0;
 
-	if (s->optee_kind == SRC_DEBIAN) {
+	if (s->optee_build) {
+		if ((ret = build_optee(b, &bl32_dir)))
+			goto out;
+	} else if (s->optee_kind == SRC_DEBIAN) {
 		ret = unpacked_deb(b, &s->optee_deb, &optee_root, NULL);
 		if (ret)
 			goto out;
@@ -1043,11 +1188,15 @@ int images_build(const struct lab_config *cfg, bool refresh, struct lab_images *
 	b.build_dir = path_join(cfg->cache_dir, "build");
 	if ((ret = mkdir_p(b.build_dir, 0755)))
 		goto out;
-	refs = xcalloc(cfg->rootfs.nr_pkgs + 4, sizeof(*refs));
+	refs = xcalloc(cfg->rootfs.nr_pkgs + 6, sizeof(*refs));
 	if (cfg->secure.tfa_kind == SRC_DEBIAN)
 		refs[nr++] = &cfg->secure.tfa_src;
-	if (cfg->secure.optee_kind == SRC_DEBIAN)
+	if (cfg->secure.optee_build && cfg->secure.optee_kind == SRC_DEBIAN)
+		refs[nr++] = &cfg->secure.optee_src;
+	else if (cfg->secure.optee_kind == SRC_DEBIAN)
 		refs[nr++] = &cfg->secure.optee_deb;
+	if (cfg->secure.ta_key_path)
+		refs[nr++] = &cfg->secure.ta_key_deb;
 	if (cfg->secure.bl33_kind == SRC_DEBIAN)
 		refs[nr++] = &cfg->secure.bl33_deb;
 	if (cfg->kernel.kind == SRC_DEBIAN)
@@ -1084,6 +1233,7 @@ void lab_images_release(struct lab_images *im)
 	free(im->initrd);
 	free(im->dtb);
 	free(im->kexec_disk);
+	free(im->ta_devkit);
 	free(im->kernel_release);
 	strvec_release(&im->provenance);
 	memset(im, 0, sizeof(*im));

@@ -28,6 +28,7 @@ struct lab_images {
 	char *initrd;		/* initramfs.cpio.gz */
 	char *dtb;		/* QEMU's tree, edited (dtb.h) */
 	char *kexec_disk;	/* tar of kexec/Image + kexec/initrd, a read-only guest disk */
+	char *ta_devkit;	/* export-ta_arm64 of an OP-TEE built by teelab, or NULL */
 	char *kernel_release;	/* e.g. "6.12.117+deb12-arm64", or NULL */
 	/* provenance, recorded into result.json "environment" */
 	struct strvec provenance;	/* "key=value" */
