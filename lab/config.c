@@ -457,7 +457,7 @@ static char *default_cache_dir(void)
 int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 {
 	static const char *const keys[] = { "description", "machine", "kernel",
-		"secure", "rootfs", NULL };
+		"secure", "rootfs", "scmi", NULL };
 	struct ydoc doc = YDOC_INIT;
 	const char *machine = "virt", *kernel = NULL, *secure = NULL, *rootfs = "xtest";
 	const char *env;
@@ -495,6 +495,8 @@ int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 		ret = ynode_get_str(&doc, doc.root, "secure", &secure);
 	if (!ret)
 		ret = ynode_get_str(&doc, doc.root, "rootfs", &rootfs);
+	if (!ret)
+		ret = ynode_get_bool(&doc, doc.root, "scmi", &cfg->scmi);
 	if (ret)
 		goto out;
 	if (ov && ov->machine)

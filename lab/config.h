@@ -99,6 +99,7 @@ struct lab_config {
 	char *cache_dir;	/* apt root, downloads, builds */
 	char *runs_dir;		/* run directories */
 	char *profile;		/* profile name */
+	bool scmi;		/* profile "scmi: true": SCMI OP-TEE node + lab eMMC node in the DT */
 	struct machine_cfg machine;
 	struct kernel_cfg kernel;
 	struct secure_cfg secure;

@@ -11,7 +11,7 @@
 #include "machine.h"
 #include "runproc.h"
 
-#define DTB_RECIPE_VERSION "dtb-4"
+#define DTB_RECIPE_VERSION "dtb-5"
 #define DTB_FREE_SPACE (64 * 1024)
 
 static int fdt_err(const char *what, int err)
@@ -69,8 +69,8 @@ int dtb_edit(char **blob, size_t *len)
 	return 0;
 }
 
-int dtb_build(const struct machine_cfg *m, const char *bios, const char *build_dir,
-	      char **path)
+int dtb_build(const struct machine_cfg *m, const char *bios, bool scmi,
+	      const char *build_dir, char **path)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf ver = STRBUF_INIT;
@@ -88,6 +88,7 @@ int dtb_build(const struct machine_cfg *m, const char *bios, const char *build_d
 		goto out;
 	}
 	hasher_addstr(h, DTB_RECIPE_VERSION);
+	hasher_addstr(h, scmi ? "scmi" : "plain");
 	hasher_addstr(h, strbuf_str(&ver));
 	machine_dtb_argv(m, bios, "", &argv);
 	for (size_t i = 0; i < argv.nr; i++)
@@ -123,8 +124,20 @@ int dtb_build(const struct machine_cfg *m, const char *bios, const char *build_d
 		ret = error("QEMU wrote no device tree to '%s'", raw);
 		goto out;
 	}
-	if ((ret = dtb_edit(&blob, &len)) || (ret = write_file(out, blob, len, 0644)) ||
-	    (ret = write_file_str(stamp, "")))
+	if ((ret = dtb_edit(&blob, &len)) || (scmi && (ret = dtb_add_scmi(&blob, &len))) ||
+	    (ret = write_file(out, blob, len, 0644)))
+		goto out;
+	{
+		/* the same tree as source, for people (copied into every run dir) */
+		const char *dargv[] = { "dtc", "-q", "-I", "dtb", "-O", "dts", "-o", NULL, out, NULL };
+		char *dts = path_join(dir, "virt.dts");
+
+		dargv[7] = dts;
+		if (run_capture(dargv, NULL, NULL))
+			warning("dtc could not decompile '%s' (package device-tree-compiler)", out);
+		free(dts);
+	}
+	if ((ret = write_file_str(stamp, "")))
 		goto out;
 	info("build: device tree (QEMU's, bootdelay 0) %zu bytes", len);
 done:
@@ -140,4 +153,81 @@ out:
 	free(blob);
 	free(stamp);
 	return ret;
+}
+
+/* fdt_setprop_u32 for a list of cells. */
+static int set_cells(void *fdt, int node, const char *name, const uint32_t *v, size_t n)
+{
+	fdt32_t cells[8];
+
+	for (size_t i = 0; i < n && i < ARRAY_SIZE(cells); i++)
+		cells[i] = cpu_to_fdt32(v[i]);
+	return fdt_setprop(fdt, node, name, cells, (int)(n * sizeof(fdt32_t)));
+}
+
+int dtb_add_scmi(char **blob, size_t *len)
+{
+	char *fdt = *blob;
+	uint32_t ph_clk = 0, ph_reg = 0, max = 0;
+	int fw, scmi, clk, volt, regs, reg, emmc, err;
+
+	err = fdt_find_max_phandle(fdt, &max);
+	if (err)
+		return fdt_err("no phandles", err);
+	ph_clk = max + 1;
+	ph_reg = max + 2;
+	fw = fdt_path_offset(fdt, "/firmware");
+	if (fw == -FDT_ERR_NOTFOUND)
+		fw = fdt_add_subnode(fdt, 0, "firmware");
+	if (fw < 0)
+		return fdt_err("cannot add /firmware", fw);
+	scmi = fdt_add_subnode(fdt, fw, "scmi");
+	if (scmi < 0)
+		return fdt_err("cannot add /firmware/scmi", scmi);
+	err = fdt_setprop_string(fdt, scmi, "compatible", "linaro,scmi-optee");
+	err = err ? err : fdt_setprop_u32(fdt, scmi, "linaro,optee-channel-id", 0);
+	err = err ? err : fdt_setprop_u32(fdt, scmi, "#address-cells", 1);
+	err = err ? err : fdt_setprop_u32(fdt, scmi, "#size-cells", 0);
+	if (err)
+		return fdt_err("cannot fill /firmware/scmi", err);
+	/* subnodes are added in front: add protocol@17 first to list @14 first */
+	volt = fdt_add_subnode(fdt, scmi, "protocol@17");
+	if (volt < 0)
+		return fdt_err("cannot add protocol@17", volt);
+	err = fdt_setprop_u32(fdt, volt, "reg", 0x17);
+	regs = err ? err : fdt_add_subnode(fdt, volt, "regulators");
+	if (regs < 0)
+		return fdt_err("cannot add the regulators node", regs);
+	err = fdt_setprop_u32(fdt, regs, "#address-cells", 1);
+	err = err ? err : fdt_setprop_u32(fdt, regs, "#size-cells", 0);
+	reg = err ? err : fdt_add_subnode(fdt, regs, "regulator@0");
+	if (reg < 0)
+		return fdt_err("cannot add regulator@0", reg);
+	err = fdt_setprop_u32(fdt, reg, "reg", 0);
+	err = err ? err : fdt_setprop_string(fdt, reg, "regulator-name", "emmc-vcc");
+	err = err ? err : fdt_setprop_u32(fdt, reg, "regulator-min-microvolt", 1800000);
+	err = err ? err : fdt_setprop_u32(fdt, reg, "regulator-max-microvolt", 3300000);
+	err = err ? err : fdt_setprop_u32(fdt, reg, "phandle", ph_reg);
+	if (err)
+		return fdt_err("cannot fill regulator@0", err);
+	volt = fdt_path_offset(fdt, "/firmware/scmi");
+	clk = fdt_add_subnode(fdt, volt, "protocol@14");
+	if (clk < 0)
+		return fdt_err("cannot add protocol@14", clk);
+	err = fdt_setprop_u32(fdt, clk, "reg", 0x14);
+	err = err ? err : fdt_setprop_u32(fdt, clk, "#clock-cells", 1);
+	err = err ? err : fdt_setprop_u32(fdt, clk, "phandle", ph_clk);
+	if (err)
+		return fdt_err("cannot fill protocol@14", err);
+	emmc = fdt_add_subnode(fdt, 0, "teelab-emmc");
+	if (emmc < 0)
+		return fdt_err("cannot add /teelab-emmc", emmc);
+	err = fdt_setprop_string(fdt, emmc, "compatible", "teelab,emmc-rpmb");
+	err = err ? err : set_cells(fdt, emmc, "clocks", (const uint32_t[]){ ph_clk, 0 }, 2);
+	err = err ? err : fdt_setprop_string(fdt, emmc, "clock-names", "core");
+	err = err ? err : fdt_setprop_u32(fdt, emmc, "vmmc-supply", ph_reg);
+	if (err)
+		return fdt_err("cannot fill /teelab-emmc", err);
+	*len = fdt_totalsize(fdt);
+	return 0;
 }

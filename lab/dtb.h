@@ -15,6 +15,7 @@
 #ifndef TEELAB_DTB_H
 #define TEELAB_DTB_H
 
+#include <stdbool.h>
 #include "config.h"
 
 /*
@@ -22,13 +23,27 @@
  * @build_dir (cached by the QEMU version and the dump's argv, which names
  * the content-addressed @bios). *path is malloc'd. 0 or -errno.
  */
-int dtb_build(const struct machine_cfg *m, const char *bios, const char *build_dir,
-	      char **path);
+int dtb_build(const struct machine_cfg *m, const char *bios, bool scmi,
+	      const char *build_dir, char **path);
 
 /*
  * Edit the flattened tree in @blob (@len bytes, malloc'd; may be
  * reallocated) as described above. *len is updated. 0 or -errno (reported).
  */
 int dtb_edit(char **blob, size_t *len);
+
+/*
+ * Add the board dependencies teelab injects (@blob as for dtb_edit()):
+ *  /firmware/scmi: compatible "linaro,scmi-optee", linaro,optee-channel-id
+ *    = <0>, no shmem (messages in TEE shared memory); protocol@14 (clocks,
+ *    #clock-cells = <1>) and protocol@17 (voltage domains) with
+ *    regulators/regulator@0 "emmc-vcc", 1.8-3.3 V
+ *    (Linux Documentation/devicetree/bindings/firmware/arm,scmi.yaml);
+ *  /teelab-emmc: compatible "teelab,emmc-rpmb", the lab eMMC consuming
+ *    clock 0 (clock-names "core") and vmmc-supply = the regulator.
+ * Channel, clock and regulator are the ones images/optee/scmi serves.
+ * 0 or -errno (reported).
+ */
+int dtb_add_scmi(char **blob, size_t *len);
 
 #endif

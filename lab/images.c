@@ -1214,7 +1214,7 @@ int images_build(const struct lab_config *cfg, bool refresh, struct lab_images *
 	out->kernel_release = k.release ? xstrdup(k.release) : NULL;
 	ret = build_initramfs(&b, &k);
 	if (!ret)
-		ret = dtb_build(&cfg->machine, out->bios, b.build_dir, &out->dtb);
+		ret = dtb_build(&cfg->machine, out->bios, cfg->scmi, b.build_dir, &out->dtb);
 	if (!ret)
 		ret = build_kexec_disk(&b);
 out:

@@ -1481,6 +1481,18 @@ static void engine_setup(struct engine *e, const struct lab_images *im,
 	spec->initrd = im->initrd;
 	spec->dtb = im->dtb;
 	spec->kexec_disk = im->kexec_disk;
+	if (im->dtb) {
+		/* the tree this run booted with, as source (dtb.c writes virt.dts beside it) */
+		char *dts = xstrdup(im->dtb), *dst = path_join(e->dir, "device-tree.dts");
+
+		if (ends_with(dts, ".dtb")) {
+			strcpy(dts + strlen(dts) - 4, ".dts");
+			if (file_exists(dts))
+				copy_file(dts, dst);
+		}
+		free(dts);
+		free(dst);
+	}
 	spec->append = strbuf_str(append);
 	spec->run_dir = e->dir;
 	machine_init(&e->m, &machine_qemu_ops, spec);
