@@ -130,6 +130,47 @@ static void test_edit_rejects_garbage(void **state)
 	free(junk);
 }
 
+static void test_add_scmi(void **state)
+{
+	size_t len = 0;
+	char *fdt = qemu_like_tree(&len, false);
+	int scmi, clk, reg, emmc, plen = 0;
+	const fdt32_t *v;
+	uint32_t ph_clk, ph_reg;
+
+	(void)state;
+	assert_int_equal(dtb_edit(&fdt, &len), 0);
+	assert_int_equal(dtb_add_scmi(&fdt, &len), 0);
+	assert_int_equal(fdt_check_header(fdt), 0);
+	scmi = fdt_path_offset(fdt, "/firmware/scmi");
+	assert_true(scmi >= 0);
+	assert_string_equal(fdt_getprop(fdt, scmi, "compatible", NULL), "linaro,scmi-optee");
+	v = fdt_getprop(fdt, scmi, "linaro,optee-channel-id", &plen);
+	assert_non_null(v);
+	assert_int_equal(fdt32_to_cpu(*v), 0);
+	/* no shmem: messages go through the SCMI PTA in TEE shared memory */
+	assert_null(fdt_getprop(fdt, scmi, "shmem", NULL));
+	clk = fdt_path_offset(fdt, "/firmware/scmi/protocol@14");
+	reg = fdt_path_offset(fdt, "/firmware/scmi/protocol@17/regulators/regulator@0");
+	emmc = fdt_path_offset(fdt, "/teelab-emmc");
+	assert_true(clk >= 0 && reg >= 0 && emmc >= 0);
+	assert_int_equal(fdt32_to_cpu(*(const fdt32_t *)fdt_getprop(fdt, clk, "#clock-cells", NULL)), 1);
+	assert_string_equal(fdt_getprop(fdt, reg, "regulator-name", NULL), "emmc-vcc");
+	ph_clk = fdt_get_phandle(fdt, clk);
+	ph_reg = fdt_get_phandle(fdt, reg);
+	assert_true(ph_clk && ph_reg && ph_clk != ph_reg);
+	/* the eMMC consumes exactly those */
+	v = fdt_getprop(fdt, emmc, "clocks", &plen);
+	assert_int_equal(plen, 8);
+	assert_int_equal(fdt32_to_cpu(v[0]), ph_clk);
+	assert_int_equal(fdt32_to_cpu(v[1]), 0);
+	v = fdt_getprop(fdt, emmc, "vmmc-supply", &plen);
+	assert_int_equal(fdt32_to_cpu(*v), ph_reg);
+	assert_string_equal(fdt_getprop(fdt, emmc, "compatible", NULL), "teelab,emmc-rpmb");
+	assert_true(len + 10000 < (1 << 20));
+	free(fdt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -137,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_edit_overrides_bootdelay),
 		cmocka_unit_test(test_edit_is_deterministic),
 		cmocka_unit_test(test_edit_rejects_garbage),
+		cmocka_unit_test(test_add_scmi),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
