@@ -202,7 +202,7 @@ out:
 static int load_kernel(struct lab_config *cfg, const char *name)
 {
 	static const char *const keys[] = { "description", "deb", "image",
-		"modules-dir", "modules", "cmdline", NULL };
+		"modules-dir", "modules", "cmdline", "headers", NULL };
 	struct kernel_cfg *k = &cfg->kernel;
 	struct ydoc doc = YDOC_INIT;
 	const char *image = NULL, *moddir = NULL, *cmdline = NULL;
@@ -231,8 +231,19 @@ static int load_kernel(struct lab_config *cfg, const char *name)
 			ret = ynode_error(&doc, ynode_get(doc.root, "deb"),
 					  "a kernel has either 'deb' or 'image', not both");
 	} else {
+		const struct ynode *hdr = ynode_get(doc.root, "headers");
+
 		k->kind = SRC_DEBIAN;
 		ret = get_pkg(&doc, doc.root, "deb", NULL, &k->deb);
+		if (!ret && hdr && hdr->type != YNODE_SEQ)
+			ret = ynode_error(&doc, hdr, "'headers' is a list of packages");
+		for (size_t i = 0; !ret && hdr && i < hdr->nr; i++) {
+			k->headers = xrealloc(k->headers, (k->nr_headers + 1) * sizeof(*k->headers));
+			memset(&k->headers[k->nr_headers], 0, sizeof(*k->headers));
+			ret = parse_pkg(&doc, hdr->items[i], k->deb.suite, &k->headers[k->nr_headers]);
+			if (!ret)
+				k->nr_headers++;
+		}
 	}
 out:
 	ydoc_release(&doc);
@@ -457,7 +468,7 @@ static char *default_cache_dir(void)
 int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 {
 	static const char *const keys[] = { "description", "machine", "kernel",
-		"secure", "rootfs", "scmi", NULL };
+		"secure", "rootfs", "scmi", "kmods", NULL };
 	struct ydoc doc = YDOC_INIT;
 	const char *machine = "virt", *kernel = NULL, *secure = NULL, *rootfs = "xtest";
 	const char *env;
@@ -497,6 +508,8 @@ int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 		ret = ynode_get_str(&doc, doc.root, "rootfs", &rootfs);
 	if (!ret)
 		ret = ynode_get_bool(&doc, doc.root, "scmi", &cfg->scmi);
+	if (!ret)
+		ret = get_strvec(&doc, doc.root, "kmods", &cfg->kmods);
 	if (ret)
 		goto out;
 	if (ov && ov->machine)
@@ -551,6 +564,10 @@ void config_release(struct lab_config *cfg)
 	free(cfg->kernel.modules_dir);
 	strvec_release(&cfg->kernel.modules);
 	free(cfg->kernel.cmdline);
+	for (size_t i = 0; i < cfg->kernel.nr_headers; i++)
+		pkg_ref_release(&cfg->kernel.headers[i]);
+	free(cfg->kernel.headers);
+	strvec_release(&cfg->kmods);
 	free(cfg->secure.name);
 	pkg_ref_release(&cfg->secure.tfa_src);
 	free(cfg->secure.tfa_tree);

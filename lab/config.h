@@ -54,6 +54,13 @@ struct kernel_cfg {
 	char *modules_dir;	/* SRC_PREBUILT: lib/modules/<ver> dir, or NULL */
 	struct strvec modules;	/* modules to load from /init, in order (e.g. tee optee) */
 	char *cmdline;		/* extra kernel command line, or NULL */
+	/*
+	 * SRC_DEBIAN: the packages to build out-of-tree modules against; "{abi}"
+	 * in a name is replaced by the image's ABI (linux-image-<abi>-arm64-unsigned)
+	 * and the version is the image's.
+	 */
+	size_t nr_headers;
+	struct pkg_ref *headers;
 };
 
 struct secure_cfg {
@@ -100,6 +107,7 @@ struct lab_config {
 	char *runs_dir;		/* run directories */
 	char *profile;		/* profile name */
 	bool scmi;		/* profile "scmi: true": SCMI OP-TEE node + lab eMMC node in the DT */
+	struct strvec kmods;	/* profile "kmods:": teelab's out-of-tree module dirs (datadir-relative) */
 	struct machine_cfg machine;
 	struct kernel_cfg kernel;
 	struct secure_cfg secure;

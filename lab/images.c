@@ -829,6 +829,8 @@ out:
 	return ret;
 }
 
+static int build_kmods(struct build_ctx *b, const char *dir, struct strvec *order);
+
 /* Index every "<name>.ko[.xz|.zst|.gz]" under @dir: name -> path. */
 static void index_modules(const char *dir, struct strvec *names, struct strvec *paths)
 {
@@ -942,6 +944,10 @@ static int stage_modules(struct build_ctx *b, const struct kernel_files *k, cons
 	}
 	if (ret)
 		goto out;
+	if (b->cfg->kmods.nr) {
+		if ((ret = mkdir_p(dir, 0755)) || (ret = build_kmods(b, dir, &order)))
+			goto out;
+	}
 	for (size_t i = 0; i < order.nr; i++)
 		strbuf_addf(&list, "%s\n", order.v[i]);
 	listf = path_join(stage, "etc/teelab/modules");
@@ -954,6 +960,152 @@ out:
 	strbuf_release(&list);
 	free(dir);
 	free(listf);
+	return ret;
+}
+
+/* ---- teelab's out-of-tree kernel modules ---- */
+
+#define KMOD_RECIPE_VERSION "kmod-1"
+
+/* "{abi}" in @pattern replaced by @abi; malloc'd. */
+static char *subst_abi(const char *pattern, const char *abi)
+{
+	const char *p = strstr(pattern, "{abi}");
+
+	if (!p)
+		return xstrdup(pattern);
+	return xasprintf("%.*s%s%s", (int)(p - pattern), pattern, abi, p + 5);
+}
+
+/*
+ * Build every module directory of the profile's `kmods:` against the
+ * kernel's own headers (Debian: linux-headers-<abi>-arm64, -common and the
+ * amd64 linux-kbuild-<abi>, unpacked into one root so the arm64 headers'
+ * relative links reach host tools), and copy the .ko files into @dir.
+ * Their names are appended to @order (load order: after the kernel's).
+ */
+static int build_kmods(struct build_ctx *b, const char *dir, struct strvec *order)
+{
+	const struct lab_config *cfg = b->cfg;
+	const struct kernel_cfg *kc = &cfg->kernel;
+	struct hasher *h = NULL;
+	char hex[SHA256_HEX_LEN + 1];
+	char *name = NULL, *version = NULL, *abi = NULL, *root = NULL, *out = NULL;
+	char *hdir = NULL, *common = NULL, *log = NULL;
+	int ret = 0;
+
+	if (!cfg->kmods.nr)
+		return 0;
+	if (kc->kind != SRC_DEBIAN || !kc->nr_headers)
+		return error("profile '%s' builds modules (kmods) but kernel '%s' names no 'headers'",
+			     cfg->profile, kc->name);
+	if ((ret = aptroot_resolve(&b->apt, &kc->deb, &name, &version)))
+		goto out;
+	/* linux-image-<abi>-arm64-unsigned */
+	abi = xstrdup(name + (starts_with(name, "linux-image-") ? strlen("linux-image-") : 0));
+	if (strstr(abi, "-arm64"))
+		*strstr(abi, "-arm64") = '\0';
+
+	h = hasher_new();
+	hasher_addstr(h, KMOD_RECIPE_VERSION);
+	hasher_addstr(h, name);
+	hasher_addstr(h, version);
+	for (size_t i = 0; i < cfg->kmods.nr; i++) {
+		char *src = path_join(cfg->datadir, cfg->kmods.v[i]);
+
+		hasher_addstr(h, cfg->kmods.v[i]);
+		ret = is_dir(src) ? hash_tree(h, src, "") : error("module source '%s' is not a directory", src);
+		free(src);
+		if (ret)
+			goto out;
+	}
+	hasher_finish(h, hex);
+	h = NULL;
+	out = xasprintf("%s/kmod-%.16s", b->build_dir, hex);
+	if (is_complete(out))
+		goto copy;
+	if ((ret = fresh_dir(out)))
+		goto out;
+	root = path_join(out, "headers");
+	log = path_join(out, "build.log");
+	for (size_t i = 0; i < kc->nr_headers; i++) {
+		struct pkg_ref ref = kc->headers[i];
+		char *deb = NULL;
+
+		ref.name = subst_abi(kc->headers[i].name, abi);
+		ref.version = version;
+		ret = aptroot_fetch_deb(&b->apt, &ref, &deb);
+		if (!ret)
+			ret = deb_extract_data(deb, root);
+		free(ref.name);
+		free(deb);
+		if (ret)
+			goto out;
+	}
+	hdir = xasprintf("%s/usr/src/linux-headers-%s-arm64", root, abi);
+	common = xasprintf("%s/usr/src/linux-headers-%s-common/Makefile", root, abi);
+	if (!is_dir(hdir) || !file_exists(common)) {
+		ret = error("the headers of kernel %s are not where expected ('%s', '%s')", abi, hdir, common);
+		goto out;
+	}
+	info("build: out-of-tree modules against %s headers, log %s", abi, log);
+	for (size_t i = 0; i < cfg->kmods.nr && !ret; i++) {
+		char *src = path_join(cfg->datadir, cfg->kmods.v[i]);
+		char *copy = xasprintf("%s/src-%zu", out, i);
+		struct child c = CHILD_INIT;
+
+		ret = copy_path(src, copy);
+		if (!ret) {
+			strvec_pushl(&c.argv, "make", "-C", hdir, "-f", common, NULL);
+			strvec_pushf(&c.argv, "M=%s", copy);
+			strvec_pushl(&c.argv, "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", "modules", NULL);
+			c.log_path = log;
+			if (child_run(&c))
+				ret = error("module '%s' did not build; see '%s'", cfg->kmods.v[i], log);
+			child_release(&c);
+		}
+		free(src);
+		free(copy);
+	}
+	if (ret || (ret = mark_complete(out)))
+		goto out;
+	b->out->builds++;
+copy:
+	for (size_t i = 0; i < cfg->kmods.nr && !ret; i++) {
+		char *copy = xasprintf("%s/src-%zu", out, i);
+		struct dirent **ents = NULL;
+		int n = scandir(copy, &ents, NULL, alphasort);
+
+		for (int k = 0; k < n; k++) {
+			if (!ret && ends_with(ents[k]->d_name, ".ko")) {
+				char *from = path_join(copy, ents[k]->d_name);
+				char *to = path_join(dir, ents[k]->d_name);
+				char *mod = xstrndup(ents[k]->d_name, strlen(ents[k]->d_name) - 3);
+
+				ret = copy_file(from, to);
+				if (!strvec_contains(order, mod))
+					strvec_push(order, mod);
+				free(from);
+				free(to);
+				free(mod);
+			}
+			free(ents[k]);
+		}
+		free(ents);
+		free(copy);
+	}
+	provenance(b, "kmods", "%zu built against %s", cfg->kmods.nr, abi);
+out:
+	if (h)
+		hasher_finish(h, hex);
+	free(name);
+	free(version);
+	free(abi);
+	free(root);
+	free(out);
+	free(hdir);
+	free(common);
+	free(log);
 	return ret;
 }
 
@@ -1062,6 +1214,16 @@ static int build_initramfs(struct build_ctx *b, const struct kernel_files *k)
 	hasher_addstr(h, k->key ? k->key : "");
 	for (size_t i = 0; i < b->cfg->kernel.modules.nr; i++)
 		hasher_addstr(h, b->cfg->kernel.modules.v[i]);
+	for (size_t i = 0; i < b->cfg->kmods.nr; i++) {
+		char *src = path_join(b->cfg->datadir, b->cfg->kmods.v[i]);
+
+		hasher_addstr(h, b->cfg->kmods.v[i]);
+		if (is_dir(src))
+			ret = hash_tree(h, src, "");
+		free(src);
+		if (ret)
+			goto out;
+	}
 	hasher_finish(h, hex);
 	h = NULL;
 	out = xasprintf("%s/initramfs-%.16s", b->build_dir, hex);
