@@ -814,6 +814,14 @@ static void tl_cmd_data(struct tl_emmc *h, struct mmc_command *cmd,
 	/* a CMD23 applies to the next data command only */
 	h->cnt_valid = false;
 	h->cnt_rel = false;
+	/*
+	 * block.c (6.12) puts sbc = CMD23 with arg = data.blocks in front of
+	 * every RPMB ioctl command, also data-less ones: count 0 = no count.
+	 */
+	if (!cnt) {
+		cnt_valid = false;
+		rel = false;
+	}
 
 	if (!data || !data->sg || !data->sg_len) {
 		cmd->error = -EINVAL;
