@@ -359,6 +359,23 @@ static int nproc(void)
 
 /* ---- secure world ---- */
 
+/* What every cross build's key shares: recipe version, cross compiler, make flags. */
+static int hash_cross_build(struct hasher *h, const char *recipe, const struct strvec *flags)
+{
+	char *cc = compiler_id("aarch64-linux-gnu-gcc");
+
+	if (!cc)
+		return error("the cross compiler 'aarch64-linux-gnu-gcc' is missing (package gcc-aarch64-linux-gnu)");
+	hasher_addstr(h, recipe);
+	hasher_addstr(h, cc);
+	for (size_t i = 0; i < flags->nr; i++)
+		hasher_addstr(h, flags->v[i]);
+	free(cc);
+	return 0;
+}
+
+
+
 static const char *const bl32_files[] = {
 	"tee-header_v2.bin", "tee-pager_v2.bin", "tee-pageable_v2.bin",
 };
@@ -395,7 +412,7 @@ static int build_tfa(struct build_ctx *b, const char *bl32_dir, const char *bl33
 	const struct secure_cfg *s = &b->cfg->secure;
 	struct hasher *h = hasher_new();
 	char key[SHA256_HEX_LEN + 1];
-	char *tree = NULL, *version = NULL, *cc = NULL, *out = NULL, *log = NULL;
+	char *tree = NULL, *version = NULL, *out = NULL, *log = NULL;
 	char *bios = NULL, *bdir = NULL, *bl1 = NULL, *fip = NULL;
 	struct child c = CHILD_INIT;
 	double t0;
@@ -426,15 +443,8 @@ static int build_tfa(struct build_ctx *b, const char *bl32_dir, const char *bl33
 			goto out;
 		hasher_addstr(h, version);
 	}
-	cc = compiler_id("aarch64-linux-gnu-gcc");
-	if (!cc) {
-		ret = error("the cross compiler 'aarch64-linux-gnu-gcc' is missing (package gcc-aarch64-linux-gnu)");
+	if ((ret = hash_cross_build(h, TFA_RECIPE_VERSION, &s->tfa_flags)))
 		goto out;
-	}
-	hasher_addstr(h, TFA_RECIPE_VERSION);
-	hasher_addstr(h, cc);
-	for (size_t i = 0; i < s->tfa_flags.nr; i++)
-		hasher_addstr(h, s->tfa_flags.v[i]);
 	for (size_t i = 0; i < ARRAY_SIZE(bl32_files); i++) {
 		char *f = path_join(bl32_dir, bl32_files[i]);
 
@@ -518,7 +528,6 @@ out:
 	child_release(&c);
 	free(tree);
 	free(version);
-	free(cc);
 	free(out);
 	free(log);
 	free(bios);
@@ -542,7 +551,7 @@ static int build_optee(struct build_ctx *b, char **bl32_dir)
 	struct hasher *h = hasher_new();
 	struct child c = CHILD_INIT;
 	char key[SHA256_HEX_LEN + 1];
-	char *tree = NULL, *version = NULL, *cc = NULL, *out = NULL, *src = NULL;
+	char *tree = NULL, *version = NULL, *out = NULL, *src = NULL;
 	char *bdir = NULL, *log = NULL, *overlay = NULL, *ta_key = NULL, *key_root = NULL;
 	double t0;
 	int ret = 0;
@@ -562,15 +571,8 @@ static int build_optee(struct build_ctx *b, char **bl32_dir)
 			goto out;
 		hasher_addstr(h, version);
 	}
-	cc = compiler_id("aarch64-linux-gnu-gcc");
-	if (!cc) {
-		ret = error("the cross compiler 'aarch64-linux-gnu-gcc' is missing (package gcc-aarch64-linux-gnu)");
+	if ((ret = hash_cross_build(h, OPTEE_RECIPE_VERSION, &s->optee_flags)))
 		goto out;
-	}
-	hasher_addstr(h, OPTEE_RECIPE_VERSION);
-	hasher_addstr(h, cc);
-	for (size_t i = 0; i < s->optee_flags.nr; i++)
-		hasher_addstr(h, s->optee_flags.v[i]);
 	if (s->optee_overlay) {
 		overlay = path_join(b->cfg->datadir, s->optee_overlay);
 		if (!is_dir(overlay)) {
@@ -659,7 +661,6 @@ out:
 	child_release(&c);
 	free(tree);
 	free(version);
-	free(cc);
 	free(out);
 	free(src);
 	free(bdir);
