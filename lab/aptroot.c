@@ -374,6 +374,35 @@ int aptroot_open(struct aptroot *a, const char *cache_dir,
 	for (size_t i = 0; i < nr; i++)
 		if (refs[i] && refs[i]->suite && !strvec_contains(&suites, refs[i]->suite))
 			strvec_push(&suites, refs[i]->suite);
+	/*
+	 * Keep the suites an earlier run needed: the lists are shared by every
+	 * profile, and switching profiles must not update them each time.
+	 */
+	path = path_join(a->root, "etc/apt/sources.list");
+	if (!read_file(path, &old, NULL)) {
+		char *save = NULL;
+
+		for (char *l = strtok_r(old, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			char *suite = NULL, *end;
+
+			if (!starts_with(l, "deb [") || !(l = strchr(l, ']')))
+				continue;
+			/* "] <uri> <suite> main" */
+			l = strchr(l + 2, ' ');
+			if (!l)
+				continue;
+			suite = l + 1;
+			end = strchr(suite, ' ');
+			if (end)
+				*end = '\0';
+			if (*suite && !strvec_contains(&suites, suite))
+				strvec_push(&suites, suite);
+		}
+		free(old);
+		old = NULL;
+	}
+	free(path);
+	path = NULL;
 	strvec_sort(&suites);
 	for (size_t i = 0; i < suites.nr; i++) {
 		const char *uri = ends_with(suites.v[i], "-security") ? m.security_uri : m.uri;
