@@ -202,7 +202,7 @@ out:
 static int load_kernel(struct lab_config *cfg, const char *name)
 {
 	static const char *const keys[] = { "description", "deb", "image",
-		"modules-dir", "modules", "cmdline", "headers", NULL };
+		"modules-dir", "modules", "cmdline", "headers", "source", NULL };
 	struct kernel_cfg *k = &cfg->kernel;
 	struct ydoc doc = YDOC_INIT;
 	const char *image = NULL, *moddir = NULL, *cmdline = NULL;
@@ -230,6 +230,22 @@ static int load_kernel(struct lab_config *cfg, const char *name)
 		if (ynode_get(doc.root, "deb"))
 			ret = ynode_error(&doc, ynode_get(doc.root, "deb"),
 					  "a kernel has either 'deb' or 'image', not both");
+	} else if (ynode_get(doc.root, "source")) {
+		static const char *const src_keys[] = { "deb", "base", "fragments", NULL };
+		const struct ynode *src = ynode_get(doc.root, "source");
+		const char *base = "allnoconfig";
+
+		k->kind = SRC_DEBIAN;
+		k->build = true;
+		ret = ynode_check_keys(&doc, src, "source", src_keys);
+		if (!ret)
+			ret = ynode_get_str(&doc, src, "base", &base);
+		if (!ret)
+			ret = get_strvec(&doc, src, "fragments", &k->fragments);
+		if (!ret)
+			ret = get_pkg(&doc, src, "deb", NULL, &k->src_deb);
+		if (!ret)
+			k->base_config = xstrdup(base);
 	} else {
 		const struct ynode *hdr = ynode_get(doc.root, "headers");
 
@@ -568,6 +584,9 @@ void config_release(struct lab_config *cfg)
 		pkg_ref_release(&cfg->kernel.headers[i]);
 	free(cfg->kernel.headers);
 	strvec_release(&cfg->kmods);
+	pkg_ref_release(&cfg->kernel.src_deb);
+	free(cfg->kernel.base_config);
+	strvec_release(&cfg->kernel.fragments);
 	free(cfg->secure.name);
 	pkg_ref_release(&cfg->secure.tfa_src);
 	free(cfg->secure.tfa_tree);

@@ -61,6 +61,11 @@ struct kernel_cfg {
 	 */
 	size_t nr_headers;
 	struct pkg_ref *headers;
+	/* built by teelab: `source:` { deb: linux-source-X, base:, fragments: } */
+	bool build;
+	struct pkg_ref src_deb;	/* Debian linux-source-* package (a tarball inside) */
+	char *base_config;	/* make target for the base config, e.g. allnoconfig */
+	struct strvec fragments;	/* config fragments, datadir-relative */
 };
 
 struct secure_cfg {

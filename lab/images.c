@@ -726,11 +726,247 @@ static char *first_entry(const char *dir, const char *prefix)
 }
 
 struct kernel_files {
+	char *build_tree;	/* a kernel built by teelab: its O= dir (for kmods), or NULL */
 	char *image;
 	char *modules_dir;	/* lib/modules/<release>, or NULL */
 	char *release;
 	char *key;		/* content identity for the initramfs hash */
 };
+
+#define KERNEL_RECIPE_VERSION "kernel-1"
+
+/* The one file in @dir whose name starts with @prefix and ends with @suffix. */
+static char *find_file(const char *dir, const char *prefix, const char *suffix)
+{
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alphasort);
+	char *ret = NULL;
+
+	for (int i = 0; i < n; i++) {
+		if (!ret && starts_with(ents[i]->d_name, prefix) && ends_with(ents[i]->d_name, suffix))
+			ret = path_join(dir, ents[i]->d_name);
+		free(ents[i]);
+	}
+	free(ents);
+	return ret;
+}
+
+/* Every option a fragment sets must be in .config as set ("=n" as not set). */
+static int check_fragment(const char *config_text, const char *fragment)
+{
+	char *text = NULL, *save = NULL;
+	int ret = 0;
+
+	if (read_file(fragment, &text, NULL))
+		return error("cannot read kernel config fragment '%s'", fragment);
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *eq, *want;
+		bool found;
+
+		l = strtrim(l);
+		if (!starts_with(l, "CONFIG_") || !(eq = strchr(l, '=')))
+			continue;
+		if (!strcmp(eq, "=n")) {
+			*eq = '\0';
+			want = xasprintf("\n%s=", l);
+			found = strstr(config_text, want) != NULL;
+			if (found)
+				ret = error("%s: '%s' is set in the kernel's .config, the fragment says n",
+					    fragment, l);
+		} else {
+			want = xasprintf("\n%s\n", l);
+			found = strstr(config_text, want) != NULL;
+			if (!found)
+				ret = error("%s: '%s' did not survive olddefconfig (a dependency is missing)",
+					    fragment, l);
+		}
+		free(want);
+	}
+	free(text);
+	return ret;
+}
+
+static int kmake(const char *src, const char *obj, const char *log, const char *const *targets)
+{
+	struct child c = CHILD_INIT;
+	int ret;
+
+	strvec_pushl(&c.argv, "make", "-C", src, NULL);
+	strvec_pushf(&c.argv, "O=%s", obj);
+	strvec_pushf(&c.argv, "-j%d", nproc());
+	strvec_pushl(&c.argv, "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", NULL);
+	for (; *targets; targets++)
+		strvec_push(&c.argv, *targets);
+	c.log_path = log;
+	ret = child_run(&c);
+	child_release(&c);
+	return ret;
+}
+
+/*
+ * A kernel built from Debian's linux-source-<ver> package: the tarball
+ * inside it is unpacked once, then each (version, base config, fragments,
+ * compiler) gets its own O= build directory with Image, modules installed
+ * under modroot/, and the tree kept for building teelab's modules.
+ */
+static int build_kernel(struct build_ctx *b, struct kernel_files *k)
+{
+	const struct kernel_cfg *kc = &b->cfg->kernel;
+	struct hasher *h = hasher_new();
+	char key[SHA256_HEX_LEN + 1];
+	char *debroot = NULL, *sha = NULL, *tarball = NULL, *src = NULL, *out = NULL;
+	char *obj = NULL, *log = NULL, *config = NULL, *text = NULL, *rel = NULL, *modroot = NULL;
+	struct strvec frags = STRVEC_INIT;
+	double t0;
+	int ret;
+
+	if ((ret = unpacked_deb(b, &kc->src_deb, &debroot, &sha)))
+		goto out;
+	src = xasprintf("%s/ksrc-%.16s", b->build_dir, sha);
+	if (!is_complete(src)) {
+		char *dir = path_join(debroot, "usr/src");
+
+		tarball = find_file(dir, "linux-source-", ".tar.xz");
+		free(dir);
+		if (!tarball) {
+			ret = error("%s: no usr/src/linux-source-*.tar.xz in the package", kc->src_deb.where);
+			goto out;
+		}
+		info("build: unpacking %s", tarball);
+		if ((ret = fresh_dir(src)) || (ret = tar_extract(tarball, src, 1)) ||
+		    (ret = mark_complete(src)))
+			goto out;
+	}
+	hasher_addstr(h, sha);
+	hasher_addstr(h, kc->base_config);
+	for (size_t i = 0; i < kc->fragments.nr; i++) {
+		char *f = path_join(b->cfg->datadir, kc->fragments.v[i]);
+
+		strvec_push(&frags, f);
+		ret = hasher_addfile(h, f);
+		free(f);
+		if (ret)
+			goto out;
+	}
+	if ((ret = hash_cross_build(h, KERNEL_RECIPE_VERSION, &frags)))
+		goto out;
+	hasher_finish(h, key);
+	h = NULL;
+	out = xasprintf("%s/kernel-%.16s", b->build_dir, key);
+	obj = path_join(out, "build");
+	modroot = path_join(out, "modroot");
+	log = path_join(out, "build.log");
+	config = path_join(obj, ".config");
+	if (is_complete(out))
+		goto done;
+	if ((ret = fresh_dir(out)) || (ret = mkdir_p(obj, 0755)))
+		goto out;
+	info("build: Linux from %s (%s + %zu fragment(s)), log %s", kc->src_deb.name,
+	     kc->base_config, frags.nr, log);
+	t0 = now_mono();
+	if (kmake(src, obj, log, (const char *const[]){ kc->base_config, NULL })) {
+		ret = error("kernel '%s': make %s failed; see '%s'", kc->name, kc->base_config, log);
+		goto out;
+	}
+	{
+		struct child c = CHILD_INIT;
+		char *script = path_join(src, "scripts/kconfig/merge_config.sh");
+
+		strvec_pushl(&c.argv, "sh", script, "-m", "-O", obj, config, NULL);
+		for (size_t i = 0; i < frags.nr; i++)
+			strvec_push(&c.argv, frags.v[i]);
+		strvec_pushl(&c.env, "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", NULL);
+		c.dir = obj;
+		c.log_path = log;
+		ret = child_run(&c);
+		child_release(&c);
+		free(script);
+		if (ret) {
+			ret = error("kernel '%s': merging the fragments failed; see '%s'", kc->name, log);
+			goto out;
+		}
+	}
+	if (kmake(src, obj, log, (const char *const[]){ "olddefconfig", NULL })) {
+		ret = error("kernel '%s': make olddefconfig failed; see '%s'", kc->name, log);
+		goto out;
+	}
+	if ((ret = read_file(config, &text, NULL))) {
+		ret = error("no '%s' after olddefconfig", config);
+		goto out;
+	}
+	for (size_t i = 0; i < frags.nr && !ret; i++)
+		ret = check_fragment(text, frags.v[i]);
+	if (ret)
+		goto out;
+	if (kmake(src, obj, log, (const char *const[]){ "Image", "modules", NULL })) {
+		ret = error("kernel '%s' did not build; see '%s'", kc->name, log);
+		goto out;
+	}
+	{
+		char *arg = xasprintf("INSTALL_MOD_PATH=%s", modroot);
+
+		ret = kmake(src, obj, log, (const char *const[]){ "modules_install", arg,
+					   "INSTALL_MOD_STRIP=1", NULL });
+		free(arg);
+		if (ret) {
+			ret = error("kernel '%s': modules_install failed; see '%s'", kc->name, log);
+			goto out;
+		}
+	}
+	{
+		char secs[32];
+
+		char *bs = path_join(out, "build-seconds");
+
+		snprintf(secs, sizeof(secs), "%.0f", now_mono() - t0);
+		write_file_str(bs, secs);
+		free(bs);
+	}
+	if ((ret = mark_complete(out)))
+		goto out;
+	b->out->builds++;
+	info("build: Linux done in %.0f s", now_mono() - t0);
+done:
+	{
+		char *relf = path_join(obj, "include/config/kernel.release");
+		char *bs = path_join(out, "build-seconds");
+		char *secs = NULL;
+
+		if (!read_file(relf, &rel, NULL))
+			strtrim(rel);
+		if (!read_file(bs, &secs, NULL))
+			provenance(b, "kernel_build_seconds", "%s", strtrim(secs));
+		free(secs);
+		free(relf);
+		free(bs);
+	}
+	k->image = path_join(obj, "arch/arm64/boot/Image");
+	k->release = rel ? xstrdup(strtrim(rel)) : NULL;
+	k->modules_dir = rel ? xasprintf("%s/lib/modules/%s", modroot, strtrim(rel)) : NULL;
+	if (k->modules_dir && !is_dir(k->modules_dir)) {
+		free(k->modules_dir);
+		k->modules_dir = NULL;
+	}
+	k->build_tree = xstrdup(obj);
+	k->key = xstrdup(key);
+	provenance(b, "kernel", "built by teelab from %s (%s)", kc->src_deb.name, out);
+out:
+	if (h)
+		hasher_finish(h, key);
+	strvec_release(&frags);
+	free(debroot);
+	free(sha);
+	free(tarball);
+	free(src);
+	free(out);
+	free(obj);
+	free(log);
+	free(config);
+	free(text);
+	free(rel);
+	free(modroot);
+	return ret;
+}
 
 static int prepare_kernel(struct build_ctx *b, struct kernel_files *k)
 {
@@ -739,6 +975,8 @@ static int prepare_kernel(struct build_ctx *b, struct kernel_files *k)
 	int ret = 0;
 
 	memset(k, 0, sizeof(*k));
+	if (kc->build)
+		return build_kernel(b, k);
 	if (kc->kind == SRC_PREBUILT) {
 		if (!file_exists(kc->image))
 			return error("kernel image '%s' (kernel '%s') does not exist",
@@ -795,6 +1033,7 @@ out:
 
 static void kernel_files_release(struct kernel_files *k)
 {
+	free(k->build_tree);
 	free(k->image);
 	free(k->modules_dir);
 	free(k->release);
@@ -830,7 +1069,9 @@ out:
 	return ret;
 }
 
-static int build_kmods(struct build_ctx *b, const char *dir, struct strvec *order);
+struct kernel_files;
+static int build_kmods(struct build_ctx *b, const struct kernel_files *k, const char *dir,
+		       struct strvec *order);
 
 /* Index every "<name>.ko[.xz|.zst|.gz]" under @dir: name -> path. */
 static void index_modules(const char *dir, struct strvec *names, struct strvec *paths)
@@ -946,7 +1187,7 @@ static int stage_modules(struct build_ctx *b, const struct kernel_files *k, cons
 	if (ret)
 		goto out;
 	if (b->cfg->kmods.nr) {
-		if ((ret = mkdir_p(dir, 0755)) || (ret = build_kmods(b, dir, &order)))
+		if ((ret = mkdir_p(dir, 0755)) || (ret = build_kmods(b, k, dir, &order)))
 			goto out;
 	}
 	for (size_t i = 0; i < order.nr; i++)
@@ -978,6 +1219,94 @@ static char *subst_abi(const char *pattern, const char *abi)
 	return xasprintf("%.*s%s%s", (int)(p - pattern), pattern, abi, p + 5);
 }
 
+/* Copy the .ko files of @out/src-0..@n-1 into @dir; their names go to @order. */
+static int copy_kmods(const char *out, size_t n, const char *dir, struct strvec *order)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < n && !ret; i++) {
+		char *copy = xasprintf("%s/src-%zu", out, i);
+		struct dirent **ents = NULL;
+		int m = scandir(copy, &ents, NULL, alphasort);
+
+		for (int k = 0; k < m; k++) {
+			if (!ret && ends_with(ents[k]->d_name, ".ko")) {
+				char *from = path_join(copy, ents[k]->d_name);
+				char *to = path_join(dir, ents[k]->d_name);
+				char *mod = xstrndup(ents[k]->d_name, strlen(ents[k]->d_name) - 3);
+
+				ret = copy_file(from, to);
+				if (!strvec_contains(order, mod))
+					strvec_push(order, mod);
+				free(from);
+				free(to);
+				free(mod);
+			}
+			free(ents[k]);
+		}
+		free(ents);
+		free(copy);
+	}
+	return ret;
+}
+
+/* Build `kmods:` against a kernel teelab built (its O= tree has everything). */
+static int build_kmods_in_tree(struct build_ctx *b, const struct kernel_files *k,
+			       const char *dir, struct strvec *order)
+{
+	const struct lab_config *cfg = b->cfg;
+	struct hasher *h = hasher_new();
+	char hex[SHA256_HEX_LEN + 1];
+	char *out = NULL, *log = NULL;
+	int ret = 0;
+
+	hasher_addstr(h, KMOD_RECIPE_VERSION);
+	hasher_addstr(h, k->key ? k->key : "");
+	for (size_t i = 0; i < cfg->kmods.nr && !ret; i++) {
+		char *src = path_join(cfg->datadir, cfg->kmods.v[i]);
+
+		hasher_addstr(h, cfg->kmods.v[i]);
+		ret = is_dir(src) ? hash_tree(h, src, "") : error("module source '%s' is not a directory", src);
+		free(src);
+	}
+	hasher_finish(h, hex);
+	if (ret)
+		return ret;
+	out = xasprintf("%s/kmod-%.16s", b->build_dir, hex);
+	log = path_join(out, "build.log");
+	if (!is_complete(out)) {
+		if ((ret = fresh_dir(out)))
+			goto out;
+		for (size_t i = 0; i < cfg->kmods.nr && !ret; i++) {
+			char *src = path_join(cfg->datadir, cfg->kmods.v[i]);
+			char *copy = xasprintf("%s/src-%zu", out, i);
+			struct child c = CHILD_INIT;
+
+			ret = copy_path(src, copy);
+			if (!ret) {
+				strvec_pushl(&c.argv, "make", "-C", k->build_tree, NULL);
+				strvec_pushf(&c.argv, "M=%s", copy);
+				strvec_pushl(&c.argv, "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-",
+					     "modules", NULL);
+				c.log_path = log;
+				if (child_run(&c))
+					ret = error("module '%s' did not build; see '%s'", cfg->kmods.v[i], log);
+				child_release(&c);
+			}
+			free(src);
+			free(copy);
+		}
+		if (ret || (ret = mark_complete(out)))
+			goto out;
+		b->out->builds++;
+	}
+	ret = copy_kmods(out, cfg->kmods.nr, dir, order);
+out:
+	free(out);
+	free(log);
+	return ret;
+}
+
 /*
  * Build every module directory of the profile's `kmods:` against the
  * kernel's own headers (Debian: linux-headers-<abi>-arm64, -common and the
@@ -985,7 +1314,8 @@ static char *subst_abi(const char *pattern, const char *abi)
  * relative links reach host tools), and copy the .ko files into @dir.
  * Their names are appended to @order (load order: after the kernel's).
  */
-static int build_kmods(struct build_ctx *b, const char *dir, struct strvec *order)
+static int build_kmods(struct build_ctx *b, const struct kernel_files *k, const char *dir,
+		       struct strvec *order)
 {
 	const struct lab_config *cfg = b->cfg;
 	const struct kernel_cfg *kc = &cfg->kernel;
@@ -997,6 +1327,8 @@ static int build_kmods(struct build_ctx *b, const char *dir, struct strvec *orde
 
 	if (!cfg->kmods.nr)
 		return 0;
+	if (k->build_tree)
+		return build_kmods_in_tree(b, k, dir, order);
 	if (kc->kind != SRC_DEBIAN || !kc->nr_headers)
 		return error("profile '%s' builds modules (kmods) but kernel '%s' names no 'headers'",
 			     cfg->profile, kc->name);
@@ -1072,29 +1404,7 @@ static int build_kmods(struct build_ctx *b, const char *dir, struct strvec *orde
 		goto out;
 	b->out->builds++;
 copy:
-	for (size_t i = 0; i < cfg->kmods.nr && !ret; i++) {
-		char *copy = xasprintf("%s/src-%zu", out, i);
-		struct dirent **ents = NULL;
-		int n = scandir(copy, &ents, NULL, alphasort);
-
-		for (int k = 0; k < n; k++) {
-			if (!ret && ends_with(ents[k]->d_name, ".ko")) {
-				char *from = path_join(copy, ents[k]->d_name);
-				char *to = path_join(dir, ents[k]->d_name);
-				char *mod = xstrndup(ents[k]->d_name, strlen(ents[k]->d_name) - 3);
-
-				ret = copy_file(from, to);
-				if (!strvec_contains(order, mod))
-					strvec_push(order, mod);
-				free(from);
-				free(to);
-				free(mod);
-			}
-			free(ents[k]);
-		}
-		free(ents);
-		free(copy);
-	}
+	ret = copy_kmods(out, cfg->kmods.nr, dir, order);
 	provenance(b, "kmods", "%zu built against %s", cfg->kmods.nr, abi);
 out:
 	if (h)
@@ -1362,7 +1672,9 @@ int images_build(const struct lab_config *cfg, bool refresh, struct lab_images *
 		refs[nr++] = &cfg->secure.ta_key_deb;
 	if (cfg->secure.bl33_kind == SRC_DEBIAN)
 		refs[nr++] = &cfg->secure.bl33_deb;
-	if (cfg->kernel.kind == SRC_DEBIAN)
+	if (cfg->kernel.build)
+		refs[nr++] = &cfg->kernel.src_deb;
+	else if (cfg->kernel.kind == SRC_DEBIAN)
 		refs[nr++] = &cfg->kernel.deb;
 	for (size_t i = 0; i < cfg->rootfs.nr_pkgs; i++)
 		refs[nr++] = &cfg->rootfs.pkgs[i];
