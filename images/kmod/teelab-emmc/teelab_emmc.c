@@ -1476,7 +1476,12 @@ static struct platform_driver tl_driver = {
 		.of_match_table	= tl_of_match,
 		.dev_groups	= tl_groups,
 		.pm		= pm_ptr(&tl_pm_ops),
-		.probe_type	= PROBE_PREFER_ASYNCHRONOUS,
+		/*
+		 * Synchronous: probe allocates hmac(sha256), which may have to
+		 * request_module() the template, and that must not wait from
+		 * an async probe (kernel/module/kmod.c warns).
+		 */
+		.probe_type	= PROBE_FORCE_SYNCHRONOUS,
 	},
 };
 module_platform_driver(tl_driver);
