@@ -1250,6 +1250,40 @@ static int copy_kmods(const char *out, size_t n, const char *dir, struct strvec 
 	return ret;
 }
 
+/*
+ * Copy each `kmods:` directory to @out/src-N and run the kernel's kbuild on
+ * it: make -C @kdir [-f @makefile] M=<copy> modules. 0 or -errno (reported).
+ */
+static int make_kmods(struct build_ctx *b, const char *out, const char *log,
+		      const char *kdir, const char *makefile)
+{
+	const struct lab_config *cfg = b->cfg;
+	int ret = 0;
+
+	for (size_t i = 0; i < cfg->kmods.nr && !ret; i++) {
+		char *src = path_join(cfg->datadir, cfg->kmods.v[i]);
+		char *copy = xasprintf("%s/src-%zu", out, i);
+		struct child c = CHILD_INIT;
+
+		ret = copy_path(src, copy);
+		if (!ret) {
+			strvec_pushl(&c.argv, "make", "-C", kdir, NULL);
+			if (makefile)
+				strvec_pushl(&c.argv, "-f", makefile, NULL);
+			strvec_pushf(&c.argv, "M=%s", copy);
+			strvec_pushl(&c.argv, "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-",
+				     "modules", NULL);
+			c.log_path = log;
+			if (child_run(&c))
+				ret = error("module '%s' did not build; see '%s'", cfg->kmods.v[i], log);
+			child_release(&c);
+		}
+		free(src);
+		free(copy);
+	}
+	return ret;
+}
+
 /* Build `kmods:` against a kernel teelab built (its O= tree has everything). */
 static int build_kmods_in_tree(struct build_ctx *b, const struct kernel_files *k,
 			       const char *dir, struct strvec *order)
@@ -1277,25 +1311,7 @@ static int build_kmods_in_tree(struct build_ctx *b, const struct kernel_files *k
 	if (!is_complete(out)) {
 		if ((ret = fresh_dir(out)))
 			goto out;
-		for (size_t i = 0; i < cfg->kmods.nr && !ret; i++) {
-			char *src = path_join(cfg->datadir, cfg->kmods.v[i]);
-			char *copy = xasprintf("%s/src-%zu", out, i);
-			struct child c = CHILD_INIT;
-
-			ret = copy_path(src, copy);
-			if (!ret) {
-				strvec_pushl(&c.argv, "make", "-C", k->build_tree, NULL);
-				strvec_pushf(&c.argv, "M=%s", copy);
-				strvec_pushl(&c.argv, "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-",
-					     "modules", NULL);
-				c.log_path = log;
-				if (child_run(&c))
-					ret = error("module '%s' did not build; see '%s'", cfg->kmods.v[i], log);
-				child_release(&c);
-			}
-			free(src);
-			free(copy);
-		}
+		ret = make_kmods(b, out, log, k->build_tree, NULL);
 		if (ret || (ret = mark_complete(out)))
 			goto out;
 		b->out->builds++;
@@ -1382,24 +1398,7 @@ static int build_kmods(struct build_ctx *b, const struct kernel_files *k, const 
 		goto out;
 	}
 	info("build: out-of-tree modules against %s headers, log %s", abi, log);
-	for (size_t i = 0; i < cfg->kmods.nr && !ret; i++) {
-		char *src = path_join(cfg->datadir, cfg->kmods.v[i]);
-		char *copy = xasprintf("%s/src-%zu", out, i);
-		struct child c = CHILD_INIT;
-
-		ret = copy_path(src, copy);
-		if (!ret) {
-			strvec_pushl(&c.argv, "make", "-C", hdir, "-f", common, NULL);
-			strvec_pushf(&c.argv, "M=%s", copy);
-			strvec_pushl(&c.argv, "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", "modules", NULL);
-			c.log_path = log;
-			if (child_run(&c))
-				ret = error("module '%s' did not build; see '%s'", cfg->kmods.v[i], log);
-			child_release(&c);
-		}
-		free(src);
-		free(copy);
-	}
+	ret = make_kmods(b, out, log, hdir, common);
 	if (ret || (ret = mark_complete(out)))
 		goto out;
 	b->out->builds++;
