@@ -407,6 +407,31 @@ out:
 	return ret;
 }
 
+/*
+ * The source tree of a build: the user's own tree (@user_tree, rebuilt on
+ * every run since it changes under us; make is incremental), or the Debian
+ * source package @ref, unpacked and patched once. Its identity goes into @h.
+ * *tree and *version (NULL for a user tree) are malloc'd.
+ */
+static int input_tree(struct build_ctx *b, const char *what, const char *user_tree,
+		      const struct pkg_ref *ref, struct hasher *h, char **tree, char **version)
+{
+	*tree = *version = NULL;
+	if (user_tree) {
+		if (!is_dir(user_tree))
+			return error("%s tree '%s' (secure profile '%s') does not exist", what,
+				     user_tree, b->cfg->secure.name);
+		*tree = xstrdup(user_tree);
+		hasher_addstr(h, user_tree);
+		hasher_addstr(h, "user-tree");
+		return 0;
+	}
+	if (source_tree(b, ref, tree, version))
+		return -EIO;
+	hasher_addstr(h, *version);
+	return 0;
+}
+
 static int build_tfa(struct build_ctx *b, const char *bl32_dir, const char *bl33)
 {
 	const struct secure_cfg *s = &b->cfg->secure;
@@ -427,22 +452,10 @@ static int build_tfa(struct build_ctx *b, const char *bl32_dir, const char *bl33
 		provenance(b, "tfa", "prebuilt %s", s->tfa_bios);
 		return 0;
 	}
-	if (s->tfa_kind == SRC_TREE) {
-		tree = xstrdup(s->tfa_tree);
-		if (!is_dir(tree)) {
-			ret = error("TF-A tree '%s' (secure profile '%s') does not exist",
-				    tree, s->name);
-			goto out;
-		}
-		/* a user's tree changes under us: always rebuild, make is incremental */
-		hasher_addstr(h, tree);
-		hasher_addstr(h, "user-tree");
-	} else {
-		ret = source_tree(b, &s->tfa_src, &tree, &version);
-		if (ret)
-			goto out;
-		hasher_addstr(h, version);
-	}
+	ret = input_tree(b, "TF-A", s->tfa_kind == SRC_TREE ? s->tfa_tree : NULL, &s->tfa_src,
+			 h, &tree, &version);
+	if (ret)
+		goto out;
 	if ((ret = hash_cross_build(h, TFA_RECIPE_VERSION, &s->tfa_flags)))
 		goto out;
 	for (size_t i = 0; i < ARRAY_SIZE(bl32_files); i++) {
@@ -557,20 +570,10 @@ static int build_optee(struct build_ctx *b, char **bl32_dir)
 	int ret = 0;
 
 	*bl32_dir = NULL;
-	if (s->optee_kind == SRC_TREE) {
-		tree = xstrdup(s->optee_tree);
-		if (!is_dir(tree)) {
-			ret = error("OP-TEE tree '%s' (secure profile '%s') does not exist", tree, s->name);
-			goto out;
-		}
-		hasher_addstr(h, tree);
-		if ((ret = hash_tree(h, tree, "")))
-			goto out;
-	} else {
-		if ((ret = source_tree(b, &s->optee_src, &tree, &version)))
-			goto out;
-		hasher_addstr(h, version);
-	}
+	ret = input_tree(b, "OP-TEE", s->optee_kind == SRC_TREE ? s->optee_tree : NULL,
+			 &s->optee_src, h, &tree, &version);
+	if (ret)
+		goto out;
 	if ((ret = hash_cross_build(h, OPTEE_RECIPE_VERSION, &s->optee_flags)))
 		goto out;
 	if (s->optee_overlay) {
