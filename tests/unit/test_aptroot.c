@@ -72,10 +72,7 @@ static int teardown(void **state)
 /* Write @text to <dir>/@rel. */
 static void put(const struct fixture *f, const char *rel, const char *text)
 {
-	char *p = path_join(f->dir, rel);
-
-	assert_int_equal(write_file_str(p, text), 0);
-	free(p);
+	put_file(f->dir, rel, text);
 }
 
 /* host_mirror_read() on the fixture dir, stderr into f->err. */

@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include "classify.h"
 #include "util.h"
 
@@ -27,8 +29,7 @@ struct log {
 /* Load tests/data/consoles/<name> ("[   s.mmm] text" lines) into @log. */
 static void load(struct log *log, const char *name, enum console_id con)
 {
-	const char *src = getenv("TEELAB_SRCDIR");
-	char *path = xasprintf("%s/tests/data/consoles/%s", src ? src : ".", name);
+	char *path = xasprintf("%s/tests/data/consoles/%s", test_srcdir(), name);
 	char *text = NULL, *save = NULL;
 
 	assert_int_equal(read_file(path, &text, NULL), 0);

@@ -26,20 +26,10 @@ struct fixture {
 
 /* ---- fixtures ---- */
 
-static const char *srcdir(void)
-{
-	const char *s = getenv("TEELAB_SRCDIR");
-
-	return s && *s ? s : ".";
-}
-
 /* Write @text to <dir>/@rel. */
 static void put(const struct fixture *f, const char *rel, const char *text)
 {
-	char *p = path_join(f->dir, rel);
-
-	assert_int_equal(write_file_str(p, text), 0);
-	free(p);
+	put_file(f->dir, rel, text);
 }
 
 /* A small valid lab, every part written by hand. */
@@ -182,7 +172,7 @@ static void expect_invalid(struct fixture *f, const char *file, const char *text
 
 static void use_repo_datadir(void)
 {
-	assert_int_equal(setenv("TEELAB_DATADIR", srcdir(), 1), 0);
+	assert_int_equal(setenv("TEELAB_DATADIR", test_srcdir(), 1), 0);
 }
 
 static void test_repo_default_profile(void **state)
@@ -193,7 +183,7 @@ static void test_repo_default_profile(void **state)
 	use_repo_datadir();
 	assert_int_equal(load(f, NULL), 0);
 	assert_string_equal(f->err, "");
-	assert_string_equal(cfg->datadir, srcdir());
+	assert_string_equal(cfg->datadir, test_srcdir());
 	assert_string_equal(cfg->profile, "default");
 	assert_string_equal(cfg->runs_dir, "runs");
 	assert_non_null(cfg->cache_dir);
@@ -261,7 +251,7 @@ static void test_repo_kernel_override(void **state)
 	assert_int_equal(cfg->kernel.kind, SRC_DEBIAN);
 	assert_string_equal(cfg->kernel.deb.name, "linux-image-6.1.0-*-arm64-unsigned");
 	assert_string_equal(cfg->kernel.deb.suite, "bookworm-security");
-	where_prefix = xasprintf("%s/configs/kernels/debian-6.1.yaml:", srcdir());
+	where_prefix = xasprintf("%s/configs/kernels/debian-6.1.yaml:", test_srcdir());
 	assert_true(starts_with(cfg->kernel.deb.where, where_prefix));
 	free(where_prefix);
 	/* the rest is the default profile's */

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,8 +18,7 @@
 /* A transcript from tests/data/xtest/ (TEELAB_SRCDIR, default "."). */
 static char *load(const char *name)
 {
-	const char *src = getenv("TEELAB_SRCDIR");
-	char *path = xasprintf("%s/tests/data/xtest/%s", src ? src : ".", name);
+	char *path = xasprintf("%s/tests/data/xtest/%s", test_srcdir(), name);
 	char *text = NULL;
 	int ret = read_file(path, &text, NULL);
 

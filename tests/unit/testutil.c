@@ -65,3 +65,18 @@ char *tpath(void **state, const char *rel)
 {
 	return path_join(*state, rel);
 }
+
+const char *test_srcdir(void)
+{
+	const char *s = getenv("TEELAB_SRCDIR");
+
+	return s && *s ? s : ".";
+}
+
+void put_file(const char *dir, const char *rel, const char *text)
+{
+	char *p = path_join(dir, rel);
+
+	assert_int_equal(write_file_str(p, text), 0);
+	free(p);
+}

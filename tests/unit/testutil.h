@@ -22,4 +22,9 @@ int teardown_tmp(void **state);
 /* <the fixture dir>/<rel>, malloc'd. */
 char *tpath(void **state, const char *rel);
 
+/* The project root: $TEELAB_SRCDIR, or "." (the Makefile sets it). */
+const char *test_srcdir(void);
+/* Write @text to <@dir>/@rel (asserts on failure). */
+void put_file(const char *dir, const char *rel, const char *text);
+
 #endif
