@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
+
 #include "yamltree.h"
 
 #ifndef TEELAB_DATADIR
@@ -320,21 +322,36 @@ static int load_optee_build(const struct ydoc *doc, const struct ynode *optee,
 
 static int load_secure(struct lab_config *cfg, const char *name)
 {
-	static const char *const keys[] = { "description", "tfa", "optee", "bl33", NULL };
+	static const char *const keys[] = { "description", "tfa", "optee", "bl33", "rpmb-key",
+		NULL };
 	static const char *const tfa_keys[] = { "source", "tree", "bios", "make-flags", NULL };
 	static const char *const bin_keys[] = { "deb", "path", NULL };
 	struct secure_cfg *s = &cfg->secure;
 	struct ydoc doc = YDOC_INIT;
 	const struct ynode *tfa, *optee, *bl33;
-	const char *tree = NULL, *bios = NULL, *path = NULL;
+	const char *tree = NULL, *bios = NULL, *path = NULL, *rpmb_key = NULL;
 	int ret = load_doc(cfg, "configs/secure", name, "secure-world profile", &doc);
 
 	if (ret)
 		goto out;
 	s->name = xstrdup(name);
 	ret = ynode_check_keys(&doc, doc.root, "a secure-world profile", keys);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "rpmb-key", &rpmb_key);
 	if (ret)
 		goto out;
+	if (rpmb_key) {
+		size_t n = 0;
+
+		if (!OPENSSL_hexstr2buf_ex(s->rpmb_key, sizeof(s->rpmb_key), &n, rpmb_key, '\0') ||
+		    n != sizeof(s->rpmb_key)) {
+			ret = ynode_error(&doc, ynode_get(doc.root, "rpmb-key"),
+					  "rpmb-key must be %zu bytes in hex (%zu hex digits)",
+					  sizeof(s->rpmb_key), 2 * sizeof(s->rpmb_key));
+			goto out;
+		}
+		s->has_rpmb_key = true;
+	}
 	tfa = ynode_get(doc.root, "tfa");
 	optee = ynode_get(doc.root, "optee");
 	bl33 = ynode_get(doc.root, "bl33");

@@ -92,6 +92,14 @@ struct secure_cfg {
 	enum src_kind bl33_kind;
 	struct pkg_ref bl33_deb;
 	char *bl33_path;	/* path inside the package, or the user's file */
+	/*
+	 * "rpmb-key:": the RPMB authentication key (JESD84-B51 6.6.22, 32
+	 * bytes) the OP-TEE build uses; the lab eMMC is provisioned with it
+	 * at boot (/etc/teelab/rpmb.key, `mmc rpmb write-key`), as a factory
+	 * would, because OP-TEE with in-kernel RPMB routing never programs it.
+	 */
+	bool has_rpmb_key;
+	unsigned char rpmb_key[32];
 };
 
 struct rootfs_cfg {

@@ -1208,6 +1208,25 @@ out:
 	return ret;
 }
 
+/*
+ * The secure profile's RPMB key, if any, as /etc/teelab/rpmb.key (32 raw
+ * bytes, mode 0600): /init programs the lab eMMC with it (`mmc rpmb
+ * write-key`) before tee-supplicant starts.
+ */
+static int stage_rpmb_key(const struct secure_cfg *s, const char *stage)
+{
+	char *path = NULL;
+	int ret = 0;
+
+	if (!s->has_rpmb_key)
+		return 0;
+	path = path_join(stage, "etc/teelab/rpmb.key");
+	if (!(ret = mkparent(path)))
+		ret = write_file(path, s->rpmb_key, sizeof(s->rpmb_key), 0600);
+	free(path);
+	return ret;
+}
+
 /* ---- teelab's out-of-tree kernel modules ---- */
 
 #define KMOD_RECIPE_VERSION "kmod-1"
@@ -1537,6 +1556,8 @@ static int build_initramfs(struct build_ctx *b, const struct kernel_files *k)
 		if (ret)
 			goto out;
 	}
+	if (b->cfg->secure.has_rpmb_key)
+		hasher_add(h, b->cfg->secure.rpmb_key, sizeof(b->cfg->secure.rpmb_key));
 	hasher_finish(h, hex);
 	h = NULL;
 	out = xasprintf("%s/initramfs-%.16s", b->build_dir, hex);
@@ -1588,7 +1609,8 @@ static int build_initramfs(struct build_ctx *b, const struct kernel_files *k)
 		ret = mkdir_p(d, 0755);
 		free(d);
 	}
-	if (ret || (ret = copy_path(overlay, stage)) || (ret = stage_modules(b, k, stage)))
+	if (ret || (ret = copy_path(overlay, stage)) || (ret = stage_modules(b, k, stage)) ||
+	    (ret = stage_rpmb_key(&b->cfg->secure, stage)))
 		goto out;
 	if ((ret = cpio_write_tree(stage, cpio, 0, extra_dirs)))
 		goto out;

@@ -14,7 +14,7 @@ check "teelab's SCMI server is in OP-TEE" grep -q "teelab-scmi: ready: channel 0
 check "Linux found the SCMI firmware over OP-TEE" grep -q "SCMI Protocol v2.0 'teelab:vexpress-qemu'" "$run/nw-console.log"
 check "the run dir has the device tree as source" grep -q 'compatible = "linaro,scmi-optee"' "$run/device-tree.dts"
 check "the lab eMMC node consumes the SCMI clock" grep -q 'compatible = "teelab,emmc-rpmb"' "$run/device-tree.dts"
-check "the emulated eMMC has an RPMB partition" grep -q "mmcblk0rpmb: mmc0:0001 TLEMMC 128 KiB" "$run/nw-console.log"
+check "the emulated eMMC has an RPMB partition" grep -q "mmcblk0rpmb: mmc0:0001 TLEMMC 4.00 MiB" "$run/nw-console.log"
 check "every eMMC power-up is an SCMI clock call into OP-TEE" grep -q "teelab-scmi: clock 0 emmc-clk on (count" "$run/sw-console.log"
 check "xtest passes with TAs signed by the 4.5 dev-kit key" grep -q 'name="regression_1004"' "$run/junit.xml"
 sleep 0.3

@@ -136,9 +136,9 @@ static unsigned int user_size_mib = 16;
 module_param(user_size_mib, uint, 0444);
 MODULE_PARM_DESC(user_size_mib, "user data area size in MiB (1..512, default 16)");
 
-static unsigned int rpmb_size_mult = 1;
+static unsigned int rpmb_size_mult = 32;
 module_param(rpmb_size_mult, uint, 0444);
-MODULE_PARM_DESC(rpmb_size_mult, "EXT_CSD RPMB_SIZE_MULT, RPMB size in 128 KiB units (1..128, default 1)");
+MODULE_PARM_DESC(rpmb_size_mult, "EXT_CSD RPMB_SIZE_MULT, RPMB size in 128 KiB units (1..128, default 32: 4 MiB, common on real parts)");
 
 static unsigned int cid_serial = 0x7ee1ab01;
 module_param(cid_serial, uint, 0444);
