@@ -501,7 +501,7 @@ static char *default_cache_dir(void)
 int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 {
 	static const char *const keys[] = { "description", "machine", "kernel",
-		"secure", "rootfs", "scmi", "kmods", NULL };
+		"secure", "rootfs", "scmi", "kmods", "tas", "guest", NULL };
 	struct ydoc doc = YDOC_INIT;
 	const char *machine = "virt", *kernel = NULL, *secure = NULL, *rootfs = "xtest";
 	const char *env;
@@ -543,6 +543,10 @@ int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 		ret = ynode_get_bool(&doc, doc.root, "scmi", &cfg->scmi);
 	if (!ret)
 		ret = get_strvec(&doc, doc.root, "kmods", &cfg->kmods);
+	if (!ret)
+		ret = get_strvec(&doc, doc.root, "tas", &cfg->tas);
+	if (!ret)
+		ret = get_strvec(&doc, doc.root, "guest", &cfg->guest);
 	if (ret)
 		goto out;
 	if (ov && ov->machine)
@@ -601,6 +605,8 @@ void config_release(struct lab_config *cfg)
 		pkg_ref_release(&cfg->kernel.headers[i]);
 	free(cfg->kernel.headers);
 	strvec_release(&cfg->kmods);
+	strvec_release(&cfg->tas);
+	strvec_release(&cfg->guest);
 	pkg_ref_release(&cfg->kernel.src_deb);
 	free(cfg->kernel.base_config);
 	strvec_release(&cfg->kernel.fragments);

@@ -121,6 +121,8 @@ struct lab_config {
 	char *profile;		/* profile name */
 	bool scmi;		/* profile "scmi: true": SCMI OP-TEE node + lab eMMC node in the DT */
 	struct strvec kmods;	/* profile "kmods:": teelab's out-of-tree module dirs (datadir-relative) */
+	struct strvec tas;	/* profile "tas:": teelab's TA dirs, built with the OP-TEE's TA dev kit */
+	struct strvec guest;	/* profile "guest:": teelab's guest program dirs, cross-compiled */
 	struct machine_cfg machine;
 	struct kernel_cfg kernel;
 	struct secure_cfg secure;

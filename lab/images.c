@@ -27,6 +27,7 @@ struct build_ctx {
 	const struct lab_config *cfg;
 	struct aptroot apt;
 	char *build_dir;	/* <cache>/build */
+	char *ta_sign_key;	/* the private key lab TAs are signed with, or NULL: the dev kit's */
 	struct lab_images *out;
 };
 
@@ -658,6 +659,7 @@ done:
 		   version ? version : tree, out);
 	*bl32_dir = path_join(bdir, "core");
 	b->out->ta_devkit = path_join(bdir, "export-ta_arm64");
+	b->ta_sign_key = ta_key ? xstrdup(ta_key) : NULL;
 out:
 	if (h)
 		hasher_finish(h, key);
@@ -1227,6 +1229,184 @@ static int stage_rpmb_key(const struct secure_cfg *s, const char *stage)
 	return ret;
 }
 
+/* ---- teelab's TAs and guest programs ---- */
+
+#define LABPROG_RECIPE_VERSION "labprog-1"
+
+/*
+ * `make -C <datadir>/<rel> O=<cache>/build/<kind>-<hash>/build <vars>`:
+ * the source directory is only read (the data dir may be read-only). The
+ * hash covers the recipe version, @rel's tree, @also's trees (sources
+ * @rel includes from elsewhere) and @vars (which name content-addressed
+ * inputs: the TA dev kit, the sysroot); it is added to @key. *outdir gets
+ * the O= directory. 0 or -errno (the log path is reported).
+ */
+static int make_lab_dir(struct build_ctx *b, const char *kind, const char *rel,
+			const struct strvec *also, const struct strvec *vars, struct hasher *key,
+			char **outdir)
+{
+	struct hasher *h = hasher_new();
+	struct child c = CHILD_INIT;
+	char hex[SHA256_HEX_LEN + 1];
+	char *src = path_join(b->cfg->datadir, rel), *out = NULL, *obj = NULL, *log = NULL;
+	double t0 = now_mono();
+	int ret = 0;
+
+	*outdir = NULL;
+	hasher_addstr(h, LABPROG_RECIPE_VERSION);
+	hasher_addstr(h, kind);
+	hasher_addstr(h, rel);
+	ret = is_dir(src) ? hash_tree(h, src, "") :
+			    error("%s source '%s' (profile '%s') is not a directory", kind, src,
+				  b->cfg->profile);
+	for (size_t i = 0; also && i < also->nr && !ret; i++) {
+		char *dir = path_join(b->cfg->datadir, also->v[i]);
+
+		hasher_addstr(h, also->v[i]);
+		if (is_dir(dir))
+			ret = hash_tree(h, dir, "");
+		free(dir);
+	}
+	for (size_t i = 0; i < vars->nr; i++)
+		hasher_addstr(h, vars->v[i]);
+	hasher_finish(h, hex);
+	if (ret)
+		goto out;
+	hasher_addstr(key, hex);
+	out = xasprintf("%s/%s-%.16s", b->build_dir, kind, hex);
+	obj = path_join(out, "build");
+	if (is_complete(out))
+		goto done;
+	if ((ret = fresh_dir(out)) || (ret = mkdir_p(obj, 0755)))
+		goto out;
+	log = path_join(out, "build.log");
+	info("build: %s %s, log %s", kind, rel, log);
+	strvec_pushl(&c.argv, "make", "-C", src, NULL);
+	strvec_pushf(&c.argv, "-j%d", nproc());
+	strvec_pushf(&c.argv, "O=%s", obj);
+	for (size_t i = 0; i < vars->nr; i++)
+		strvec_push(&c.argv, vars->v[i]);
+	c.log_path = log;
+	if (child_run(&c)) {
+		ret = error("%s '%s' did not build; see '%s'", kind, rel, log);
+		goto out;
+	}
+	if ((ret = mark_complete(out)))
+		goto out;
+	b->out->builds++;
+	info("build: %s %s done in %.1f s", kind, rel, now_mono() - t0);
+done:
+	*outdir = obj;
+	obj = NULL;
+out:
+	child_release(&c);
+	free(src);
+	free(out);
+	free(obj);
+	free(log);
+	return ret;
+}
+
+/*
+ * Files of @dir to install: "*.ta" when @suffix is ".ta", else regular
+ * executable files without a '.' in their name. Each goes to @files as
+ * "<absolute path>=<@dest>/<name>".
+ */
+static int collect_outputs(const char *dir, const char *suffix, const char *dest,
+			   struct strvec *files)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t before = files->nr;
+
+	if (!d)
+		return error_errno("cannot read '%s'", dir);
+	while ((de = readdir(d))) {
+		char *p = path_join(dir, de->d_name);
+		struct stat st;
+		bool take = false;
+
+		if (de->d_name[0] != '.' && !stat(p, &st) && S_ISREG(st.st_mode))
+			take = suffix ? ends_with(de->d_name, suffix) :
+					(st.st_mode & S_IXUSR) && !strchr(de->d_name, '.');
+		if (take)
+			strvec_pushf(files, "%s=%s/%s", p, dest, de->d_name);
+		free(p);
+	}
+	closedir(d);
+	if (files->nr == before)
+		return error("the build in '%s' produced no %s", dir,
+			     suffix ? suffix : "executable");
+	return 0;
+}
+
+/*
+ * The profile's `tas:` (built with the TA dev kit of the OP-TEE teelab
+ * built, signed with the key that OP-TEE trusts) and `guest:` programs
+ * (cross-compiled against libteec from @sysroot). Their build hashes go
+ * to @key; @files gets "built=stage-relative" pairs for the initramfs.
+ */
+static int build_lab_programs(struct build_ctx *b, const char *sysroot, struct hasher *key,
+			      struct strvec *files)
+{
+	const struct lab_config *cfg = b->cfg;
+	struct strvec vars = STRVEC_INIT;
+	char *obj = NULL;
+	int ret = 0;
+
+	if (cfg->tas.nr && !b->out->ta_devkit)
+		return error("profile '%s' builds TAs (tas:) but secure profile '%s' uses a "
+			     "prebuilt OP-TEE: lab TAs need the TA dev kit of an OP-TEE teelab "
+			     "builds (optee: source: or tree:)", cfg->profile, cfg->secure.name);
+	strvec_push(&vars, "CROSS_COMPILE=aarch64-linux-gnu-");
+	strvec_push(&vars, "PYTHON3=/usr/bin/python3");
+	strvec_pushf(&vars, "TA_DEV_KIT_DIR=%s", b->out->ta_devkit ? b->out->ta_devkit : "");
+	if (b->ta_sign_key)
+		strvec_pushf(&vars, "TA_SIGN_KEY=%s", b->ta_sign_key);
+	for (size_t i = 0; i < cfg->tas.nr && !ret; i++) {
+		ret = make_lab_dir(b, "ta", cfg->tas.v[i], NULL, &vars, key, &obj);
+		if (!ret)
+			ret = collect_outputs(obj, ".ta", "usr/lib/optee_armtz", files);
+		free(obj);
+		obj = NULL;
+	}
+	strvec_release(&vars);
+	strvec_push(&vars, "CC=aarch64-linux-gnu-gcc");
+	strvec_pushf(&vars, "TEEC_SYSROOT=%s", sysroot);
+	for (size_t i = 0; i < cfg->guest.nr && !ret; i++) {
+		/* guest programs include their TAs' headers */
+		ret = make_lab_dir(b, "guest", cfg->guest.v[i], &cfg->tas, &vars, key, &obj);
+		if (!ret)
+			ret = collect_outputs(obj, NULL, "usr/bin", files);
+		free(obj);
+		obj = NULL;
+	}
+	if (!ret && (cfg->tas.nr || cfg->guest.nr))
+		provenance(b, "lab-programs", "%zu TA(s), %zu guest program(s)", cfg->tas.nr,
+			   cfg->guest.nr);
+	strvec_release(&vars);
+	return ret;
+}
+
+/* Copy @files ("built=stage-relative") into @stage. */
+static int stage_files(const struct strvec *files, const char *stage)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < files->nr && !ret; i++) {
+		char *spec = xstrdup(files->v[i]);
+		char *eq = strchr(spec, '=');
+		char *dst = path_join(stage, eq + 1);
+
+		*eq = '\0';
+		if (!(ret = mkparent(dst)))
+			ret = copy_file(spec, dst);
+		free(dst);
+		free(spec);
+	}
+	return ret;
+}
+
 /* ---- teelab's out-of-tree kernel modules ---- */
 
 #define KMOD_RECIPE_VERSION "kmod-1"
@@ -1528,6 +1708,7 @@ static int build_initramfs(struct build_ctx *b, const struct kernel_files *k)
 	char hex[SHA256_HEX_LEN + 1];
 	char *sysroot = NULL, *out = NULL, *stage = NULL, *cpio = NULL, *recipe = NULL;
 	char *overlay = NULL;
+	struct strvec lab_files = STRVEC_INIT;
 	double t0 = now_mono();
 	int ret;
 
@@ -1558,6 +1739,8 @@ static int build_initramfs(struct build_ctx *b, const struct kernel_files *k)
 	}
 	if (b->cfg->secure.has_rpmb_key)
 		hasher_add(h, b->cfg->secure.rpmb_key, sizeof(b->cfg->secure.rpmb_key));
+	if ((ret = build_lab_programs(b, sysroot, h, &lab_files)))
+		goto out;
 	hasher_finish(h, hex);
 	h = NULL;
 	out = xasprintf("%s/initramfs-%.16s", b->build_dir, hex);
@@ -1610,7 +1793,7 @@ static int build_initramfs(struct build_ctx *b, const struct kernel_files *k)
 		free(d);
 	}
 	if (ret || (ret = copy_path(overlay, stage)) || (ret = stage_modules(b, k, stage)) ||
-	    (ret = stage_rpmb_key(&b->cfg->secure, stage)))
+	    (ret = stage_rpmb_key(&b->cfg->secure, stage)) || (ret = stage_files(&lab_files, stage)))
 		goto out;
 	if ((ret = cpio_write_tree(stage, cpio, 0, extra_dirs)))
 		goto out;
@@ -1626,6 +1809,7 @@ out:
 	if (h)
 		hasher_finish(h, hex);
 	strvec_release(&closure);
+	strvec_release(&lab_files);
 	free(sysroot);
 	free(out);
 	free(stage);
@@ -1722,6 +1906,7 @@ out:
 	aptroot_release(&b.apt);
 	free(refs);
 	free(b.build_dir);
+	free(b.ta_sign_key);
 	return ret;
 }
 

@@ -67,6 +67,40 @@ struct test_result *run_result_add(struct run_result *r, const char *group,
 	return t;
 }
 
+void run_result_metric(struct run_result *r, const char *name, double value)
+{
+	for (size_t i = 0; i < r->nr_metrics; i++) {
+		if (!strcmp(r->metric_names[i], name)) {
+			r->metric_values[i] = value;
+			return;
+		}
+	}
+	r->metric_names = xrealloc(r->metric_names, (r->nr_metrics + 1) * sizeof(char *));
+	r->metric_values = xrealloc(r->metric_values, (r->nr_metrics + 1) * sizeof(double));
+	r->metric_names[r->nr_metrics] = xstrdup(name);
+	r->metric_values[r->nr_metrics] = value;
+	r->nr_metrics++;
+}
+
+bool run_result_get_metric(const struct run_result *r, const char *name, double *value)
+{
+	for (size_t i = 0; i < r->nr_metrics; i++) {
+		if (!strcmp(r->metric_names[i], name)) {
+			*value = r->metric_values[i];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* A metric as JSON: an integer when it is one (counts), else a real. */
+static json_t *jmetric(double v)
+{
+	if (v == (double)(json_int_t)v && v > -9e15 && v < 9e15)
+		return json_integer((json_int_t)v);
+	return json_real(v);
+}
+
 void run_result_env(struct run_result *r, const char *key, const char *value)
 {
 	for (size_t i = 0; i < r->nr_env; i++) {
@@ -97,6 +131,10 @@ void run_result_release(struct run_result *r)
 		free(r->env_keys[i]);
 		free(r->env_values[i]);
 	}
+	for (size_t i = 0; i < r->nr_metrics; i++)
+		free(r->metric_names[i]);
+	free(r->metric_names);
+	free(r->metric_values);
 	free(r->env_keys);
 	free(r->env_values);
 	free(r->scenario);
@@ -354,6 +392,7 @@ static json_t *json_run(const struct run_result *r)
 {
 	json_t *root = json_object();
 	json_t *env = json_object();
+	json_t *metrics = json_object();
 	json_t *tests = json_array();
 
 	json_object_set_new(root, "scenario", jstr(r->scenario));
@@ -370,7 +409,10 @@ static json_t *json_run(const struct run_result *r)
 		json_object_set_new(env, strbuf_str(&key), jstr(r->env_values[i]));
 		strbuf_release(&key);
 	}
+	for (size_t i = 0; i < r->nr_metrics; i++)
+		json_object_set_new(metrics, r->metric_names[i], jmetric(r->metric_values[i]));
 	json_object_set_new(root, "environment", env);
+	json_object_set_new(root, "metrics", metrics);
 	json_object_set_new(root, "summary", json_summary(r));
 	for (size_t i = 0; i < r->nr_tests; i++) {
 		const struct test_result *t = &r->tests[i];
@@ -561,6 +603,14 @@ int results_write_junit(const struct run_result *r, const char *path)
 	junit_property(&sb, "teelab.exit_code", exit_code);
 	for (size_t i = 0; i < r->nr_env; i++)
 		junit_property(&sb, r->env_keys[i], r->env_values[i]);
+	for (size_t i = 0; i < r->nr_metrics; i++) {
+		char *k = xasprintf("teelab.metric.%s", r->metric_names[i]);
+		char *v = xasprintf("%.15g", r->metric_values[i]);
+
+		junit_property(&sb, k, v);
+		free(k);
+		free(v);
+	}
 	strbuf_addstr(&sb, "    </properties>\n");
 	for (size_t i = 0; i < r->nr_tests; i++)
 		junit_testcase(&sb, &r->tests[i]);

@@ -56,6 +56,10 @@ struct run_result {
 	char **env_keys, **env_values;
 	size_t nr_tests;
 	struct test_result *tests;
+	/* numbers recorded by `measure` steps, result.json "metrics" */
+	size_t nr_metrics;
+	char **metric_names;
+	double *metric_values;
 };
 #define RUN_RESULT_INIT { 0 }
 
@@ -69,6 +73,10 @@ struct test_result *run_result_add(struct run_result *r, const char *group,
 				   const char *output);
 /* Record "key": "value" in the environment object (copied). */
 void run_result_env(struct run_result *r, const char *key, const char *value);
+/* Record metric @name = @value (copied; a second record replaces it). */
+void run_result_metric(struct run_result *r, const char *name, double value);
+/* The value of metric @name into *value; false if not recorded. */
+bool run_result_get_metric(const struct run_result *r, const char *name, double *value);
 /* Free everything, scenario/run_id/started/reason included (heap strings). */
 void run_result_release(struct run_result *r);
 

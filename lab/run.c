@@ -17,6 +17,7 @@
 #include "run.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -953,6 +954,91 @@ static enum pump_result step_run(struct engine *e, size_t n, const struct scenar
 	return p;
 }
 
+/* Lines of @c's history (the whole run) matching @pattern. */
+static double count_lines(const struct console *c, const char *pattern)
+{
+	regex_t re;
+	char *copy = NULL, *save = NULL;
+	double n = 0;
+
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
+		return 0;	/* validated by the parser: not reached */
+	copy = xstrdup(strbuf_str(&c->history));
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (!regexec(&re, l, 0, NULL, 0))
+			n++;
+	free(copy);
+	regfree(&re);
+	return n;
+}
+
+/* The first number in @out (a decimal integer or real); false if none. */
+static bool first_number(const char *out, double *value)
+{
+	for (const char *p = out; *p; p++) {
+		char *end = NULL;
+
+		if (!isdigit((unsigned char)*p) &&
+		    !((*p == '-' || *p == '+') && isdigit((unsigned char)p[1])))
+			continue;
+		*value = strtod(p, &end);
+		if (end != p)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * measure: take the value (a guest command's first number, or a count of
+ * console lines), record it in the run's metrics, then check min/max and
+ * at-least. A value that can't be taken records nothing and fails.
+ */
+static enum pump_result step_measure(struct engine *e, size_t n, const struct scenario_step *st,
+				     double timeout, enum verdict *v, char **msg, char **output)
+{
+	double value = 0, floor = 0;
+	enum pump_result p = P_DONE;
+
+	if (st->pattern) {
+		value = count_lines(&e->con[st->console], st->pattern);
+	} else {
+		struct strbuf err = STRBUF_INIT;
+		const char *out;
+
+		p = guest_command(e, st->channel, st->command, timeout, &err);
+		out = strbuf_str(&e->cmd_out);
+		save_step_file(e, n, "run.log", out);
+		strbuf_release(&err);
+		if (p != P_DONE) {
+			*v = pump_verdict(e, p);
+			return p;
+		}
+		if (e->cmd_rc)
+			*msg = xasprintf("exit status %d: %s", e->cmd_rc, tail(out));
+		else if (!first_number(out, &value))
+			*msg = xasprintf("no number in the output: %s", tail(out));
+		if (*msg) {
+			*v = V_FAIL;
+			return p;
+		}
+	}
+	run_result_metric(e->res, st->metric, value);
+	*output = xasprintf("%s = %.15g\n", st->metric, value);
+	if (st->has_min && value < st->min)
+		*msg = xasprintf("%s = %.15g, below the minimum %.15g", st->metric, value, st->min);
+	else if (st->has_max && value > st->max)
+		*msg = xasprintf("%s = %.15g, above the maximum %.15g", st->metric, value, st->max);
+	else if (st->at_least && run_result_get_metric(e->res, st->at_least, &floor) &&
+		 value < floor)
+		*msg = xasprintf("%s = %.15g, below %s = %.15g", st->metric, value,
+				 st->at_least, floor);
+	else if (st->at_least && !run_result_get_metric(e->res, st->at_least, &floor))
+		*msg = xasprintf("%s = %.15g, but %s was never measured", st->metric, value,
+				 st->at_least);
+	*v = *msg ? V_FAIL : V_PASS;
+	return p;
+}
+
 static struct bg_job *find_job(struct engine *e, const char *id)
 {
 	for (size_t i = 0; i < e->nr_jobs; i++)
@@ -1419,6 +1505,8 @@ static enum pump_result play_step(struct engine *e, size_t i, const struct scena
 	case STEP_SYSRQ:
 		p = step_sysrq(e, st, *to, msg);
 		break;
+	case STEP_MEASURE:
+		return step_measure(e, i, st, *to, v, msg, output);
 	case STEP_POWEROFF:
 		*to = step_timeout(st, 60);
 		p = step_poweroff(e, *to);

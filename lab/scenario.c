@@ -28,7 +28,7 @@ static const char *const timeouts_keys[] = {
 static const char *const step_keys[] = {
 	"boot", "expect", "wait", "expect-not", "run", "background", "join",
 	"kill", "parallel", "collect", "reboot", "kexec", "sysrq", "assert",
-	"poweroff", "name", "xfail", NULL
+	"poweroff", "measure", "name", "xfail", NULL
 };
 /* Options of each step type ("name" and "xfail" are accepted there too). */
 static const char *const boot_keys[] = { "timeout", "name", "xfail", NULL };
@@ -69,6 +69,10 @@ static const char *const assert_keys[] = {
 	"console", "absent", "name", "xfail", NULL
 };
 static const char *const poweroff_keys[] = { "timeout", "name", "xfail", NULL };
+static const char *const measure_keys[] = {
+	"metric", "command", "channel", "console", "pattern", "min", "max",
+	"at-least", "timeout", "name", "xfail", NULL
+};
 
 /* What a step type key may map to besides nothing and a mapping. */
 #define FORM_SCALAR 1u	/* a shorthand string: "run: ls", "join: srv" */
@@ -99,6 +103,7 @@ static const struct step_kind step_kinds[] = {
 	{ "sysrq", STEP_SYSRQ, sysrq_keys, FORM_SCALAR, false },
 	{ "assert", STEP_ASSERT, assert_keys, 0, false },
 	{ "poweroff", STEP_POWEROFF, poweroff_keys, 0, false },
+	{ "measure", STEP_MEASURE, measure_keys, 0, false },
 };
 
 /* The patterns of an `assert` without `absent`: OP-TEE panics and asserts. */
@@ -320,6 +325,9 @@ static char *generated_name(const struct scenario_step *st)
 		break;
 	case STEP_ASSERT:
 		strbuf_addf(&sb, " %s clean", console_name(st->console));
+		break;
+	case STEP_MEASURE:
+		strbuf_addf(&sb, " %s", st->metric);
 		break;
 	case STEP_BOOT:
 	case STEP_REBOOT:
@@ -726,6 +734,80 @@ static int parse_assert(const struct ydoc *doc, const struct ynode *opts,
  * Parse one step into @st, the last of sc->steps so far: the steps
  * before it are complete (a join names an earlier background step).
  */
+/* The measure step of @sc before @st that records @metric, or NULL. */
+static const struct scenario_step *find_metric(const struct scenario *sc,
+					       const struct scenario_step *st,
+					       const char *metric)
+{
+	for (const struct scenario_step *p = sc->steps; p < st; p++)
+		if (p->type == STEP_MEASURE && !strcmp(p->metric, metric))
+			return p;
+	return NULL;
+}
+
+static bool valid_metric(const char *m)
+{
+	return *m && strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789_.-") == strlen(m);
+}
+
+/*
+ * measure: { metric: <name>, command: <guest command> | pattern: <ERE>
+ *            [console: ...], min: N, max: N, at-least: <earlier metric> }
+ */
+static int parse_measure(const struct ydoc *doc, const struct scenario *sc,
+			 const struct ynode *opts, const struct ynode *where,
+			 struct scenario_step *st)
+{
+	const struct scenario_step *prev = NULL;
+	int ret = get_string(doc, opts, "metric", &st->metric);
+
+	if (!ret && !st->metric)
+		return ynode_error(doc, where, "missing 'metric' in 'measure' step");
+	if (!ret && !valid_metric(st->metric))
+		return ynode_error(doc, ynode_get(opts, "metric"),
+				   "invalid metric '%s' (letters, digits, '_', '.' and '-' only)",
+				   st->metric);
+	if (!ret && (prev = find_metric(sc, st, st->metric)))
+		return ynode_error(doc, ynode_get(opts, "metric"),
+				   "duplicate metric '%s' (first at line %u)", st->metric,
+				   prev->line);
+	if (!ret)
+		ret = get_string(doc, opts, "command", &st->command);
+	if (!ret)
+		ret = get_regex(doc, opts, "pattern", &st->pattern);
+	if (!ret)
+		ret = get_console(doc, opts, &st->console);
+	if (!ret)
+		ret = get_channel(doc, opts, sc, NULL, st);
+	if (ret)
+		return ret;
+	if (!st->command == !st->pattern)
+		return ynode_error(doc, where,
+				   "a 'measure' step needs exactly one of 'command' and 'pattern'");
+	if (st->command && ynode_get(opts, "console"))
+		return ynode_error(doc, ynode_get(opts, "console"),
+				   "'console' goes with 'pattern', not 'command'");
+	if (st->pattern && ynode_get(opts, "channel"))
+		return ynode_error(doc, ynode_get(opts, "channel"),
+				   "'channel' goes with 'command', not 'pattern'");
+	st->has_min = ynode_get(opts, "min") != NULL;
+	st->has_max = ynode_get(opts, "max") != NULL;
+	ret = ynode_get_double(doc, opts, "min", &st->min);
+	if (!ret)
+		ret = ynode_get_double(doc, opts, "max", &st->max);
+	if (!ret && st->has_min && st->has_max && st->min > st->max)
+		return ynode_error(doc, ynode_get(opts, "max"), "'max' (%g) is below 'min' (%g)",
+				   st->max, st->min);
+	if (!ret)
+		ret = get_string(doc, opts, "at-least", &st->at_least);
+	if (!ret && st->at_least && !find_metric(sc, st, st->at_least))
+		return ynode_error(doc, ynode_get(opts, "at-least"),
+				   "unknown metric '%s' (it must name an earlier 'measure' step)",
+				   st->at_least);
+	return ret;
+}
+
 static int parse_step(const struct ydoc *doc, const struct ynode *item,
 		      const struct scenario *sc, struct scenario_step *st)
 {
@@ -852,6 +934,9 @@ static int parse_step(const struct ydoc *doc, const struct ynode *item,
 		break;
 	case STEP_ASSERT:
 		ret = parse_assert(doc, opts, st);
+		break;
+	case STEP_MEASURE:
+		ret = parse_measure(doc, sc, opts, &where, st);
 		break;
 	case STEP_BOOT:
 	case STEP_REBOOT:
@@ -1006,6 +1091,8 @@ void scenario_release(struct scenario *sc)
 		for (size_t j = 0; st->absent && st->absent[j]; j++)
 			free(st->absent[j]);
 		free(st->absent);
+		free(st->metric);
+		free(st->at_least);
 		free(st->xfail);
 	}
 	free(sc->steps);

@@ -28,6 +28,7 @@ enum step_type {
 	STEP_SYSRQ,	/* echo <key> > /proc/sysrq-trigger */
 	STEP_ASSERT,	/* no line matching any `absent` pattern on a console so far */
 	STEP_POWEROFF,	/* clean power-off through the guest (PSCI SYSTEM_OFF) */
+	STEP_MEASURE,	/* record a number in result.json "metrics" and check its bounds */
 };
 
 enum console_id { CON_NORMAL = 0, CON_SECURE = 1, CON_COUNT };
@@ -71,6 +72,15 @@ struct scenario_step {
 	/* STEP_ASSERT */
 	char **absent;		/* EREs, NULL-terminated; default: OP-TEE panic/assert */
 	size_t nr_absent;
+	/*
+	 * STEP_MEASURE: the value is the first number a guest `command`
+	 * prints (exit status 0 required), or the count of lines matching
+	 * `pattern` on `console` since the run started.
+	 */
+	char *metric;		/* result.json "metrics" key ([A-Za-z0-9_.-]+, unique) */
+	bool has_min, has_max;
+	double min, max;	/* inclusive bounds */
+	char *at_least;		/* an earlier metric the value must reach, or NULL */
 	/* any step */
 	char *xfail;		/* expected to fail, with this reason; NULL = must pass */
 };

@@ -41,6 +41,9 @@ static int setup(void **state)
 	run_result_env(r, "qemu", "8.2.1");
 	run_result_env(r, "note", "a" NASTY "b");
 	run_result_env(r, "qemu", "9.0.0");	/* replaces */
+	run_result_metric(r, "rpmb-writes", 1);
+	run_result_metric(r, "rate", 2.5);
+	run_result_metric(r, "rpmb-writes", 297);	/* replaces */
 
 	run_result_add(r, "steps", "boot", V_PASS, 3.25, NULL,
 		       "login: \x1b[32mok\x1b[0m\r\n");
@@ -168,6 +171,14 @@ static void test_json(void **state)
 	assert_string_equal(jstring(env, "qemu"), "9.0.0");
 	assert_string_equal(jstring(env, "note"), "a" NASTY "b");
 
+	/* metrics: counts as JSON integers, others as reals */
+	assert_int_equal(json_object_size(json_object_get(root, "metrics")), 2);
+	assert_true(json_is_integer(json_object_get(json_object_get(root, "metrics"),
+						    "rpmb-writes")));
+	assert_int_equal(jint(json_object_get(root, "metrics"), "rpmb-writes"), 297);
+	assert_true(json_real_value(json_object_get(json_object_get(root, "metrics"),
+						    "rate")) == 2.5);
+
 	sum = json_object_get(root, "summary");
 	assert_int_equal(jint(sum, "total"), 8);
 	assert_int_equal(jint(sum, "passed"), 1);
@@ -240,6 +251,8 @@ static void test_junit(void **state)
 			       "failures=\"3\" errors=\"1\" skipped=\"2\" "
 			       "time=\"12.500\" timestamp=\"2024-05-01T10:00:00\">"));
 	assert_int_equal(count(x, "<testcase "), 8);
+	assert_non_null(strstr(x, "<property name=\"teelab.metric.rpmb-writes\" value=\"297\"/>"));
+	assert_non_null(strstr(x, "<property name=\"teelab.metric.rate\" value=\"2.5\"/>"));
 	assert_int_equal(count(x, "</testcase>"), 8);
 	assert_int_equal(count(x, "<failure "), 3);
 	assert_int_equal(count(x, "<error "), 1);
@@ -371,6 +384,7 @@ static void test_empty_run(void **state)
 	assert_string_equal(jstring(root, "verdict"), "INTERRUPTED");
 	assert_int_equal(jint(root, "exit_code"), 130);
 	assert_int_equal(json_array_size(json_object_get(root, "tests")), 0);
+	assert_int_equal(json_object_size(json_object_get(root, "metrics")), 0);
 	assert_int_equal(jint(json_object_get(root, "summary"), "total"), 0);
 	json_decref(root);
 	t = slurp(sub, "results.tap");

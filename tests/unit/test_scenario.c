@@ -473,7 +473,7 @@ static void test_bad_values(void **state)
 }
 
 #define ALL_TYPES "boot, expect, expect-not, run, background, join, kill, " \
-	"parallel, collect, reboot, kexec, sysrq, assert or poweroff"
+	"parallel, collect, reboot, kexec, sysrq, assert, poweroff or measure"
 
 static void test_step_shape_errors(void **state)
 {
@@ -1188,6 +1188,61 @@ static void test_kexec_errors(void **state)
 		       "3:11: expected a mapping of options for 'reboot' step, got 'now'");
 }
 
+static void test_measure(void **state)
+{
+	struct fixture *f = *state;
+	const struct scenario_step *st = NULL;
+
+	assert_int_equal(load(f, "steps:\n- boot\n"
+			      "- measure: {metric: rpmb-writes, command: 'cat /sys/x', min: 1}\n"
+			      "- measure:\n    metric: scmi.on\n    console: secure\n"
+			      "    pattern: 'clock 0 .* on'\n    at-least: rpmb-writes\n"
+			      "    max: 1e6\n"), 0);
+	assert_int_equal(f->sc.nr_steps, 3);
+	st = &f->sc.steps[1];
+	assert_int_equal(st->type, STEP_MEASURE);
+	assert_string_equal(st->metric, "rpmb-writes");
+	assert_string_equal(st->command, "cat /sys/x");
+	assert_null(st->pattern);
+	assert_true(st->has_min);
+	assert_false(st->has_max);
+	assert_true(st->min == 1);
+	assert_null(st->at_least);
+	assert_string_equal(st->name, "measure rpmb-writes");
+	st = &f->sc.steps[2];
+	assert_null(st->command);
+	assert_string_equal(st->pattern, "clock 0 .* on");
+	assert_int_equal(st->console, CON_SECURE);
+	assert_string_equal(st->at_least, "rpmb-writes");
+	assert_false(st->has_min);
+	assert_true(st->has_max);
+	assert_true(st->max == 1e6);
+
+	expect_invalid(f, "steps:\n- boot\n- measure: {command: ls}\n",
+		       "3:3: missing 'metric' in 'measure' step");
+	expect_invalid(f, "steps:\n- boot\n- measure: {metric: 'a b', command: ls}\n",
+		       "3:21: invalid metric 'a b' (letters, digits, '_', '.' and '-' only)");
+	expect_invalid(f, "steps:\n- boot\n- measure: {metric: a}\n",
+		       "3:3: a 'measure' step needs exactly one of 'command' and 'pattern'");
+	expect_invalid(f, "steps:\n- boot\n- measure: {metric: a, command: ls, pattern: x}\n",
+		       "3:3: a 'measure' step needs exactly one of 'command' and 'pattern'");
+	expect_invalid(f, "steps:\n- boot\n- measure: {metric: a, command: ls, console: secure}\n",
+		       "3:46: 'console' goes with 'pattern', not 'command'");
+	expect_invalid(f, "steps:\n- boot\n- measure: {metric: a, pattern: x, channel: ssh}\n",
+		       "3:45: 'channel' goes with 'command', not 'pattern'");
+	expect_invalid(f, "steps:\n- boot\n- measure: {metric: a, pattern: x, min: lots}\n",
+		       "3:41: expected a number for 'min', got 'lots'");
+	expect_invalid(f, "steps:\n- boot\n- measure: {metric: a, pattern: x, min: 2, max: 1}\n",
+		       "3:49: 'max' (1) is below 'min' (2)");
+	expect_invalid(f, "steps:\n- boot\n- measure: {metric: a, pattern: x, at-least: b}\n",
+		       "3:46: unknown metric 'b' (it must name an earlier 'measure' step)");
+	expect_invalid(f, "steps:\n- boot\n- measure: {metric: a, pattern: x}\n"
+		       "- measure: {metric: a, pattern: y}\n",
+		       "4:21: duplicate metric 'a' (first at line 3)");
+	expect_invalid(f, "steps:\n- boot\n- measure: {metric: a, pattern: 'x('}\n",
+		       "3:33: invalid regular expression 'x(' for 'pattern': Unmatched ( or \\(");
+}
+
 static void test_reload_after_error(void **state)
 {
 	struct fixture *f = *state;
@@ -1234,6 +1289,7 @@ int main(void)
 		T(test_sysrq_errors),
 		T(test_assert_errors),
 		T(test_kexec_errors),
+		T(test_measure),
 		T(test_reload_after_error),
 	};
 

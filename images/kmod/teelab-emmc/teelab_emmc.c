@@ -83,7 +83,10 @@
  *    struct mmc_host_ops {request, set_ios, get_ro, get_cd},
  *    MMC_CAP_NONREMOVABLE | MMC_CAP_CMD23 (needed for the RPMB partition,
  *    see mmc_decode_ext_csd()) | MMC_CAP_WAIT_WHILE_BUSY | MMC_CAP_4_BIT_DATA
- *    | MMC_CAP_MMC_HIGHSPEED, MMC_CAP2_NO_SD | MMC_CAP2_NO_SDIO (the rescan
+ *    | MMC_CAP_MMC_HIGHSPEED | MMC_CAP_SYNC_RUNTIME_PM (mmc_release_host()
+ *    then suspends synchronously instead of queueing an autosuspend, so the
+ *    card is powered down after every request and the next RPMB access
+ *    always powers it up again through SCMI), MMC_CAP2_NO_SD | MMC_CAP2_NO_SDIO (the rescan
  *    then only sends the eMMC init sequence of drivers/mmc/core/mmc.c).
  *  - The RPMB ioctl path of drivers/mmc/core/block.c (6.12): every command
  *    issued through /dev/mmcblk0rpmb gets mrq->sbc = CMD23 with
@@ -1275,6 +1278,9 @@ static ssize_t _name##_show(struct device *dev,				\
 static DEVICE_ATTR_RO(_name)
 
 TL_RPMB_ATTR(rpmb_writes, h->rpmb.writes);
+/* every RPMB request but result reads: key, counter, data write, data read */
+TL_RPMB_ATTR(rpmb_accesses, h->rpmb.key_programs + h->rpmb.counter_reads +
+	     h->rpmb.writes + h->rpmb.reads);
 TL_RPMB_ATTR(rpmb_reads, h->rpmb.reads);
 TL_RPMB_ATTR(rpmb_counter_reads, h->rpmb.counter_reads);
 TL_RPMB_ATTR(rpmb_key_programs, h->rpmb.key_programs);
@@ -1288,6 +1294,7 @@ TL_RPMB_ATTR(runtime_suspends, READ_ONCE(h->runtime_suspends));
 
 static struct attribute *tl_attrs[] = {
 	&dev_attr_rpmb_writes.attr,
+	&dev_attr_rpmb_accesses.attr,
 	&dev_attr_rpmb_reads.attr,
 	&dev_attr_rpmb_counter_reads.attr,
 	&dev_attr_rpmb_key_programs.attr,
@@ -1376,7 +1383,7 @@ static int tl_probe(struct platform_device *pdev)
 	mmc->f_max = TL_F_MAX;
 	mmc->caps = MMC_CAP_NONREMOVABLE | MMC_CAP_CMD23 |
 		    MMC_CAP_WAIT_WHILE_BUSY | MMC_CAP_4_BIT_DATA |
-		    MMC_CAP_MMC_HIGHSPEED;
+		    MMC_CAP_MMC_HIGHSPEED | MMC_CAP_SYNC_RUNTIME_PM;
 	mmc->caps2 = MMC_CAP2_NO_SD | MMC_CAP2_NO_SDIO;
 	mmc->max_busy_timeout = 0;	/* no limit: always R1b */
 	mmc->max_blk_size = TL_SECTOR;

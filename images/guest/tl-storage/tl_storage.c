@@ -1,0 +1,878 @@
+// SPDX-License-Identifier: MIT
+/*
+ * tl_storage.c - tl-storage, the normal-world client of the teelab-storage
+ * Trusted Application (images/ta/teelab-storage).
+ *
+ * teelab's own code, for the teelab QEMU lab (Linux TEE subsystem and
+ * OP-TEE).  It writes, verifies and deletes objects in OP-TEE's RPMB secure
+ * storage through the TA, makes the TA sleep in TEE_Wait() (an OP-TEE
+ * thread parked in an RPC), and runs N concurrent clients, each with its
+ * own context and session, as a load generator whose one-line-per-op
+ * progress output is teelab's progress signal for deadlock detection.
+ *
+ * GlobalPlatform TEE Client API Specification v1.0 sections used:
+ *  - §4.3  Types: TEEC_Context, TEEC_Session, TEEC_UUID, TEEC_Operation,
+ *          TEEC_Value.
+ *  - §4.4  Constants: return codes (printed by name), return origins
+ *          (TEEC_ORIGIN_*), parameter types, TEEC_LOGIN_PUBLIC.
+ *  - §4.5  Functions: TEEC_InitializeContext, TEEC_FinalizeContext,
+ *          TEEC_OpenSession, TEEC_CloseSession, TEEC_InvokeCommand,
+ *          TEEC_PARAM_TYPES.
+ * The TA side uses GlobalPlatform TEE Internal Core API v1.3 (§5.7
+ * Persistent Object Functions, §7.2 TEE_Wait); see the TA's README.md.
+ *
+ * Output: every line goes to stdout with a single write(2), so lines from
+ * concurrent clients never interleave; usage goes to stderr.
+ * Exit status: 0 success, 1 a TEE/TA operation failed or verification
+ * failed, 2 bad usage.
+ */
+#define _POSIX_C_SOURCE 200809L
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <tee_client_api.h>
+
+#include <teelab_storage_ta.h>
+
+#define PROG			"tl-storage"
+
+/* Longest output line in bytes, newline included; longer lines are cut. */
+#define OUT_LINE_MAX		512
+
+/* Exit statuses. */
+#define EXIT_OK			0
+#define EXIT_FAIL		1
+#define EXIT_USAGE		2
+
+/* Defaults and limits of the command line. */
+#define DEF_BYTES		4096u
+#define DEF_LOAD_OPS		20u
+#define MAX_OPS			1000000u
+#define MAX_CLIENTS		1024u
+#define MAX_SLEEP_MS		3600000u
+
+/* Stack of each load client thread, bytes. */
+#define CLIENT_STACK		(256u * 1024u)
+
+static const TEEC_UUID ta_uuid = TEELAB_STORAGE_TA_UUID;
+
+/*
+ * Prints one line to stdout with a single write(2) (retried only for
+ * EINTR or a short write), so that lines written by concurrent threads
+ * never interleave.  fmt must not end in a newline; one is added.  Lines
+ * longer than OUT_LINE_MAX - 1 bytes are truncated.  Output errors are
+ * ignored (there is nowhere to report them).
+ */
+static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
+{
+	char buf[OUT_LINE_MAX] = { 0 };
+	size_t len = 0;
+	size_t done = 0;
+	va_list ap;
+	int n = 0;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	len = (size_t)n < sizeof(buf) - 1 ? (size_t)n : sizeof(buf) - 2;
+	buf[len++] = '\n';
+
+	while (done < len) {
+		ssize_t w = write(STDOUT_FILENO, buf + done, len - done);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return;
+		}
+		done += (size_t)w;
+	}
+}
+
+/* Name and value of a TEEC/TEE result code. */
+struct code_name {
+	uint32_t code;
+	const char *name;
+};
+
+/*
+ * Result codes by name: all TEEC_* codes of tee_client_api.h, the TEE_*
+ * codes of the Internal Core API that OP-TEE can pass through to a client,
+ * and the teelab-storage TA's own codes.
+ */
+static const struct code_name result_names[] = {
+	{ TEEC_SUCCESS, "TEEC_SUCCESS" },
+	{ TEEC_ERROR_STORAGE_NOT_AVAILABLE, "TEEC_ERROR_STORAGE_NOT_AVAILABLE" },
+	{ TEEC_ERROR_GENERIC, "TEEC_ERROR_GENERIC" },
+	{ TEEC_ERROR_ACCESS_DENIED, "TEEC_ERROR_ACCESS_DENIED" },
+	{ TEEC_ERROR_CANCEL, "TEEC_ERROR_CANCEL" },
+	{ TEEC_ERROR_ACCESS_CONFLICT, "TEEC_ERROR_ACCESS_CONFLICT" },
+	{ TEEC_ERROR_EXCESS_DATA, "TEEC_ERROR_EXCESS_DATA" },
+	{ TEEC_ERROR_BAD_FORMAT, "TEEC_ERROR_BAD_FORMAT" },
+	{ TEEC_ERROR_BAD_PARAMETERS, "TEEC_ERROR_BAD_PARAMETERS" },
+	{ TEEC_ERROR_BAD_STATE, "TEEC_ERROR_BAD_STATE" },
+	{ TEEC_ERROR_ITEM_NOT_FOUND, "TEEC_ERROR_ITEM_NOT_FOUND" },
+	{ TEEC_ERROR_NOT_IMPLEMENTED, "TEEC_ERROR_NOT_IMPLEMENTED" },
+	{ TEEC_ERROR_NOT_SUPPORTED, "TEEC_ERROR_NOT_SUPPORTED" },
+	{ TEEC_ERROR_NO_DATA, "TEEC_ERROR_NO_DATA" },
+	{ TEEC_ERROR_OUT_OF_MEMORY, "TEEC_ERROR_OUT_OF_MEMORY" },
+	{ TEEC_ERROR_BUSY, "TEEC_ERROR_BUSY" },
+	{ TEEC_ERROR_COMMUNICATION, "TEEC_ERROR_COMMUNICATION" },
+	{ TEEC_ERROR_SECURITY, "TEEC_ERROR_SECURITY" },
+	{ TEEC_ERROR_SHORT_BUFFER, "TEEC_ERROR_SHORT_BUFFER" },
+	{ 0xFFFF0011u, "TEEC_ERROR_EXTERNAL_CANCEL" },
+	{ 0xFFFF3024u, "TEEC_ERROR_TARGET_DEAD" },
+	{ 0xFFFF3041u, "TEEC_ERROR_STORAGE_NO_SPACE" },
+	{ 0xF0100001u, "TEE_ERROR_CORRUPT_OBJECT" },
+	{ 0xF0100002u, "TEE_ERROR_CORRUPT_OBJECT_2" },
+	{ 0xF0100004u, "TEE_ERROR_STORAGE_NOT_AVAILABLE_2" },
+	{ 0xFFFF3001u, "TEE_ERROR_TIMEOUT" },
+	{ 0xFFFF300Fu, "TEE_ERROR_OVERFLOW" },
+	{ 0xFFFF3071u, "TEE_ERROR_MAC_INVALID" },
+	{ 0xFFFF3072u, "TEE_ERROR_SIGNATURE_INVALID" },
+	{ 0xFFFF5000u, "TEE_ERROR_TIME_NOT_SET" },
+	{ 0xFFFF5001u, "TEE_ERROR_TIME_NEEDS_RESET" },
+	{ TEELAB_STORAGE_ERROR_BAD_HEADER, "TEELAB_STORAGE_ERROR_BAD_HEADER" },
+	{ TEELAB_STORAGE_ERROR_BAD_PATTERN, "TEELAB_STORAGE_ERROR_BAD_PATTERN" },
+};
+
+/* A buffer for a code printed in hex when it has no name. */
+struct name_buf {
+	char s[24];
+};
+
+/*
+ * Returns the name of TEEC result res ("TEEC_ERROR_ITEM_NOT_FOUND"), or
+ * res as "0x%08x" written into nb if it has no name.
+ */
+static const char *result_name(TEEC_Result res, struct name_buf *nb)
+{
+	size_t i = 0;
+
+	for (i = 0; i < sizeof(result_names) / sizeof(result_names[0]); i++)
+		if (result_names[i].code == res)
+			return result_names[i].name;
+	snprintf(nb->s, sizeof(nb->s), "0x%08" PRIx32, (uint32_t)res);
+	return nb->s;
+}
+
+/*
+ * Returns the name of return origin origin ("TEEC_ORIGIN_TRUSTED_APP"), or
+ * origin as "0x%x" written into nb if it has no name.
+ */
+static const char *origin_name(uint32_t origin, struct name_buf *nb)
+{
+	switch (origin) {
+	case TEEC_ORIGIN_API:
+		return "TEEC_ORIGIN_API";
+	case TEEC_ORIGIN_COMMS:
+		return "TEEC_ORIGIN_COMMS";
+	case TEEC_ORIGIN_TEE:
+		return "TEEC_ORIGIN_TEE";
+	case TEEC_ORIGIN_TRUSTED_APP:
+		return "TEEC_ORIGIN_TRUSTED_APP";
+	default:
+		snprintf(nb->s, sizeof(nb->s), "0x%" PRIx32, origin);
+		return nb->s;
+	}
+}
+
+/*
+ * Prints "tl-storage: <what>: <NAME> (0x...) origin <ORIGIN>" for a failed
+ * TEE Client API call.  what names the failing step ("TEEC_OpenSession",
+ * "invoke CMD_WRITE object 3 generation 7 bytes 4096").
+ */
+static void report_teec(const char *what, TEEC_Result res, uint32_t origin)
+{
+	struct name_buf rb = { { 0 } };
+	struct name_buf ob = { { 0 } };
+
+	say(PROG ": %s: %s (0x%08" PRIx32 ") origin %s", what,
+	    result_name(res, &rb), (uint32_t)res, origin_name(origin, &ob));
+}
+
+/* Seconds on CLOCK_MONOTONIC, as a double (nanosecond resolution). */
+static double now_s(void)
+{
+	struct timespec ts = { 0, 0 };
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A context and a session with the TA, and which of them are open. */
+struct tl_conn {
+	TEEC_Context ctx;
+	TEEC_Session sess;
+	bool have_ctx;
+	bool have_sess;
+};
+
+/*
+ * Opens a context on the default TEE and a session (TEEC_LOGIN_PUBLIC, no
+ * parameters) with the teelab-storage TA.  On failure returns the TEEC
+ * result, sets *origin (TEEC_ORIGIN_API for TEEC_InitializeContext, which
+ * reports none) and *step to the failing function's name; whatever was
+ * opened stays recorded in c for tl_close().
+ */
+static TEEC_Result tl_open(struct tl_conn *c, uint32_t *origin,
+			   const char **step)
+{
+	TEEC_Result res = TEEC_ERROR_GENERIC;
+
+	*origin = TEEC_ORIGIN_API;
+	*step = "TEEC_InitializeContext";
+	res = TEEC_InitializeContext(NULL, &c->ctx);
+	if (res != TEEC_SUCCESS)
+		return res;
+	c->have_ctx = true;
+
+	*step = "TEEC_OpenSession";
+	res = TEEC_OpenSession(&c->ctx, &c->sess, &ta_uuid, TEEC_LOGIN_PUBLIC,
+			       NULL, NULL, origin);
+	if (res != TEEC_SUCCESS)
+		return res;
+	c->have_sess = true;
+	return TEEC_SUCCESS;
+}
+
+/* Closes the session and finalizes the context that tl_open() opened. */
+static void tl_close(struct tl_conn *c)
+{
+	if (c->have_sess)
+		TEEC_CloseSession(&c->sess);
+	if (c->have_ctx)
+		TEEC_FinalizeContext(&c->ctx);
+	c->have_sess = false;
+	c->have_ctx = false;
+}
+
+/*
+ * CMD_WRITE: object n gets generation g and k payload bytes (1..65536).
+ * Returns the TEEC result and sets *origin.
+ */
+static TEEC_Result ta_write(TEEC_Session *s, uint32_t n, uint32_t k,
+			    uint32_t g, uint32_t *origin)
+{
+	TEEC_Operation op = { 0 };
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_VALUE_INPUT,
+					 TEEC_NONE, TEEC_NONE);
+	op.params[0].value.a = n;
+	op.params[0].value.b = k;
+	op.params[1].value.a = g;
+	op.params[1].value.b = 0;
+	return TEEC_InvokeCommand(s, TEELAB_STORAGE_CMD_WRITE, &op, origin);
+}
+
+/*
+ * CMD_VERIFY of object n; on success sets *g to the generation and *k to
+ * the payload length (bytes) found.  Returns the TEEC result (the TA's
+ * TEELAB_STORAGE_ERROR_* on wrong content) and sets *origin.
+ */
+static TEEC_Result ta_verify(TEEC_Session *s, uint32_t n, uint32_t *g,
+			     uint32_t *k, uint32_t *origin)
+{
+	TEEC_Operation op = { 0 };
+	TEEC_Result res = TEEC_ERROR_GENERIC;
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_VALUE_OUTPUT,
+					 TEEC_NONE, TEEC_NONE);
+	op.params[0].value.a = n;
+	res = TEEC_InvokeCommand(s, TEELAB_STORAGE_CMD_VERIFY, &op, origin);
+	if (res == TEEC_SUCCESS) {
+		*g = op.params[1].value.a;
+		*k = op.params[1].value.b;
+	}
+	return res;
+}
+
+/* CMD_DELETE of object n.  Returns the TEEC result and sets *origin. */
+static TEEC_Result ta_delete(TEEC_Session *s, uint32_t n, uint32_t *origin)
+{
+	TEEC_Operation op = { 0 };
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE,
+					 TEEC_NONE, TEEC_NONE);
+	op.params[0].value.a = n;
+	return TEEC_InvokeCommand(s, TEELAB_STORAGE_CMD_DELETE, &op, origin);
+}
+
+/*
+ * CMD_SLEEP: the TA waits ms milliseconds in TEE_Wait().  Returns the TEEC
+ * result and sets *origin.
+ */
+static TEEC_Result ta_sleep(TEEC_Session *s, uint32_t ms, uint32_t *origin)
+{
+	TEEC_Operation op = { 0 };
+
+	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE,
+					 TEEC_NONE, TEEC_NONE);
+	op.params[0].value.a = ms;
+	return TEEC_InvokeCommand(s, TEELAB_STORAGE_CMD_SLEEP, &op, origin);
+}
+
+/* Prints the usage to f. */
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: " PROG " write  [-o N] [-b K] [-n M]\n"
+		"       " PROG " verify [-o N] [-g G]\n"
+		"       " PROG " delete [-o N]\n"
+		"       " PROG " sleep  -t MS\n"
+		"       " PROG " load   -c N [-n M] [-b K] [-s MS]\n"
+		"\n"
+		"  write   M writes (default 1) of K bytes (default %u, 1..%u) to\n"
+		"          object N (default 0), generations 1..M\n"
+		"  verify  read object N back and check it; -g G: also require\n"
+		"          generation G\n"
+		"  delete  delete object N\n"
+		"  sleep   the TA waits MS milliseconds in TEE_Wait()\n"
+		"  load    N clients (1..%u), each with its own context and\n"
+		"          session; client C does M ops (default %u): writes of K\n"
+		"          bytes to object C, generations 1..M, or with -s MS\n"
+		"          sleeps of MS milliseconds in the TA\n"
+		"\n"
+		"Objects live in OP-TEE's RPMB storage (TA " TEELAB_STORAGE_TA_UUID_STR ").\n"
+		"Exit status: 0 ok, 1 TEE/TA failure, 2 usage.\n",
+		DEF_BYTES, TEELAB_STORAGE_MAX_PAYLOAD, MAX_CLIENTS,
+		DEF_LOAD_OPS);
+}
+
+/*
+ * Parses decimal s into *out.  Returns false unless s is all digits and
+ * the value is in min..max.
+ */
+static bool parse_u32(const char *s, uint32_t min, uint32_t max,
+		      uint32_t *out)
+{
+	unsigned long long v = 0;
+	char *end = NULL;
+
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+/*
+ * Reports a bad option argument and returns EXIT_USAGE, for the
+ * subcommands' parsers.
+ */
+static int bad_arg(int opt, const char *arg)
+{
+	fprintf(stderr, PROG ": invalid value for -%c: '%s'\n", opt,
+		arg ? arg : "");
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+/* Reports a bad command line (msg) and returns EXIT_USAGE. */
+static int bad_usage(const char *msg)
+{
+	fprintf(stderr, PROG ": %s\n", msg);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+/*
+ * Reports the option getopt() rejected (unknown, or its value missing) for
+ * subcommand cmd and returns EXIT_USAGE.
+ */
+static int bad_option(const char *cmd)
+{
+	fprintf(stderr, PROG ": %s: unknown option -%c or missing value\n",
+		cmd, optopt);
+	usage(stderr);
+	return EXIT_USAGE;
+}
+
+/*
+ * "write [-o N] [-b K] [-n M]": M writes of K bytes to object N,
+ * generations 1..M, one TEEC_InvokeCommand each.  Returns an exit status;
+ * stops at the first failure.
+ */
+static int cmd_write(int argc, char **argv)
+{
+	struct tl_conn c = { .have_ctx = false };
+	const char *step = NULL;
+	uint32_t origin = 0;
+	uint32_t n = 0;
+	uint32_t k = DEF_BYTES;
+	uint32_t m = 1;
+	uint32_t g = 0;
+	TEEC_Result res = TEEC_ERROR_GENERIC;
+	int rc = EXIT_FAIL;
+	int opt = 0;
+
+	while ((opt = getopt(argc, argv, "o:b:n:")) != -1) {
+		switch (opt) {
+		case 'o':
+			if (!parse_u32(optarg, 0, UINT32_MAX, &n))
+				return bad_arg(opt, optarg);
+			break;
+		case 'b':
+			if (!parse_u32(optarg, TEELAB_STORAGE_MIN_PAYLOAD,
+				       TEELAB_STORAGE_MAX_PAYLOAD, &k))
+				return bad_arg(opt, optarg);
+			break;
+		case 'n':
+			if (!parse_u32(optarg, 1, MAX_OPS, &m))
+				return bad_arg(opt, optarg);
+			break;
+		default:
+			return bad_option(argv[0]);
+		}
+	}
+	if (optind != argc)
+		return bad_usage("write: unexpected argument");
+
+	res = tl_open(&c, &origin, &step);
+	if (res != TEEC_SUCCESS) {
+		report_teec(step, res, origin);
+		goto out;
+	}
+	for (g = 1; g <= m; g++) {
+		res = ta_write(&c.sess, n, k, g, &origin);
+		if (res != TEEC_SUCCESS) {
+			char what[96] = { 0 };
+
+			snprintf(what, sizeof(what),
+				 "invoke CMD_WRITE object %" PRIu32
+				 " generation %" PRIu32 " bytes %" PRIu32,
+				 n, g, k);
+			report_teec(what, res, origin);
+			goto out;
+		}
+		say(PROG ": write object %" PRIu32 " generation %" PRIu32
+		    " bytes %" PRIu32 " ok", n, g, k);
+	}
+	rc = EXIT_OK;
+out:
+	tl_close(&c);
+	return rc;
+}
+
+/*
+ * "verify [-o N] [-g G]": CMD_VERIFY of object N; with -g the generation
+ * found must be G.  Returns an exit status.
+ */
+static int cmd_verify(int argc, char **argv)
+{
+	struct tl_conn c = { .have_ctx = false };
+	const char *step = NULL;
+	uint32_t origin = 0;
+	uint32_t n = 0;
+	uint32_t want_g = 0;
+	bool check_g = false;
+	uint32_t g = 0;
+	uint32_t k = 0;
+	TEEC_Result res = TEEC_ERROR_GENERIC;
+	int rc = EXIT_FAIL;
+	int opt = 0;
+
+	while ((opt = getopt(argc, argv, "o:g:")) != -1) {
+		switch (opt) {
+		case 'o':
+			if (!parse_u32(optarg, 0, UINT32_MAX, &n))
+				return bad_arg(opt, optarg);
+			break;
+		case 'g':
+			if (!parse_u32(optarg, 0, UINT32_MAX, &want_g))
+				return bad_arg(opt, optarg);
+			check_g = true;
+			break;
+		default:
+			return bad_option(argv[0]);
+		}
+	}
+	if (optind != argc)
+		return bad_usage("verify: unexpected argument");
+
+	res = tl_open(&c, &origin, &step);
+	if (res != TEEC_SUCCESS) {
+		report_teec(step, res, origin);
+		goto out;
+	}
+	res = ta_verify(&c.sess, n, &g, &k, &origin);
+	if (res != TEEC_SUCCESS) {
+		char what[64] = { 0 };
+
+		snprintf(what, sizeof(what),
+			 "invoke CMD_VERIFY object %" PRIu32, n);
+		report_teec(what, res, origin);
+		goto out;
+	}
+	if (check_g && g != want_g) {
+		say(PROG ": verify object %" PRIu32 " generation %" PRIu32
+		    " bytes %" PRIu32 " FAIL: expected generation %" PRIu32,
+		    n, g, k, want_g);
+		goto out;
+	}
+	say(PROG ": verify object %" PRIu32 " generation %" PRIu32
+	    " bytes %" PRIu32 " ok", n, g, k);
+	rc = EXIT_OK;
+out:
+	tl_close(&c);
+	return rc;
+}
+
+/* "delete [-o N]": CMD_DELETE of object N.  Returns an exit status. */
+static int cmd_delete(int argc, char **argv)
+{
+	struct tl_conn c = { .have_ctx = false };
+	const char *step = NULL;
+	uint32_t origin = 0;
+	uint32_t n = 0;
+	TEEC_Result res = TEEC_ERROR_GENERIC;
+	int rc = EXIT_FAIL;
+	int opt = 0;
+
+	while ((opt = getopt(argc, argv, "o:")) != -1) {
+		switch (opt) {
+		case 'o':
+			if (!parse_u32(optarg, 0, UINT32_MAX, &n))
+				return bad_arg(opt, optarg);
+			break;
+		default:
+			return bad_option(argv[0]);
+		}
+	}
+	if (optind != argc)
+		return bad_usage("delete: unexpected argument");
+
+	res = tl_open(&c, &origin, &step);
+	if (res != TEEC_SUCCESS) {
+		report_teec(step, res, origin);
+		goto out;
+	}
+	res = ta_delete(&c.sess, n, &origin);
+	if (res != TEEC_SUCCESS) {
+		char what[64] = { 0 };
+
+		snprintf(what, sizeof(what),
+			 "invoke CMD_DELETE object %" PRIu32, n);
+		report_teec(what, res, origin);
+		goto out;
+	}
+	say(PROG ": delete object %" PRIu32 " ok", n);
+	rc = EXIT_OK;
+out:
+	tl_close(&c);
+	return rc;
+}
+
+/*
+ * "sleep -t MS": the TA waits MS milliseconds in TEE_Wait(), holding an
+ * OP-TEE thread in an RPC.  Returns an exit status.
+ */
+static int cmd_sleep(int argc, char **argv)
+{
+	struct tl_conn c = { .have_ctx = false };
+	const char *step = NULL;
+	uint32_t origin = 0;
+	uint32_t ms = 0;
+	bool have_t = false;
+	double t0 = 0.0;
+	TEEC_Result res = TEEC_ERROR_GENERIC;
+	int rc = EXIT_FAIL;
+	int opt = 0;
+
+	while ((opt = getopt(argc, argv, "t:")) != -1) {
+		switch (opt) {
+		case 't':
+			if (!parse_u32(optarg, 0, MAX_SLEEP_MS, &ms))
+				return bad_arg(opt, optarg);
+			have_t = true;
+			break;
+		default:
+			return bad_option(argv[0]);
+		}
+	}
+	if (optind != argc)
+		return bad_usage("sleep: unexpected argument");
+	if (!have_t)
+		return bad_usage("sleep: -t MS is required");
+
+	res = tl_open(&c, &origin, &step);
+	if (res != TEEC_SUCCESS) {
+		report_teec(step, res, origin);
+		goto out;
+	}
+	t0 = now_s();
+	res = ta_sleep(&c.sess, ms, &origin);
+	if (res != TEEC_SUCCESS) {
+		char what[64] = { 0 };
+
+		snprintf(what, sizeof(what), "invoke CMD_SLEEP %" PRIu32 " ms",
+			 ms);
+		report_teec(what, res, origin);
+		goto out;
+	}
+	say(PROG ": sleep %" PRIu32 " ms ok in %.3f s", ms, now_s() - t0);
+	rc = EXIT_OK;
+out:
+	tl_close(&c);
+	return rc;
+}
+
+/* What every load client does; shared read-only by the client threads. */
+struct load_cfg {
+	uint32_t clients;	/* number of clients, 1..MAX_CLIENTS */
+	uint32_t ops;		/* ops per client */
+	uint32_t bytes;		/* payload bytes per write */
+	uint32_t sleep_ms;	/* ms per CMD_SLEEP if use_sleep */
+	bool use_sleep;		/* CMD_SLEEP instead of CMD_WRITE */
+	double t0;		/* load start, now_s() */
+};
+
+/* One load client: its number and, after the thread ends, its outcome. */
+struct load_client {
+	const struct load_cfg *cfg;
+	uint32_t id;		/* 1..clients; also its object number */
+	pthread_t thread;
+	bool started;		/* pthread_create() succeeded */
+	bool failed;
+};
+
+/*
+ * Prints the detail and the "load FAIL" line for client cl failing at op
+ * (0: while opening) with res/origin in step what.
+ */
+static void load_fail(struct load_client *cl, uint32_t op, const char *what,
+		      TEEC_Result res, uint32_t origin)
+{
+	struct name_buf rb = { { 0 } };
+	struct name_buf ob = { { 0 } };
+	char detail[128] = { 0 };
+
+	snprintf(detail, sizeof(detail), "client %" PRIu32 " %s", cl->id,
+		 what);
+	report_teec(detail, res, origin);
+	say(PROG ": load FAIL client %" PRIu32 " op %" PRIu32 ": %s origin %s",
+	    cl->id, op, result_name(res, &rb), origin_name(origin, &ob));
+	cl->failed = true;
+}
+
+/*
+ * Thread body of load client arg (a struct load_client *): opens its own
+ * context and session, then does cfg->ops writes of object id (generation
+ * = op number) or sleeps, printing a progress line after each.  Stops at
+ * its first failure (cl->failed).  Returns NULL.
+ */
+static void *load_client_main(void *arg)
+{
+	struct load_client *cl = arg;
+	const struct load_cfg *cfg = cl->cfg;
+	struct tl_conn c = { .have_ctx = false };
+	const char *step = NULL;
+	uint32_t origin = 0;
+	uint32_t i = 0;
+	double t_first = 0.0;
+	TEEC_Result res = TEEC_ERROR_GENERIC;
+
+	res = tl_open(&c, &origin, &step);
+	if (res != TEEC_SUCCESS) {
+		load_fail(cl, 0, step, res, origin);
+		goto out;
+	}
+	say(PROG ": client %" PRIu32 " session open", cl->id);
+
+	t_first = now_s();
+	for (i = 1; i <= cfg->ops; i++) {
+		char what[96] = { 0 };
+
+		if (cfg->use_sleep) {
+			res = ta_sleep(&c.sess, cfg->sleep_ms, &origin);
+			if (res != TEEC_SUCCESS)
+				snprintf(what, sizeof(what),
+					 "invoke CMD_SLEEP %" PRIu32 " ms",
+					 cfg->sleep_ms);
+		} else {
+			res = ta_write(&c.sess, cl->id, cfg->bytes, i,
+				       &origin);
+			if (res != TEEC_SUCCESS)
+				snprintf(what, sizeof(what),
+					 "invoke CMD_WRITE object %" PRIu32
+					 " generation %" PRIu32
+					 " bytes %" PRIu32,
+					 cl->id, i, cfg->bytes);
+		}
+		if (res != TEEC_SUCCESS) {
+			load_fail(cl, i, what, res, origin);
+			goto out;
+		}
+		say(PROG ": progress client %" PRIu32 " op %" PRIu32
+		    "/%" PRIu32 " t=%.3f", cl->id, i, cfg->ops,
+		    now_s() - cfg->t0);
+	}
+	say(PROG ": client %" PRIu32 " done %" PRIu32 " ops in %.3f s",
+	    cl->id, cfg->ops, now_s() - t_first);
+out:
+	tl_close(&c);
+	return NULL;
+}
+
+/*
+ * "load -c N [-n M] [-b K] [-s MS]": N concurrent clients, each a pthread
+ * with its own TEEC context and session.  Returns EXIT_OK if every client
+ * did all its ops, EXIT_FAIL otherwise (the other clients still finish).
+ */
+static int cmd_load(int argc, char **argv)
+{
+	struct load_cfg cfg = { .ops = DEF_LOAD_OPS, .bytes = DEF_BYTES };
+	struct load_client *cl = NULL;
+	pthread_attr_t attr = { 0 };
+	bool have_attr = false;
+	bool have_c = false;
+	uint32_t failed = 0;
+	uint32_t i = 0;
+	int rc = EXIT_FAIL;
+	int opt = 0;
+	int err = 0;
+
+	while ((opt = getopt(argc, argv, "c:n:b:s:")) != -1) {
+		switch (opt) {
+		case 'c':
+			if (!parse_u32(optarg, 1, MAX_CLIENTS, &cfg.clients))
+				return bad_arg(opt, optarg);
+			have_c = true;
+			break;
+		case 'n':
+			if (!parse_u32(optarg, 1, MAX_OPS, &cfg.ops))
+				return bad_arg(opt, optarg);
+			break;
+		case 'b':
+			if (!parse_u32(optarg, TEELAB_STORAGE_MIN_PAYLOAD,
+				       TEELAB_STORAGE_MAX_PAYLOAD, &cfg.bytes))
+				return bad_arg(opt, optarg);
+			break;
+		case 's':
+			if (!parse_u32(optarg, 0, MAX_SLEEP_MS, &cfg.sleep_ms))
+				return bad_arg(opt, optarg);
+			cfg.use_sleep = true;
+			break;
+		default:
+			return bad_option(argv[0]);
+		}
+	}
+	if (optind != argc)
+		return bad_usage("load: unexpected argument");
+	if (!have_c)
+		return bad_usage("load: -c N is required");
+
+	cl = calloc(cfg.clients, sizeof(*cl));
+	if (!cl) {
+		say(PROG ": load: out of memory for %" PRIu32 " clients",
+		    cfg.clients);
+		goto out;
+	}
+	err = pthread_attr_init(&attr);
+	if (err) {
+		say(PROG ": load: pthread_attr_init: %s", strerror(err));
+		goto out;
+	}
+	have_attr = true;
+	err = pthread_attr_setstacksize(&attr, CLIENT_STACK);
+	if (err) {
+		say(PROG ": load: pthread_attr_setstacksize: %s",
+		    strerror(err));
+		goto out;
+	}
+
+	if (cfg.use_sleep)
+		say(PROG ": load clients %" PRIu32 " ops %" PRIu32
+		    " bytes 0 sleep %" PRIu32 " ms",
+		    cfg.clients, cfg.ops, cfg.sleep_ms);
+	else
+		say(PROG ": load clients %" PRIu32 " ops %" PRIu32
+		    " bytes %" PRIu32, cfg.clients, cfg.ops, cfg.bytes);
+	cfg.t0 = now_s();
+
+	for (i = 0; i < cfg.clients; i++) {
+		cl[i].cfg = &cfg;
+		cl[i].id = i + 1;
+		err = pthread_create(&cl[i].thread, &attr, load_client_main,
+				     &cl[i]);
+		if (err) {
+			say(PROG ": load FAIL client %" PRIu32
+			    " op 0: pthread_create: %s", cl[i].id,
+			    strerror(err));
+			cl[i].failed = true;
+			continue;
+		}
+		cl[i].started = true;
+	}
+	for (i = 0; i < cfg.clients; i++) {
+		if (cl[i].started)
+			pthread_join(cl[i].thread, NULL);
+		if (cl[i].failed)
+			failed++;
+	}
+
+	if (failed) {
+		say(PROG ": load FAIL %" PRIu32 " of %" PRIu32
+		    " clients failed", failed, cfg.clients);
+		goto out;
+	}
+	say(PROG ": load PASS %" PRIu32 " clients %" PRIu32 " ops",
+	    cfg.clients, cfg.ops);
+	rc = EXIT_OK;
+out:
+	if (have_attr)
+		pthread_attr_destroy(&attr);
+	free(cl);
+	return rc;
+}
+
+/* Dispatches argv[1] to its subcommand.  Returns the exit status. */
+int main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : NULL;
+
+	if (!cmd)
+		return bad_usage("no command");
+	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") ||
+	    !strcmp(cmd, "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+
+	/*
+	 * getopt() on the subcommand's arguments: argv[1] acts as argv[0].
+	 * The subcommands report rejected options themselves.
+	 */
+	optind = 1;
+	opterr = 0;
+	if (!strcmp(cmd, "write"))
+		return cmd_write(argc - 1, argv + 1);
+	if (!strcmp(cmd, "verify"))
+		return cmd_verify(argc - 1, argv + 1);
+	if (!strcmp(cmd, "delete"))
+		return cmd_delete(argc - 1, argv + 1);
+	if (!strcmp(cmd, "sleep"))
+		return cmd_sleep(argc - 1, argv + 1);
+	if (!strcmp(cmd, "load"))
+		return cmd_load(argc - 1, argv + 1);
+
+	fprintf(stderr, PROG ": unknown command '%s'\n", cmd);
+	usage(stderr);
+	return EXIT_USAGE;
+}

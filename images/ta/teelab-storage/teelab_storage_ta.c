@@ -1,0 +1,402 @@
+// SPDX-License-Identifier: BSD-2-Clause
+/*
+ * teelab_storage_ta.c - the teelab-storage Trusted Application.
+ *
+ * teelab's own code, for the teelab QEMU lab (Linux TEE subsystem and
+ * OP-TEE).  It puts load on OP-TEE's RPMB-backed secure storage and can hold
+ * an OP-TEE thread in an RPC for a chosen time.  The normal-world client is
+ * images/guest/tl-storage; the interface is in include/teelab_storage_ta.h.
+ *
+ * GlobalPlatform TEE Internal Core API v1.3 sections used:
+ *  - §4.3  TA Interface: TA_CreateEntryPoint, TA_DestroyEntryPoint,
+ *          TA_OpenSessionEntryPoint, TA_CloseSessionEntryPoint,
+ *          TA_InvokeCommandEntryPoint; parameter types checked with
+ *          TEE_PARAM_TYPES / TEE_PARAM_TYPE_GET.
+ *  - §4.11 Memory Management Functions: TEE_Malloc, TEE_Free.
+ *  - §5.5  Generic Object Functions: TEE_GetObjectInfo1, TEE_CloseObject.
+ *  - §5.7  Persistent Object Functions: TEE_CreatePersistentObject (with
+ *          TEE_DATA_FLAG_OVERWRITE and the whole content as initial data, so
+ *          a replacement is atomic), TEE_OpenPersistentObject,
+ *          TEE_CloseAndDeletePersistentObject1.
+ *  - §5.8  Data Stream Access Functions: TEE_ReadObjectData.
+ *  - §7.2  Time Functions: TEE_Wait.  In OP-TEE the waiting thread leaves
+ *          the secure world in an RPC (OPTEE_RPC_CMD_SUSPEND) and the normal
+ *          world sleeps on its behalf, so CMD_SLEEP holds one OP-TEE thread
+ *          in an RPC for the requested time.
+ *
+ * Storage: TEE_STORAGE_PRIVATE_RPMB (0x80000100, an OP-TEE extension that
+ * selects the RPMB file system).  If OP-TEE was built without CFG_RPMB_FS,
+ * OP-TEE reports that storage as absent: TEE_ERROR_ITEM_NOT_FOUND.
+ *
+ * Logging: DMSG only on the command paths (compiled in only at
+ * CFG_TEE_TA_LOG_LEVEL >= 3), EMSG when verification finds wrong content.
+ */
+
+#include <stdio.h>
+#include <string.h>
+#include <tee_internal_api.h>
+#include <tee_internal_api_extensions.h>
+
+#include <teelab_storage_ta.h>
+
+#ifndef TEE_STORAGE_PRIVATE_RPMB
+#define TEE_STORAGE_PRIVATE_RPMB	0x80000100
+#endif
+
+/* Bytes read per TEE_ReadObjectData call in CMD_VERIFY; a multiple of 4. */
+#define VERIFY_CHUNK			4096u
+
+#define PT_NONE		TEE_PARAM_TYPE_NONE
+#define PT_VAL_IN	TEE_PARAM_TYPE_VALUE_INPUT
+#define PT_VAL_OUT	TEE_PARAM_TYPE_VALUE_OUTPUT
+
+/*
+ * Writes the object ID of object n ("teelab-obj-<n>", no NUL counted) to
+ * id, which holds TEELAB_STORAGE_OBJ_ID_MAX bytes.  Returns its length in
+ * bytes; the ID always fits (the prefix plus at most 10 digits).
+ */
+static size_t make_object_id(uint32_t n, char id[TEELAB_STORAGE_OBJ_ID_MAX])
+{
+	int len = snprintf(id, TEELAB_STORAGE_OBJ_ID_MAX,
+			   TEELAB_STORAGE_OBJ_PREFIX "%" PRIu32, n);
+
+	if (len < 0 || len >= TEELAB_STORAGE_OBJ_ID_MAX)
+		TEE_Panic(TEE_ERROR_GENERIC);
+	return (size_t)len;
+}
+
+/* Fills p[0..len) with payload bytes 0..len-1 of object n, generation g. */
+static void fill_pattern(uint8_t *p, uint32_t n, uint32_t g, uint32_t len)
+{
+	uint32_t off = 0;
+
+	for (off = 0; off < len; off += 4) {
+		uint32_t w = teelab_storage_pattern_word(n, g, off / 4);
+		uint32_t j = 0;
+
+		for (j = 0; j < 4 && off + j < len; j++)
+			p[off + j] = (uint8_t)(w >> (8 * j));
+	}
+}
+
+/*
+ * Compares p[0..len) with the payload bytes starting at payload offset
+ * base (a multiple of 4) of object n, generation g.  Returns the payload
+ * offset of the first differing byte, or UINT32_MAX if all match.
+ */
+static uint32_t check_pattern(const uint8_t *p, uint32_t n, uint32_t g,
+			      uint32_t base, uint32_t len)
+{
+	uint32_t i = 0;
+	uint32_t w = 0;
+
+	for (i = 0; i < len; i++) {
+		uint32_t off = base + i;
+
+		if (i == 0 || off % 4 == 0)
+			w = teelab_storage_pattern_word(n, g, off / 4);
+		if (p[i] != (uint8_t)(w >> (8 * (off % 4))))
+			return off;
+	}
+	return UINT32_MAX;
+}
+
+/*
+ * Forgets *obj after a storage call failed with res: on
+ * TEE_ERROR_CORRUPT_OBJECT OP-TEE has already removed the object and closed
+ * the handle (TA_FLAG_DONT_CLOSE_HANDLE_ON_CORRUPT_OBJECT is not set), so it
+ * must not be closed again.
+ */
+static void forget_if_corrupt(TEE_Result res, TEE_ObjectHandle *obj)
+{
+	if (res == TEE_ERROR_CORRUPT_OBJECT)
+		*obj = TEE_HANDLE_NULL;
+}
+
+/*
+ * CMD_WRITE: value[0].a = object N, value[0].b = payload bytes K
+ * (1..65536), value[1].a = generation G.  Creates, or atomically replaces,
+ * the object with header {TLS1, N, G, K} + K pattern bytes.
+ * Errors: TEE_ERROR_BAD_PARAMETERS (types, K out of range),
+ * TEE_ERROR_OUT_OF_MEMORY (heap), and whatever TEE_CreatePersistentObject
+ * returns (TEE_ERROR_STORAGE_NO_SPACE, TEE_ERROR_ACCESS_CONFLICT if the
+ * object is open elsewhere, TEE_ERROR_ITEM_NOT_FOUND if there is no RPMB
+ * storage, TEE_ERROR_STORAGE_NOT_AVAILABLE, TEE_ERROR_CORRUPT_OBJECT).
+ */
+static TEE_Result cmd_write(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
+{
+	const uint32_t exp_pt = TEE_PARAM_TYPES(PT_VAL_IN, PT_VAL_IN,
+						PT_NONE, PT_NONE);
+	const uint32_t flags = TEE_DATA_FLAG_ACCESS_READ |
+			       TEE_DATA_FLAG_ACCESS_WRITE |
+			       TEE_DATA_FLAG_OVERWRITE;
+	TEE_ObjectHandle obj = TEE_HANDLE_NULL;
+	TEE_Result res = TEE_ERROR_GENERIC;
+	char id[TEELAB_STORAGE_OBJ_ID_MAX] = { 0 };
+	size_t id_len = 0;
+	uint8_t *buf = NULL;
+	size_t size = 0;
+	uint32_t n = 0;
+	uint32_t k = 0;
+	uint32_t g = 0;
+
+	if (pt != exp_pt)
+		return TEE_ERROR_BAD_PARAMETERS;
+	n = params[0].value.a;
+	k = params[0].value.b;
+	g = params[1].value.a;
+	if (k < TEELAB_STORAGE_MIN_PAYLOAD || k > TEELAB_STORAGE_MAX_PAYLOAD)
+		return TEE_ERROR_BAD_PARAMETERS;
+
+	id_len = make_object_id(n, id);
+	size = TEELAB_STORAGE_HDR_SIZE + k;
+	buf = TEE_Malloc(size, TEE_MALLOC_NO_FILL);
+	if (!buf) {
+		res = TEE_ERROR_OUT_OF_MEMORY;
+		goto out;
+	}
+	teelab_storage_put_le32(buf + TEELAB_STORAGE_HDR_MAGIC,
+				TEELAB_STORAGE_MAGIC);
+	teelab_storage_put_le32(buf + TEELAB_STORAGE_HDR_OBJECT, n);
+	teelab_storage_put_le32(buf + TEELAB_STORAGE_HDR_GENERATION, g);
+	teelab_storage_put_le32(buf + TEELAB_STORAGE_HDR_LENGTH, k);
+	fill_pattern(buf + TEELAB_STORAGE_HDR_SIZE, n, g, k);
+
+	res = TEE_CreatePersistentObject(TEE_STORAGE_PRIVATE_RPMB, id, id_len,
+					 flags, TEE_HANDLE_NULL, buf, size,
+					 &obj);
+	if (res != TEE_SUCCESS)
+		obj = TEE_HANDLE_NULL;
+out:
+	if (obj != TEE_HANDLE_NULL)
+		TEE_CloseObject(obj);
+	TEE_Free(buf);
+	DMSG("write %s gen %" PRIu32 " len %" PRIu32 ": %#" PRIx32,
+	     id, g, k, res);
+	return res;
+}
+
+/*
+ * CMD_VERIFY: value[0].a = object N; out value[1].a = generation G and
+ * value[1].b = payload length K found in the header.  Reads the whole
+ * object and checks magic, object number, length and every payload byte.
+ * Errors: TEE_ERROR_BAD_PARAMETERS (types), TEE_ERROR_ITEM_NOT_FOUND
+ * (absent), TEE_ERROR_OUT_OF_MEMORY, TEELAB_STORAGE_ERROR_BAD_HEADER,
+ * TEELAB_STORAGE_ERROR_BAD_PATTERN, and what OP-TEE's storage returns
+ * (TEE_ERROR_CORRUPT_OBJECT: OP-TEE found the object corrupt and removed
+ * it; TEE_ERROR_ACCESS_CONFLICT: open for writing elsewhere;
+ * TEE_ERROR_STORAGE_NOT_AVAILABLE).
+ */
+static TEE_Result cmd_verify(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
+{
+	const uint32_t exp_pt = TEE_PARAM_TYPES(PT_VAL_IN, PT_VAL_OUT,
+						PT_NONE, PT_NONE);
+	const uint32_t flags = TEE_DATA_FLAG_ACCESS_READ |
+			       TEE_DATA_FLAG_SHARE_READ;
+	TEE_ObjectHandle obj = TEE_HANDLE_NULL;
+	TEE_ObjectInfo info = { 0 };
+	TEE_Result res = TEE_ERROR_GENERIC;
+	char id[TEELAB_STORAGE_OBJ_ID_MAX] = { 0 };
+	uint8_t hdr[TEELAB_STORAGE_HDR_SIZE] = { 0 };
+	size_t id_len = 0;
+	size_t count = 0;
+	uint8_t *buf = NULL;
+	uint32_t n = 0;
+	uint32_t g = 0;
+	uint32_t k = 0;
+	uint32_t off = 0;
+	uint32_t bad = UINT32_MAX;
+
+	if (pt != exp_pt)
+		return TEE_ERROR_BAD_PARAMETERS;
+	n = params[0].value.a;
+	id_len = make_object_id(n, id);
+
+	res = TEE_OpenPersistentObject(TEE_STORAGE_PRIVATE_RPMB, id, id_len,
+				       flags, &obj);
+	if (res != TEE_SUCCESS) {
+		obj = TEE_HANDLE_NULL;
+		goto out;
+	}
+	res = TEE_GetObjectInfo1(obj, &info);
+	if (res != TEE_SUCCESS) {
+		forget_if_corrupt(res, &obj);
+		goto out;
+	}
+
+	res = TEE_ReadObjectData(obj, hdr, sizeof(hdr), &count);
+	if (res != TEE_SUCCESS) {
+		forget_if_corrupt(res, &obj);
+		goto out;
+	}
+	if (count != sizeof(hdr)) {
+		EMSG("%s: %zu bytes, shorter than the header", id, count);
+		res = TEELAB_STORAGE_ERROR_BAD_HEADER;
+		goto out;
+	}
+	g = teelab_storage_get_le32(hdr + TEELAB_STORAGE_HDR_GENERATION);
+	k = teelab_storage_get_le32(hdr + TEELAB_STORAGE_HDR_LENGTH);
+	params[1].value.a = g;
+	params[1].value.b = k;
+	if (teelab_storage_get_le32(hdr + TEELAB_STORAGE_HDR_MAGIC) !=
+	    TEELAB_STORAGE_MAGIC ||
+	    teelab_storage_get_le32(hdr + TEELAB_STORAGE_HDR_OBJECT) != n ||
+	    k < TEELAB_STORAGE_MIN_PAYLOAD ||
+	    k > TEELAB_STORAGE_MAX_PAYLOAD ||
+	    info.dataSize != TEELAB_STORAGE_HDR_SIZE + (size_t)k) {
+		EMSG("%s: bad header: magic %#" PRIx32 " object %" PRIu32
+		     " gen %" PRIu32 " len %" PRIu32 ", data size %zu", id,
+		     teelab_storage_get_le32(hdr + TEELAB_STORAGE_HDR_MAGIC),
+		     teelab_storage_get_le32(hdr + TEELAB_STORAGE_HDR_OBJECT),
+		     g, k, info.dataSize);
+		res = TEELAB_STORAGE_ERROR_BAD_HEADER;
+		goto out;
+	}
+
+	buf = TEE_Malloc(VERIFY_CHUNK, TEE_MALLOC_NO_FILL);
+	if (!buf) {
+		res = TEE_ERROR_OUT_OF_MEMORY;
+		goto out;
+	}
+	for (off = 0; off < k; off += VERIFY_CHUNK) {
+		uint32_t want = k - off;
+
+		if (want > VERIFY_CHUNK)
+			want = VERIFY_CHUNK;
+		res = TEE_ReadObjectData(obj, buf, want, &count);
+		if (res != TEE_SUCCESS) {
+			forget_if_corrupt(res, &obj);
+			goto out;
+		}
+		if (count != want) {
+			EMSG("%s: short read at payload offset %" PRIu32
+			     ": %zu of %" PRIu32 " bytes", id, off, count,
+			     want);
+			res = TEELAB_STORAGE_ERROR_BAD_HEADER;
+			goto out;
+		}
+		bad = check_pattern(buf, n, g, off, want);
+		if (bad != UINT32_MAX) {
+			EMSG("%s gen %" PRIu32 ": payload byte %" PRIu32
+			     " is %#x, expected %#x", id, g, bad,
+			     buf[bad - off],
+			     teelab_storage_pattern_byte(n, g, bad));
+			res = TEELAB_STORAGE_ERROR_BAD_PATTERN;
+			goto out;
+		}
+	}
+	res = TEE_SUCCESS;
+out:
+	if (obj != TEE_HANDLE_NULL)
+		TEE_CloseObject(obj);
+	TEE_Free(buf);
+	DMSG("verify %s gen %" PRIu32 " len %" PRIu32 ": %#" PRIx32,
+	     id, g, k, res);
+	return res;
+}
+
+/*
+ * CMD_DELETE: value[0].a = object N.  Deletes the object.
+ * Errors: TEE_ERROR_BAD_PARAMETERS (types), TEE_ERROR_ITEM_NOT_FOUND
+ * (absent), TEE_ERROR_ACCESS_CONFLICT (open elsewhere),
+ * TEE_ERROR_CORRUPT_OBJECT, TEE_ERROR_STORAGE_NOT_AVAILABLE.
+ */
+static TEE_Result cmd_delete(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
+{
+	const uint32_t exp_pt = TEE_PARAM_TYPES(PT_VAL_IN, PT_NONE,
+						PT_NONE, PT_NONE);
+	TEE_ObjectHandle obj = TEE_HANDLE_NULL;
+	TEE_Result res = TEE_ERROR_GENERIC;
+	char id[TEELAB_STORAGE_OBJ_ID_MAX] = { 0 };
+	size_t id_len = 0;
+
+	if (pt != exp_pt)
+		return TEE_ERROR_BAD_PARAMETERS;
+	id_len = make_object_id(params[0].value.a, id);
+
+	res = TEE_OpenPersistentObject(TEE_STORAGE_PRIVATE_RPMB, id, id_len,
+				       TEE_DATA_FLAG_ACCESS_WRITE_META, &obj);
+	if (res == TEE_SUCCESS) {
+		/* Closes the handle whether or not the removal worked. */
+		res = TEE_CloseAndDeletePersistentObject1(obj);
+	}
+	DMSG("delete %s: %#" PRIx32, id, res);
+	return res;
+}
+
+/*
+ * CMD_SLEEP: value[0].a = milliseconds.  Returns TEE_Wait()'s result:
+ * TEE_SUCCESS after the time, or TEE_ERROR_CANCEL if the client cancelled
+ * and cancellation was unmasked (OP-TEE masks it by default, so in
+ * practice TEE_SUCCESS).  Errors: TEE_ERROR_BAD_PARAMETERS (types).
+ */
+static TEE_Result cmd_sleep(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
+{
+	const uint32_t exp_pt = TEE_PARAM_TYPES(PT_VAL_IN, PT_NONE,
+						PT_NONE, PT_NONE);
+	TEE_Result res = TEE_ERROR_GENERIC;
+
+	if (pt != exp_pt)
+		return TEE_ERROR_BAD_PARAMETERS;
+	res = TEE_Wait(params[0].value.a);
+	DMSG("sleep %" PRIu32 " ms: %#" PRIx32, params[0].value.a, res);
+	return res;
+}
+
+/* Instance constructor; nothing to set up.  Always TEE_SUCCESS. */
+TEE_Result TA_CreateEntryPoint(void)
+{
+	return TEE_SUCCESS;
+}
+
+/* Instance destructor; nothing to release. */
+void TA_DestroyEntryPoint(void)
+{
+}
+
+/*
+ * Opens a session.  Takes no parameters: TEE_ERROR_BAD_PARAMETERS unless all
+ * four are NONE.  No session context.
+ */
+TEE_Result TA_OpenSessionEntryPoint(uint32_t pt,
+				    TEE_Param params[TEE_NUM_PARAMS],
+				    void **sess_ctx)
+{
+	(void)params;
+
+	if (pt != TEE_PARAM_TYPES(PT_NONE, PT_NONE, PT_NONE, PT_NONE))
+		return TEE_ERROR_BAD_PARAMETERS;
+	*sess_ctx = NULL;
+	return TEE_SUCCESS;
+}
+
+/* Closes a session; nothing to release. */
+void TA_CloseSessionEntryPoint(void *sess_ctx)
+{
+	(void)sess_ctx;
+}
+
+/*
+ * Dispatches TEELAB_STORAGE_CMD_*.  Returns the command's result, or
+ * TEE_ERROR_NOT_SUPPORTED for an unknown command ID.
+ */
+TEE_Result TA_InvokeCommandEntryPoint(void *sess_ctx, uint32_t cmd,
+				      uint32_t pt,
+				      TEE_Param params[TEE_NUM_PARAMS])
+{
+	(void)sess_ctx;
+
+	switch (cmd) {
+	case TEELAB_STORAGE_CMD_WRITE:
+		return cmd_write(pt, params);
+	case TEELAB_STORAGE_CMD_VERIFY:
+		return cmd_verify(pt, params);
+	case TEELAB_STORAGE_CMD_DELETE:
+		return cmd_delete(pt, params);
+	case TEELAB_STORAGE_CMD_SLEEP:
+		return cmd_sleep(pt, params);
+	default:
+		DMSG("unknown command %" PRIu32, cmd);
+		return TEE_ERROR_NOT_SUPPORTED;
+	}
+}
