@@ -58,12 +58,20 @@ int cmd_show(int argc, char **argv)
 	       cfg.machine.qemu, cfg.machine.cpu, cfg.machine.smp, cfg.machine.memory_mb,
 	       cfg.machine.gic_version);
 	printf("kernel    %s\n", cfg.kernel.name);
-	if (cfg.kernel.kind == SRC_DEBIAN)
+	if (cfg.kernel.build) {
+		show_pkg("source", &cfg.kernel.src_deb);
+		printf("  config    %s", cfg.kernel.base_config);
+		for (size_t i = 0; i < cfg.kernel.fragments.nr; i++)
+			printf(" + %s", cfg.kernel.fragments.v[i]);
+		printf("\n");
+	} else if (cfg.kernel.kind == SRC_DEBIAN)
 		show_pkg("deb", &cfg.kernel.deb);
 	else
 		printf("  image     %s\n", cfg.kernel.image);
 	for (size_t i = 0; i < cfg.kernel.modules.nr; i++)
 		printf("  module    %s\n", cfg.kernel.modules.v[i]);
+	for (size_t i = 0; i < cfg.kmods.nr; i++)
+		printf("  kmod      %s\n", cfg.kmods.v[i]);
 	printf("secure    %s\n", cfg.secure.name);
 	if (cfg.secure.tfa_kind == SRC_DEBIAN)
 		show_pkg("tf-a", &cfg.secure.tfa_src);
@@ -72,11 +80,27 @@ int cmd_show(int argc, char **argv)
 		       : cfg.secure.tfa_bios);
 	for (size_t i = 0; i < cfg.secure.tfa_flags.nr; i++)
 		printf("    %s\n", cfg.secure.tfa_flags.v[i]);
-	if (cfg.secure.optee_kind == SRC_DEBIAN)
+	if (cfg.secure.optee_build && cfg.secure.optee_kind == SRC_TREE) {
+		printf("  bl32      built from your tree %s\n", cfg.secure.optee_tree);
+	} else if (cfg.secure.optee_build) {
+		show_pkg("bl32 src", &cfg.secure.optee_src);
+	} else if (cfg.secure.optee_kind == SRC_DEBIAN) {
 		show_pkg("bl32", &cfg.secure.optee_deb);
+	} else {
+		printf("  bl32      %s\n", cfg.secure.optee_dir);
+	}
+	if (cfg.secure.optee_build)
+		for (size_t i = 0; i < cfg.secure.optee_flags.nr; i++)
+			printf("    %s\n", cfg.secure.optee_flags.v[i]);
+	if (cfg.secure.has_rpmb_key)
+		printf("  rpmb-key  provisioned into the lab eMMC by /init\n");
 	if (cfg.secure.bl33_kind == SRC_DEBIAN)
 		show_pkg("bl33", &cfg.secure.bl33_deb);
 	printf("rootfs    %s (%zu packages)\n", cfg.rootfs.name, cfg.rootfs.nr_pkgs);
+	for (size_t i = 0; i < cfg.tas.nr; i++)
+		printf("  ta        %s\n", cfg.tas.v[i]);
+	for (size_t i = 0; i < cfg.guest.nr; i++)
+		printf("  guest     %s\n", cfg.guest.v[i]);
 	printf("network   %s\n", sc.network ? "user networking + SSH" : "none (serial only)");
 	printf("timeouts  boot %.0f s, step %.0f s, run %.0f s, hang window %.0f s\n",
 	       sc.boot_timeout, sc.step_timeout, sc.run_timeout, sc.hang_window);
@@ -91,7 +115,8 @@ int cmd_show(int argc, char **argv)
 
 		printf("  %2zu %-10s %-52.52s timeout %4.0f s", i + 1, step_type_name(st->type),
 		       st->name, to);
-		if (st->type == STEP_RUN || st->type == STEP_BACKGROUND || st->type == STEP_PARALLEL)
+		if (st->type == STEP_RUN || st->type == STEP_BACKGROUND || st->type == STEP_PARALLEL ||
+		    (st->type == STEP_MEASURE && st->command))
 			printf("  channel %s", chan(st->channel));
 		if (st->xfail)
 			printf("  xfail: %s", st->xfail);

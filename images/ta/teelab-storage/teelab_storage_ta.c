@@ -10,8 +10,8 @@
  * GlobalPlatform TEE Internal Core API v1.3 sections used:
  *  - §4.3  TA Interface: TA_CreateEntryPoint, TA_DestroyEntryPoint,
  *          TA_OpenSessionEntryPoint, TA_CloseSessionEntryPoint,
- *          TA_InvokeCommandEntryPoint; parameter types checked with
- *          TEE_PARAM_TYPES / TEE_PARAM_TYPE_GET.
+ *          TA_InvokeCommandEntryPoint; parameter types checked against
+ *          TEE_PARAM_TYPES().
  *  - §4.11 Memory Management Functions: TEE_Malloc, TEE_Free.
  *  - §5.5  Generic Object Functions: TEE_GetObjectInfo1, TEE_CloseObject.
  *  - §5.7  Persistent Object Functions: TEE_CreatePersistentObject (with
@@ -81,7 +81,7 @@ static void fill_pattern(uint8_t *p, uint32_t n, uint32_t g, uint32_t len)
 
 /*
  * Compares p[0..len) with the payload bytes starting at payload offset
- * base (a multiple of 4) of object n, generation g.  Returns the payload
+ * base of object n, generation g.  Returns the payload
  * offset of the first differing byte, or UINT32_MAX if all match.
  */
 static uint32_t check_pattern(const uint8_t *p, uint32_t n, uint32_t g,
