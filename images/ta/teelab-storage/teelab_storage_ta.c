@@ -150,7 +150,7 @@ static TEE_Result cmd_write(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 
 	id_len = make_object_id(n, id);
 	size = TEELAB_STORAGE_HDR_SIZE + k;
-	buf = TEE_Malloc(size, TEE_MALLOC_NO_FILL);
+	buf = TEE_Malloc(size, TEE_MALLOC_FILL_ZERO);
 	if (!buf) {
 		res = TEE_ERROR_OUT_OF_MEMORY;
 		goto out;
@@ -253,7 +253,7 @@ static TEE_Result cmd_verify(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 		goto out;
 	}
 
-	buf = TEE_Malloc(VERIFY_CHUNK, TEE_MALLOC_NO_FILL);
+	buf = TEE_Malloc(VERIFY_CHUNK, TEE_MALLOC_FILL_ZERO);
 	if (!buf) {
 		res = TEE_ERROR_OUT_OF_MEMORY;
 		goto out;
