@@ -25,6 +25,12 @@ check "SFTP kept a symlink" test -L "$run/artifacts/out/link"
 check "per-run key is private (0600)" test "$(stat -c %a "$run/ssh/id_ed25519")" = 600
 check "key directory is 0700" test "$(stat -c %a "$run/ssh")" = 700
 check "the SSH forward listens on 127.0.0.1 only" grep -q "hostfwd=tcp:127.0.0.1:" "$run/qemu.cmdline"
+metric() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["metrics"][sys.argv[2]])' "$run/result.json" "$1"; }
+check "measure: a guest number in result.json metrics" test "$(metric cpus)" = 2
+check "measure: a console line count in metrics" test "$(metric init-lines)" -ge 3
+check "measure: a failed bound still records the value" test "$(metric cpus-over-64)" = 2
+check "measure: the failed bound is the step's message" grep -q "cpus-over-64 = 2, below the minimum 64" "$run/result.json"
+check "measure: metrics in junit properties" grep -q 'name="teelab.metric.cpus" value="2"' "$run/junit.xml"
 
 # 2. a kernel panic is KERNEL_PANIC (exit 6), not a timeout
 run_scenario "$S/panic.yaml" 6
