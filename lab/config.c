@@ -498,6 +498,20 @@ static char *default_cache_dir(void)
 	return xstrdup("/var/tmp/teelab-cache");
 }
 
+/* Append "NAME=VALUE" (NAME: [A-Z0-9_]+) to the OP-TEE build's make flags. */
+static int add_optee_flag(struct lab_config *cfg, const char *flag)
+{
+	size_t n = strspn(flag, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+	if (!n || flag[n] != '=')
+		return error("OP-TEE flag '%s' is not NAME=VALUE (NAME in [A-Z0-9_])", flag);
+	if (!cfg->secure.optee_build)
+		return error("OP-TEE flag '%s': secure profile '%s' does not build OP-TEE "
+			     "(optee: source: or tree:)", flag, cfg->secure.name);
+	strvec_push(&cfg->secure.optee_flags, flag);
+	return 0;
+}
+
 int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 {
 	static const char *const keys[] = { "description", "machine", "kernel",
@@ -568,6 +582,8 @@ int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 		ret = load_secure(cfg, secure);
 	if (!ret)
 		ret = load_rootfs(cfg, rootfs);
+	for (size_t i = 0; !ret && ov && i < ov->nr_optee_flags; i++)
+		ret = add_optee_flag(cfg, ov->optee_flags[i]);
 out:
 	ydoc_release(&doc);
 	if (ret)

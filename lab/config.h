@@ -134,6 +134,13 @@ struct config_overrides {
 	const char *profile;
 	const char *machine, *kernel, *secure, *rootfs;
 	const char *cache_dir, *runs_dir;
+	/*
+	 * OP-TEE make variables ("CFG_NUM_THREADS=1") appended to the secure
+	 * profile's make-flags (the later wins); only for an OP-TEE teelab
+	 * builds. --optee-flag, or a scenario cell's optee-flags.
+	 */
+	const char *optee_flags[32];
+	size_t nr_optee_flags;
 };
 
 /*

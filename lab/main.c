@@ -37,6 +37,8 @@ const char lab_options_help[] =
 	"  --secure NAME      configs/secure/NAME.yaml instead of the profile's\n"
 	"  --machine NAME     configs/machines/NAME.yaml instead of the profile's\n"
 	"  --rootfs NAME      images/rootfs/NAME.yaml instead of the profile's\n"
+	"  --optee-flag V=X   an OP-TEE make variable on top of the secure profile's\n"
+	"                     (repeatable; e.g. CFG_NUM_THREADS=1)\n"
 	"  --cache-dir DIR    downloads and builds (default $XDG_CACHE_HOME/teelab)\n"
 	"  --runs-dir DIR     run directories (default ./runs)\n";
 
@@ -54,7 +56,7 @@ static void usage(FILE *f)
 		"  -h, --help      this help; `teelab <command> --help` for a command\n\n"
 		"Exit codes: 0 pass, 1 test failure, 2 timeout, 3 usage or scenario error,\n"
 		"4 infrastructure error (fetch, build, QEMU), 5 hang, 6 kernel panic,\n"
-		"7 OP-TEE panic, 130 interrupted.\n");
+		"7 OP-TEE panic, 8 deadlock, 130 interrupted.\n");
 }
 
 bool parse_lab_option(int argc, char **argv, int *i, struct config_overrides *ov)
@@ -73,6 +75,14 @@ bool parse_lab_option(int argc, char **argv, int *i, struct config_overrides *ov
 	};
 	const char *arg = argv[*i];
 
+	if (!strncmp(arg, "--optee-flag", 12) && (arg[12] == '=' || !arg[12])) {
+		if (!arg[12] && *i + 1 >= argc)
+			die(TL_EXIT_USAGE, "option '--optee-flag' needs a value");
+		if (ov->nr_optee_flags == ARRAY_SIZE(ov->optee_flags))
+			die(TL_EXIT_USAGE, "too many --optee-flag options");
+		ov->optee_flags[ov->nr_optee_flags++] = arg[12] ? arg + 13 : argv[++*i];
+		return true;
+	}
 	for (size_t k = 0; k < ARRAY_SIZE(opts); k++) {
 		size_t n = strlen(opts[k].name);
 		const char **slot = (const char **)((char *)ov + opts[k].off);

@@ -25,6 +25,7 @@ static const char *const verdict_names[] = {
 	[V_INTERRUPTED] = "INTERRUPTED",
 	[V_NOTRUN] = "NOTRUN",
 	[V_HANG] = "HANG",
+	[V_DEADLOCK] = "DEADLOCK",
 	[V_KERNEL_PANIC] = "KERNEL_PANIC",
 	[V_TEE_PANIC] = "TEE_PANIC",
 	[V_INFRA] = "INFRA",
@@ -338,7 +339,7 @@ static json_t *jsecs(double d)
 
 struct counts {
 	size_t total, passed, failed, xfail, xpass, skipped, timeout, error,
-	       interrupted, notrun, hang, kernel_panic, tee_panic, infra;
+	       interrupted, notrun, hang, deadlock, kernel_panic, tee_panic, infra;
 };
 
 static void count_tests(const struct run_result *r, struct counts *c)
@@ -357,6 +358,7 @@ static void count_tests(const struct run_result *r, struct counts *c)
 		case V_INTERRUPTED: c->interrupted++; break;
 		case V_NOTRUN: c->notrun++; break;
 		case V_HANG: c->hang++; break;
+		case V_DEADLOCK: c->deadlock++; break;
 		case V_KERNEL_PANIC: c->kernel_panic++; break;
 		case V_TEE_PANIC: c->tee_panic++; break;
 		case V_INFRA: c->infra++; break;
@@ -382,6 +384,7 @@ static json_t *json_summary(const struct run_result *r)
 			    json_integer((json_int_t)c.interrupted));
 	json_object_set_new(o, "notrun", json_integer((json_int_t)c.notrun));
 	json_object_set_new(o, "hang", json_integer((json_int_t)c.hang));
+	json_object_set_new(o, "deadlock", json_integer((json_int_t)c.deadlock));
 	json_object_set_new(o, "kernel_panic", json_integer((json_int_t)c.kernel_panic));
 	json_object_set_new(o, "tee_panic", json_integer((json_int_t)c.tee_panic));
 	json_object_set_new(o, "infra", json_integer((json_int_t)c.infra));
@@ -482,6 +485,7 @@ static const char *default_message(enum verdict v)
 	case V_SKIP: return "skipped";
 	case V_NOTRUN: return "not run";
 	case V_HANG: return "no progress (hang)";
+	case V_DEADLOCK: return "clients stopped making progress (deadlock)";
 	case V_KERNEL_PANIC: return "kernel panic";
 	case V_TEE_PANIC: return "OP-TEE panic";
 	case V_INFRA: return "infrastructure failure";
@@ -508,6 +512,7 @@ static void junit_testcase(struct strbuf *sb, const struct test_result *t)
 	case V_XPASS:
 	case V_TIMEOUT:
 	case V_HANG:
+	case V_DEADLOCK:
 	case V_KERNEL_PANIC:
 	case V_TEE_PANIC:
 		elem = "failure";
@@ -573,7 +578,7 @@ int results_write_junit(const struct run_result *r, const char *path)
 	int ret = 0;
 
 	count_tests(r, &c);
-	failures = c.failed + c.xpass + c.timeout + c.hang + c.kernel_panic + c.tee_panic;
+	failures = c.failed + c.xpass + c.timeout + c.hang + c.deadlock + c.kernel_panic + c.tee_panic;
 	errors = c.error + c.interrupted + c.infra;
 	skipped = c.skipped + c.notrun;
 

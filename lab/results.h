@@ -26,6 +26,7 @@ enum verdict {
 	V_INTERRUPTED,	/* Ctrl-C / SIGTERM */
 	V_NOTRUN,	/* a later step not reached */
 	V_HANG,		/* no progress on either console and no step completed for the hang window */
+	V_DEADLOCK,	/* clients with a progress pattern stalled for their window while still running */
 	V_KERNEL_PANIC,	/* "Kernel panic - not syncing" on the normal world */
 	V_TEE_PANIC,	/* OP-TEE "Panic at" / "assertion ... failed" on the secure console */
 	V_INFRA,	/* infrastructure: QEMU died, an image is missing, a build failed */

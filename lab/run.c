@@ -75,6 +75,14 @@ struct bg_job {
 	char *id;		/* scenario id; NULL for parallel copies */
 	struct guest_job *job;
 	double started;
+	/* stall detection (background `progress:`), else progress_set false */
+	bool progress_set;
+	regex_t progress;
+	double stall;		/* seconds */
+	size_t scanned;		/* stdout bytes already split into lines */
+	double last_progress;	/* now_mono() of the last progress line (or start) */
+	size_t progress_lines;
+	char *last_line;	/* the last progress line, or NULL */
 };
 
 struct engine {
@@ -115,6 +123,7 @@ struct engine {
 	bool cmd_begun;
 	int cmd_rc;
 	bool serial_busy;	/* a serial command never finished: the shell is wedged */
+	struct bg_job *stalled;	/* P_DEADLOCK: the job that stalled */
 	struct strbuf cmd_out;
 	/* end of the run */
 	bool qemu_exited;
@@ -137,6 +146,8 @@ int verdict_exit_code(enum verdict v)
 		return TL_EXIT_TIMEOUT;
 	case V_HANG:
 		return TL_EXIT_HANG;
+	case V_DEADLOCK:
+		return TL_EXIT_DEADLOCK;
 	case V_KERNEL_PANIC:
 		return TL_EXIT_KERNEL_PANIC;
 	case V_TEE_PANIC:
@@ -377,6 +388,49 @@ static bool scan_history(struct engine *e)
 
 /* ---- SSH jobs ---- */
 
+/* New complete stdout lines of @b matching its progress pattern. */
+static void scan_progress(struct bg_job *b, double now)
+{
+	const struct strbuf *out = guest_job_stdout(b->job);
+
+	while (b->scanned < out->len) {
+		const char *line = out->buf + b->scanned;
+		const char *nl = memchr(line, '\n', out->len - b->scanned);
+		char *copy;
+
+		if (!nl)
+			break;
+		copy = xstrndup(line, (size_t)(nl - line));
+		b->scanned = (size_t)(nl - out->buf) + 1;
+		if (!regexec(&b->progress, copy, 0, NULL, 0)) {
+			b->last_progress = now;
+			b->progress_lines++;
+			free(b->last_line);
+			b->last_line = copy;
+			copy = NULL;
+		}
+		free(copy);
+	}
+}
+
+/*
+ * The first background job with a progress pattern that still runs and
+ * printed no progress line for its stall window, or NULL.
+ */
+static struct bg_job *stalled_job(struct engine *e, double now)
+{
+	for (size_t i = 0; i < e->nr_jobs; i++) {
+		struct bg_job *b = &e->jobs[i];
+
+		if (!b->progress_set || !b->job)
+			continue;
+		scan_progress(b, now);
+		if (guest_job_status(b->job) < 0 && now - b->last_progress > b->stall)
+			return b;
+	}
+	return NULL;
+}
+
 /* Pump every SSH job; new output counts as progress. True if all waited jobs are done. */
 static bool pump_jobs(struct engine *e, double max_wait)
 {
@@ -401,7 +455,7 @@ static bool pump_jobs(struct engine *e, double max_wait)
 }
 
 enum pump_result {
-	P_DONE, P_TIMEOUT, P_EXITED, P_INTERRUPTED, P_PANIC, P_RUN_TIMEOUT, P_HANG,
+	P_DONE, P_TIMEOUT, P_EXITED, P_INTERRUPTED, P_PANIC, P_RUN_TIMEOUT, P_HANG, P_DEADLOCK,
 };
 
 /*
@@ -436,6 +490,8 @@ static enum pump_result pump(struct engine *e, double deadline)
 		if (e->qemu_exited && (e->con[CON_NORMAL].eof || e->con[CON_NORMAL].fd < 0) &&
 		    (e->con[CON_SECURE].eof || e->con[CON_SECURE].fd < 0))
 			return P_EXITED;
+		if (e->wait != W_EXIT && jobs && (e->stalled = stalled_job(e, now)))
+			return P_DEADLOCK;
 		if (e->wait != W_EXIT && classifier_hung(&e->cls, now, e->hang_window))
 			return P_HANG;
 		if (e->run_deadline < until)
@@ -536,7 +592,7 @@ static enum pump_result serial_command(struct engine *e, const char *command, do
 	if (serial_send(e, "tl-run", command, W_COMMAND))
 		return P_EXITED;
 	p = pump(e, now_mono() + timeout);
-	if (p == P_TIMEOUT || p == P_HANG) {
+	if (p == P_TIMEOUT || p == P_HANG || p == P_DEADLOCK) {
 		/* interrupt the command (the shell has a controlling tty) */
 		console_send(e, "\003");
 		if (pump(e, now_mono() + 5) != P_DONE) {
@@ -567,6 +623,7 @@ static struct bg_job *add_job(struct engine *e, const char *id, struct guest_job
 	if (e->nr_jobs == MAX_JOBS)
 		return NULL;
 	b = &e->jobs[e->nr_jobs++];
+	memset(b, 0, sizeof(*b));
 	b->id = id ? xstrdup(id) : NULL;
 	b->job = job;
 	b->started = now_mono();
@@ -579,6 +636,9 @@ static void drop_job(struct engine *e, struct guest_job *job)
 		if (e->jobs[i].job == job) {
 			guest_job_free(job);
 			free(e->jobs[i].id);
+			free(e->jobs[i].last_line);
+			if (e->jobs[i].progress_set)
+				regfree(&e->jobs[i].progress);
 			e->jobs[i] = e->jobs[--e->nr_jobs];
 			return;
 		}
@@ -671,6 +731,8 @@ static enum verdict pump_verdict(const struct engine *e, enum pump_result p)
 		return V_TIMEOUT;
 	case P_HANG:
 		return V_HANG;
+	case P_DEADLOCK:
+		return V_DEADLOCK;
 	case P_EXITED:
 		return V_INFRA;
 	case P_INTERRUPTED:
@@ -693,6 +755,12 @@ static char *pump_reason(const struct engine *e, enum pump_result p, double time
 	case P_HANG:
 		return xasprintf("no progress for %.0f s (no new console line, no step completed)",
 				 e->hang_window);
+	case P_DEADLOCK:
+		return xasprintf("'%s' made no progress for %.0f s while still running "
+				 "(%zu progress lines, last: %s)",
+				 e->stalled->id ? e->stalled->id : "?", e->stalled->stall,
+				 e->stalled->progress_lines,
+				 e->stalled->last_line ? e->stalled->last_line : "none");
 	case P_EXITED:
 		return e->qemu_exited ? xasprintf("QEMU exited (status %d)", e->qemu_status)
 				      : xstrdup("no channel to the guest");
@@ -1050,14 +1118,20 @@ static struct bg_job *find_job(struct engine *e, const char *id)
 static void step_background(struct engine *e, const struct scenario_step *st, char **msg)
 {
 	struct guest_job *job = NULL;
+	struct bg_job *b = NULL;
 	char *b64 = base64(st->command);
 	char *cmd = xasprintf("tl-bg %s %s", st->id, b64);
 
 	free(b64);
 	if (!have_ssh(e))
 		*msg = xstrdup("background commands need SSH, and the guest has none");
-	else if (guest_ssh_start(e->ssh, cmd, &job) || !add_job(e, st->id, job))
+	else if (guest_ssh_start(e->ssh, cmd, &job) || !(b = add_job(e, st->id, job)))
 		*msg = xstrdup("cannot start the command over SSH");
+	if (b && st->progress && !regcomp(&b->progress, st->progress, REG_EXTENDED | REG_NOSUB)) {
+		b->progress_set = true;
+		b->stall = st->stall;
+		b->last_progress = b->started;
+	}
 	free(cmd);
 }
 
@@ -1410,7 +1484,7 @@ static void add_environment(struct engine *e, const struct lab_images *im)
 static void overall(struct run_result *res)
 {
 	static const enum verdict order[] = { V_INTERRUPTED, V_INFRA, V_TEE_PANIC, V_KERNEL_PANIC,
-		V_HANG, V_TIMEOUT, V_FAIL, V_XPASS, V_ERROR };
+		V_DEADLOCK, V_HANG, V_TIMEOUT, V_FAIL, V_XPASS, V_ERROR };
 
 	if (res->verdict != V_PASS)
 		return;
@@ -1655,12 +1729,12 @@ int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 		last = p;
 		/* what cannot go on: no machine, a panic, a hang, a wedged shell, a signal */
 		if (p == P_EXITED || p == P_PANIC || p == P_INTERRUPTED || p == P_RUN_TIMEOUT ||
-		    p == P_HANG || (p == P_TIMEOUT && st->type != STEP_WAIT && e.serial_busy &&
+		    p == P_HANG || p == P_DEADLOCK || (p == P_TIMEOUT && st->type != STEP_WAIT && e.serial_busy &&
 				    !have_ssh(&e)) ||
 		    ((st->type == STEP_BOOT || st->type == STEP_REBOOT || st->type == STEP_KEXEC) &&
 		     p != P_DONE))
 			abort_rest = true;
-		if (p == P_HANG || p == P_TIMEOUT || p == P_RUN_TIMEOUT)
+		if (p == P_HANG || p == P_DEADLOCK || p == P_TIMEOUT || p == P_RUN_TIMEOUT)
 			evidence = true;
 	}
 	for (; i < sc->nr_steps; i++)

@@ -30,6 +30,9 @@ static const char *const step_keys[] = {
 	"kill", "parallel", "collect", "reboot", "kexec", "sysrq", "assert",
 	"poweroff", "measure", "name", "xfail", NULL
 };
+/* Seconds without a progress line before a background command is stalled. */
+#define DEFAULT_STALL 20
+
 /* Options of each step type ("name" and "xfail" are accepted there too). */
 static const char *const boot_keys[] = { "timeout", "name", "xfail", NULL };
 static const char *const wait_keys[] = {
@@ -43,7 +46,7 @@ static const char *const run_keys[] = {
 	"channel", "name", "xfail", NULL
 };
 static const char *const background_keys[] = {
-	"id", "command", "channel", "name", "xfail", NULL
+	"id", "command", "channel", "progress", "stall", "name", "xfail", NULL
 };
 static const char *const join_keys[] = {
 	"id", "timeout", "expect-exit", "expect-output", "parser",
@@ -606,6 +609,15 @@ static int parse_background(const struct ydoc *doc, const struct scenario *sc,
 				  st);
 	if (!ret && !st->command)
 		ret = ynode_error(doc, where, "missing 'command' in 'background' step");
+	if (!ret)
+		ret = get_regex(doc, opts, "progress", &st->progress);
+	if (!ret && ynode_get(opts, "stall") && !st->progress)
+		ret = ynode_error(doc, ynode_get(opts, "stall"),
+				  "'stall' needs 'progress' (the lines that show progress)");
+	if (!ret && st->progress) {
+		st->stall = DEFAULT_STALL;
+		ret = get_seconds(doc, opts, "stall", false, &st->stall);
+	}
 	if (!ret && !sc->network)
 		ret = ynode_error(doc, where,
 				  "'background' needs ssh, which needs network: true");
@@ -1091,6 +1103,7 @@ void scenario_release(struct scenario *sc)
 		for (size_t j = 0; st->absent && st->absent[j]; j++)
 			free(st->absent[j]);
 		free(st->absent);
+		free(st->progress);
 		free(st->metric);
 		free(st->at_least);
 		free(st->xfail);

@@ -57,6 +57,13 @@ struct scenario_step {
 	enum channel channel;	/* also STEP_COLLECT, STEP_SYSRQ */
 	/* STEP_BACKGROUND, STEP_JOIN, STEP_KILL */
 	char *id;		/* the background command's name ([A-Za-z0-9_-]+) */
+	/*
+	 * STEP_BACKGROUND: output lines matching `progress` (ERE) are the
+	 * command's progress; none for `stall` seconds while it still runs
+	 * ends the run with DEADLOCK.
+	 */
+	char *progress;		/* or NULL: no stall detection */
+	double stall;		/* seconds (default 20 with `progress`) */
 	/* STEP_PARALLEL */
 	int copies;		/* >= 1 (default 2) */
 	/* STEP_COLLECT */

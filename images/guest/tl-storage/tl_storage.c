@@ -4,8 +4,9 @@
  * Trusted Application (images/ta/teelab-storage).
  *
  * teelab's own code, for the teelab QEMU lab (Linux TEE subsystem and
- * OP-TEE).  It writes, verifies and deletes objects in OP-TEE's RPMB secure
- * storage through the TA, makes the TA sleep in TEE_Wait() (an OP-TEE
+ * OP-TEE).  It writes, verifies and deletes objects in OP-TEE's secure
+ * storage through the TA (the RPMB FS by default; -S selects the REE FS or
+ * TEE_STORAGE_PRIVATE instead), makes the TA sleep in TEE_Wait() (an OP-TEE
  * thread parked in an RPC), and runs N concurrent clients, each with its
  * own context and session, as a load generator whose one-line-per-op
  * progress output is teelab's progress signal for deadlock detection.
@@ -66,6 +67,25 @@
 #define CLIENT_STACK		(256u * 1024u)
 
 static const TEEC_UUID ta_uuid = TEELAB_STORAGE_TA_UUID;
+
+/* A storage the -S option can select: its name and its TA storage ID. */
+struct storage_name {
+	const char *name;
+	uint32_t id;
+};
+
+/*
+ * The -S names.  The first entry is the default.  The client always sends
+ * the storage ID itself, never the TA's selector 0, so the default is sent
+ * as TEELAB_STORAGE_PRIVATE_RPMB (which is what 0 means to the TA).
+ */
+static const struct storage_name storage_names[] = {
+	{ "rpmb", TEELAB_STORAGE_PRIVATE_RPMB },
+	{ "ree", TEELAB_STORAGE_PRIVATE_REE },
+	{ "private", TEELAB_STORAGE_PRIVATE },
+};
+
+#define DEF_STORAGE		(&storage_names[0])
 
 /*
  * Prints one line to stdout with a single write(2) (retried only for
@@ -261,11 +281,12 @@ static void tl_close(struct tl_conn *c)
 }
 
 /*
- * CMD_WRITE: object n gets generation g and k payload bytes (1..65536).
- * Returns the TEEC result and sets *origin.
+ * CMD_WRITE: object n in storage st (a TEELAB_STORAGE_PRIVATE* ID) gets
+ * generation g and k payload bytes (1..65536).  Returns the TEEC result and
+ * sets *origin.
  */
-static TEEC_Result ta_write(TEEC_Session *s, uint32_t n, uint32_t k,
-			    uint32_t g, uint32_t *origin)
+static TEEC_Result ta_write(TEEC_Session *s, uint32_t st, uint32_t n,
+			    uint32_t k, uint32_t g, uint32_t *origin)
 {
 	TEEC_Operation op = { 0 };
 
@@ -274,17 +295,18 @@ static TEEC_Result ta_write(TEEC_Session *s, uint32_t n, uint32_t k,
 	op.params[0].value.a = n;
 	op.params[0].value.b = k;
 	op.params[1].value.a = g;
-	op.params[1].value.b = 0;
+	op.params[1].value.b = st;
 	return TEEC_InvokeCommand(s, TEELAB_STORAGE_CMD_WRITE, &op, origin);
 }
 
 /*
- * CMD_VERIFY of object n; on success sets *g to the generation and *k to
- * the payload length (bytes) found.  Returns the TEEC result (the TA's
- * TEELAB_STORAGE_ERROR_* on wrong content) and sets *origin.
+ * CMD_VERIFY of object n in storage st; on success sets *g to the
+ * generation and *k to the payload length (bytes) found.  Returns the TEEC
+ * result (the TA's TEELAB_STORAGE_ERROR_* on wrong content) and sets
+ * *origin.
  */
-static TEEC_Result ta_verify(TEEC_Session *s, uint32_t n, uint32_t *g,
-			     uint32_t *k, uint32_t *origin)
+static TEEC_Result ta_verify(TEEC_Session *s, uint32_t st, uint32_t n,
+			     uint32_t *g, uint32_t *k, uint32_t *origin)
 {
 	TEEC_Operation op = { 0 };
 	TEEC_Result res = TEEC_ERROR_GENERIC;
@@ -292,6 +314,7 @@ static TEEC_Result ta_verify(TEEC_Session *s, uint32_t n, uint32_t *g,
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_VALUE_OUTPUT,
 					 TEEC_NONE, TEEC_NONE);
 	op.params[0].value.a = n;
+	op.params[0].value.b = st;
 	res = TEEC_InvokeCommand(s, TEELAB_STORAGE_CMD_VERIFY, &op, origin);
 	if (res == TEEC_SUCCESS) {
 		*g = op.params[1].value.a;
@@ -300,14 +323,19 @@ static TEEC_Result ta_verify(TEEC_Session *s, uint32_t n, uint32_t *g,
 	return res;
 }
 
-/* CMD_DELETE of object n.  Returns the TEEC result and sets *origin. */
-static TEEC_Result ta_delete(TEEC_Session *s, uint32_t n, uint32_t *origin)
+/*
+ * CMD_DELETE of object n in storage st.  Returns the TEEC result and sets
+ * *origin.
+ */
+static TEEC_Result ta_delete(TEEC_Session *s, uint32_t st, uint32_t n,
+			     uint32_t *origin)
 {
 	TEEC_Operation op = { 0 };
 
 	op.paramTypes = TEEC_PARAM_TYPES(TEEC_VALUE_INPUT, TEEC_NONE,
 					 TEEC_NONE, TEEC_NONE);
 	op.params[0].value.a = n;
+	op.params[0].value.b = st;
 	return TEEC_InvokeCommand(s, TEELAB_STORAGE_CMD_DELETE, &op, origin);
 }
 
@@ -329,11 +357,11 @@ static TEEC_Result ta_sleep(TEEC_Session *s, uint32_t ms, uint32_t *origin)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: " PROG " write  [-o N] [-b K] [-n M]\n"
-		"       " PROG " verify [-o N] [-g G]\n"
-		"       " PROG " delete [-o N]\n"
+		"usage: " PROG " write  [-o N] [-b K] [-n M] [-S STORAGE]\n"
+		"       " PROG " verify [-o N] [-g G] [-S STORAGE]\n"
+		"       " PROG " delete [-o N] [-S STORAGE]\n"
 		"       " PROG " sleep  -t MS\n"
-		"       " PROG " load   -c N [-n M] [-b K] [-s MS]\n"
+		"       " PROG " load   -c N [-n M] [-b K] [-s MS] [-S STORAGE]\n"
 		"\n"
 		"  write   M writes (default 1) of K bytes (default %u, 1..%u) to\n"
 		"          object N (default 0), generations 1..M\n"
@@ -346,7 +374,16 @@ static void usage(FILE *f)
 		"          bytes to object C, generations 1..M, or with -s MS\n"
 		"          sleeps of MS milliseconds in the TA\n"
 		"\n"
-		"Objects live in OP-TEE's RPMB storage (TA " TEELAB_STORAGE_TA_UUID_STR ").\n"
+		"  -S STORAGE  where the TA keeps the objects:\n"
+		"          rpmb     TEE_STORAGE_PRIVATE_RPMB, OP-TEE's RPMB FS\n"
+		"                   (default)\n"
+		"          ree      TEE_STORAGE_PRIVATE_REE, OP-TEE's REE FS\n"
+		"                   (files kept by tee-supplicant)\n"
+		"          private  TEE_STORAGE_PRIVATE, OP-TEE's choice (REE FS\n"
+		"                   if built with it, else RPMB FS)\n"
+		"          Each storage has its own objects.  load -s ignores -S.\n"
+		"\n"
+		"Objects live in OP-TEE's secure storage (TA " TEELAB_STORAGE_TA_UUID_STR ").\n"
 		"Exit status: 0 ok, 1 TEE/TA failure, 2 usage.\n",
 		DEF_BYTES, TEELAB_STORAGE_MAX_PAYLOAD, MAX_CLIENTS,
 		DEF_LOAD_OPS);
@@ -370,6 +407,20 @@ static bool parse_u32(const char *s, uint32_t min, uint32_t max,
 		return false;
 	*out = (uint32_t)v;
 	return true;
+}
+
+/*
+ * Looks up -S name s.  Returns its storage_names entry, or NULL if s is not
+ * one of the names.
+ */
+static const struct storage_name *parse_storage(const char *s)
+{
+	size_t i = 0;
+
+	for (i = 0; i < sizeof(storage_names) / sizeof(storage_names[0]); i++)
+		if (s && !strcmp(s, storage_names[i].name))
+			return &storage_names[i];
+	return NULL;
 }
 
 /*
@@ -405,13 +456,14 @@ static int bad_option(const char *cmd)
 }
 
 /*
- * "write [-o N] [-b K] [-n M]": M writes of K bytes to object N,
- * generations 1..M, one TEEC_InvokeCommand each.  Returns an exit status;
- * stops at the first failure.
+ * "write [-o N] [-b K] [-n M] [-S STORAGE]": M writes of K bytes to object
+ * N in STORAGE, generations 1..M, one TEEC_InvokeCommand each.  Returns an
+ * exit status; stops at the first failure.
  */
 static int cmd_write(int argc, char **argv)
 {
 	struct tl_conn c = { .have_ctx = false };
+	const struct storage_name *st = DEF_STORAGE;
 	const char *step = NULL;
 	uint32_t origin = 0;
 	uint32_t n = 0;
@@ -422,7 +474,7 @@ static int cmd_write(int argc, char **argv)
 	int rc = EXIT_FAIL;
 	int opt = 0;
 
-	while ((opt = getopt(argc, argv, "o:b:n:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:b:n:S:")) != -1) {
 		switch (opt) {
 		case 'o':
 			if (!parse_u32(optarg, 0, UINT32_MAX, &n))
@@ -435,6 +487,11 @@ static int cmd_write(int argc, char **argv)
 			break;
 		case 'n':
 			if (!parse_u32(optarg, 1, MAX_OPS, &m))
+				return bad_arg(opt, optarg);
+			break;
+		case 'S':
+			st = parse_storage(optarg);
+			if (!st)
 				return bad_arg(opt, optarg);
 			break;
 		default:
@@ -450,7 +507,7 @@ static int cmd_write(int argc, char **argv)
 		goto out;
 	}
 	for (g = 1; g <= m; g++) {
-		res = ta_write(&c.sess, n, k, g, &origin);
+		res = ta_write(&c.sess, st->id, n, k, g, &origin);
 		if (res != TEEC_SUCCESS) {
 			char what[96] = { 0 };
 
@@ -471,12 +528,13 @@ out:
 }
 
 /*
- * "verify [-o N] [-g G]": CMD_VERIFY of object N; with -g the generation
- * found must be G.  Returns an exit status.
+ * "verify [-o N] [-g G] [-S STORAGE]": CMD_VERIFY of object N in STORAGE;
+ * with -g the generation found must be G.  Returns an exit status.
  */
 static int cmd_verify(int argc, char **argv)
 {
 	struct tl_conn c = { .have_ctx = false };
+	const struct storage_name *st = DEF_STORAGE;
 	const char *step = NULL;
 	uint32_t origin = 0;
 	uint32_t n = 0;
@@ -488,7 +546,7 @@ static int cmd_verify(int argc, char **argv)
 	int rc = EXIT_FAIL;
 	int opt = 0;
 
-	while ((opt = getopt(argc, argv, "o:g:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:g:S:")) != -1) {
 		switch (opt) {
 		case 'o':
 			if (!parse_u32(optarg, 0, UINT32_MAX, &n))
@@ -498,6 +556,11 @@ static int cmd_verify(int argc, char **argv)
 			if (!parse_u32(optarg, 0, UINT32_MAX, &want_g))
 				return bad_arg(opt, optarg);
 			check_g = true;
+			break;
+		case 'S':
+			st = parse_storage(optarg);
+			if (!st)
+				return bad_arg(opt, optarg);
 			break;
 		default:
 			return bad_option(argv[0]);
@@ -511,7 +574,7 @@ static int cmd_verify(int argc, char **argv)
 		report_teec(step, res, origin);
 		goto out;
 	}
-	res = ta_verify(&c.sess, n, &g, &k, &origin);
+	res = ta_verify(&c.sess, st->id, n, &g, &k, &origin);
 	if (res != TEEC_SUCCESS) {
 		char what[64] = { 0 };
 
@@ -534,10 +597,14 @@ out:
 	return rc;
 }
 
-/* "delete [-o N]": CMD_DELETE of object N.  Returns an exit status. */
+/*
+ * "delete [-o N] [-S STORAGE]": CMD_DELETE of object N in STORAGE.
+ * Returns an exit status.
+ */
 static int cmd_delete(int argc, char **argv)
 {
 	struct tl_conn c = { .have_ctx = false };
+	const struct storage_name *st = DEF_STORAGE;
 	const char *step = NULL;
 	uint32_t origin = 0;
 	uint32_t n = 0;
@@ -545,10 +612,15 @@ static int cmd_delete(int argc, char **argv)
 	int rc = EXIT_FAIL;
 	int opt = 0;
 
-	while ((opt = getopt(argc, argv, "o:")) != -1) {
+	while ((opt = getopt(argc, argv, "o:S:")) != -1) {
 		switch (opt) {
 		case 'o':
 			if (!parse_u32(optarg, 0, UINT32_MAX, &n))
+				return bad_arg(opt, optarg);
+			break;
+		case 'S':
+			st = parse_storage(optarg);
+			if (!st)
 				return bad_arg(opt, optarg);
 			break;
 		default:
@@ -563,7 +635,7 @@ static int cmd_delete(int argc, char **argv)
 		report_teec(step, res, origin);
 		goto out;
 	}
-	res = ta_delete(&c.sess, n, &origin);
+	res = ta_delete(&c.sess, st->id, n, &origin);
 	if (res != TEEC_SUCCESS) {
 		char what[64] = { 0 };
 
@@ -640,6 +712,7 @@ struct load_cfg {
 	uint32_t bytes;		/* payload bytes per write */
 	uint32_t sleep_ms;	/* ms per CMD_SLEEP if use_sleep */
 	bool use_sleep;		/* CMD_SLEEP instead of CMD_WRITE */
+	const struct storage_name *storage;	/* where CMD_WRITE writes */
 	double t0;		/* load start, now_s() */
 };
 
@@ -706,8 +779,8 @@ static void *load_client_main(void *arg)
 					 "invoke CMD_SLEEP %" PRIu32 " ms",
 					 cfg->sleep_ms);
 		} else {
-			res = ta_write(&c.sess, cl->id, cfg->bytes, i,
-				       &origin);
+			res = ta_write(&c.sess, cfg->storage->id, cl->id,
+				       cfg->bytes, i, &origin);
 			if (res != TEEC_SUCCESS)
 				snprintf(what, sizeof(what),
 					 "invoke CMD_WRITE object %" PRIu32
@@ -731,13 +804,15 @@ out:
 }
 
 /*
- * "load -c N [-n M] [-b K] [-s MS]": N concurrent clients, each a pthread
- * with its own TEEC context and session.  Returns EXIT_OK if every client
- * did all its ops, EXIT_FAIL otherwise (the other clients still finish).
+ * "load -c N [-n M] [-b K] [-s MS] [-S STORAGE]": N concurrent clients,
+ * each a pthread with its own TEEC context and session, writing to STORAGE
+ * (ignored with -s).  Returns EXIT_OK if every client did all its ops,
+ * EXIT_FAIL otherwise (the other clients still finish).
  */
 static int cmd_load(int argc, char **argv)
 {
-	struct load_cfg cfg = { .ops = DEF_LOAD_OPS, .bytes = DEF_BYTES };
+	struct load_cfg cfg = { .ops = DEF_LOAD_OPS, .bytes = DEF_BYTES,
+				.storage = DEF_STORAGE };
 	struct load_client *cl = NULL;
 	pthread_attr_t attr = { 0 };
 	bool have_attr = false;
@@ -748,7 +823,7 @@ static int cmd_load(int argc, char **argv)
 	int opt = 0;
 	int err = 0;
 
-	while ((opt = getopt(argc, argv, "c:n:b:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:n:b:s:S:")) != -1) {
 		switch (opt) {
 		case 'c':
 			if (!parse_u32(optarg, 1, MAX_CLIENTS, &cfg.clients))
@@ -768,6 +843,11 @@ static int cmd_load(int argc, char **argv)
 			if (!parse_u32(optarg, 0, MAX_SLEEP_MS, &cfg.sleep_ms))
 				return bad_arg(opt, optarg);
 			cfg.use_sleep = true;
+			break;
+		case 'S':
+			cfg.storage = parse_storage(optarg);
+			if (!cfg.storage)
+				return bad_arg(opt, optarg);
 			break;
 		default:
 			return bad_option(argv[0]);
@@ -803,7 +883,8 @@ static int cmd_load(int argc, char **argv)
 		    cfg.clients, cfg.ops, cfg.sleep_ms);
 	else
 		say(PROG ": load clients %" PRIu32 " ops %" PRIu32
-		    " bytes %" PRIu32, cfg.clients, cfg.ops, cfg.bytes);
+		    " bytes %" PRIu32 " storage %s", cfg.clients, cfg.ops,
+		    cfg.bytes, cfg.storage->name);
 	cfg.t0 = now_s();
 
 	for (i = 0; i < cfg.clients; i++) {

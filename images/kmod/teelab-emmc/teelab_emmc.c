@@ -100,7 +100,9 @@
  *    pm_runtime_put_autosuspend(), DEFINE_RUNTIME_DEV_PM_OPS().
  *  - Crypto: crypto_alloc_shash("hmac(sha256)", 0, 0), crypto_shash_setkey(),
  *    crypto_shash_init/update/final(), crypto_memneq().
- *  - platform_driver.remove returns void (6.12).
+ *  - platform_driver.remove returns void since 6.11, int before (6.1).
+ *  - devm_mmc_alloc_host() since 6.2; on 6.1 mmc_alloc_host() with a devm
+ *    action that calls mmc_free_host().
  */
 
 #define pr_fmt(fmt) "teelab-emmc: " fmt
@@ -128,8 +130,13 @@
 #include <linux/sysfs.h>
 #include <linux/vmalloc.h>
 #include <linux/workqueue.h>
+#include <linux/version.h>
 #include <crypto/hash.h>
-#include <crypto/utils.h>
+#if __has_include(<crypto/utils.h>)
+#include <crypto/utils.h>		/* crypto_memneq() since 6.5 */
+#else
+#include <crypto/algapi.h>		/* crypto_memneq() before */
+#endif
 
 #define TL_DRV_NAME		"teelab-emmc"
 
@@ -1341,6 +1348,28 @@ static int tl_get_supply(struct tl_emmc *h)
 	return 0;
 }
 
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
+static struct mmc_host *tl_alloc_host(struct device *dev, int extra)
+{
+	return devm_mmc_alloc_host(dev, extra);
+}
+#else
+static void tl_free_host(void *mmc)
+{
+	mmc_free_host(mmc);
+}
+
+/* 6.1 has no devm_mmc_alloc_host(): the same with a devm action */
+static struct mmc_host *tl_alloc_host(struct device *dev, int extra)
+{
+	struct mmc_host *mmc = mmc_alloc_host(extra, dev);
+
+	if (mmc && devm_add_action_or_reset(dev, tl_free_host, mmc))
+		return NULL;
+	return mmc;
+}
+#endif
+
 static int tl_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
@@ -1357,7 +1386,7 @@ static int tl_probe(struct platform_device *pdev)
 		return -EINVAL;
 	}
 
-	mmc = devm_mmc_alloc_host(dev, sizeof(*h));
+	mmc = tl_alloc_host(dev, sizeof(*h));
 	if (!mmc)
 		return -ENOMEM;
 	h = mmc_priv(mmc);
@@ -1469,6 +1498,18 @@ static void tl_remove(struct platform_device *pdev)
 	vfree(h->user);
 }
 
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 11, 0)
+/* before 6.11 platform_driver.remove returns int */
+static int tl_remove_int(struct platform_device *pdev)
+{
+	tl_remove(pdev);
+	return 0;
+}
+#define TL_REMOVE tl_remove_int
+#else
+#define TL_REMOVE tl_remove
+#endif
+
 static const struct of_device_id tl_of_match[] = {
 	{ .compatible = "teelab,emmc-rpmb" },
 	{ }
@@ -1477,7 +1518,7 @@ MODULE_DEVICE_TABLE(of, tl_of_match);
 
 static struct platform_driver tl_driver = {
 	.probe	= tl_probe,
-	.remove	= tl_remove,
+	.remove	= TL_REMOVE,
 	.driver	= {
 		.name		= TL_DRV_NAME,
 		.of_match_table	= tl_of_match,

@@ -3,8 +3,9 @@
  * teelab_storage_ta.c - the teelab-storage Trusted Application.
  *
  * teelab's own code, for the teelab QEMU lab (Linux TEE subsystem and
- * OP-TEE).  It puts load on OP-TEE's RPMB-backed secure storage and can hold
- * an OP-TEE thread in an RPC for a chosen time.  The normal-world client is
+ * OP-TEE).  It puts load on OP-TEE's secure storage (RPMB FS or REE FS, as
+ * the client selects) and can hold an OP-TEE thread in an RPC for a chosen
+ * time.  The normal-world client is
  * images/guest/tl-storage; the interface is in include/teelab_storage_ta.h.
  *
  * GlobalPlatform TEE Internal Core API v1.3 sections used:
@@ -24,9 +25,15 @@
  *          world sleeps on its behalf, so CMD_SLEEP holds one OP-TEE thread
  *          in an RPC for the requested time.
  *
- * Storage: TEE_STORAGE_PRIVATE_RPMB (0x80000100, an OP-TEE extension that
- * selects the RPMB file system).  If OP-TEE was built without CFG_RPMB_FS,
- * OP-TEE reports that storage as absent: TEE_ERROR_ITEM_NOT_FOUND.
+ * Storage: chosen per command by the client's storage selector (see
+ * include/teelab_storage_ta.h): TEE_STORAGE_PRIVATE (0x00000001, GP),
+ * TEE_STORAGE_PRIVATE_REE (0x80000000, OP-TEE's REE FS, files kept by
+ * tee-supplicant) or TEE_STORAGE_PRIVATE_RPMB (0x80000100, OP-TEE's RPMB
+ * FS); selector 0 means TEE_STORAGE_PRIVATE_RPMB, the storage used before
+ * the selector existed, and anything else is TEE_ERROR_BAD_PARAMETERS.  If
+ * OP-TEE was built without the selected file system (CFG_REE_FS,
+ * CFG_RPMB_FS), OP-TEE reports that storage as absent:
+ * TEE_ERROR_ITEM_NOT_FOUND.
  *
  * Logging: DMSG only on the command paths (compiled in only at
  * CFG_TEE_TA_LOG_LEVEL >= 3), EMSG when verification finds wrong content.
@@ -39,8 +46,21 @@
 
 #include <teelab_storage_ta.h>
 
-#ifndef TEE_STORAGE_PRIVATE_RPMB
-#define TEE_STORAGE_PRIVATE_RPMB	0x80000100
+/*
+ * The header's storage IDs must be the dev kit's; the TA passes them to
+ * TEE_CreatePersistentObject / TEE_OpenPersistentObject unchanged.
+ */
+#if defined(TEE_STORAGE_PRIVATE) && \
+	TEE_STORAGE_PRIVATE != TEELAB_STORAGE_PRIVATE
+#error "TEELAB_STORAGE_PRIVATE differs from TEE_STORAGE_PRIVATE"
+#endif
+#if defined(TEE_STORAGE_PRIVATE_REE) && \
+	TEE_STORAGE_PRIVATE_REE != TEELAB_STORAGE_PRIVATE_REE
+#error "TEELAB_STORAGE_PRIVATE_REE differs from TEE_STORAGE_PRIVATE_REE"
+#endif
+#if defined(TEE_STORAGE_PRIVATE_RPMB) && \
+	TEE_STORAGE_PRIVATE_RPMB != TEELAB_STORAGE_PRIVATE_RPMB
+#error "TEELAB_STORAGE_PRIVATE_RPMB differs from TEE_STORAGE_PRIVATE_RPMB"
 #endif
 
 /* Bytes read per TEE_ReadObjectData call in CMD_VERIFY; a multiple of 4. */
@@ -115,13 +135,15 @@ static void forget_if_corrupt(TEE_Result res, TEE_ObjectHandle *obj)
 
 /*
  * CMD_WRITE: value[0].a = object N, value[0].b = payload bytes K
- * (1..65536), value[1].a = generation G.  Creates, or atomically replaces,
- * the object with header {TLS1, N, G, K} + K pattern bytes.
- * Errors: TEE_ERROR_BAD_PARAMETERS (types, K out of range),
- * TEE_ERROR_OUT_OF_MEMORY (heap), and whatever TEE_CreatePersistentObject
- * returns (TEE_ERROR_STORAGE_NO_SPACE, TEE_ERROR_ACCESS_CONFLICT if the
- * object is open elsewhere, TEE_ERROR_ITEM_NOT_FOUND if there is no RPMB
- * storage, TEE_ERROR_STORAGE_NOT_AVAILABLE, TEE_ERROR_CORRUPT_OBJECT).
+ * (1..65536), value[1].a = generation G, value[1].b = storage selector.
+ * Creates, or atomically replaces, the object in the selected storage with
+ * header {TLS1, N, G, K} + K pattern bytes.
+ * Errors: TEE_ERROR_BAD_PARAMETERS (types, K out of range, unknown storage
+ * selector), TEE_ERROR_OUT_OF_MEMORY (heap), and whatever
+ * TEE_CreatePersistentObject returns (TEE_ERROR_STORAGE_NO_SPACE,
+ * TEE_ERROR_ACCESS_CONFLICT if the object is open elsewhere,
+ * TEE_ERROR_ITEM_NOT_FOUND if OP-TEE has no such storage,
+ * TEE_ERROR_STORAGE_NOT_AVAILABLE, TEE_ERROR_CORRUPT_OBJECT).
  */
 static TEE_Result cmd_write(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 {
@@ -139,13 +161,17 @@ static TEE_Result cmd_write(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 	uint32_t n = 0;
 	uint32_t k = 0;
 	uint32_t g = 0;
+	uint32_t storage = 0;
 
 	if (pt != exp_pt)
 		return TEE_ERROR_BAD_PARAMETERS;
 	n = params[0].value.a;
 	k = params[0].value.b;
 	g = params[1].value.a;
+	storage = teelab_storage_resolve(params[1].value.b);
 	if (k < TEELAB_STORAGE_MIN_PAYLOAD || k > TEELAB_STORAGE_MAX_PAYLOAD)
+		return TEE_ERROR_BAD_PARAMETERS;
+	if (!storage)
 		return TEE_ERROR_BAD_PARAMETERS;
 
 	id_len = make_object_id(n, id);
@@ -162,26 +188,27 @@ static TEE_Result cmd_write(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 	teelab_storage_put_le32(buf + TEELAB_STORAGE_HDR_LENGTH, k);
 	fill_pattern(buf + TEELAB_STORAGE_HDR_SIZE, n, g, k);
 
-	res = TEE_CreatePersistentObject(TEE_STORAGE_PRIVATE_RPMB, id, id_len,
-					 flags, TEE_HANDLE_NULL, buf, size,
-					 &obj);
+	res = TEE_CreatePersistentObject(storage, id, id_len, flags,
+					 TEE_HANDLE_NULL, buf, size, &obj);
 	if (res != TEE_SUCCESS)
 		obj = TEE_HANDLE_NULL;
 out:
 	if (obj != TEE_HANDLE_NULL)
 		TEE_CloseObject(obj);
 	TEE_Free(buf);
-	DMSG("write %s gen %" PRIu32 " len %" PRIu32 ": %#" PRIx32,
-	     id, g, k, res);
+	DMSG("write %s storage %#" PRIx32 " gen %" PRIu32 " len %" PRIu32
+	     ": %#" PRIx32, id, storage, g, k, res);
 	return res;
 }
 
 /*
- * CMD_VERIFY: value[0].a = object N; out value[1].a = generation G and
- * value[1].b = payload length K found in the header.  Reads the whole
- * object and checks magic, object number, length and every payload byte.
- * Errors: TEE_ERROR_BAD_PARAMETERS (types), TEE_ERROR_ITEM_NOT_FOUND
- * (absent), TEE_ERROR_OUT_OF_MEMORY, TEELAB_STORAGE_ERROR_BAD_HEADER,
+ * CMD_VERIFY: value[0].a = object N, value[0].b = storage selector; out
+ * value[1].a = generation G and value[1].b = payload length K found in the
+ * header.  Reads the whole object from the selected storage and checks
+ * magic, object number, length and every payload byte.
+ * Errors: TEE_ERROR_BAD_PARAMETERS (types, unknown storage selector),
+ * TEE_ERROR_ITEM_NOT_FOUND (absent, or no such storage in OP-TEE),
+ * TEE_ERROR_OUT_OF_MEMORY, TEELAB_STORAGE_ERROR_BAD_HEADER,
  * TEELAB_STORAGE_ERROR_BAD_PATTERN, and what OP-TEE's storage returns
  * (TEE_ERROR_CORRUPT_OBJECT: OP-TEE found the object corrupt and removed
  * it; TEE_ERROR_ACCESS_CONFLICT: open for writing elsewhere;
@@ -206,14 +233,17 @@ static TEE_Result cmd_verify(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 	uint32_t k = 0;
 	uint32_t off = 0;
 	uint32_t bad = UINT32_MAX;
+	uint32_t storage = 0;
 
 	if (pt != exp_pt)
 		return TEE_ERROR_BAD_PARAMETERS;
 	n = params[0].value.a;
+	storage = teelab_storage_resolve(params[0].value.b);
+	if (!storage)
+		return TEE_ERROR_BAD_PARAMETERS;
 	id_len = make_object_id(n, id);
 
-	res = TEE_OpenPersistentObject(TEE_STORAGE_PRIVATE_RPMB, id, id_len,
-				       flags, &obj);
+	res = TEE_OpenPersistentObject(storage, id, id_len, flags, &obj);
 	if (res != TEE_SUCCESS) {
 		obj = TEE_HANDLE_NULL;
 		goto out;
@@ -290,16 +320,18 @@ out:
 	if (obj != TEE_HANDLE_NULL)
 		TEE_CloseObject(obj);
 	TEE_Free(buf);
-	DMSG("verify %s gen %" PRIu32 " len %" PRIu32 ": %#" PRIx32,
-	     id, g, k, res);
+	DMSG("verify %s storage %#" PRIx32 " gen %" PRIu32 " len %" PRIu32
+	     ": %#" PRIx32, id, storage, g, k, res);
 	return res;
 }
 
 /*
- * CMD_DELETE: value[0].a = object N.  Deletes the object.
- * Errors: TEE_ERROR_BAD_PARAMETERS (types), TEE_ERROR_ITEM_NOT_FOUND
- * (absent), TEE_ERROR_ACCESS_CONFLICT (open elsewhere),
- * TEE_ERROR_CORRUPT_OBJECT, TEE_ERROR_STORAGE_NOT_AVAILABLE.
+ * CMD_DELETE: value[0].a = object N, value[0].b = storage selector.
+ * Deletes the object from the selected storage.
+ * Errors: TEE_ERROR_BAD_PARAMETERS (types, unknown storage selector),
+ * TEE_ERROR_ITEM_NOT_FOUND (absent, or no such storage in OP-TEE),
+ * TEE_ERROR_ACCESS_CONFLICT (open elsewhere), TEE_ERROR_CORRUPT_OBJECT,
+ * TEE_ERROR_STORAGE_NOT_AVAILABLE.
  */
 static TEE_Result cmd_delete(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 {
@@ -309,18 +341,22 @@ static TEE_Result cmd_delete(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 	TEE_Result res = TEE_ERROR_GENERIC;
 	char id[TEELAB_STORAGE_OBJ_ID_MAX] = { 0 };
 	size_t id_len = 0;
+	uint32_t storage = 0;
 
 	if (pt != exp_pt)
 		return TEE_ERROR_BAD_PARAMETERS;
+	storage = teelab_storage_resolve(params[0].value.b);
+	if (!storage)
+		return TEE_ERROR_BAD_PARAMETERS;
 	id_len = make_object_id(params[0].value.a, id);
 
-	res = TEE_OpenPersistentObject(TEE_STORAGE_PRIVATE_RPMB, id, id_len,
+	res = TEE_OpenPersistentObject(storage, id, id_len,
 				       TEE_DATA_FLAG_ACCESS_WRITE_META, &obj);
 	if (res == TEE_SUCCESS) {
 		/* Closes the handle whether or not the removal worked. */
 		res = TEE_CloseAndDeletePersistentObject1(obj);
 	}
-	DMSG("delete %s: %#" PRIx32, id, res);
+	DMSG("delete %s storage %#" PRIx32 ": %#" PRIx32, id, storage, res);
 	return res;
 }
 

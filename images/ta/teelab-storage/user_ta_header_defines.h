@@ -30,6 +30,6 @@
 #define TA_DATA_SIZE		(256 * 1024)
 
 #define TA_VERSION		"1.0"
-#define TA_DESCRIPTION		"teelab: RPMB secure storage load and RPC hold TA"
+#define TA_DESCRIPTION		"teelab: RPMB/REE FS storage load and RPC hold TA"
 
 #endif /* USER_TA_HEADER_DEFINES_H */

@@ -15,6 +15,9 @@
  *  - The format of the persistent objects the TA writes, and the payload
  *    pattern, so that both sides agree on what "correct content" means.
  *  - Two TA-defined result codes for content mismatches found by CMD_VERIFY.
+ *  - The storage selector of CMD_WRITE, CMD_VERIFY and CMD_DELETE: the
+ *    GlobalPlatform / OP-TEE storage IDs under teelab names, and
+ *    teelab_storage_resolve(), which maps a selector to a storage ID.
  */
 #ifndef TEELAB_STORAGE_TA_H
 #define TEELAB_STORAGE_TA_H
@@ -35,16 +38,19 @@
  * CMD_WRITE   in  value[0].a = object number N
  *             in  value[0].b = payload size K in bytes, 1..65536
  *             in  value[1].a = generation G (chosen by the client)
- *             in  value[1].b = unused (0)
- *   Creates or atomically replaces object "teelab-obj-<N>" in
- *   TEE_STORAGE_PRIVATE_RPMB with header {TLS1, N, G, K} + K pattern bytes.
+ *             in  value[1].b = storage selector S (see below)
+ *   Creates or atomically replaces object "teelab-obj-<N>" in storage S
+ *   with header {TLS1, N, G, K} + K pattern bytes.
  *
  * CMD_VERIFY  in  value[0].a = object number N
+ *             in  value[0].b = storage selector S
  *             out value[1].a = generation G found in the header
  *             out value[1].b = payload length K found in the header
- *   Reads the whole object and checks header and pattern.
+ *   Reads the whole object from storage S and checks header and pattern.
  *
  * CMD_DELETE  in  value[0].a = object number N
+ *             in  value[0].b = storage selector S
+ *   Deletes the object from storage S.
  *
  * CMD_SLEEP   in  value[0].a = milliseconds; TEE_Wait() in the TA.
  */
@@ -52,6 +58,56 @@
 #define TEELAB_STORAGE_CMD_VERIFY	1
 #define TEELAB_STORAGE_CMD_DELETE	2
 #define TEELAB_STORAGE_CMD_SLEEP	3
+
+/*
+ * Storage selector S of CMD_WRITE (value[1].b), CMD_VERIFY and CMD_DELETE
+ * (value[0].b).  Each storage is a separate namespace: object N written to
+ * one storage is not found in another.
+ *
+ *   0                               TEELAB_STORAGE_SEL_DEFAULT: the
+ *                                   storage used before the selector
+ *                                   existed, TEELAB_STORAGE_PRIVATE_RPMB
+ *   TEELAB_STORAGE_PRIVATE          0x00000001, TEE_STORAGE_PRIVATE (GP TEE
+ *                                   Internal Core API v1.3 §5.7).  OP-TEE
+ *                                   maps it to the REE FS if built with
+ *                                   CFG_REE_FS, else to the RPMB FS.
+ *   TEELAB_STORAGE_PRIVATE_REE      0x80000000, TEE_STORAGE_PRIVATE_REE
+ *                                   (OP-TEE extension): the REE FS, files
+ *                                   kept by tee-supplicant (CFG_REE_FS)
+ *   TEELAB_STORAGE_PRIVATE_RPMB     0x80000100, TEE_STORAGE_PRIVATE_RPMB
+ *                                   (OP-TEE extension): the RPMB FS
+ *                                   (CFG_RPMB_FS)
+ *
+ * The values are those of OP-TEE's tee_api_defines_extensions.h and GP's
+ * tee_api_defines.h, defined here under teelab names so that the client,
+ * which does not see those headers, can use them too.  Any other S makes
+ * the command fail with TEE_ERROR_BAD_PARAMETERS.  A storage that OP-TEE was
+ * built without is reported by OP-TEE as TEE_ERROR_ITEM_NOT_FOUND.
+ */
+#define TEELAB_STORAGE_SEL_DEFAULT	0u
+#define TEELAB_STORAGE_PRIVATE		0x00000001u
+#define TEELAB_STORAGE_PRIVATE_REE	0x80000000u
+#define TEELAB_STORAGE_PRIVATE_RPMB	0x80000100u
+
+/*
+ * Returns the storage ID that selector sel stands for (sel itself for the
+ * three accepted IDs, TEELAB_STORAGE_PRIVATE_RPMB for
+ * TEELAB_STORAGE_SEL_DEFAULT), or 0 if sel is not accepted.  0 is not a
+ * storage ID, so it can mean "invalid".
+ */
+static inline uint32_t teelab_storage_resolve(uint32_t sel)
+{
+	switch (sel) {
+	case TEELAB_STORAGE_SEL_DEFAULT:
+		return TEELAB_STORAGE_PRIVATE_RPMB;
+	case TEELAB_STORAGE_PRIVATE:
+	case TEELAB_STORAGE_PRIVATE_REE:
+	case TEELAB_STORAGE_PRIVATE_RPMB:
+		return sel;
+	default:
+		return 0;
+	}
+}
 
 /* Payload size limits of CMD_WRITE, bytes. */
 #define TEELAB_STORAGE_MIN_PAYLOAD	1u
