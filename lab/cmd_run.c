@@ -24,6 +24,9 @@ static void run_usage(FILE *f)
 		"  --step-timeout S   seconds for each other step (default: the scenario's)\n"
 		"  --timeout S        seconds for the whole run (default: the scenario's)\n"
 		"  --hang-window S    seconds without progress before HANG (default: the scenario's)\n"
+		"  --cell NAME        one cell of the scenario's cells: (kernel, OP-TEE flags,\n"
+		"                     params, expected verdict); default: its default-cell\n"
+		"  --param KEY=VALUE  set a scenario parameter, ${KEY} in its commands (repeatable)\n"
 		"  --refresh          update the package lists before resolving packages\n\n%s",
 		lab_options_help);
 }
@@ -55,7 +58,9 @@ int cmd_run(int argc, char **argv)
 	struct lab_config cfg;
 	struct lab_images im = { 0 };
 	struct run_result res = RUN_RESULT_INIT;
-	const char *arg = NULL;
+	const char *arg = NULL, *cell = NULL;
+	char *params[32];
+	size_t nr_params = 0;
 	char *datadir = NULL, *path = NULL, *dir = NULL, *base;
 	char started[32];
 	bool refresh = false;
@@ -77,6 +82,16 @@ int cmd_run(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--hang-window")) {
 			opt.hang_window = seconds_arg(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
 			i++;
+		} else if (!strcmp(argv[i], "--cell")) {
+			if (i + 1 >= argc)
+				die(TL_EXIT_USAGE, "option '--cell' needs a cell name");
+			cell = argv[++i];
+		} else if (!strcmp(argv[i], "--param")) {
+			if (i + 1 >= argc)
+				die(TL_EXIT_USAGE, "option '--param' needs KEY=VALUE");
+			if (nr_params == ARRAY_SIZE(params))
+				die(TL_EXIT_USAGE, "too many --param options");
+			params[nr_params++] = argv[++i];
 		} else if (!strcmp(argv[i], "--refresh")) {
 			refresh = true;
 		} else if (parse_lab_option(argc, argv, &i, &ov)) {
@@ -104,6 +119,8 @@ int cmd_run(int argc, char **argv)
 		die(TL_EXIT_USAGE, "no scenario '%s' (no file '%s'); see `teelab list`", arg, path);
 	if (scenario_load(path, &sc))
 		die(TL_EXIT_USAGE, "scenario '%s' is not valid", path);
+	if (scenario_select(&sc, cell, params, nr_params, &ov))
+		die(TL_EXIT_USAGE, "scenario '%s': cannot apply the cell or parameters", path);
 	if (!ov.profile && sc.profile)
 		ov.profile = sc.profile;
 	if (config_load(&cfg, &ov))
@@ -119,7 +136,11 @@ int cmd_run(int argc, char **argv)
 	res.scenario = xstrdup(sc.name);
 	res.run_id = xstrdup(base ? base + 1 : dir);
 	res.started = xstrdup(started);
-	info("run: %s (profile %s) -> %s", sc.name, cfg.profile, dir);
+	res.expected = xstrdup(scenario_expected(&sc));
+	if (sc.cell)
+		run_result_env(&res, "cell", sc.cell->name);
+	info("run: %s%s%s (profile %s) -> %s", sc.name, sc.cell ? ", cell " : "",
+	     sc.cell ? sc.cell->name : "", cfg.profile, dir);
 
 	/* 3. images */
 	{

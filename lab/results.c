@@ -142,6 +142,7 @@ void run_result_release(struct run_result *r)
 	free(r->run_id);
 	free(r->started);
 	free(r->reason);
+	free(r->expected);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -404,6 +405,8 @@ static json_t *json_run(const struct run_result *r)
 	json_object_set_new(root, "duration", jsecs(r->duration));
 	json_object_set_new(root, "verdict", json_string(verdict_name(r->verdict)));
 	json_object_set_new(root, "reason", jstr(r->reason));
+	json_object_set_new(root, "expected", json_string(r->expected ? r->expected : "PASS"));
+	json_object_set_new(root, "observed", json_string(verdict_name(r->observed)));
 	json_object_set_new(root, "exit_code", json_integer(r->exit_code));
 	for (size_t i = 0; i < r->nr_env; i++) {
 		struct strbuf key = STRBUF_INIT;

@@ -49,7 +49,9 @@ struct run_result {
 	char *run_id;		/* run directory base name */
 	char *started;		/* ISO 8601 UTC start time */
 	double duration;	/* seconds, whole run */
-	enum verdict verdict;	/* overall */
+	enum verdict verdict;	/* overall (after the expectation, see run_finish()) */
+	char *expected;		/* verdict name the scenario expects, or NULL: PASS */
+	enum verdict observed;	/* what the run gave before the expectation was applied */
 	char *reason;		/* one line: why the overall verdict (may be NULL) */
 	int exit_code;		/* process exit code that goes with it */
 	/* free-form context, written to result.json "environment" */

@@ -1508,9 +1508,37 @@ static void overall(struct run_result *res)
 		}
 }
 
+/*
+ * A scenario or cell that expects DEADLOCK (or HANG, a panic...) passes
+ * when the run gives exactly that; a run that passes where something else
+ * was expected fails. Interruptions and infrastructure failures stay.
+ */
+static void apply_expectation(struct run_result *res)
+{
+	const char *want = res->expected ? res->expected : "PASS";
+	const char *got = verdict_name(res->verdict);
+	char *reason = NULL;
+
+	res->observed = res->verdict;
+	if (!strcmp(want, "PASS") || res->verdict == V_INTERRUPTED || res->verdict == V_INFRA)
+		return;
+	if (!strcmp(want, got)) {
+		reason = xasprintf("%s as expected: %s", got, res->reason ? res->reason : "");
+		res->verdict = V_PASS;
+	} else {
+		reason = xasprintf("expected %s, got %s%s%s", want, got, res->reason ? ": " : "",
+				   res->reason ? res->reason : "");
+		if (res->verdict == V_PASS)
+			res->verdict = V_FAIL;
+	}
+	free(res->reason);
+	res->reason = reason;
+}
+
 int run_finish(struct run_result *res, const char *dir)
 {
 	overall(res);
+	apply_expectation(res);
 	res->exit_code = verdict_exit_code(res->verdict);
 	results_write_all(res, dir);
 	return res->exit_code;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* scenario.c - see scenario.h */
 #include "scenario.h"
+
+#include "config.h"
 #include "util.h"
 #include "yamltree.h"
 
@@ -19,8 +21,17 @@
 
 static const char *const scenario_keys[] = {
 	"name", "description", "profile", "kernel-cmdline", "network",
-	"timeouts", "steps", NULL
+	"timeouts", "steps", "params", "expect", "cells", "default-cell", NULL
 };
+static const char *const cell_keys[] = {
+	"description", "kernel", "secure", "optee-flags", "params", "expect", NULL
+};
+/* Verdicts a scenario or cell may expect (results.h names). */
+static const char *const expectable[] = {
+	"PASS", "FAIL", "DEADLOCK", "HANG", "TIMEOUT", "KERNEL_PANIC", "TEE_PANIC", NULL
+};
+#define PARAM_VALUE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.,:/=+-"
+#define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 static const char *const timeouts_keys[] = {
 	"boot", "step", "run", "hang", NULL
 };
@@ -1029,6 +1040,114 @@ static int parse_timeouts(const struct ydoc *doc, const struct ynode *root,
 	return ret;
 }
 
+/* params: { key: value, ... } into parallel arrays (values as text). */
+static int parse_params(const struct ydoc *doc, const struct ynode *n, char ***keys,
+			char ***values, size_t *nr)
+{
+	if (!n)
+		return 0;
+	if (n->type != YNODE_MAP)
+		return ynode_error(doc, n, "'params' must be a mapping of names to values");
+	for (size_t i = 0; i < n->nr; i++) {
+		const struct ynode *v = n->items[i];
+		struct ynode pos = { .line = n->key_lines[i], .column = n->key_columns[i] };
+
+		if (!*n->keys[i] || strspn(n->keys[i], NAME_CHARS) != strlen(n->keys[i]))
+			return ynode_error(doc, &pos,
+					   "invalid parameter name '%s' (letters, digits, '_', '.', '-')",
+					   n->keys[i]);
+		if (v->type != YNODE_SCALAR)
+			return ynode_error(doc, v, "parameter '%s' must be a plain value",
+					   n->keys[i]);
+		if (strspn(v->scalar, PARAM_VALUE_CHARS) != strlen(v->scalar))
+			return ynode_error(doc, v,
+					   "parameter '%s' = '%s': only letters, digits and _.,:/=+- "
+					   "(values go into guest commands)", n->keys[i], v->scalar);
+		*keys = xrealloc(*keys, (*nr + 1) * sizeof(char *));
+		*values = xrealloc(*values, (*nr + 1) * sizeof(char *));
+		(*keys)[*nr] = xstrdup(n->keys[i]);
+		(*values)[*nr] = xstrdup(v->scalar);
+		(*nr)++;
+	}
+	return 0;
+}
+
+/* "expect: DEADLOCK" of @map into *out (validated). */
+static int get_expect(const struct ydoc *doc, const struct ynode *map, char **out)
+{
+	int ret = get_string(doc, map, "expect", out);
+
+	if (ret || !*out)
+		return ret;
+	for (size_t i = 0; expectable[i]; i++)
+		if (!strcmp(*out, expectable[i]))
+			return 0;
+	return ynode_error(doc, ynode_get(map, "expect"),
+			   "unknown verdict '%s' for 'expect' (PASS, FAIL, DEADLOCK, HANG, TIMEOUT, "
+			   "KERNEL_PANIC or TEE_PANIC)", *out);
+}
+
+static int parse_cells(const struct ydoc *doc, const struct ynode *root, struct scenario *sc)
+{
+	const struct ynode *n = ynode_get(root, "cells");
+	int ret = 0;
+
+	if (!n)
+		return 0;
+	if (n->type != YNODE_MAP || !n->nr)
+		return ynode_error(doc, n, "'cells' must be a non-empty mapping of cell names");
+	sc->cells = xcalloc(n->nr, sizeof(*sc->cells));
+	for (size_t i = 0; i < n->nr && !ret; i++) {
+		struct scenario_cell *c = &sc->cells[sc->nr_cells++];
+		const struct ynode *v = n->items[i];
+		const struct ynode *flags = ynode_get(v, "optee-flags");
+		struct ynode pos = { .line = n->key_lines[i], .column = n->key_columns[i] };
+
+		c->name = xstrdup(n->keys[i]);
+		c->line = pos.line;
+		if (!*c->name || strspn(c->name, NAME_CHARS) != strlen(c->name))
+			return ynode_error(doc, &pos,
+					   "invalid cell name '%s' (letters, digits, '_', '.', '-')",
+					   c->name);
+		ret = ynode_check_keys(doc, v, "cell", cell_keys);
+		if (!ret)
+			ret = get_string(doc, v, "description", &c->description);
+		if (!ret)
+			ret = get_string(doc, v, "kernel", &c->kernel);
+		if (!ret)
+			ret = get_string(doc, v, "secure", &c->secure);
+		if (!ret)
+			ret = get_expect(doc, v, &c->expect);
+		if (!ret && flags)
+			ret = get_list(doc, flags, "optee-flags", &c->optee_flags,
+				       &c->nr_optee_flags);
+		for (size_t k = 0; !ret && k < c->nr_optee_flags; k++) {
+			const char *f = c->optee_flags[k];
+			size_t m = strspn(f, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+			if (!m || f[m] != '=' || strspn(f + m + 1, PARAM_VALUE_CHARS) !=
+			    strlen(f + m + 1))
+				ret = ynode_error(doc, list_item(flags, k),
+						  "OP-TEE flag '%s' is not NAME=VALUE", f);
+		}
+		if (!ret)
+			ret = parse_params(doc, ynode_get(v, "params"), &c->param_keys,
+					   &c->param_values, &c->nr_params);
+	}
+	if (!ret)
+		ret = get_string(doc, root, "default-cell", &sc->default_cell);
+	if (!ret && sc->default_cell) {
+		bool found = false;
+
+		for (size_t i = 0; i < sc->nr_cells; i++)
+			found = found || !strcmp(sc->cells[i].name, sc->default_cell);
+		if (!found)
+			ret = ynode_error(doc, ynode_get(root, "default-cell"),
+					  "default-cell '%s' is not one of the cells", sc->default_cell);
+	}
+	return ret;
+}
+
 int scenario_load(const char *path, struct scenario *sc)
 {
 	struct ydoc doc = YDOC_INIT;
@@ -1071,6 +1190,16 @@ int scenario_load(const char *path, struct scenario *sc)
 	if (!ret)
 		ret = parse_timeouts(&doc, root, sc);
 	if (!ret)
+		ret = parse_params(&doc, ynode_get(root, "params"), &sc->param_keys,
+				   &sc->param_values, &sc->nr_params);
+	if (!ret)
+		ret = get_expect(&doc, root, &sc->expect);
+	if (!ret && ynode_get(root, "default-cell") && !ynode_get(root, "cells"))
+		ret = ynode_error(&doc, ynode_get(root, "default-cell"),
+				  "'default-cell' needs 'cells'");
+	if (!ret)
+		ret = parse_cells(&doc, root, sc);
+	if (!ret)
 		ret = parse_steps(&doc, root, sc);
 	if (ret)
 		goto out;
@@ -1083,8 +1212,32 @@ out:
 	return ret;
 }
 
+static void free_strings(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
 void scenario_release(struct scenario *sc)
 {
+	for (size_t i = 0; i < sc->nr_cells; i++) {
+		struct scenario_cell *c = &sc->cells[i];
+
+		free(c->name);
+		free(c->description);
+		free(c->kernel);
+		free(c->secure);
+		free_strings(c->optee_flags, c->nr_optee_flags);
+		free_strings(c->param_keys, c->nr_params);
+		free_strings(c->param_values, c->nr_params);
+		free(c->expect);
+	}
+	free(sc->cells);
+	free_strings(sc->param_keys, sc->nr_params);
+	free_strings(sc->param_values, sc->nr_params);
+	free(sc->expect);
+	free(sc->default_cell);
 	for (size_t i = 0; i < sc->nr_steps; i++) {
 		struct scenario_step *st = &sc->steps[i];
 
@@ -1115,4 +1268,149 @@ void scenario_release(struct scenario *sc)
 	free(sc->profile);
 	free(sc->cmdline_extra);
 	memset(sc, 0, sizeof(*sc));
+}
+
+/* ---- cells and parameters ---- */
+
+/* The value of parameter @key: the last of @keys that names it. */
+static const char *param_value(char **keys, char **values, size_t n, const char *key)
+{
+	const char *v = NULL;
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(keys[i], key))
+			v = values[i];
+	return v;
+}
+
+/* Replace ${key} in *@field; unknown keys are an error at @st. */
+static int substitute(const struct scenario *sc, const struct scenario_step *st, char **field,
+		      char **keys, char **values, size_t n)
+{
+	struct strbuf sb = STRBUF_INIT;
+	const char *p = *field;
+
+	if (!p || !strstr(p, "${"))
+		return 0;
+	while (*p) {
+		const char *open = strstr(p, "${"), *close = NULL, *v = NULL;
+		char *key = NULL;
+
+		if (!open) {
+			strbuf_addstr(&sb, p);
+			break;
+		}
+		strbuf_add(&sb, p, (size_t)(open - p));
+		close = strchr(open + 2, '}');
+		if (!close) {
+			strbuf_release(&sb);
+			return error("%s:%u: unterminated '${' in step '%s'", sc->path, st->line,
+				     st->name);
+		}
+		key = xstrndup(open + 2, (size_t)(close - open - 2));
+		v = param_value(keys, values, n, key);
+		if (!v) {
+			error("%s:%u: unknown parameter '%s' in step '%s' (params: defines them)",
+			      sc->path, st->line, key, st->name);
+			free(key);
+			strbuf_release(&sb);
+			return -EINVAL;
+		}
+		strbuf_addstr(&sb, v);
+		free(key);
+		p = close + 1;
+	}
+	free(*field);
+	*field = strbuf_detach(&sb);
+	return 0;
+}
+
+int scenario_select(struct scenario *sc, const char *cell_name, char *const *params,
+		    size_t nr_params, struct config_overrides *ov)
+{
+	const char *want = cell_name ? cell_name : sc->default_cell;
+	struct strvec cli = STRVEC_INIT;	/* copies of @params */
+	char **keys = NULL, **values = NULL;
+	size_t n = 0;
+	int ret = 0;
+
+	sc->cell = NULL;
+	for (size_t i = 0; want && i < sc->nr_cells; i++)
+		if (!strcmp(sc->cells[i].name, want))
+			sc->cell = &sc->cells[i];
+	if (want && !sc->cell) {
+		struct strbuf names = STRBUF_INIT;
+
+		for (size_t i = 0; i < sc->nr_cells; i++)
+			strbuf_addf(&names, "%s%s", i ? ", " : "", sc->cells[i].name);
+		ret = error("%s: no cell '%s' (cells: %s)", sc->path, want,
+			    sc->nr_cells ? strbuf_str(&names) : "none");
+		strbuf_release(&names);
+		return ret;
+	}
+	/* scenario < cell < command line */
+	for (size_t i = 0; i < sc->nr_params; i++) {
+		keys = xrealloc(keys, (n + 1) * sizeof(char *));
+		values = xrealloc(values, (n + 1) * sizeof(char *));
+		keys[n] = sc->param_keys[i];
+		values[n++] = sc->param_values[i];
+	}
+	for (size_t i = 0; sc->cell && i < sc->cell->nr_params; i++) {
+		keys = xrealloc(keys, (n + 1) * sizeof(char *));
+		values = xrealloc(values, (n + 1) * sizeof(char *));
+		keys[n] = sc->cell->param_keys[i];
+		values[n++] = sc->cell->param_values[i];
+	}
+	for (size_t i = 0; i < nr_params && !ret; i++) {
+		char *kv = NULL, *eq = NULL;
+
+		strvec_push(&cli, params[i]);
+		kv = cli.v[cli.nr - 1];
+		eq = strchr(kv, '=');
+		if (!eq || eq == kv || strspn(eq + 1, PARAM_VALUE_CHARS) != strlen(eq + 1)) {
+			ret = error("--param '%s': expected key=value, the value in "
+				    "[A-Za-z0-9_.,:/=+-]", params[i]);
+			break;
+		}
+		*eq = '\0';
+		keys = xrealloc(keys, (n + 1) * sizeof(char *));
+		values = xrealloc(values, (n + 1) * sizeof(char *));
+		keys[n] = kv;
+		values[n++] = eq + 1;
+	}
+	for (size_t i = 0; i < sc->nr_steps && !ret; i++) {
+		struct scenario_step *st = &sc->steps[i];
+
+		ret = substitute(sc, st, &st->command, keys, values, n);
+		if (!ret)
+			ret = substitute(sc, st, &st->pattern, keys, values, n);
+		if (!ret)
+			ret = substitute(sc, st, &st->expect_output, keys, values, n);
+		if (!ret)
+			ret = substitute(sc, st, &st->progress, keys, values, n);
+		if (!ret)
+			ret = substitute(sc, st, &st->name, keys, values, n);
+	}
+	strvec_release(&cli);
+	free(keys);
+	free(values);
+	if (ret || !sc->cell || !ov)
+		return ret;
+	if (!ov->kernel)
+		ov->kernel = sc->cell->kernel;
+	if (!ov->secure)
+		ov->secure = sc->cell->secure;
+	for (size_t i = 0; i < sc->cell->nr_optee_flags; i++) {
+		if (ov->nr_optee_flags == ARRAY_SIZE(ov->optee_flags))
+			return error("%s:%u: too many OP-TEE flags", sc->path, sc->cell->line);
+		ov->optee_flags[ov->nr_optee_flags++] = sc->cell->optee_flags[i];
+	}
+	return 0;
+}
+
+const char *scenario_expected(const struct scenario *sc)
+{
+	if (sc->cell && sc->cell->expect)
+		return sc->cell->expect;
+	return sc->expect ? sc->expect : "PASS";
 }

@@ -92,6 +92,24 @@ struct scenario_step {
 	char *xfail;		/* expected to fail, with this reason; NULL = must pass */
 };
 
+/*
+ * One cell of a scenario's matrix: the same steps on another kernel,
+ * secure world, OP-TEE build flags or parameters, with the verdict this
+ * combination is expected to give.
+ */
+struct scenario_cell {
+	char *name;		/* [A-Za-z0-9_.-]+ */
+	char *description;	/* or NULL */
+	unsigned line;		/* where it starts in the file */
+	char *kernel;		/* configs/kernels/<name>, or NULL: the profile's */
+	char *secure;		/* configs/secure/<name>, or NULL */
+	char **optee_flags;	/* "CFG_X=Y" on top of the secure profile's */
+	size_t nr_optee_flags;
+	char **param_keys, **param_values;	/* override the scenario's params */
+	size_t nr_params;
+	char *expect;		/* verdict name ("PASS", "DEADLOCK", ...), or NULL: the scenario's */
+};
+
 struct scenario {
 	char *path;		/* file it came from */
 	char *name;		/* "name:" or the file's base name without .yaml */
@@ -105,6 +123,14 @@ struct scenario {
 	double hang_window;	/* seconds (timeouts.hang, default 60): no progress -> HANG */
 	struct scenario_step *steps;
 	size_t nr_steps;
+	/* "params:": ${name} in commands, patterns and expect-output */
+	char **param_keys, **param_values;
+	size_t nr_params;
+	char *expect;		/* "expect:": the verdict expected (default PASS) */
+	struct scenario_cell *cells;	/* "cells:", in file order */
+	size_t nr_cells;
+	char *default_cell;	/* "default-cell:", or NULL */
+	const struct scenario_cell *cell;	/* the one scenario_select() chose, or NULL */
 };
 #define SCENARIO_INIT { 0 }
 
@@ -115,6 +141,21 @@ struct scenario {
  */
 int scenario_load(const char *path, struct scenario *sc);
 void scenario_release(struct scenario *sc);
+
+/*
+ * Choose the cell @cell_name (NULL: the scenario's default-cell, if any),
+ * merge parameters (scenario < cell < @params "key=value" from the command
+ * line) and substitute ${key} in every step's command, pattern,
+ * expect-output and progress. The cell's kernel/secure go to @ov unless
+ * already set there (the command line wins); its optee-flags are appended.
+ * Errors (unknown cell, unknown ${key}, a value outside [A-Za-z0-9_.,:/=+-])
+ * are reported with file:line; returns 0 or -EINVAL.
+ */
+struct config_overrides;
+int scenario_select(struct scenario *sc, const char *cell_name, char *const *params,
+		    size_t nr_params, struct config_overrides *ov);
+/* The verdict name the run must give: the cell's expect, else the scenario's. */
+const char *scenario_expected(const struct scenario *sc);
 const char *step_type_name(enum step_type t);
 const char *console_name(enum console_id c);	/* "normal" / "secure" */
 
