@@ -23,15 +23,25 @@ int cmd_show(int argc, char **argv)
 	struct config_overrides ov = global_overrides;
 	struct scenario sc = SCENARIO_INIT;
 	struct lab_config cfg;
-	const char *arg = NULL;
+	const char *arg = NULL, *cell = NULL;
+	char *params[32];
+	size_t nr_params = 0;
 	char *datadir, *path;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: teelab show [lab options] <scenario>\n\n"
+			printf("usage: teelab show [--cell NAME] [--param K=V] [lab options] <scenario>\n\n"
 			       "Prints the scenario with the configuration it will run with.\n\n%s",
 			       lab_options_help);
 			return 0;
+		}
+		if (!strcmp(argv[i], "--cell") && i + 1 < argc) {
+			cell = argv[++i];
+			continue;
+		}
+		if (!strcmp(argv[i], "--param") && i + 1 < argc && nr_params < ARRAY_SIZE(params)) {
+			params[nr_params++] = argv[++i];
+			continue;
 		}
 		if (parse_lab_option(argc, argv, &i, &ov))
 			continue;
@@ -45,6 +55,8 @@ int cmd_show(int argc, char **argv)
 	path = scenario_path(datadir, arg);
 	if (scenario_load(path, &sc))
 		die(TL_EXIT_USAGE, "scenario '%s' is not valid", path);
+	if (scenario_select(&sc, cell, params, nr_params, &ov))
+		die(TL_EXIT_USAGE, "scenario '%s': cannot apply the cell or parameters", path);
 	if (!ov.profile && sc.profile)
 		ov.profile = sc.profile;
 	if (config_load(&cfg, &ov))
@@ -53,6 +65,13 @@ int cmd_show(int argc, char **argv)
 	printf("scenario  %s (%s)\n", sc.name, sc.path);
 	if (sc.description)
 		printf("          %s\n", sc.description);
+	for (size_t i = 0; i < sc.nr_cells; i++)
+		printf("%s %-12s expect %-9s %s\n", i ? "         " : "cells    ", sc.cells[i].name,
+		       sc.cells[i].expect ? sc.cells[i].expect : scenario_expected(&sc),
+		       sc.cells[i].description ? sc.cells[i].description : "");
+	if (sc.cell)
+		printf("cell      %s\n", sc.cell->name);
+	printf("expect    %s\n", scenario_expected(&sc));
 	printf("profile   %s\n", cfg.profile);
 	printf("machine   %s: %s -cpu %s -smp %d -m %d, gic-version=%d\n", cfg.machine.name,
 	       cfg.machine.qemu, cfg.machine.cpu, cfg.machine.smp, cfg.machine.memory_mb,

@@ -1388,8 +1388,6 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 			ret = substitute(sc, st, &st->expect_output, keys, values, n);
 		if (!ret)
 			ret = substitute(sc, st, &st->progress, keys, values, n);
-		if (!ret)
-			ret = substitute(sc, st, &st->name, keys, values, n);
 	}
 	strvec_release(&cli);
 	free(keys);
