@@ -211,8 +211,11 @@ static int check_regex(const struct ydoc *doc, const struct ynode *n,
 		       const char *key, const char *re_str)
 {
 	regex_t re = { 0 };
-	int rc = regcomp(&re, re_str, REG_EXTENDED | REG_NOSUB);
+	int rc = 0;
 
+	if (strstr(re_str, "${"))
+		return 0;	/* a parameter: checked once substituted (scenario_select()) */
+	rc = regcomp(&re, re_str, REG_EXTENDED | REG_NOSUB);
 	if (rc) {
 		char msg[256] = "";
 
@@ -1283,6 +1286,26 @@ static const char *param_value(char **keys, char **values, size_t n, const char 
 	return v;
 }
 
+/* @field of @st, once parameters are substituted, must still compile. */
+static int recheck_regex(const struct scenario *sc, const struct scenario_step *st,
+			 const char *what, const char *field)
+{
+	regex_t re;
+	char msg[256] = "";
+	int rc = 0;
+
+	if (!field)
+		return 0;
+	rc = regcomp(&re, field, REG_EXTENDED | REG_NOSUB);
+	if (!rc) {
+		regfree(&re);
+		return 0;
+	}
+	regerror(rc, &re, msg, sizeof(msg));
+	return error("%s:%u: invalid regular expression '%s' for '%s' (parameters "
+		     "substituted): %s", sc->path, st->line, field, what, msg);
+}
+
 /* Replace ${key} in *@field; unknown keys are an error at @st. */
 static int substitute(const struct scenario *sc, const struct scenario_step *st, char **field,
 		      char **keys, char **values, size_t n)
@@ -1343,10 +1366,10 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 
 		for (size_t i = 0; i < sc->nr_cells; i++)
 			strbuf_addf(&names, "%s%s", i ? ", " : "", sc->cells[i].name);
-		ret = error("%s: no cell '%s' (cells: %s)", sc->path, want,
-			    sc->nr_cells ? strbuf_str(&names) : "none");
+		error("%s: no cell '%s' (cells: %s)", sc->path, want,
+		      sc->nr_cells ? strbuf_str(&names) : "none");
 		strbuf_release(&names);
-		return ret;
+		return -EINVAL;
 	}
 	/* scenario < cell < command line */
 	for (size_t i = 0; i < sc->nr_params; i++) {
@@ -1388,19 +1411,29 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 			ret = substitute(sc, st, &st->expect_output, keys, values, n);
 		if (!ret)
 			ret = substitute(sc, st, &st->progress, keys, values, n);
+		if (!ret)
+			ret = recheck_regex(sc, st, "pattern", st->pattern);
+		if (!ret)
+			ret = recheck_regex(sc, st, "expect-output", st->expect_output);
+		if (!ret)
+			ret = recheck_regex(sc, st, "progress", st->progress);
 	}
 	strvec_release(&cli);
 	free(keys);
 	free(values);
-	if (ret || !sc->cell || !ov)
-		return ret;
+	if (ret)
+		return -EINVAL;
+	if (!sc->cell || !ov)
+		return 0;
 	if (!ov->kernel)
 		ov->kernel = sc->cell->kernel;
 	if (!ov->secure)
 		ov->secure = sc->cell->secure;
 	for (size_t i = 0; i < sc->cell->nr_optee_flags; i++) {
-		if (ov->nr_optee_flags == ARRAY_SIZE(ov->optee_flags))
-			return error("%s:%u: too many OP-TEE flags", sc->path, sc->cell->line);
+		if (ov->nr_optee_flags == ARRAY_SIZE(ov->optee_flags)) {
+			error("%s:%u: too many OP-TEE flags", sc->path, sc->cell->line);
+			return -EINVAL;
+		}
 		ov->optee_flags[ov->nr_optee_flags++] = sc->cell->optee_flags[i];
 	}
 	return 0;

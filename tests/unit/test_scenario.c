@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "scenario.h"
 #include "util.h"
 
@@ -22,6 +23,7 @@ struct fixture {
 	char *path;		/* <dir>/xtest-smoke.yaml */
 	struct scenario sc;
 	char *err;		/* what the last load printed on stderr */
+	struct capture cap;
 };
 
 
@@ -1243,6 +1245,75 @@ static void test_measure(void **state)
 		       "3:33: invalid regular expression 'x(' for 'pattern': Unmatched ( or \\(");
 }
 
+static void test_cells_and_params(void **state)
+{
+	struct fixture *f = *state;
+	struct config_overrides ov = { 0 };
+	char *cli[] = { "ops=5" };
+	const char *text =
+		"params: {clients: 2, ops: 10}\n"
+		"expect: PASS\n"
+		"default-cell: a\n"
+		"cells:\n"
+		"  a: {expect: PASS}\n"
+		"  b:\n"
+		"    kernel: src-6.1\n"
+		"    optee-flags: [CFG_NUM_THREADS=1]\n"
+		"    params: {clients: 3}\n"
+		"    expect: DEADLOCK\n"
+		"steps:\n- boot\n"
+		"- background: {id: c, command: 'load -c ${clients} -n ${ops}', "
+		"progress: '^p ${clients}', stall: 5}\n"
+		"- join: c\n";
+
+	assert_int_equal(load(f, text), 0);
+	assert_int_equal(f->sc.nr_cells, 2);
+	assert_string_equal(f->sc.default_cell, "a");
+	assert_true(f->sc.steps[1].stall == 5);
+	/* cell b, one parameter from the command line */
+	assert_int_equal(scenario_select(&f->sc, "b", cli, 1, &ov), 0);
+	assert_string_equal(f->sc.steps[1].command, "load -c 3 -n 5");
+	assert_string_equal(f->sc.steps[1].progress, "^p 3");
+	assert_string_equal(cli[0], "ops=5");	/* the caller's string is untouched */
+	assert_string_equal(ov.kernel, "src-6.1");
+	assert_int_equal(ov.nr_optee_flags, 1);
+	assert_string_equal(ov.optee_flags[0], "CFG_NUM_THREADS=1");
+	assert_string_equal(scenario_expected(&f->sc), "DEADLOCK");
+	/* the default cell */
+	assert_int_equal(load(f, text), 0);
+	assert_int_equal(scenario_select(&f->sc, NULL, NULL, 0, NULL), 0);
+	assert_string_equal(f->sc.cell->name, "a");
+	assert_string_equal(f->sc.steps[1].command, "load -c 2 -n 10");
+	assert_string_equal(scenario_expected(&f->sc), "PASS");
+	/* errors */
+	assert_int_equal(load(f, text), 0);
+	capture_begin(&f->cap);
+	assert_int_equal(scenario_select(&f->sc, "zz", NULL, 0, NULL), -EINVAL);
+	free(f->err);
+	f->err = capture_end(&f->cap);
+	assert_non_null(strstr(f->err, "no cell 'zz' (cells: a, b)"));
+	assert_int_equal(load(f, "steps:\n- boot\n- run: 'echo ${nope}'\n"), 0);
+	capture_begin(&f->cap);
+	assert_int_equal(scenario_select(&f->sc, NULL, NULL, 0, NULL), -EINVAL);
+	free(f->err);
+	f->err = capture_end(&f->cap);
+	assert_non_null(strstr(f->err, ":3: unknown parameter 'nope' in step"));
+	expect_invalid(f, "params: {a: 'x; rm -rf /'}\nsteps:\n- boot\n",
+		       "1:13: parameter 'a' = 'x; rm -rf /': only letters, digits and _.,:/=+- "
+		       "(values go into guest commands)");
+	expect_invalid(f, "expect: MAYBE\nsteps:\n- boot\n",
+		       "1:9: unknown verdict 'MAYBE' for 'expect' (PASS, FAIL, DEADLOCK, HANG, "
+		       "TIMEOUT, KERNEL_PANIC or TEE_PANIC)");
+	expect_invalid(f, "default-cell: x\ncells: {a: {}}\nsteps:\n- boot\n",
+		       "1:15: default-cell 'x' is not one of the cells");
+	expect_invalid(f, "cells: {a: {optee-flags: [threads]}}\nsteps:\n- boot\n",
+		       "1:27: OP-TEE flag 'threads' is not NAME=VALUE");
+	expect_invalid(f, "cells: {a: {kernal: x}}\nsteps:\n- boot\n",
+		       "1:13: unknown key 'kernal' in cell");
+	expect_invalid(f, "steps:\n- boot\n- background: {id: a, command: x, stall: 3}\n",
+		       "3:42: 'stall' needs 'progress' (the lines that show progress)");
+}
+
 static void test_reload_after_error(void **state)
 {
 	struct fixture *f = *state;
@@ -1290,6 +1361,7 @@ int main(void)
 		T(test_assert_errors),
 		T(test_kexec_errors),
 		T(test_measure),
+		T(test_cells_and_params),
 		T(test_reload_after_error),
 	};
 
