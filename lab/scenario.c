@@ -1306,15 +1306,17 @@ static int recheck_regex(const struct scenario *sc, const struct scenario_step *
 		     "substituted): %s", sc->path, st->line, field, what, msg);
 }
 
-/* Replace ${key} in *@field; unknown keys are an error at @st. */
-static int substitute(const struct scenario *sc, const struct scenario_step *st, char **field,
-		      char **keys, char **values, size_t n)
+/*
+ * Replace ${key} in *@field for every declared parameter key; any other
+ * ${...} ("${d#/proc/}", "${HOME}") is the guest shell's and stays.
+ */
+static void substitute(char **field, char **keys, char **values, size_t n)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const char *p = *field;
 
 	if (!p || !strstr(p, "${"))
-		return 0;
+		return;
 	while (*p) {
 		const char *open = strstr(p, "${"), *close = NULL, *v = NULL;
 		char *key = NULL;
@@ -1325,27 +1327,21 @@ static int substitute(const struct scenario *sc, const struct scenario_step *st,
 		}
 		strbuf_add(&sb, p, (size_t)(open - p));
 		close = strchr(open + 2, '}');
-		if (!close) {
-			strbuf_release(&sb);
-			return error("%s:%u: unterminated '${' in step '%s'", sc->path, st->line,
-				     st->name);
-		}
-		key = xstrndup(open + 2, (size_t)(close - open - 2));
-		v = param_value(keys, values, n, key);
-		if (!v) {
-			error("%s:%u: unknown parameter '%s' in step '%s' (params: defines them)",
-			      sc->path, st->line, key, st->name);
+		if (close) {
+			key = xstrndup(open + 2, (size_t)(close - open - 2));
+			v = param_value(keys, values, n, key);
 			free(key);
-			strbuf_release(&sb);
-			return -EINVAL;
 		}
-		strbuf_addstr(&sb, v);
-		free(key);
-		p = close + 1;
+		if (v) {
+			strbuf_addstr(&sb, v);
+			p = close + 1;
+		} else {
+			strbuf_addstr(&sb, "${");
+			p = open + 2;
+		}
 	}
 	free(*field);
 	*field = strbuf_detach(&sb);
-	return 0;
 }
 
 int scenario_select(struct scenario *sc, const char *cell_name, char *const *params,
@@ -1404,15 +1400,11 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 	for (size_t i = 0; i < sc->nr_steps && !ret; i++) {
 		struct scenario_step *st = &sc->steps[i];
 
-		ret = substitute(sc, st, &st->command, keys, values, n);
-		if (!ret)
-			ret = substitute(sc, st, &st->pattern, keys, values, n);
-		if (!ret)
-			ret = substitute(sc, st, &st->expect_output, keys, values, n);
-		if (!ret)
-			ret = substitute(sc, st, &st->progress, keys, values, n);
-		if (!ret)
-			ret = recheck_regex(sc, st, "pattern", st->pattern);
+		substitute(&st->command, keys, values, n);
+		substitute(&st->pattern, keys, values, n);
+		substitute(&st->expect_output, keys, values, n);
+		substitute(&st->progress, keys, values, n);
+		ret = recheck_regex(sc, st, "pattern", st->pattern);
 		if (!ret)
 			ret = recheck_regex(sc, st, "expect-output", st->expect_output);
 		if (!ret)

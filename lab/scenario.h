@@ -146,9 +146,10 @@ void scenario_release(struct scenario *sc);
  * Choose the cell @cell_name (NULL: the scenario's default-cell, if any),
  * merge parameters (scenario < cell < @params "key=value" from the command
  * line) and substitute ${key} in every step's command, pattern,
- * expect-output and progress. The cell's kernel/secure go to @ov unless
- * already set there (the command line wins); its optee-flags are appended.
- * Errors (unknown cell, unknown ${key}, a value outside [A-Za-z0-9_.,:/=+-])
+ * expect-output and progress (any other ${...} is left to the guest
+ * shell). The cell's kernel/secure go to @ov unless already set there (the
+ * command line wins); its optee-flags are appended. Errors (unknown cell,
+ * a value outside [A-Za-z0-9_.,:/=+-], a pattern no longer a regex)
  * are reported with file:line; returns 0 or -EINVAL.
  */
 struct config_overrides;

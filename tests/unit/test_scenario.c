@@ -1292,12 +1292,18 @@ static void test_cells_and_params(void **state)
 	free(f->err);
 	f->err = capture_end(&f->cap);
 	assert_non_null(strstr(f->err, "no cell 'zz' (cells: a, b)"));
-	assert_int_equal(load(f, "steps:\n- boot\n- run: 'echo ${nope}'\n"), 0);
+	/* ${...} that is no parameter is the guest shell's */
+	assert_int_equal(load(f, "params: {n: 2}\nsteps:\n- boot\n"
+			      "- run: 'echo ${n} ${d#/proc/} ${HOME} $${n'\n"), 0);
+	assert_int_equal(scenario_select(&f->sc, NULL, NULL, 0, NULL), 0);
+	assert_string_equal(f->sc.steps[1].command, "echo 2 ${d#/proc/} ${HOME} $${n");
+	assert_int_equal(load(f, "params: {n: '+'}\nsteps:\n- boot\n"
+			      "- expect: {pattern: '${n}'}\n"), 0);
 	capture_begin(&f->cap);
 	assert_int_equal(scenario_select(&f->sc, NULL, NULL, 0, NULL), -EINVAL);
 	free(f->err);
 	f->err = capture_end(&f->cap);
-	assert_non_null(strstr(f->err, ":3: unknown parameter 'nope' in step"));
+	assert_non_null(strstr(f->err, ":4: invalid regular expression '+' for 'pattern'"));
 	expect_invalid(f, "params: {a: 'x; rm -rf /'}\nsteps:\n- boot\n",
 		       "1:13: parameter 'a' = 'x; rm -rf /': only letters, digits and _.,:/=+- "
 		       "(values go into guest commands)");
