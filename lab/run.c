@@ -40,6 +40,7 @@
 #include "machine.h"
 #include "runproc.h"
 #include "ssh.h"
+#include "tee_chain.h"
 #include "xtest.h"
 
 #define READY_MARKER "@@TL:READY@@"
@@ -124,6 +125,7 @@ struct engine {
 	int cmd_rc;
 	bool serial_busy;	/* a serial command never finished: the shell is wedged */
 	struct bg_job *stalled;	/* P_DEADLOCK: the job that stalled */
+	bool collecting;	/* evidence: no stall detection (the jobs are stuck, we know) */
 	struct strbuf cmd_out;
 	/* end of the run */
 	bool qemu_exited;
@@ -490,7 +492,7 @@ static enum pump_result pump(struct engine *e, double deadline)
 		if (e->qemu_exited && (e->con[CON_NORMAL].eof || e->con[CON_NORMAL].fd < 0) &&
 		    (e->con[CON_SECURE].eof || e->con[CON_SECURE].fd < 0))
 			return P_EXITED;
-		if (e->wait != W_EXIT && jobs && (e->stalled = stalled_job(e, now)))
+		if (e->wait != W_EXIT && jobs && !e->collecting && (e->stalled = stalled_job(e, now)))
 			return P_DEADLOCK;
 		if (e->wait != W_EXIT && classifier_hung(&e->cls, now, e->hang_window))
 			return P_HANG;
@@ -1364,6 +1366,31 @@ static char *console_tail(const struct console *c, int n)
  * own deadline, within EVIDENCE_BUDGET in all. The verdict was written
  * before this starts, so a wedged guest cannot cost it.
  */
+/* OP-TEE's CFG_NUM_THREADS from the build flags (the last one wins), or 0. */
+static int optee_threads(const struct lab_config *cfg)
+{
+	int n = 0;
+
+	for (size_t i = 0; cfg->secure.optee_build && i < cfg->secure.optee_flags.nr; i++)
+		if (starts_with(cfg->secure.optee_flags.v[i], "CFG_NUM_THREADS="))
+			n = atoi(cfg->secure.optee_flags.v[i] + 16);
+	return n;
+}
+
+/* The TEE deadlock chain named from the guest's stacks, into @summary. */
+static void add_chain(struct engine *e, const char *guest, struct strbuf *summary)
+{
+	struct tee_chain c;
+
+	tee_chain_analyse(guest, optee_threads(e->cfg), &c);
+	strbuf_addf(summary, "\n%s\n", c.summary);
+	if (c.scmi_stack)
+		strbuf_addf(summary, "\nThe SCMI call parked in the OP-TEE call queue:\n%s\n",
+			    c.scmi_stack);
+	run_result_env(e->res, "deadlock_chain", c.summary);
+	tee_chain_release(&c);
+}
+
 static void collect_evidence(struct engine *e)
 {
 	double deadline = now_mono() + EVIDENCE_BUDGET;
@@ -1371,6 +1398,13 @@ static void collect_evidence(struct engine *e)
 	char *reply = NULL, *t;
 
 	stage_begin(e, "collecting evidence");
+	e->collecting = true;
+	if (e->stalled)
+		strbuf_addf(&summary, "DEADLOCK: '%s' printed no progress line for %.0f s while "
+			    "still running (%zu progress lines; last: %s)\n",
+			    e->stalled->id ? e->stalled->id : "?", e->stalled->stall,
+			    e->stalled->progress_lines,
+			    e->stalled->last_line ? e->stalled->last_line : "none");
 	strbuf_addf(&summary, "run stopped at %.1f s; boot %d; channel: %s\n",
 		    now_mono() - e->t0, e->boot,
 		    have_ssh(e) ? "ssh" : e->serial_busy ? "none (serial shell busy)" : "serial");
@@ -1408,12 +1442,30 @@ static void collect_evidence(struct engine *e)
 		e->hang_window = saved;
 		if (p == P_DONE) {
 			write_evidence(e, "guest.txt", strbuf_str(&e->cmd_out));
-			strbuf_addstr(&summary, "guest.txt: sysrq w + t, dmesg, kernel stacks of every "
-				      "user process and of blocked tasks\n");
+			strbuf_addstr(&summary, "guest.txt: sysrq w + t, the lab eMMC's counters, dmesg, "
+				      "kernel stacks of every user thread and of blocked or TEE-related "
+				      "kernel threads\n");
+			if (e->stalled)
+				add_chain(e, strbuf_str(&e->cmd_out), &summary);
 		} else {
 			strbuf_addstr(&summary, "guest.txt: the guest did not answer in time\n");
 		}
 		strbuf_release(&err);
+	}
+	for (size_t i = 0; i < e->nr_jobs; i++) {
+		const struct bg_job *b = &e->jobs[i];
+		char *name = NULL;
+
+		if (!b->id || !b->job)
+			continue;
+		name = xasprintf("job-%s.txt", b->id);
+		t = xasprintf("%s%s", strbuf_str(guest_job_stdout(b->job)),
+			      strbuf_str(guest_job_stderr(b->job)));
+		write_evidence(e, name, t);
+		strbuf_addf(&summary, "%s: what background command '%s' printed so far\n", name,
+			    b->id);
+		free(t);
+		free(name);
 	}
 	t = console_tail(&e->con[CON_NORMAL], 200);
 	write_evidence(e, "nw-console.tail", t);

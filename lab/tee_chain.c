@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: MIT
+/* tee_chain.c - the TEE thread-exhaustion chain from guest stacks; see tee_chain.h */
+#include "tee_chain.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+/* Kernel functions (Linux 6.1..6.12) that place a task on the chain. */
+static const char *const queue_fns[] = {	/* waiting for a free OP-TEE thread */
+	"optee_cq_wait_init", "optee_cq_wait_for_completion", NULL
+};
+static const char *const rpc_fns[] = {	/* serving an RPC inside an OP-TEE call */
+	"optee_rpc_cmd", "optee_handle_rpc", "handle_rpc_func_cmd", "optee_supp_thrd_req", NULL
+};
+/* The steps of the RPC path worth naming, in call order (outermost first). */
+static const struct {
+	const char *fn, *what;
+} path_steps[] = {
+	{ "optee_supp_thrd_req", "tee-supplicant request" },
+	{ "rpmb_route_frames", "RPMB frames" },
+	{ "__mmc_claim_host", "mmc host power-up" },
+	{ "clk_prepare", "clock enable" },
+	{ "clk_core_prepare", "clock enable" },
+	{ "regulator_enable", "regulator enable" },
+	{ "scmi_optee_send_message", "SCMI over OP-TEE" },
+};
+
+struct task {
+	char *header;	/* "pid/tid (comm) state S" */
+	char *comm;
+	struct strbuf stack;	/* the raw lines */
+	struct strvec fns;	/* function names, innermost first */
+};
+
+static bool has_fn(const struct task *t, const char *fn)
+{
+	return strvec_contains(&t->fns, fn);
+}
+
+static bool has_any(const struct task *t, const char *const *fns)
+{
+	for (size_t i = 0; fns[i]; i++)
+		if (has_fn(t, fns[i]))
+			return true;
+	return false;
+}
+
+/* "[<0>] optee_cq_wait_init+0xb4/0x184 [mod]" -> "optee_cq_wait_init" */
+static char *fn_name(const char *line)
+{
+	const char *p = strstr(line, "] ");
+	size_t n;
+
+	p = p ? p + 2 : line;
+	n = strcspn(p, "+ \t");
+	return n ? xstrndup(p, n) : NULL;
+}
+
+static void parse_tasks(const char *text, struct task **tasks, size_t *nr)
+{
+	char *copy = xstrdup(text ? text : ""), *save = NULL;
+	struct task *cur = NULL;
+
+	*tasks = NULL;
+	*nr = 0;
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (starts_with(l, "===== task ")) {
+			const char *open = strchr(l, '('), *close = strrchr(l, ')');
+
+			*tasks = xrealloc(*tasks, (*nr + 1) * sizeof(**tasks));
+			cur = &(*tasks)[(*nr)++];
+			memset(cur, 0, sizeof(*cur));
+			cur->header = xstrdup(l + 11);
+			cur->comm = open && close > open ? xstrndup(open + 1, (size_t)(close - open - 1))
+							 : xstrdup("?");
+		} else if (starts_with(l, "=====")) {
+			cur = NULL;
+		} else if (cur && strstr(l, "[<")) {
+			char *fn = fn_name(l);
+
+			strbuf_addf(&cur->stack, "%s\n", l);
+			if (fn)
+				strvec_push(&cur->fns, fn);
+			free(fn);
+		}
+	}
+	free(copy);
+}
+
+/* "RPMB frames -> mmc host power-up -> regulator enable -> SCMI over OP-TEE" */
+static void describe_path(const struct task *t, struct strbuf *sb)
+{
+	const char *last = NULL;
+
+	for (size_t i = 0; i < ARRAY_SIZE(path_steps); i++) {
+		if (!has_fn(t, path_steps[i].fn) || (last && !strcmp(last, path_steps[i].what)))
+			continue;
+		strbuf_addf(sb, "%s%s", last ? " -> " : "", path_steps[i].what);
+		last = path_steps[i].what;
+	}
+}
+
+void tee_chain_analyse(const char *guest, int threads, struct tee_chain *out)
+{
+	struct task *tasks = NULL;
+	struct strbuf sb = STRBUF_INIT, who = STRBUF_INIT;
+	const struct task *scmi = NULL, *supp = NULL;
+	size_t nr = 0;
+
+	memset(out, 0, sizeof(*out));
+	parse_tasks(guest, &tasks, &nr);
+	for (size_t i = 0; i < nr; i++) {
+		const struct task *t = &tasks[i];
+		bool queued = has_any(t, queue_fns);
+		bool rpc = has_any(t, rpc_fns);
+
+		if (!strcmp(t->comm, "tee-supplicant"))
+			supp = t;
+		if (queued) {
+			out->queued++;
+			strbuf_addf(&who, "%s%s %.*s", who.len ? ", " : "", t->comm,
+				    (int)strcspn(t->header, " "), t->header);
+		}
+		if (queued && has_fn(t, "scmi_optee_send_message")) {
+			out->scmi_queued++;
+			if (!scmi)
+				scmi = t;
+			if (rpc)
+				out->rpc_scmi++;
+		}
+		/* a task queued for a thread in its own RPC still holds the outer thread */
+		if (rpc)
+			out->in_rpc++;
+	}
+	if (!out->queued) {
+		strbuf_addstr(&sb, "No task waits for an OP-TEE thread (no optee_cq_wait_* in any "
+			      "kernel stack): not the TEE thread-exhaustion chain.");
+	} else {
+		strbuf_addf(&sb, "%zu task(s) wait for a free OP-TEE thread in the OP-TEE call "
+			    "queue (optee_cq_wait_init): %s.", out->queued, strbuf_str(&who));
+		if (scmi) {
+			strbuf_addf(&sb, " %zu of them %s an SCMI call (scmi_optee_send_message)",
+				    out->scmi_queued, out->scmi_queued == 1 ? "is" : "are");
+			if (out->rpc_scmi) {
+				strbuf_addstr(&sb, " made while serving an OP-TEE RPC (");
+				describe_path(scmi, &sb);
+				strbuf_addstr(&sb, "): that RPC holds an OP-TEE thread until the SCMI "
+					      "call returns, and the SCMI call needs a free thread.");
+			} else {
+				strbuf_addstr(&sb, " (");
+				describe_path(scmi, &sb);
+				strbuf_addstr(&sb, ").");
+			}
+		}
+		if (threads > 0)
+			strbuf_addf(&sb, " %zu/%d OP-TEE threads held by tasks in an RPC "
+				    "(CFG_NUM_THREADS=%d).", out->in_rpc, threads, threads);
+		else
+			strbuf_addf(&sb, " %zu task(s) in an OP-TEE RPC.", out->in_rpc);
+	}
+	if (supp) {
+		if (has_fn(supp, "optee_supp_recv"))
+			strbuf_addstr(&sb, " tee-supplicant is idle (optee_supp_recv).");
+		else if (has_any(supp, queue_fns))
+			strbuf_addstr(&sb, " tee-supplicant itself is parked in the OP-TEE call queue.");
+		else if (supp->fns.nr)
+			strbuf_addf(&sb, " tee-supplicant is blocked in %s.", supp->fns.v[0]);
+	}
+	out->summary = strbuf_detach(&sb);
+	if (scmi)
+		out->scmi_stack = xasprintf("===== task %s\n%s", scmi->header,
+					    strbuf_str(&scmi->stack));
+	for (size_t i = 0; i < nr; i++) {
+		free(tasks[i].header);
+		free(tasks[i].comm);
+		strbuf_release(&tasks[i].stack);
+		strvec_release(&tasks[i].fns);
+	}
+	free(tasks);
+	strbuf_release(&who);
+}
+
+void tee_chain_release(struct tee_chain *c)
+{
+	free(c->scmi_stack);
+	free(c->summary);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/* Unit tests for tee_chain.c on stacks captured from real deadlocked guests. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "tee_chain.h"
+#include "util.h"
+
+static char *load_evidence(const char *name)
+{
+	char *path = xasprintf("%s/tests/data/evidence/%s", test_srcdir(), name);
+	char *text = NULL;
+
+	assert_int_equal(read_file(path, &text, NULL), 0);
+	free(path);
+	return text;
+}
+
+/*
+ * Linux 6.12 built from linux-source-6.12, OP-TEE 4.10 with
+ * CFG_NUM_THREADS=1, two tl-storage clients: the client serving an RPMB
+ * RPC powers the eMMC up through the SCMI regulator and parks in the call
+ * queue (captured by `teelab run --cell 6.12-t1-c2 system-invocation`).
+ */
+static void test_deadlock_612_one_thread(void **state)
+{
+	char *guest = load_evidence("deadlock-6.12-t1.txt");
+	struct tee_chain c;
+
+	(void)state;
+	tee_chain_analyse(guest, 1, &c);
+	assert_int_equal(c.queued, 3);	/* both clients and the notification thread */
+	assert_int_equal(c.scmi_queued, 1);
+	assert_int_equal(c.rpc_scmi, 1);
+	assert_int_equal(c.in_rpc, 1);
+	assert_non_null(strstr(c.summary, "3 task(s) wait for a free OP-TEE thread"));
+	assert_non_null(strstr(c.summary, "(RPMB frames -> mmc host power-up -> regulator "
+			       "enable -> SCMI over OP-TEE)"));
+	assert_non_null(strstr(c.summary, "1/1 OP-TEE threads held by tasks in an RPC "
+			       "(CFG_NUM_THREADS=1)"));
+	assert_non_null(strstr(c.summary, "tee-supplicant is idle"));
+	assert_non_null(c.scmi_stack);
+	assert_true(starts_with(c.scmi_stack, "===== task "));
+	assert_non_null(strstr(c.scmi_stack, "scmi_optee_send_message"));
+	assert_non_null(strstr(c.scmi_stack, "rpmb_route_frames"));
+	tee_chain_release(&c);
+	free(guest);
+}
+
+/* A guest that is merely slow: nothing waits for an OP-TEE thread. */
+static void test_no_chain(void **state)
+{
+	struct tee_chain c;
+	const char *guest =
+		"===== task 65/65 (tee-supplicant) state S (sleeping): tee-supplicant -d\n"
+		"[<0>] optee_supp_recv+0x12c/0x210\n"
+		"[<0>] tee_ioctl+0x69c/0xbe8\n"
+		"===== task 90/90 (sleep) state S (sleeping): sleep 100000\n"
+		"[<0>] hrtimer_nanosleep+0x8c/0x120\n";
+
+	(void)state;
+	tee_chain_analyse(guest, 2, &c);
+	assert_int_equal(c.queued, 0);
+	assert_null(c.scmi_stack);
+	assert_non_null(strstr(c.summary, "not the TEE thread-exhaustion chain"));
+	tee_chain_release(&c);
+	tee_chain_analyse(NULL, 0, &c);
+	assert_int_equal(c.queued, 0);
+	assert_non_null(c.summary);
+	tee_chain_release(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_deadlock_612_one_thread),
+		cmocka_unit_test(test_no_chain),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
