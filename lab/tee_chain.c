@@ -68,7 +68,8 @@ static void parse_tasks(const char *text, struct task **tasks, size_t *nr)
 	*nr = 0;
 	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		if (starts_with(l, "===== task ")) {
-			const char *open = strchr(l, '('), *close = strrchr(l, ')');
+			/* comm may hold spaces and ')' too: it ends at ") state " */
+			const char *open = strchr(l, '('), *close = strstr(l, ") state ");
 
 			*tasks = xrealloc(*tasks, (*nr + 1) * sizeof(**tasks));
 			cur = &(*tasks)[(*nr)++];
@@ -117,7 +118,9 @@ void tee_chain_analyse(const char *guest, int threads, struct tee_chain *out)
 		bool queued = has_any(t, queue_fns);
 		bool rpc = has_any(t, rpc_fns);
 
-		if (!strcmp(t->comm, "tee-supplicant"))
+		/* its threads: the one in the TEE driver says what it does */
+		if (!strcmp(t->comm, "tee-supplicant") &&
+		    (!supp || has_fn(t, "tee_ioctl") || has_any(t, queue_fns)))
 			supp = t;
 		if (queued) {
 			out->queued++;
