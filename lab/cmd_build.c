@@ -1,32 +1,56 @@
 // SPDX-License-Identifier: MIT
 /* cmd_build.c - `teelab build`: fetch and build the images of a profile */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "images.h"
+#include "scenario.h"
 
 int cmd_build(int argc, char **argv)
 {
 	struct config_overrides ov = global_overrides;
 	struct lab_config cfg;
 	struct lab_images im = { 0 };
+	struct scenario sc = SCENARIO_INIT;
+	const char *scenario = NULL, *cell = NULL;
 	bool refresh = false;
 	double t0 = now_mono();
 	int ret;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: teelab build [--refresh] [lab options]\n\n"
+			printf("usage: teelab build [--refresh] [--scenario NAME [--cell NAME]] "
+			       "[lab options]\n\n"
 			       "Fetches and builds everything the profile boots, and prints the\n"
-			       "paths. A second call reuses the cache and fetches nothing.\n\n%s",
+			       "paths. A second call reuses the cache and fetches nothing.\n"
+			       "--scenario takes the scenario's profile, --cell also its cell's\n"
+			       "kernel, secure world and OP-TEE flags.\n\n%s",
 			       lab_options_help);
 			return 0;
+		} else if (!strcmp(argv[i], "--scenario") && i + 1 < argc) {
+			scenario = argv[++i];
+		} else if (!strcmp(argv[i], "--cell") && i + 1 < argc) {
+			cell = argv[++i];
 		} else if (!strcmp(argv[i], "--refresh")) {
 			refresh = true;
 		} else if (!parse_lab_option(argc, argv, &i, &ov)) {
 			die(TL_EXIT_USAGE, "unknown argument '%s' (see teelab build --help)", argv[i]);
 		}
+	}
+	if (cell && !scenario)
+		die(TL_EXIT_USAGE, "--cell needs --scenario");
+	if (scenario) {
+		char *datadir = config_find_datadir();
+		char *path = datadir ? scenario_path(datadir, scenario) : NULL;
+
+		if (!path || scenario_load(path, &sc) || scenario_select(&sc, cell, NULL, 0, &ov))
+			die(TL_EXIT_USAGE, "scenario '%s' is not valid", scenario);
+		if (!ov.profile && sc.profile)
+			ov.profile = sc.profile;
+		free(path);
+		free(datadir);
 	}
 	if (config_load(&cfg, &ov))
 		die(TL_EXIT_USAGE, "configuration is not valid");
@@ -41,5 +65,6 @@ int cmd_build(int argc, char **argv)
 	}
 	lab_images_release(&im);
 	config_release(&cfg);
+	scenario_release(&sc);
 	return ret ? TL_EXIT_INFRA : TL_EXIT_PASS;
 }

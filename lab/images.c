@@ -791,6 +791,20 @@ static int check_fragment(const char *config_text, const char *fragment)
 	return ret;
 }
 
+/* Whether ccache runs on this host (asked once). */
+static bool have_ccache(void)
+{
+	static int known = -1;
+
+	if (known < 0) {
+		struct strbuf out = STRBUF_INIT;
+
+		known = !run_capture((const char *const[]){ "ccache", "--version", NULL }, NULL, &out);
+		strbuf_release(&out);
+	}
+	return known;
+}
+
 static int kmake(const char *src, const char *obj, const char *log, const char *const *targets)
 {
 	struct child c = CHILD_INIT;
@@ -800,6 +814,9 @@ static int kmake(const char *src, const char *obj, const char *log, const char *
 	strvec_pushf(&c.argv, "O=%s", obj);
 	strvec_pushf(&c.argv, "-j%d", nproc());
 	strvec_pushl(&c.argv, "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", NULL);
+	/* the output does not depend on it, so it is not part of the cache key */
+	if (have_ccache())
+		strvec_push(&c.argv, "CC=ccache aarch64-linux-gnu-gcc");
 	for (; *targets; targets++)
 		strvec_push(&c.argv, *targets);
 	c.log_path = log;
