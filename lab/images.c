@@ -797,10 +797,16 @@ static bool have_ccache(void)
 	static int known = -1;
 
 	if (known < 0) {
-		struct strbuf out = STRBUF_INIT;
+		char *path = xstrdup(getenv("PATH") ? getenv("PATH") : ""), *save = NULL;
 
-		known = !run_capture((const char *const[]){ "ccache", "--version", NULL }, NULL, &out);
-		strbuf_release(&out);
+		known = 0;
+		for (char *d = strtok_r(path, ":", &save); d && !known; d = strtok_r(NULL, ":", &save)) {
+			char *exe = path_join(d, "ccache");
+
+			known = !access(exe, X_OK);
+			free(exe);
+		}
+		free(path);
 	}
 	return known;
 }
@@ -870,7 +876,7 @@ static int build_kernel(struct build_ctx *b, struct kernel_files *k)
 		if (ret)
 			goto out;
 	}
-	if ((ret = hash_cross_build(h, KERNEL_RECIPE_VERSION, &frags)))
+	if ((ret = hash_cross_build(h, KERNEL_RECIPE_VERSION, &kc->fragments)))
 		goto out;
 	hasher_finish(h, key);
 	h = NULL;
