@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* cmd_build.c - `teelab build`: fetch and build the images of a profile */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "images.h"
-#include "scenario.h"
 
 int cmd_build(int argc, char **argv)
 {
@@ -14,7 +12,8 @@ int cmd_build(int argc, char **argv)
 	struct lab_config cfg;
 	struct lab_images im = { 0 };
 	struct scenario sc = SCENARIO_INIT;
-	const char *scenario = NULL, *cell = NULL;
+	struct scenario_choice choice = { 0 };
+	const char *scenario = NULL;
 	bool refresh = false;
 	double t0 = now_mono();
 	int ret;
@@ -31,27 +30,18 @@ int cmd_build(int argc, char **argv)
 			return 0;
 		} else if (!strcmp(argv[i], "--scenario") && i + 1 < argc) {
 			scenario = argv[++i];
-		} else if (!strcmp(argv[i], "--cell") && i + 1 < argc) {
-			cell = argv[++i];
+		} else if (parse_scenario_option(argc, argv, &i, &choice)) {
+			continue;
 		} else if (!strcmp(argv[i], "--refresh")) {
 			refresh = true;
 		} else if (!parse_lab_option(argc, argv, &i, &ov)) {
 			die(TL_EXIT_USAGE, "unknown argument '%s' (see teelab build --help)", argv[i]);
 		}
 	}
-	if (cell && !scenario)
-		die(TL_EXIT_USAGE, "--cell needs --scenario");
-	if (scenario) {
-		char *datadir = config_find_datadir();
-		char *path = datadir ? scenario_path(datadir, scenario) : NULL;
-
-		if (!path || scenario_load(path, &sc) || scenario_select(&sc, cell, NULL, 0, &ov))
-			die(TL_EXIT_USAGE, "scenario '%s' is not valid", scenario);
-		if (!ov.profile && sc.profile)
-			ov.profile = sc.profile;
-		free(path);
-		free(datadir);
-	}
+	if ((choice.cell || choice.nr_params) && !scenario)
+		die(TL_EXIT_USAGE, "--cell and --param need --scenario");
+	if (scenario)
+		open_scenario(scenario, &choice, &ov, &sc);
 	if (config_load(&cfg, &ov))
 		die(TL_EXIT_USAGE, "configuration is not valid");
 	ret = images_build(&cfg, refresh, &im);

@@ -58,10 +58,9 @@ int cmd_run(int argc, char **argv)
 	struct lab_config cfg;
 	struct lab_images im = { 0 };
 	struct run_result res = RUN_RESULT_INIT;
-	const char *arg = NULL, *cell = NULL;
-	char *params[32];
-	size_t nr_params = 0;
-	char *datadir = NULL, *path = NULL, *dir = NULL, *base;
+	struct scenario_choice choice = { 0 };
+	const char *arg = NULL;
+	char *dir = NULL, *base;
 	char started[32];
 	bool refresh = false;
 	int ret;
@@ -82,16 +81,8 @@ int cmd_run(int argc, char **argv)
 		} else if (!strcmp(argv[i], "--hang-window")) {
 			opt.hang_window = seconds_arg(argv[i], i + 1 < argc ? argv[i + 1] : NULL);
 			i++;
-		} else if (!strcmp(argv[i], "--cell")) {
-			if (i + 1 >= argc)
-				die(TL_EXIT_USAGE, "option '--cell' needs a cell name");
-			cell = argv[++i];
-		} else if (!strcmp(argv[i], "--param")) {
-			if (i + 1 >= argc)
-				die(TL_EXIT_USAGE, "option '--param' needs KEY=VALUE");
-			if (nr_params == ARRAY_SIZE(params))
-				die(TL_EXIT_USAGE, "too many --param options");
-			params[nr_params++] = argv[++i];
+		} else if (parse_scenario_option(argc, argv, &i, &choice)) {
+			continue;
 		} else if (!strcmp(argv[i], "--refresh")) {
 			refresh = true;
 		} else if (parse_lab_option(argc, argv, &i, &ov)) {
@@ -111,18 +102,7 @@ int cmd_run(int argc, char **argv)
 	}
 
 	/* 1. everything the user wrote is validated before anything starts */
-	datadir = config_find_datadir();
-	if (!datadir)
-		return TL_EXIT_USAGE;
-	path = scenario_path(datadir, arg);
-	if (!file_exists(path))
-		die(TL_EXIT_USAGE, "no scenario '%s' (no file '%s'); see `teelab list`", arg, path);
-	if (scenario_load(path, &sc))
-		die(TL_EXIT_USAGE, "scenario '%s' is not valid", path);
-	if (scenario_select(&sc, cell, params, nr_params, &ov))
-		die(TL_EXIT_USAGE, "scenario '%s': cannot apply the cell or parameters", path);
-	if (!ov.profile && sc.profile)
-		ov.profile = sc.profile;
+	open_scenario(arg, &choice, &ov, &sc);
 	if (config_load(&cfg, &ov))
 		die(TL_EXIT_USAGE, "configuration is not valid (profile '%s')",
 		    ov.profile ? ov.profile : "default");
@@ -183,8 +163,6 @@ out:
 	lab_images_release(&im);
 	config_release(&cfg);
 	scenario_release(&sc);
-	free(datadir);
-	free(path);
 	free(dir);
 	return ret;
 }

@@ -23,10 +23,8 @@ int cmd_show(int argc, char **argv)
 	struct config_overrides ov = global_overrides;
 	struct scenario sc = SCENARIO_INIT;
 	struct lab_config cfg;
-	const char *arg = NULL, *cell = NULL;
-	char *params[32];
-	size_t nr_params = 0;
-	char *datadir, *path;
+	struct scenario_choice choice = { 0 };
+	const char *arg = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
@@ -35,30 +33,14 @@ int cmd_show(int argc, char **argv)
 			       lab_options_help);
 			return 0;
 		}
-		if (!strcmp(argv[i], "--cell") && i + 1 < argc) {
-			cell = argv[++i];
-			continue;
-		}
-		if (!strcmp(argv[i], "--param") && i + 1 < argc && nr_params < ARRAY_SIZE(params)) {
-			params[nr_params++] = argv[++i];
-			continue;
-		}
-		if (parse_lab_option(argc, argv, &i, &ov))
+		if (parse_scenario_option(argc, argv, &i, &choice) ||
+		    parse_lab_option(argc, argv, &i, &ov))
 			continue;
 		arg = argv[i];
 	}
 	if (!arg)
 		die(TL_EXIT_USAGE, "usage: teelab show <scenario>");
-	datadir = config_find_datadir();
-	if (!datadir)
-		return TL_EXIT_USAGE;
-	path = scenario_path(datadir, arg);
-	if (scenario_load(path, &sc))
-		die(TL_EXIT_USAGE, "scenario '%s' is not valid", path);
-	if (scenario_select(&sc, cell, params, nr_params, &ov))
-		die(TL_EXIT_USAGE, "scenario '%s': cannot apply the cell or parameters", path);
-	if (!ov.profile && sc.profile)
-		ov.profile = sc.profile;
+	open_scenario(arg, &choice, &ov, &sc);
 	if (config_load(&cfg, &ov))
 		die(TL_EXIT_USAGE, "configuration is not valid");
 
@@ -143,7 +125,5 @@ int cmd_show(int argc, char **argv)
 	}
 	config_release(&cfg);
 	scenario_release(&sc);
-	free(path);
-	free(datadir);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #define TEELAB_COMMANDS_H
 
 #include "config.h"
+#include "scenario.h"
 
 int cmd_run(int argc, char **argv);
 int cmd_build(int argc, char **argv);
@@ -31,5 +32,27 @@ extern const char lab_options_help[];
 
 /* Resolve a scenario argument: a path, or <datadir>/scenarios/<name>.yaml. */
 char *scenario_path(const char *datadir, const char *arg);
+
+/* Which cell of a scenario, and parameters from the command line. */
+struct scenario_choice {
+	const char *cell;	/* --cell NAME, or NULL: the scenario's default-cell */
+	char *params[32];	/* --param KEY=VALUE, argv strings */
+	size_t nr_params;
+};
+
+/*
+ * Parse --cell NAME or --param KEY=VALUE at argv[*i] like
+ * parse_lab_option(); exits with TL_EXIT_USAGE on a missing value.
+ */
+bool parse_scenario_option(int argc, char **argv, int *i, struct scenario_choice *ch);
+
+/*
+ * Load scenario @arg (a name or a path) into @sc, apply @ch (cell and
+ * parameters, see scenario_select()) and take the scenario's profile into
+ * @ov unless the command line named one. Exits with TL_EXIT_USAGE on any
+ * error (reported with file:line). Caller releases @sc.
+ */
+void open_scenario(const char *arg, const struct scenario_choice *ch, struct config_overrides *ov,
+		   struct scenario *sc);
 
 #endif

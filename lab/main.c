@@ -110,6 +110,46 @@ char *scenario_path(const char *datadir, const char *arg)
 	return xasprintf("%s/scenarios/%s.yaml", datadir, arg);
 }
 
+bool parse_scenario_option(int argc, char **argv, int *i, struct scenario_choice *ch)
+{
+	bool cell = !strcmp(argv[*i], "--cell");
+
+	if (!cell && strcmp(argv[*i], "--param"))
+		return false;
+	if (*i + 1 >= argc)
+		die(TL_EXIT_USAGE, "option '%s' needs %s", argv[*i], cell ? "a cell name" : "KEY=VALUE");
+	if (cell) {
+		ch->cell = argv[++*i];
+	} else {
+		if (ch->nr_params == ARRAY_SIZE(ch->params))
+			die(TL_EXIT_USAGE, "too many --param options");
+		ch->params[ch->nr_params++] = argv[++*i];
+	}
+	return true;
+}
+
+void open_scenario(const char *arg, const struct scenario_choice *ch, struct config_overrides *ov,
+		   struct scenario *sc)
+{
+	char *datadir = config_find_datadir();
+	char *path = NULL;
+
+	if (!datadir)
+		exit(TL_EXIT_USAGE);
+	path = scenario_path(datadir, arg);
+	if (!file_exists(path))
+		die(TL_EXIT_USAGE, "no scenario '%s' (no file '%s'); see `teelab list`", arg, path);
+	if (scenario_load(path, sc))
+		die(TL_EXIT_USAGE, "scenario '%s' is not valid", path);
+	if (scenario_select(sc, ch ? ch->cell : NULL, ch ? ch->params : NULL,
+			    ch ? ch->nr_params : 0, ov))
+		die(TL_EXIT_USAGE, "scenario '%s': cannot apply the cell or parameters", path);
+	if (!ov->profile && sc->profile)
+		ov->profile = sc->profile;
+	free(path);
+	free(datadir);
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;
