@@ -1043,9 +1043,9 @@ static int parse_timeouts(const struct ydoc *doc, const struct ynode *root,
 	return ret;
 }
 
-/* params: { key: value, ... } into parallel arrays (values as text). */
-static int parse_params(const struct ydoc *doc, const struct ynode *n, char ***keys,
-			char ***values, size_t *nr)
+/* params: { key: value, ... } appended to @keys / @values (parallel). */
+static int parse_params(const struct ydoc *doc, const struct ynode *n, struct strvec *keys,
+			struct strvec *values)
 {
 	if (!n)
 		return 0;
@@ -1066,11 +1066,8 @@ static int parse_params(const struct ydoc *doc, const struct ynode *n, char ***k
 			return ynode_error(doc, v,
 					   "parameter '%s' = '%s': only letters, digits and _.,:/=+- "
 					   "(values go into guest commands)", n->keys[i], v->scalar);
-		*keys = xrealloc(*keys, (*nr + 1) * sizeof(char *));
-		*values = xrealloc(*values, (*nr + 1) * sizeof(char *));
-		(*keys)[*nr] = xstrdup(n->keys[i]);
-		(*values)[*nr] = xstrdup(v->scalar);
-		(*nr)++;
+		strvec_push(keys, n->keys[i]);
+		strvec_push(values, v->scalar);
 	}
 	return 0;
 }
@@ -1135,7 +1132,7 @@ static int parse_cells(const struct ydoc *doc, const struct ynode *root, struct 
 		}
 		if (!ret)
 			ret = parse_params(doc, ynode_get(v, "params"), &c->param_keys,
-					   &c->param_values, &c->nr_params);
+					   &c->param_values);
 	}
 	if (!ret)
 		ret = get_string(doc, root, "default-cell", &sc->default_cell);
@@ -1194,7 +1191,7 @@ int scenario_load(const char *path, struct scenario *sc)
 		ret = parse_timeouts(&doc, root, sc);
 	if (!ret)
 		ret = parse_params(&doc, ynode_get(root, "params"), &sc->param_keys,
-				   &sc->param_values, &sc->nr_params);
+				   &sc->param_values);
 	if (!ret)
 		ret = get_expect(&doc, root, &sc->expect);
 	if (!ret && ynode_get(root, "default-cell") && !ynode_get(root, "cells"))
@@ -1232,13 +1229,13 @@ void scenario_release(struct scenario *sc)
 		free(c->kernel);
 		free(c->secure);
 		free_strings(c->optee_flags, c->nr_optee_flags);
-		free_strings(c->param_keys, c->nr_params);
-		free_strings(c->param_values, c->nr_params);
+		strvec_release(&c->param_keys);
+		strvec_release(&c->param_values);
 		free(c->expect);
 	}
 	free(sc->cells);
-	free_strings(sc->param_keys, sc->nr_params);
-	free_strings(sc->param_values, sc->nr_params);
+	strvec_release(&sc->param_keys);
+	strvec_release(&sc->param_values);
 	free(sc->expect);
 	free(sc->default_cell);
 	for (size_t i = 0; i < sc->nr_steps; i++) {
@@ -1276,13 +1273,14 @@ void scenario_release(struct scenario *sc)
 /* ---- cells and parameters ---- */
 
 /* The value of parameter @key: the last of @keys that names it. */
-static const char *param_value(char **keys, char **values, size_t n, const char *key)
+static const char *param_value(const struct strvec *keys, const struct strvec *values,
+			       const char *key)
 {
 	const char *v = NULL;
 
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(keys[i], key))
-			v = values[i];
+	for (size_t i = 0; i < keys->nr; i++)
+		if (!strcmp(keys->v[i], key))
+			v = values->v[i];
 	return v;
 }
 
@@ -1310,7 +1308,7 @@ static int recheck_regex(const struct scenario *sc, const struct scenario_step *
  * Replace ${key} in *@field for every declared parameter key; any other
  * ${...} ("${d#/proc/}", "${HOME}") is the guest shell's and stays.
  */
-static void substitute(char **field, char **keys, char **values, size_t n)
+static void substitute(char **field, const struct strvec *keys, const struct strvec *values)
 {
 	struct strbuf sb = STRBUF_INIT;
 	const char *p = *field;
@@ -1329,7 +1327,7 @@ static void substitute(char **field, char **keys, char **values, size_t n)
 		close = strchr(open + 2, '}');
 		if (close) {
 			key = xstrndup(open + 2, (size_t)(close - open - 2));
-			v = param_value(keys, values, n, key);
+			v = param_value(keys, values, key);
 			free(key);
 		}
 		if (v) {
@@ -1348,9 +1346,7 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 		    size_t nr_params, struct config_overrides *ov)
 {
 	const char *want = cell_name ? cell_name : sc->default_cell;
-	struct strvec cli = STRVEC_INIT;	/* copies of @params */
-	char **keys = NULL, **values = NULL;
-	size_t n = 0;
+	struct strvec keys = STRVEC_INIT, values = STRVEC_INIT;	/* later entries win */
 	int ret = 0;
 
 	sc->cell = NULL;
@@ -1368,51 +1364,40 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 		return -EINVAL;
 	}
 	/* scenario < cell < command line */
-	for (size_t i = 0; i < sc->nr_params; i++) {
-		keys = xrealloc(keys, (n + 1) * sizeof(char *));
-		values = xrealloc(values, (n + 1) * sizeof(char *));
-		keys[n] = sc->param_keys[i];
-		values[n++] = sc->param_values[i];
+	for (size_t i = 0; i < sc->param_keys.nr; i++) {
+		strvec_push(&keys, sc->param_keys.v[i]);
+		strvec_push(&values, sc->param_values.v[i]);
 	}
-	for (size_t i = 0; sc->cell && i < sc->cell->nr_params; i++) {
-		keys = xrealloc(keys, (n + 1) * sizeof(char *));
-		values = xrealloc(values, (n + 1) * sizeof(char *));
-		keys[n] = sc->cell->param_keys[i];
-		values[n++] = sc->cell->param_values[i];
+	for (size_t i = 0; sc->cell && i < sc->cell->param_keys.nr; i++) {
+		strvec_push(&keys, sc->cell->param_keys.v[i]);
+		strvec_push(&values, sc->cell->param_values.v[i]);
 	}
 	for (size_t i = 0; i < nr_params && !ret; i++) {
-		char *kv = NULL, *eq = NULL;
+		const char *eq = strchr(params[i], '=');
 
-		strvec_push(&cli, params[i]);
-		kv = cli.v[cli.nr - 1];
-		eq = strchr(kv, '=');
-		if (!eq || eq == kv || strspn(eq + 1, PARAM_VALUE_CHARS) != strlen(eq + 1)) {
+		if (!eq || eq == params[i] || strspn(eq + 1, PARAM_VALUE_CHARS) != strlen(eq + 1)) {
 			ret = error("--param '%s': expected key=value, the value in "
 				    "[A-Za-z0-9_.,:/=+-]", params[i]);
 			break;
 		}
-		*eq = '\0';
-		keys = xrealloc(keys, (n + 1) * sizeof(char *));
-		values = xrealloc(values, (n + 1) * sizeof(char *));
-		keys[n] = kv;
-		values[n++] = eq + 1;
+		strvec_pushf(&keys, "%.*s", (int)(eq - params[i]), params[i]);
+		strvec_push(&values, eq + 1);
 	}
 	for (size_t i = 0; i < sc->nr_steps && !ret; i++) {
 		struct scenario_step *st = &sc->steps[i];
 
-		substitute(&st->command, keys, values, n);
-		substitute(&st->pattern, keys, values, n);
-		substitute(&st->expect_output, keys, values, n);
-		substitute(&st->progress, keys, values, n);
+		substitute(&st->command, &keys, &values);
+		substitute(&st->pattern, &keys, &values);
+		substitute(&st->expect_output, &keys, &values);
+		substitute(&st->progress, &keys, &values);
 		ret = recheck_regex(sc, st, "pattern", st->pattern);
 		if (!ret)
 			ret = recheck_regex(sc, st, "expect-output", st->expect_output);
 		if (!ret)
 			ret = recheck_regex(sc, st, "progress", st->progress);
 	}
-	strvec_release(&cli);
-	free(keys);
-	free(values);
+	strvec_release(&keys);
+	strvec_release(&values);
 	if (ret)
 		return -EINVAL;
 	if (!sc->cell || !ov)

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "util.h"
+
 enum step_type {
 	STEP_BOOT,	/* power on; done when the guest shell is ready */
 	STEP_WAIT,	/* "expect" (alias "wait"): a pattern on one console within a timeout */
@@ -105,8 +107,7 @@ struct scenario_cell {
 	char *secure;		/* configs/secure/<name>, or NULL */
 	char **optee_flags;	/* "CFG_X=Y" on top of the secure profile's */
 	size_t nr_optee_flags;
-	char **param_keys, **param_values;	/* override the scenario's params */
-	size_t nr_params;
+	struct strvec param_keys, param_values;	/* override the scenario's params */
 	char *expect;		/* verdict name ("PASS", "DEADLOCK", ...), or NULL: the scenario's */
 };
 
@@ -124,8 +125,7 @@ struct scenario {
 	struct scenario_step *steps;
 	size_t nr_steps;
 	/* "params:": ${name} in commands, patterns and expect-output */
-	char **param_keys, **param_values;
-	size_t nr_params;
+	struct strvec param_keys, param_values;	/* parallel */
 	char *expect;		/* "expect:": the verdict expected (default PASS) */
 	struct scenario_cell *cells;	/* "cells:", in file order */
 	size_t nr_cells;
