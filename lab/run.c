@@ -775,20 +775,37 @@ static char *pump_reason(const struct engine *e, enum pump_result p, double time
 	return xstrdup("?");
 }
 
-static bool output_matches(const char *pattern, const char *out)
+/*
+ * Lines of @text matching the ERE @pattern; *first (if @first) gets a copy
+ * of the first one, or NULL. @stop_at_first ends the scan there.
+ */
+static size_t match_lines(const char *text, const char *pattern, bool stop_at_first, char **first)
 {
 	regex_t re;
-	bool hit = false;
-	char *copy, *save = NULL;
+	char *copy = NULL, *save = NULL;
+	size_t n = 0;
 
+	if (first)
+		*first = NULL;
 	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
-		return false;
-	copy = xstrdup(out);
-	for (char *l = strtok_r(copy, "\n", &save); l && !hit; l = strtok_r(NULL, "\n", &save))
-		hit = !regexec(&re, l, 0, NULL, 0);
+		return 0;	/* validated by the parser: not reached */
+	copy = xstrdup(text ? text : "");
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (regexec(&re, l, 0, NULL, 0))
+			continue;
+		if (!n++ && first)
+			*first = xstrdup(l);
+		if (stop_at_first)
+			break;
+	}
 	free(copy);
 	regfree(&re);
-	return hit;
+	return n;
+}
+
+static bool output_matches(const char *pattern, const char *out)
+{
+	return match_lines(out, pattern, true, NULL) > 0;
 }
 
 static void save_step_file(struct engine *e, size_t n, const char *suffix, const char *data)
@@ -990,17 +1007,11 @@ static void step_assert(struct engine *e, const struct scenario_step *st, char *
 	const struct console *c = &e->con[st->console];
 
 	for (size_t k = 0; k < st->nr_absent && !*msg; k++) {
-		regex_t re;
-		char *copy, *save = NULL;
+		char *line = NULL;
 
-		if (regcomp(&re, st->absent[k], REG_EXTENDED | REG_NOSUB))
-			continue;
-		copy = xstrdup(strbuf_str(&c->history));
-		for (char *l = strtok_r(copy, "\n", &save); l && !*msg; l = strtok_r(NULL, "\n", &save))
-			if (!regexec(&re, l, 0, NULL, 0))
-				*msg = xasprintf("%s console: %s", c->name, l);
-		free(copy);
-		regfree(&re);
+		if (match_lines(strbuf_str(&c->history), st->absent[k], true, &line))
+			*msg = xasprintf("%s console: %s", c->name, line);
+		free(line);
 	}
 }
 
@@ -1022,24 +1033,6 @@ static enum pump_result step_run(struct engine *e, size_t n, const struct scenar
 	}
 	*v = check_command(e, st, out, e->cmd_rc, msg);
 	return p;
-}
-
-/* Lines of @c's history (the whole run) matching @pattern. */
-static double count_lines(const struct console *c, const char *pattern)
-{
-	regex_t re;
-	char *copy = NULL, *save = NULL;
-	double n = 0;
-
-	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
-		return 0;	/* validated by the parser: not reached */
-	copy = xstrdup(strbuf_str(&c->history));
-	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
-		if (!regexec(&re, l, 0, NULL, 0))
-			n++;
-	free(copy);
-	regfree(&re);
-	return n;
 }
 
 /* The first number in @out (a decimal integer or real); false if none. */
@@ -1070,7 +1063,9 @@ static enum pump_result step_measure(struct engine *e, size_t n, const struct sc
 	enum pump_result p = P_DONE;
 
 	if (st->pattern) {
-		value = count_lines(&e->con[st->console], st->pattern);
+		/* lines of that console's history: the whole run */
+		value = (double)match_lines(strbuf_str(&e->con[st->console].history), st->pattern,
+					    false, NULL);
 	} else {
 		struct strbuf err = STRBUF_INIT;
 		const char *out;
