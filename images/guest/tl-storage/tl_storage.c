@@ -456,70 +456,131 @@ static int bad_option(const char *cmd)
 }
 
 /*
+ * The options of a subcommand.  The caller sets the defaults, then
+ * parse_opts() stores what the command line gives.
+ */
+struct opts {
+	uint32_t object;	/* -o: object number */
+	uint32_t bytes;		/* -b: payload bytes per write */
+	uint32_t ops;		/* -n: number of ops */
+	uint32_t gen;		/* -g: expected generation, if have_gen */
+	uint32_t ms;		/* -t, -s: milliseconds, if have_ms */
+	uint32_t clients;	/* -c: number of clients, if have_clients */
+	const struct storage_name *storage;	/* -S */
+	bool have_gen;
+	bool have_ms;
+	bool have_clients;
+};
+
+/*
+ * Parses the options of subcommand argv[0] that getopt string optstr
+ * allows into *o: -o N and -g G 0..UINT32_MAX, -b K 1..65536 bytes, -n M
+ * 1..MAX_OPS, -t MS and -s MS 0..MAX_SLEEP_MS milliseconds, -c N
+ * 1..MAX_CLIENTS, -S a storage name.  No other arguments may follow.
+ * Returns EXIT_OK, or EXIT_USAGE after reporting the first error.
+ */
+static int parse_opts(int argc, char **argv, const char *optstr,
+		      struct opts *o)
+{
+	char msg[64] = { 0 };
+	int opt = 0;
+
+	while ((opt = getopt(argc, argv, optstr)) != -1) {
+		bool ok = false;
+
+		switch (opt) {
+		case 'o':
+			ok = parse_u32(optarg, 0, UINT32_MAX, &o->object);
+			break;
+		case 'b':
+			ok = parse_u32(optarg, TEELAB_STORAGE_MIN_PAYLOAD,
+				       TEELAB_STORAGE_MAX_PAYLOAD, &o->bytes);
+			break;
+		case 'n':
+			ok = parse_u32(optarg, 1, MAX_OPS, &o->ops);
+			break;
+		case 'g':
+			ok = parse_u32(optarg, 0, UINT32_MAX, &o->gen);
+			o->have_gen = true;
+			break;
+		case 't':
+		case 's':
+			ok = parse_u32(optarg, 0, MAX_SLEEP_MS, &o->ms);
+			o->have_ms = true;
+			break;
+		case 'c':
+			ok = parse_u32(optarg, 1, MAX_CLIENTS, &o->clients);
+			o->have_clients = true;
+			break;
+		case 'S':
+			o->storage = parse_storage(optarg);
+			ok = o->storage != NULL;
+			break;
+		default:
+			return bad_option(argv[0]);
+		}
+		if (!ok)
+			return bad_arg(opt, optarg);
+	}
+	if (optind != argc) {
+		snprintf(msg, sizeof(msg), "%s: unexpected argument", argv[0]);
+		return bad_usage(msg);
+	}
+	return EXIT_OK;
+}
+
+/*
+ * tl_open() for a subcommand that runs one session: reports a failure
+ * with report_teec().  Returns true if c is open; tl_close() c either way.
+ */
+static bool tl_open_report(struct tl_conn *c)
+{
+	const char *step = NULL;
+	uint32_t origin = 0;
+	TEEC_Result res = tl_open(c, &origin, &step);
+
+	if (res != TEEC_SUCCESS) {
+		report_teec(step, res, origin);
+		return false;
+	}
+	return true;
+}
+
+/*
  * "write [-o N] [-b K] [-n M] [-S STORAGE]": M writes of K bytes to object
  * N in STORAGE, generations 1..M, one TEEC_InvokeCommand each.  Returns an
  * exit status; stops at the first failure.
  */
 static int cmd_write(int argc, char **argv)
 {
+	struct opts o = { .bytes = DEF_BYTES, .ops = 1,
+			  .storage = DEF_STORAGE };
 	struct tl_conn c = { .have_ctx = false };
-	const struct storage_name *st = DEF_STORAGE;
-	const char *step = NULL;
 	uint32_t origin = 0;
-	uint32_t n = 0;
-	uint32_t k = DEF_BYTES;
-	uint32_t m = 1;
 	uint32_t g = 0;
 	TEEC_Result res = TEEC_ERROR_GENERIC;
 	int rc = EXIT_FAIL;
-	int opt = 0;
 
-	while ((opt = getopt(argc, argv, "o:b:n:S:")) != -1) {
-		switch (opt) {
-		case 'o':
-			if (!parse_u32(optarg, 0, UINT32_MAX, &n))
-				return bad_arg(opt, optarg);
-			break;
-		case 'b':
-			if (!parse_u32(optarg, TEELAB_STORAGE_MIN_PAYLOAD,
-				       TEELAB_STORAGE_MAX_PAYLOAD, &k))
-				return bad_arg(opt, optarg);
-			break;
-		case 'n':
-			if (!parse_u32(optarg, 1, MAX_OPS, &m))
-				return bad_arg(opt, optarg);
-			break;
-		case 'S':
-			st = parse_storage(optarg);
-			if (!st)
-				return bad_arg(opt, optarg);
-			break;
-		default:
-			return bad_option(argv[0]);
-		}
-	}
-	if (optind != argc)
-		return bad_usage("write: unexpected argument");
+	if (parse_opts(argc, argv, "o:b:n:S:", &o) != EXIT_OK)
+		return EXIT_USAGE;
 
-	res = tl_open(&c, &origin, &step);
-	if (res != TEEC_SUCCESS) {
-		report_teec(step, res, origin);
+	if (!tl_open_report(&c))
 		goto out;
-	}
-	for (g = 1; g <= m; g++) {
-		res = ta_write(&c.sess, st->id, n, k, g, &origin);
+	for (g = 1; g <= o.ops; g++) {
+		res = ta_write(&c.sess, o.storage->id, o.object, o.bytes, g,
+			       &origin);
 		if (res != TEEC_SUCCESS) {
 			char what[96] = { 0 };
 
 			snprintf(what, sizeof(what),
 				 "invoke CMD_WRITE object %" PRIu32
 				 " generation %" PRIu32 " bytes %" PRIu32,
-				 n, g, k);
+				 o.object, g, o.bytes);
 			report_teec(what, res, origin);
 			goto out;
 		}
 		say(PROG ": write object %" PRIu32 " generation %" PRIu32
-		    " bytes %" PRIu32 " ok", n, g, k);
+		    " bytes %" PRIu32 " ok", o.object, g, o.bytes);
 	}
 	rc = EXIT_OK;
 out:
@@ -533,64 +594,36 @@ out:
  */
 static int cmd_verify(int argc, char **argv)
 {
+	struct opts o = { .storage = DEF_STORAGE };
 	struct tl_conn c = { .have_ctx = false };
-	const struct storage_name *st = DEF_STORAGE;
-	const char *step = NULL;
 	uint32_t origin = 0;
-	uint32_t n = 0;
-	uint32_t want_g = 0;
-	bool check_g = false;
 	uint32_t g = 0;
 	uint32_t k = 0;
 	TEEC_Result res = TEEC_ERROR_GENERIC;
 	int rc = EXIT_FAIL;
-	int opt = 0;
 
-	while ((opt = getopt(argc, argv, "o:g:S:")) != -1) {
-		switch (opt) {
-		case 'o':
-			if (!parse_u32(optarg, 0, UINT32_MAX, &n))
-				return bad_arg(opt, optarg);
-			break;
-		case 'g':
-			if (!parse_u32(optarg, 0, UINT32_MAX, &want_g))
-				return bad_arg(opt, optarg);
-			check_g = true;
-			break;
-		case 'S':
-			st = parse_storage(optarg);
-			if (!st)
-				return bad_arg(opt, optarg);
-			break;
-		default:
-			return bad_option(argv[0]);
-		}
-	}
-	if (optind != argc)
-		return bad_usage("verify: unexpected argument");
+	if (parse_opts(argc, argv, "o:g:S:", &o) != EXIT_OK)
+		return EXIT_USAGE;
 
-	res = tl_open(&c, &origin, &step);
-	if (res != TEEC_SUCCESS) {
-		report_teec(step, res, origin);
+	if (!tl_open_report(&c))
 		goto out;
-	}
-	res = ta_verify(&c.sess, st->id, n, &g, &k, &origin);
+	res = ta_verify(&c.sess, o.storage->id, o.object, &g, &k, &origin);
 	if (res != TEEC_SUCCESS) {
 		char what[64] = { 0 };
 
 		snprintf(what, sizeof(what),
-			 "invoke CMD_VERIFY object %" PRIu32, n);
+			 "invoke CMD_VERIFY object %" PRIu32, o.object);
 		report_teec(what, res, origin);
 		goto out;
 	}
-	if (check_g && g != want_g) {
+	if (o.have_gen && g != o.gen) {
 		say(PROG ": verify object %" PRIu32 " generation %" PRIu32
 		    " bytes %" PRIu32 " FAIL: expected generation %" PRIu32,
-		    n, g, k, want_g);
+		    o.object, g, k, o.gen);
 		goto out;
 	}
 	say(PROG ": verify object %" PRIu32 " generation %" PRIu32
-	    " bytes %" PRIu32 " ok", n, g, k);
+	    " bytes %" PRIu32 " ok", o.object, g, k);
 	rc = EXIT_OK;
 out:
 	tl_close(&c);
@@ -603,48 +636,27 @@ out:
  */
 static int cmd_delete(int argc, char **argv)
 {
+	struct opts o = { .storage = DEF_STORAGE };
 	struct tl_conn c = { .have_ctx = false };
-	const struct storage_name *st = DEF_STORAGE;
-	const char *step = NULL;
 	uint32_t origin = 0;
-	uint32_t n = 0;
 	TEEC_Result res = TEEC_ERROR_GENERIC;
 	int rc = EXIT_FAIL;
-	int opt = 0;
 
-	while ((opt = getopt(argc, argv, "o:S:")) != -1) {
-		switch (opt) {
-		case 'o':
-			if (!parse_u32(optarg, 0, UINT32_MAX, &n))
-				return bad_arg(opt, optarg);
-			break;
-		case 'S':
-			st = parse_storage(optarg);
-			if (!st)
-				return bad_arg(opt, optarg);
-			break;
-		default:
-			return bad_option(argv[0]);
-		}
-	}
-	if (optind != argc)
-		return bad_usage("delete: unexpected argument");
+	if (parse_opts(argc, argv, "o:S:", &o) != EXIT_OK)
+		return EXIT_USAGE;
 
-	res = tl_open(&c, &origin, &step);
-	if (res != TEEC_SUCCESS) {
-		report_teec(step, res, origin);
+	if (!tl_open_report(&c))
 		goto out;
-	}
-	res = ta_delete(&c.sess, st->id, n, &origin);
+	res = ta_delete(&c.sess, o.storage->id, o.object, &origin);
 	if (res != TEEC_SUCCESS) {
 		char what[64] = { 0 };
 
 		snprintf(what, sizeof(what),
-			 "invoke CMD_DELETE object %" PRIu32, n);
+			 "invoke CMD_DELETE object %" PRIu32, o.object);
 		report_teec(what, res, origin);
 		goto out;
 	}
-	say(PROG ": delete object %" PRIu32 " ok", n);
+	say(PROG ": delete object %" PRIu32 " ok", o.object);
 	rc = EXIT_OK;
 out:
 	tl_close(&c);
@@ -657,48 +669,31 @@ out:
  */
 static int cmd_sleep(int argc, char **argv)
 {
+	struct opts o = { .have_ms = false };
 	struct tl_conn c = { .have_ctx = false };
-	const char *step = NULL;
 	uint32_t origin = 0;
-	uint32_t ms = 0;
-	bool have_t = false;
 	double t0 = 0.0;
 	TEEC_Result res = TEEC_ERROR_GENERIC;
 	int rc = EXIT_FAIL;
-	int opt = 0;
 
-	while ((opt = getopt(argc, argv, "t:")) != -1) {
-		switch (opt) {
-		case 't':
-			if (!parse_u32(optarg, 0, MAX_SLEEP_MS, &ms))
-				return bad_arg(opt, optarg);
-			have_t = true;
-			break;
-		default:
-			return bad_option(argv[0]);
-		}
-	}
-	if (optind != argc)
-		return bad_usage("sleep: unexpected argument");
-	if (!have_t)
+	if (parse_opts(argc, argv, "t:", &o) != EXIT_OK)
+		return EXIT_USAGE;
+	if (!o.have_ms)
 		return bad_usage("sleep: -t MS is required");
 
-	res = tl_open(&c, &origin, &step);
-	if (res != TEEC_SUCCESS) {
-		report_teec(step, res, origin);
+	if (!tl_open_report(&c))
 		goto out;
-	}
 	t0 = now_s();
-	res = ta_sleep(&c.sess, ms, &origin);
+	res = ta_sleep(&c.sess, o.ms, &origin);
 	if (res != TEEC_SUCCESS) {
 		char what[64] = { 0 };
 
 		snprintf(what, sizeof(what), "invoke CMD_SLEEP %" PRIu32 " ms",
-			 ms);
+			 o.ms);
 		report_teec(what, res, origin);
 		goto out;
 	}
-	say(PROG ": sleep %" PRIu32 " ms ok in %.3f s", ms, now_s() - t0);
+	say(PROG ": sleep %" PRIu32 " ms ok in %.3f s", o.ms, now_s() - t0);
 	rc = EXIT_OK;
 out:
 	tl_close(&c);
@@ -811,52 +806,27 @@ out:
  */
 static int cmd_load(int argc, char **argv)
 {
-	struct load_cfg cfg = { .ops = DEF_LOAD_OPS, .bytes = DEF_BYTES,
-				.storage = DEF_STORAGE };
+	struct opts o = { .ops = DEF_LOAD_OPS, .bytes = DEF_BYTES,
+			  .storage = DEF_STORAGE };
+	struct load_cfg cfg = { .clients = 0 };
 	struct load_client *cl = NULL;
 	pthread_attr_t attr = { 0 };
 	bool have_attr = false;
-	bool have_c = false;
 	uint32_t failed = 0;
 	uint32_t i = 0;
 	int rc = EXIT_FAIL;
-	int opt = 0;
 	int err = 0;
 
-	while ((opt = getopt(argc, argv, "c:n:b:s:S:")) != -1) {
-		switch (opt) {
-		case 'c':
-			if (!parse_u32(optarg, 1, MAX_CLIENTS, &cfg.clients))
-				return bad_arg(opt, optarg);
-			have_c = true;
-			break;
-		case 'n':
-			if (!parse_u32(optarg, 1, MAX_OPS, &cfg.ops))
-				return bad_arg(opt, optarg);
-			break;
-		case 'b':
-			if (!parse_u32(optarg, TEELAB_STORAGE_MIN_PAYLOAD,
-				       TEELAB_STORAGE_MAX_PAYLOAD, &cfg.bytes))
-				return bad_arg(opt, optarg);
-			break;
-		case 's':
-			if (!parse_u32(optarg, 0, MAX_SLEEP_MS, &cfg.sleep_ms))
-				return bad_arg(opt, optarg);
-			cfg.use_sleep = true;
-			break;
-		case 'S':
-			cfg.storage = parse_storage(optarg);
-			if (!cfg.storage)
-				return bad_arg(opt, optarg);
-			break;
-		default:
-			return bad_option(argv[0]);
-		}
-	}
-	if (optind != argc)
-		return bad_usage("load: unexpected argument");
-	if (!have_c)
+	if (parse_opts(argc, argv, "c:n:b:s:S:", &o) != EXIT_OK)
+		return EXIT_USAGE;
+	if (!o.have_clients)
 		return bad_usage("load: -c N is required");
+	cfg.clients = o.clients;
+	cfg.ops = o.ops;
+	cfg.bytes = o.bytes;
+	cfg.sleep_ms = o.ms;
+	cfg.use_sleep = o.have_ms;
+	cfg.storage = o.storage;
 
 	cl = calloc(cfg.clients, sizeof(*cl));
 	if (!cl) {

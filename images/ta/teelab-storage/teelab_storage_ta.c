@@ -134,6 +134,27 @@ static void forget_if_corrupt(TEE_Result res, TEE_ObjectHandle *obj)
 }
 
 /*
+ * Opens object n of storage (a storage ID from teelab_storage_resolve())
+ * with TEE_DATA_FLAG_* flags; writes its ID to id, which holds
+ * TEELAB_STORAGE_OBJ_ID_MAX bytes.  Returns TEE_OpenPersistentObject's
+ * result (TEE_ERROR_ITEM_NOT_FOUND, TEE_ERROR_ACCESS_CONFLICT,
+ * TEE_ERROR_CORRUPT_OBJECT, TEE_ERROR_STORAGE_NOT_AVAILABLE, ...); *obj is
+ * the open handle on TEE_SUCCESS, else TEE_HANDLE_NULL.
+ */
+static TEE_Result open_object(uint32_t storage, uint32_t n, uint32_t flags,
+			      char id[TEELAB_STORAGE_OBJ_ID_MAX],
+			      TEE_ObjectHandle *obj)
+{
+	size_t id_len = make_object_id(n, id);
+	TEE_Result res = TEE_OpenPersistentObject(storage, id, id_len, flags,
+						  obj);
+
+	if (res != TEE_SUCCESS)
+		*obj = TEE_HANDLE_NULL;
+	return res;
+}
+
+/*
  * CMD_WRITE: value[0].a = object N, value[0].b = payload bytes K
  * (1..65536), value[1].a = generation G, value[1].b = storage selector.
  * Creates, or atomically replaces, the object in the selected storage with
@@ -225,7 +246,6 @@ static TEE_Result cmd_verify(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 	TEE_Result res = TEE_ERROR_GENERIC;
 	char id[TEELAB_STORAGE_OBJ_ID_MAX] = { 0 };
 	uint8_t hdr[TEELAB_STORAGE_HDR_SIZE] = { 0 };
-	size_t id_len = 0;
 	size_t count = 0;
 	uint8_t *buf = NULL;
 	uint32_t n = 0;
@@ -241,13 +261,10 @@ static TEE_Result cmd_verify(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 	storage = teelab_storage_resolve(params[0].value.b);
 	if (!storage)
 		return TEE_ERROR_BAD_PARAMETERS;
-	id_len = make_object_id(n, id);
 
-	res = TEE_OpenPersistentObject(storage, id, id_len, flags, &obj);
-	if (res != TEE_SUCCESS) {
-		obj = TEE_HANDLE_NULL;
+	res = open_object(storage, n, flags, id, &obj);
+	if (res != TEE_SUCCESS)
 		goto out;
-	}
 	res = TEE_GetObjectInfo1(obj, &info);
 	if (res != TEE_SUCCESS) {
 		forget_if_corrupt(res, &obj);
@@ -340,7 +357,6 @@ static TEE_Result cmd_delete(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 	TEE_ObjectHandle obj = TEE_HANDLE_NULL;
 	TEE_Result res = TEE_ERROR_GENERIC;
 	char id[TEELAB_STORAGE_OBJ_ID_MAX] = { 0 };
-	size_t id_len = 0;
 	uint32_t storage = 0;
 
 	if (pt != exp_pt)
@@ -348,10 +364,9 @@ static TEE_Result cmd_delete(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 	storage = teelab_storage_resolve(params[0].value.b);
 	if (!storage)
 		return TEE_ERROR_BAD_PARAMETERS;
-	id_len = make_object_id(params[0].value.a, id);
 
-	res = TEE_OpenPersistentObject(storage, id, id_len,
-				       TEE_DATA_FLAG_ACCESS_WRITE_META, &obj);
+	res = open_object(storage, params[0].value.a,
+			  TEE_DATA_FLAG_ACCESS_WRITE_META, id, &obj);
 	if (res == TEE_SUCCESS) {
 		/* Closes the handle whether or not the removal worked. */
 		res = TEE_CloseAndDeletePersistentObject1(obj);
