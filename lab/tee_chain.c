@@ -15,12 +15,19 @@ static const char *const queue_fns[] = {	/* waiting for a free OP-TEE thread */
 static const char *const rpc_fns[] = {	/* serving an RPC inside an OP-TEE call */
 	"optee_rpc_cmd", "optee_handle_rpc", "handle_rpc_func_cmd", "optee_supp_thrd_req", NULL
 };
+/* Waiting for block I/O to complete (Linux 6.1..6.12 block layer and page cache) */
+static const char *const io_fns[] = {
+	"submit_bio_wait", "blkdev_issue_flush", "folio_wait_bit_common", "folio_wait_writeback",
+	"wait_on_page_bit_common", "__wait_on_buffer", "__filemap_fdatawait_range", "io_schedule",
+	NULL
+};
 /* The steps of the RPC path worth naming, in call order (outermost first). */
 static const struct {
 	const char *fn, *what;
 } path_steps[] = {
 	{ "optee_supp_thrd_req", "tee-supplicant request" },
 	{ "rpmb_route_frames", "RPMB frames" },
+	{ "blk_mq_dispatch_rq_list", "block request" },
 	{ "__mmc_claim_host", "mmc host power-up" },
 	{ "clk_prepare", "clock enable" },
 	{ "clk_core_prepare", "clock enable" },
@@ -104,11 +111,21 @@ static void describe_path(const struct task *t, struct strbuf *sb)
 	}
 }
 
+/* ", from fsync" for a stack entered through __arm64_sys_fsync */
+static void describe_syscall(const struct task *t, struct strbuf *sb)
+{
+	for (size_t i = 0; i < t->fns.nr; i++)
+		if (starts_with(t->fns.v[i], "__arm64_sys_")) {
+			strbuf_addf(sb, ", from %s()", t->fns.v[i] + strlen("__arm64_sys_"));
+			return;
+		}
+}
+
 void tee_chain_analyse(const char *guest, int threads, struct tee_chain *out)
 {
 	struct task *tasks = NULL;
 	struct strbuf sb = STRBUF_INIT, who = STRBUF_INIT;
-	const struct task *scmi = NULL, *supp = NULL;
+	const struct task *scmi = NULL, *supp = NULL, *supp_io = NULL;
 	size_t nr = 0;
 
 	memset(out, 0, sizeof(*out));
@@ -122,6 +139,9 @@ void tee_chain_analyse(const char *guest, int threads, struct tee_chain *out)
 		if (!strcmp(t->comm, "tee-supplicant") &&
 		    (!supp || has_fn(t, "tee_ioctl") || has_any(t, queue_fns)))
 			supp = t;
+		/* a supplicant thread serving a file system RPC, stuck on the disk */
+		if (!strcmp(t->comm, "tee-supplicant") && !supp_io && has_any(t, io_fns))
+			supp_io = t;
 		if (queued) {
 			out->queued++;
 			strbuf_addf(&who, "%s%s %.*s", who.len ? ", " : "", t->comm,
@@ -164,7 +184,20 @@ void tee_chain_analyse(const char *guest, int threads, struct tee_chain *out)
 		else
 			strbuf_addf(&sb, " %zu task(s) in an OP-TEE RPC.", out->in_rpc);
 	}
-	if (supp) {
+	if (supp_io) {
+		strbuf_addf(&sb, " tee-supplicant thread %.*s serves an RPC and waits for block I/O "
+			    "(%s", (int)strcspn(supp_io->header, " "), supp_io->header,
+			    supp_io->fns.v[0]);
+		describe_syscall(supp_io, &sb);
+		strbuf_addch(&sb, ')');
+		if (scmi && has_fn(scmi, "blk_mq_dispatch_rq_list"))
+			strbuf_addf(&sb, "; that I/O waits for %s %.*s, whose eMMC power-up is "
+				    "the SCMI call parked above: the RPC cannot complete, so its "
+				    "OP-TEE thread stays held.", scmi->comm,
+				    (int)strcspn(scmi->header, " "), scmi->header);
+		else
+			strbuf_addch(&sb, '.');
+	} else if (supp) {
 		if (has_fn(supp, "optee_supp_recv"))
 			strbuf_addstr(&sb, " tee-supplicant is idle (optee_supp_recv).");
 		else if (has_any(supp, queue_fns))
