@@ -111,6 +111,13 @@ int cmd_run(int argc, char **argv)
 	dir = run_dir_create(cfg.runs_dir, sc.name);
 	if (!dir)
 		die(TL_EXIT_INFRA, "cannot create a run directory under '%s'", cfg.runs_dir);
+	{
+		/* what teelab itself reports (errors behind a step's message) */
+		char *log = path_join(dir, "teelab.log");
+
+		log_mirror_open(log);
+		free(log);
+	}
 	base = strrchr(dir, '/');
 	iso_now(started, sizeof(started));
 	res.scenario = xstrdup(sc.name);
@@ -144,7 +151,7 @@ int cmd_run(int argc, char **argv)
 		lab_images_to_result(&im, &res);
 		res.verdict = runproc_interrupted() ? V_INTERRUPTED : V_INFRA;
 		res.reason = xstrdup(runproc_interrupted() ? "interrupted while building the images"
-				     : "building the images failed (see the errors above)");
+				     : "building the images failed (see teelab.log)");
 		for (size_t i = 0; i < sc.nr_steps; i++)
 			run_result_add(&res, "steps", sc.steps[i].name, V_NOTRUN, 0,
 				       "images not available", NULL);
@@ -156,8 +163,9 @@ int cmd_run(int argc, char **argv)
 	opt.run_dir = dir;
 	ret = run_scenario(&cfg, &im, &sc, &opt, &res);
 out:
-	fprintf(stderr, "teelab: %s %s%s%s (%.1f s) - %s\n", sc.name, verdict_name(res.verdict),
-		res.reason ? ": " : "", res.reason ? res.reason : "", res.duration, dir);
+	report_line("teelab: %s %s%s%s (%.1f s) - %s", sc.name, verdict_name(res.verdict),
+		 res.reason ? ": " : "", res.reason ? res.reason : "", res.duration, dir);
+	log_mirror_close();
 	printf("%s\n", verdict_name(res.verdict));
 	run_result_release(&res);
 	lab_images_release(&im);

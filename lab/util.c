@@ -18,8 +18,49 @@
 int tl_verbose;
 bool tl_quiet;
 
+static FILE *mirror;		/* log_mirror_open() */
+static double mirror_t0;
+
+int log_mirror_open(const char *path)
+{
+	log_mirror_close();
+	mirror = fopen(path, "ae");
+	if (!mirror)
+		return error_errno("cannot open '%s'", path);
+	setvbuf(mirror, NULL, _IOLBF, 0);
+	mirror_t0 = now_mono();
+	return 0;
+}
+
+void log_mirror_close(void)
+{
+	if (mirror)
+		fclose(mirror);
+	mirror = NULL;
+}
+
+static void mirror_line(const char *line)
+{
+	if (mirror)
+		fprintf(mirror, "[%8.3f] %s", now_mono() - mirror_t0, line);
+}
+
+void report_line(const char *fmt, ...)
+{
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+
+	va_start(ap, fmt);
+	strbuf_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	strbuf_addch(&sb, '\n');
+	fputs(sb.buf, stderr);
+	mirror_line(sb.buf);
+	strbuf_release(&sb);
+}
+
 static void vreport(const char *prefix, const char *fmt, va_list ap,
-		    const char *suffix)
+		    const char *suffix, bool print)
 {
 	struct strbuf sb = STRBUF_INIT;
 
@@ -31,7 +72,9 @@ static void vreport(const char *prefix, const char *fmt, va_list ap,
 		strbuf_addstr(&sb, suffix);
 	}
 	strbuf_addch(&sb, '\n');
-	fputs(sb.buf, stderr);
+	if (print)
+		fputs(sb.buf, stderr);
+	mirror_line(sb.buf);
 	strbuf_release(&sb);
 }
 
@@ -40,7 +83,7 @@ int error(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("error: ", fmt, ap, NULL);
+	vreport("error: ", fmt, ap, NULL, true);
 	va_end(ap);
 	return -1;
 }
@@ -51,7 +94,7 @@ int error_errno(const char *fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	vreport("error: ", fmt, ap, strerror(saved));
+	vreport("error: ", fmt, ap, strerror(saved), true);
 	va_end(ap);
 	errno = saved;
 	return -1;
@@ -62,7 +105,7 @@ void warning(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("warning: ", fmt, ap, NULL);
+	vreport("warning: ", fmt, ap, NULL, true);
 	va_end(ap);
 }
 
@@ -70,10 +113,8 @@ void info(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (tl_quiet)
-		return;
 	va_start(ap, fmt);
-	vreport("", fmt, ap, NULL);
+	vreport("", fmt, ap, NULL, !tl_quiet);
 	va_end(ap);
 }
 
@@ -82,7 +123,7 @@ void die(int code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vreport("error: ", fmt, ap, NULL);
+	vreport("error: ", fmt, ap, NULL, true);
 	va_end(ap);
 	exit(code);
 }

@@ -48,6 +48,16 @@ int error_errno(const char *fmt, ...) PRINTF(1, 2);
 void warning(const char *fmt, ...) PRINTF(1, 2);
 /* Print "teelab: <msg>" on stderr unless quiet mode is set. */
 void info(const char *fmt, ...) PRINTF(1, 2);
+/*
+ * Also append every error, warning and info line (info even under -q) to
+ * @path, each prefixed with "[seconds since open]" - a run's teelab.log.
+ * One mirror at a time; opening another closes the first. 0 or -1 (reported).
+ */
+int log_mirror_open(const char *path);
+/* Stop mirroring (no-op when none is open). */
+void log_mirror_close(void);
+/* A line that is not a diagnostic (the caller writes it whole): on stderr and in the mirror. */
+void report_line(const char *fmt, ...) PRINTF(1, 2);
 /* Print an error and exit with @code. Only for lab/cmd_*.c and main.c. */
 void die(int code, const char *fmt, ...) PRINTF(2, 3) __attribute__((noreturn));
 
