@@ -37,6 +37,7 @@
 
 #include "archive.h"
 #include "classify.h"
+#include "console_feed.h"
 #include "machine.h"
 #include "runproc.h"
 #include "ssh.h"
@@ -65,7 +66,6 @@ struct console {
 	int fd;
 	int log_fd;		/* the whole run */
 	int seg_fd;		/* this boot only (nw-console.boot-N.log), or -1 */
-	struct strbuf partial;	/* bytes after the last newline */
 	struct strbuf history;	/* every line of the run, without timestamps */
 	size_t cursor;		/* `expect` steps match from here on */
 	bool eof;
@@ -93,6 +93,7 @@ struct engine {
 	const char *dir;
 	struct machine m;
 	struct console con[CON_COUNT];
+	struct console_feed *feed;	/* drains con[].fd on its own thread (console_feed.h) */
 	struct run_result *res;
 	struct classifier cls;
 	double t0;		/* run start (now_mono) */
@@ -267,11 +268,12 @@ static void write_all(int *fd, const char *what, const char *data, size_t len)
 	}
 }
 
-static void log_line(struct engine *e, struct console *c, const char *line, size_t len)
+static void log_line(struct engine *e, struct console *c, const char *line, size_t len,
+		     double stamp)
 {
 	struct strbuf sb = STRBUF_INIT;
 
-	strbuf_addf(&sb, "[%9.3f] ", now_mono() - e->m.started);
+	strbuf_addf(&sb, "[%9.3f] ", stamp - e->m.started);
 	strbuf_add(&sb, line, len);
 	strbuf_addch(&sb, '\n');
 	write_all(&c->log_fd, c->name, sb.buf, sb.len);
@@ -279,19 +281,18 @@ static void log_line(struct engine *e, struct console *c, const char *line, size
 	strbuf_release(&sb);
 }
 
-/* A full line (no newline, '\r' stripped) arrived on console @id. */
-static void on_line(struct engine *e, enum console_id id, char *line)
+/* A full line (no newline) arrived on console @id at @stamp (now_mono()). */
+static void on_line(struct engine *e, enum console_id id, char *line, size_t len, double stamp)
 {
 	struct console *c = &e->con[id];
-	size_t len = strlen(line);
 
 	while (len && line[len - 1] == '\r')
 		line[--len] = '\0';
 	c->lines++;
-	log_line(e, c, line, len);
+	log_line(e, c, line, len, stamp);
 	strbuf_add(&c->history, line, len);
 	strbuf_addch(&c->history, '\n');
-	classifier_line(&e->cls, id, line, now_mono());
+	classifier_line(&e->cls, id, line, stamp);
 
 	if (id != CON_NORMAL)
 		return;
@@ -323,43 +324,31 @@ static void on_line(struct engine *e, enum console_id id, char *line)
 	}
 }
 
-/* Read what is available on console @id; returns false at EOF. */
-static bool read_console(struct engine *e, enum console_id id)
+static void feed_line(void *ctx, size_t idx, char *line, size_t len, double stamp)
 {
-	struct console *c = &e->con[id];
-	char buf[16384];
-	ssize_t n = read(c->fd, buf, sizeof(buf));
-	char *start, *nl;
+	on_line(ctx, (enum console_id)idx, line, len, stamp);
+}
 
-	if (n < 0)
-		return errno == EAGAIN || errno == EINTR;
-	if (n == 0) {
-		c->eof = true;
-		if (c->partial.len) {
-			char *rest = strbuf_detach(&c->partial);
+static void feed_raw(void *ctx, size_t idx, const char *data, size_t len)
+{
+	struct engine *e = ctx;
 
-			on_line(e, id, rest);
-			free(rest);
-		}
-		return false;
-	}
-	if (id == CON_NORMAL && e->echo_fd >= 0 && write(e->echo_fd, buf, (size_t)n) < 0)
+	if (idx == CON_NORMAL && e->echo_fd >= 0 && write(e->echo_fd, data, len) < 0)
 		e->echo_fd = -1;
-	strbuf_add(&c->partial, buf, (size_t)n);
-	start = c->partial.buf;
-	while ((nl = memchr(start, '\n', c->partial.len - (size_t)(start - c->partial.buf)))) {
-		*nl = '\0';
-		on_line(e, id, start);
-		start = nl + 1;
-	}
-	if (start != c->partial.buf) {
-		size_t rest = c->partial.len - (size_t)(start - c->partial.buf);
+}
 
-		memmove(c->partial.buf, start, rest);
-		c->partial.len = rest;
-		c->partial.buf[rest] = '\0';
-	}
-	return true;
+/* Take what the console feed read since the last call. */
+static void take_consoles(struct engine *e)
+{
+	static const struct console_feed_ops ops = { .line = feed_line, .raw = feed_raw };
+	unsigned eof;
+
+	if (!e->feed)
+		return;
+	eof = console_feed_take(e->feed, &ops, e);
+	for (int i = 0; i < CON_COUNT; i++)
+		if (eof & (1u << i))
+			e->con[i].eof = true;
 }
 
 /* Scan the history of the wait console from its cursor for the pattern. */
@@ -469,8 +458,8 @@ static enum pump_result pump(struct engine *e, double deadline)
 	int sigfd = runproc_signal_fd();
 
 	for (;;) {
-		struct pollfd pfd[CON_COUNT + 1];
-		int nfd = 0, idx[CON_COUNT];
+		struct pollfd pfd[2];
+		int nfd = 0;
 		double now = now_mono(), until = deadline;
 		int timeout_ms;
 		bool jobs = e->nr_jobs > 0;
@@ -501,11 +490,8 @@ static enum pump_result pump(struct engine *e, double deadline)
 		if (now >= until)
 			return until == e->run_deadline && deadline > e->run_deadline
 				? P_RUN_TIMEOUT : P_TIMEOUT;
-		for (int i = 0; i < CON_COUNT; i++)
-			if (!e->con[i].eof && e->con[i].fd >= 0) {
-				pfd[nfd] = (struct pollfd){ e->con[i].fd, POLLIN, 0 };
-				idx[nfd++] = i;
-			}
+		if (e->feed)
+			pfd[nfd++] = (struct pollfd){ console_feed_fd(e->feed), POLLIN, 0 };
 		if (sigfd >= 0)
 			pfd[nfd++] = (struct pollfd){ sigfd, POLLIN, 0 };
 		timeout_ms = (int)((until - now) * 1000) + 1;
@@ -523,7 +509,7 @@ static enum pump_result pump(struct engine *e, double deadline)
 					}
 					continue;
 				}
-				read_console(e, (enum console_id)idx[i]);
+				take_consoles(e);
 			}
 		}
 		if (jobs)
@@ -910,6 +896,12 @@ static enum pump_result step_boot(struct engine *e, double timeout, char **msg)
 	classifier_init(&e->cls, now_mono());
 	for (int i = 0; i < CON_COUNT; i++)
 		e->con[i].fd = e->m.console_fd[i];
+	e->feed = console_feed_start(e->m.console_fd, CON_COUNT,
+				     e->echo_fd >= 0 ? 1u << CON_NORMAL : 0);
+	if (!e->feed) {
+		*msg = xstrdup("cannot read the consoles (see teelab.log)");
+		return P_EXITED;
+	}
 	e->cmd_id = 0;
 	p = wait_ready(e, timeout);
 	/* `expect` steps after the boot see the whole boot log */
@@ -1479,28 +1471,15 @@ static void drain_consoles(struct engine *e, double secs)
 {
 	double deadline = now_mono() + secs;
 
-	while (now_mono() < deadline) {
-		bool open_any = false;
+	while (e->feed) {
+		struct pollfd pfd = { console_feed_fd(e->feed), POLLIN, 0 };
+		double left = deadline - now_mono();
 
-		for (int i = 0; i < CON_COUNT; i++) {
-			struct pollfd pfd = { e->con[i].fd, POLLIN, 0 };
-
-			if (e->con[i].fd < 0 || e->con[i].eof)
-				continue;
-			open_any = true;
-			if (poll(&pfd, 1, 20) > 0)
-				read_console(e, (enum console_id)i);
-		}
-		if (!open_any)
+		take_consoles(e);
+		if ((e->con[CON_NORMAL].eof && e->con[CON_SECURE].eof) || left <= 0)
 			break;
+		poll(&pfd, 1, (int)(left * 1000) + 1);
 	}
-	for (int i = 0; i < CON_COUNT; i++)
-		if (e->con[i].partial.len) {
-			char *rest = strbuf_detach(&e->con[i].partial);
-
-			on_line(e, (enum console_id)i, rest);
-			free(rest);
-		}
 }
 
 static void add_environment(struct engine *e, const struct lab_images *im)
@@ -1743,6 +1722,8 @@ static void engine_teardown(struct engine *e)
 	if (e->m.priv)
 		e->m.ops->stop(&e->m, 2.0);
 	drain_consoles(e, 0.5);
+	console_feed_stop(e->feed);
+	e->feed = NULL;
 	progress_clear(e);
 	machine_release(&e->m);
 	for (int k = 0; k < CON_COUNT; k++) {
@@ -1750,7 +1731,6 @@ static void engine_teardown(struct engine *e)
 			close(e->con[k].log_fd);
 		if (e->con[k].seg_fd >= 0)
 			close(e->con[k].seg_fd);
-		strbuf_release(&e->con[k].partial);
 		strbuf_release(&e->con[k].history);
 	}
 	classifier_release(&e->cls);

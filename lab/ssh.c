@@ -440,6 +440,40 @@ out:
 	return ret;
 }
 
+/*
+ * connect_once() again until it succeeds, fails for good, or @deadline
+ * passes (-ETIMEDOUT, the last try's reason in @why); only one try when
+ * @single. A guest busy for a few seconds (an emulated CPU writing a
+ * synchronous file system) answers a later try.
+ */
+static int connect_until(ssh_session *out, int *out_fd, const struct addrinfo *addrs,
+			 const char *host, int port, const char *user, ssh_key key,
+			 double deadline, const char *target, struct strbuf *why, bool single)
+{
+	bool retry = false;
+	int ret;
+
+	for (;;) {
+		strbuf_reset(why);
+		ret = connect_once(out, out_fd, addrs, host, port, user, key, deadline, target,
+				   why, &retry);
+		if (!ret || !retry || ret == -EINTR || runproc_interrupted() || single)
+			return ret;
+		/* a last try needs a little time to be worth it */
+		if (left(deadline) <= 0.05)
+			return -ETIMEDOUT;
+		sleep_for(left(deadline) - 0.05 < RETRY_DELAY ? left(deadline) - 0.05 : RETRY_DELAY);
+	}
+}
+
+/* connect_until() with @s's target and key */
+static int reconnect(struct guest_ssh *s, ssh_session *out, int *out_fd, double deadline,
+		     struct strbuf *why)
+{
+	return connect_until(out, out_fd, s->addrs, s->host, s->port, s->user, s->key,
+			     deadline, s->target, why, false);
+}
+
 static int connection_pgid(struct guest_ssh *s, ssh_session ss, double deadline);
 
 int guest_ssh_connect(struct guest_ssh **out, const char *host, int port,
@@ -453,7 +487,6 @@ int guest_ssh_connect(struct guest_ssh **out, const char *host, int port,
 	ssh_session ss = NULL;
 	ssh_key key = NULL;
 	char *target = NULL;
-	bool retry = false;
 	int ret = 0, fd = -1;
 
 	if (!host || !*host || !user || !*user || port <= 0 || port > 65535) {
@@ -471,19 +504,8 @@ int guest_ssh_connect(struct guest_ssh **out, const char *host, int port,
 	ret = resolve(host, port, &addrs);
 	if (ret)
 		goto out;
-	for (;;) {
-		strbuf_reset(&why);
-		ret = connect_once(&ss, &fd, addrs, host, port, user, key,
-				   deadline, target, &why, &retry);
-		if (!ret || !retry || ret == -EINTR || runproc_interrupted() || single)
-			break;
-		/* a last try needs a little time to be worth it */
-		if (left(deadline) <= 0.05) {
-			ret = -ETIMEDOUT;
-			break;
-		}
-		sleep_for(left(deadline) - 0.05 < RETRY_DELAY ? left(deadline) - 0.05 : RETRY_DELAY);
-	}
+	ret = connect_until(&ss, &fd, addrs, host, port, user, key, deadline, target, &why,
+			    single);
 	if (ret && runproc_interrupted()) {
 		ret = -EINTR;
 		goto out;
@@ -987,13 +1009,11 @@ static void main_ready(struct guest_ssh *s, double deadline)
 {
 	struct strbuf why = STRBUF_INIT;
 	ssh_session ss = NULL, old = NULL;
-	bool retry = false;
 	int fd = -1, old_fd = -1, old_pgid = 0;
 
 	if (s->tainted && !s->dead && !runproc_interrupted()) {
 		s->tainted = false;
-		if (connect_once(&ss, &fd, s->addrs, s->host, s->port, s->user, s->key,
-				 deadline, s->target, &why, &retry)) {
+		if (reconnect(s, &ss, &fd, deadline, &why)) {
 			if (tl_verbose)
 				info("cannot reconnect to '%s': %s", s->target,
 				     strbuf_str(&why));
@@ -1020,7 +1040,6 @@ static int job_start(struct guest_ssh *s, const char *command, double deadline,
 {
 	struct strbuf why = STRBUF_INIT;
 	struct guest_job *job = NULL;
-	bool retry = false;
 	int ret = 0;
 
 	if (!s->dead && !own)
@@ -1033,8 +1052,7 @@ static int job_start(struct guest_ssh *s, const char *command, double deadline,
 	job = job_new(command, own ? NULL : s->session);
 	if (own) {
 		job->own = true;
-		ret = connect_once(&job->session, &job->fd, s->addrs, s->host, s->port,
-				   s->user, s->key, deadline, s->target, &why, &retry);
+		ret = reconnect(s, &job->session, &job->fd, deadline, &why);
 		if (ret) {
 			job->session = NULL;
 			if (ret != -EINTR)
@@ -1664,7 +1682,6 @@ int guest_ssh_fetch(struct guest_ssh *s, const char *remote_path,
 	char *remote = xstrdup(remote_path ? remote_path : "");
 	char *local = NULL, *slash = NULL;
 	size_t len = strlen(remote);
-	bool retry = false;
 	int ret = 0, fd = -1;
 
 	while (len > 1 && remote[len - 1] == '/')
@@ -1688,8 +1705,7 @@ int guest_ssh_fetch(struct guest_ssh *s, const char *remote_path,
 		local = xstrdup(local_dir);
 	else
 		local = path_join(local_dir, slash ? slash + 1 : remote);
-	ret = connect_once(&f.ss, &fd, s->addrs, s->host, s->port, s->user, s->key,
-			   f.deadline, s->target, &why, &retry);
+	ret = reconnect(s, &f.ss, &fd, f.deadline, &why);
 	if (ret) {
 		f.ss = NULL;
 		if (ret != -EINTR)
