@@ -84,6 +84,7 @@ struct bg_job {
 	double last_progress;	/* now_mono() of the last progress line (or start) */
 	size_t progress_lines;
 	char *last_line;	/* the last progress line, or NULL */
+	double stalled_at;	/* now_mono() when the stall was detected, or 0 */
 };
 
 struct engine {
@@ -481,8 +482,10 @@ static enum pump_result pump(struct engine *e, double deadline)
 		if (e->qemu_exited && (e->con[CON_NORMAL].eof || e->con[CON_NORMAL].fd < 0) &&
 		    (e->con[CON_SECURE].eof || e->con[CON_SECURE].fd < 0))
 			return P_EXITED;
-		if (e->wait != W_EXIT && jobs && !e->collecting && (e->stalled = stalled_job(e, now)))
+		if (e->wait != W_EXIT && jobs && !e->collecting && (e->stalled = stalled_job(e, now))) {
+			e->stalled->stalled_at = now;
 			return P_DEADLOCK;
+		}
 		if (e->wait != W_EXIT && classifier_hung(&e->cls, now, e->hang_window))
 			return P_HANG;
 		if (e->run_deadline < until)
@@ -1791,6 +1794,16 @@ int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 			abort_rest = true;
 		if (p == P_HANG || p == P_DEADLOCK || p == P_TIMEOUT || p == P_RUN_TIMEOUT)
 			evidence = true;
+		if (p == P_DEADLOCK && e.stalled) {
+			/* how fast the verdict came: from the last progress (or the start) */
+			char *secs = xasprintf("%.2f", e.stalled->stalled_at - e.stalled->last_progress);
+
+			run_result_env(res, "deadlock_seconds_after_last_progress", secs);
+			free(secs);
+			secs = xasprintf("%.2f", e.stalled->last_progress - e.m.started);
+			run_result_env(res, "last_progress_at", secs);
+			free(secs);
+		}
 	}
 	for (; i < sc->nr_steps; i++)
 		run_result_add(res, "steps", sc->steps[i].name, V_NOTRUN, 0, "not reached", NULL);
