@@ -3,7 +3,11 @@
 # run REPEAT times (default 5) with images cached, each run's observed verdict
 # checked against the cell's expectation. Prints one line per run and a
 # table cell -> expected -> observed verdicts -> wall time, then
-# "N passed, N failed"; exits 1 if any run did not give its expected verdict.
+# "N passed, N failed". A run fails when it does not give its expected
+# verdict, takes 120 s or more (the bound for a cached cell), or -
+# on DEADLOCK - the verdict came more than 10 s after the stall window
+# following the last progress line (result.json's
+# deadlock_seconds_after_last_progress against the step's stall).
 #
 #   tests/system-invocation-matrix.sh [REPEAT] [CELL...]
 set -u
@@ -39,8 +43,20 @@ for c in "${cells[@]}"; do
 		obs=$(sed -n 's/^  "observed": "\(.*\)",$/\1/p' "$res")
 		ms=$(((t1 - t0) / 1000000))
 		wall="$((ms / 1000)).$(((ms % 1000) / 100))"
-		if [ $rc -eq 0 ]; then pass=$((pass + 1)); ok=ok; else fail=$((fail + 1)); ok=FAIL; fi
-		echo "$c run $i: expected $exp, observed $obs, ${wall} s, $ok ($res)"
+		why=""
+		[ $rc -eq 0 ] || why="exit $rc"
+		[ $ms -lt 120000 ] || why="${why:+$why, }took ${wall} s"
+		late=""
+		if [ "$obs" = DEADLOCK ]; then
+			# "... made no progress for 15 s ..." and the measured delay
+			stall=$(sed -n 's/.*made no progress for \([0-9.]*\) s.*/\1/p' "$res" | head -n 1)
+			late=$(sed -n 's/^    "deadlock_seconds_after_last_progress": "\(.*\)",\?$/\1/p' "$res")
+			python3 -c 'import sys; sys.exit(0 if float(sys.argv[2]) <= float(sys.argv[1]) + 10 else 1)' \
+				"${stall:-0}" "${late:-1e9}" || why="${why:+$why, }verdict ${late:-?} s after the last progress (stall ${stall:-?} s)"
+			late=", verdict ${late} s after the last progress"
+		fi
+		if [ -z "$why" ]; then pass=$((pass + 1)); ok=ok; else fail=$((fail + 1)); ok="FAIL: $why"; fi
+		echo "$c run $i: expected $exp, observed $obs, ${wall} s$late, $ok ($res)"
 		expect[$c]=$exp
 		verdicts[$c]="${verdicts[$c]:-}${verdicts[$c]:+ }$obs"
 		times[$c]="${times[$c]:-}${times[$c]:+ }$wall"
