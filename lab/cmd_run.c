@@ -133,7 +133,7 @@ int cmd_run(int argc, char **argv)
 	{
 		double t0 = now_mono();
 
-		ret = images_build(&cfg, refresh, &im);
+		ret = images_build_scenario(&cfg, &ov, &sc, refresh, &im);
 		if (!ret)
 			info("images ready in %.1f s (%d built, %d downloaded)", now_mono() - t0,
 			     im.builds, im.downloads);

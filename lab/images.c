@@ -18,6 +18,7 @@
 #include "dtb.h"
 #include "elfdeps.h"
 #include "runproc.h"
+#include "scenario.h"
 
 /* Bump when the way an image is assembled changes, to invalidate caches. */
 #define TFA_RECIPE_VERSION "tfa-1"
@@ -1848,33 +1849,95 @@ out:
  * unpacks it with `tar -x -f /dev/vda`): fw_cfg would work too, but Linux
  * reads fw_cfg files a byte at a time, minutes for a 40 MB Image under TCG.
  */
-static int build_kexec_disk(struct build_ctx *b)
+static int kexec_disk(const char *build_dir, const char *const *files, const char *const *names,
+		      size_t n, char **out)
 {
 	struct hasher *h = hasher_new();
 	char hex[SHA256_HEX_LEN + 1];
-	const char *files[] = { b->out->kernel, b->out->initrd };
-	static const char *const names[] = { "kexec/Image", "kexec/initrd" };
 	char *dir = NULL, *tar = NULL;
-	int ret;
+	int ret = 0;
 
-	hasher_addstr(h, "kexec-disk-1");
-	for (size_t i = 0; i < ARRAY_SIZE(files); i++)
-		hasher_addstr(h, files[i]);	/* both paths are content-addressed */
+	hasher_addstr(h, "kexec-disk-2");
+	for (size_t i = 0; i < n; i++) {
+		hasher_addstr(h, names[i]);
+		hasher_addstr(h, files[i]);	/* the paths are content-addressed */
+	}
 	hasher_finish(h, hex);
-	dir = xasprintf("%s/kexec-%.16s", b->build_dir, hex);
+	dir = xasprintf("%s/kexec-%.16s", build_dir, hex);
 	tar = path_join(dir, "kexec.tar");
 	if (!is_complete(dir)) {
 		if ((ret = fresh_dir(dir)) ||
-		    (ret = tar_write_files(tar, files, names, ARRAY_SIZE(files), 0)) ||
+		    (ret = tar_write_files(tar, files, names, n, 0)) ||
 		    (ret = mark_complete(dir)))
 			goto out;
 	}
-	b->out->kexec_disk = tar;
+	free(*out);
+	*out = tar;
 	tar = NULL;
-	ret = 0;
 out:
 	free(dir);
 	free(tar);
+	return ret;
+}
+
+static int build_kexec_disk(struct build_ctx *b)
+{
+	const char *files[] = { b->out->kernel, b->out->initrd };
+	static const char *const names[] = { "kexec/Image", "kexec/initrd" };
+
+	return kexec_disk(b->build_dir, files, names, ARRAY_SIZE(files), &b->out->kexec_disk);
+}
+
+int images_add_kexec_kernels(const struct config_overrides *ov, const struct strvec *kernels,
+			     bool refresh, struct lab_images *im)
+{
+	struct strvec files = STRVEC_INIT, names = STRVEC_INIT;
+	char *build_dir = NULL;
+	int ret = 0;
+
+	strvec_push(&files, im->kernel);
+	strvec_push(&names, "kexec/Image");
+	strvec_push(&files, im->initrd);
+	strvec_push(&names, "kexec/initrd");
+	for (size_t i = 0; i < kernels->nr && !ret; i++) {
+		struct config_overrides other = *ov;
+		struct lab_config cfg = { 0 };
+		struct lab_images o = { 0 };
+
+		if (!strcmp(kernels->v[i], "boot"))
+			continue;
+		other.kernel = kernels->v[i];
+		info("images for kexec into kernel '%s'", kernels->v[i]);
+		ret = config_load(&cfg, &other);
+		if (ret) {
+			error("kexec target '%s': not a usable kernel configuration",
+			      kernels->v[i]);
+			break;
+		}
+		ret = images_build(&cfg, refresh, &o);
+		if (!ret) {
+			strvec_push(&files, o.kernel);
+			strvec_pushf(&names, "kexec/%s/Image", kernels->v[i]);
+			strvec_push(&files, o.initrd);
+			strvec_pushf(&names, "kexec/%s/initrd", kernels->v[i]);
+			strvec_pushf(&im->provenance, "kexec_kernel_%s=%s", kernels->v[i],
+				     o.kernel_release ? o.kernel_release : o.kernel);
+			if (!build_dir)
+				build_dir = path_join(cfg.cache_dir, "build");
+		} else {
+			error("kexec target '%s': its images could not be built", kernels->v[i]);
+		}
+		im->builds += o.builds;
+		im->downloads += o.downloads;
+		lab_images_release(&o);
+		config_release(&cfg);
+	}
+	if (!ret && build_dir)
+		ret = kexec_disk(build_dir, (const char *const *)files.v,
+				 (const char *const *)names.v, files.nr, &im->kexec_disk);
+	free(build_dir);
+	strvec_release(&files);
+	strvec_release(&names);
 	return ret;
 }
 
@@ -1930,6 +1993,20 @@ out:
 	free(refs);
 	free(b.build_dir);
 	free(b.ta_sign_key);
+	return ret;
+}
+
+int images_build_scenario(const struct lab_config *cfg, const struct config_overrides *ov,
+			  const struct scenario *sc, bool refresh, struct lab_images *out)
+{
+	struct strvec targets = STRVEC_INIT;
+	int ret = images_build(cfg, refresh, out);
+
+	if (!ret && sc)
+		scenario_kexec_targets(sc, &targets);
+	if (!ret && targets.nr)
+		ret = images_add_kexec_kernels(ov, &targets, refresh, out);
+	strvec_release(&targets);
 	return ret;
 }
 

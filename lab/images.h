@@ -45,6 +45,25 @@ struct lab_images {
 int images_build(const struct lab_config *cfg, bool refresh, struct lab_images *out);
 void lab_images_release(struct lab_images *im);
 
+struct scenario;
+/*
+ * images_build(), then images_add_kexec_kernels() for the `kexec: { to: }`
+ * kernels of @sc (NULL: none). 0 or -errno (reported).
+ */
+int images_build_scenario(const struct lab_config *cfg, const struct config_overrides *ov,
+			  const struct scenario *sc, bool refresh, struct lab_images *out);
+/*
+ * `kexec: { to: NAME }` targets: for each configs/kernels name in
+ * @kernels ("boot", the booted kernel, is skipped) build that kernel's
+ * images with @ov's profile (same secure world and rootfs, its own
+ * modules and initramfs), and replace im->kexec_disk with one holding
+ * kexec/Image + kexec/initrd (the booted kernel) and kexec/NAME/Image +
+ * kexec/NAME/initrd for each. im->builds/downloads add up. 0 or -errno
+ * (reported, naming the target).
+ */
+int images_add_kexec_kernels(const struct config_overrides *ov, const struct strvec *kernels,
+			     bool refresh, struct lab_images *im);
+
 /* Copy provenance into a run result's environment. */
 void lab_images_to_result(const struct lab_images *im, struct run_result *r);
 

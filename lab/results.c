@@ -119,8 +119,35 @@ void run_result_env(struct run_result *r, const char *key, const char *value)
 	r->nr_env++;
 }
 
+struct boot_record *run_result_boot(struct run_result *r, int n, const char *how,
+				    const char *kernel, double requested)
+{
+	struct boot_record *b;
+
+	if (r->nr_boots)
+		r->boots[r->nr_boots - 1].end_test = r->nr_tests;
+	r->boots = xrealloc(r->boots, (r->nr_boots + 1) * sizeof(*r->boots));
+	b = &r->boots[r->nr_boots++];
+	*b = (struct boot_record){ .n = n, .how = xstrdup(how),
+				   .kernel = kernel ? xstrdup(kernel) : NULL,
+				   .requested = requested, .optee_at = -1, .ready_at = -1,
+				   .first_test = r->nr_tests, .end_test = (size_t)-1 };
+	return b;
+}
+
+struct boot_record *run_result_cur_boot(struct run_result *r)
+{
+	return r->nr_boots ? &r->boots[r->nr_boots - 1] : NULL;
+}
+
 void run_result_release(struct run_result *r)
 {
+	for (size_t i = 0; i < r->nr_boots; i++) {
+		free(r->boots[i].how);
+		free(r->boots[i].kernel);
+		free(r->boots[i].release);
+	}
+	free(r->boots);
 	for (size_t i = 0; i < r->nr_tests; i++) {
 		free(r->tests[i].name);
 		free(r->tests[i].group);
@@ -392,6 +419,61 @@ static json_t *json_summary(const struct run_result *r)
 	return o;
 }
 
+/* seconds since QEMU started, or null when not seen */
+static json_t *jstamp(double t)
+{
+	return t < 0 ? json_null() : jsecs(t);
+}
+
+/* a duration from @from to @to, or null if either is missing */
+static json_t *jspan(double from, double to)
+{
+	return from < 0 || to < 0 ? json_null() : jsecs(to - from);
+}
+
+/*
+ * "boots": per boot, how it came, timings (hop = the trigger to the OP-TEE
+ * driver initialized on the new kernel) and its step checks.
+ */
+static json_t *json_boots(const struct run_result *r)
+{
+	json_t *boots = json_array();
+
+	for (size_t i = 0; i < r->nr_boots; i++) {
+		const struct boot_record *b = &r->boots[i];
+		size_t end = b->end_test == (size_t)-1 || b->end_test > r->nr_tests
+			? r->nr_tests : b->end_test;
+		json_t *o = json_object(), *checks = json_array();
+		bool ok = true;
+
+		json_object_set_new(o, "boot", json_integer(b->n));
+		json_object_set_new(o, "how", jstr(b->how));
+		json_object_set_new(o, "kernel", jstr(b->kernel));
+		json_object_set_new(o, "release", jstr(b->release));
+		json_object_set_new(o, "requested_at", jstamp(b->requested));
+		json_object_set_new(o, "optee_initialized_at", jstamp(b->optee_at));
+		json_object_set_new(o, "ready_at", jstamp(b->ready_at));
+		json_object_set_new(o, "optee_seconds", jspan(b->requested, b->optee_at));
+		json_object_set_new(o, "ready_seconds", jspan(b->requested, b->ready_at));
+		for (size_t k = b->first_test; k < end; k++) {
+			const struct test_result *t = &r->tests[k];
+			json_t *c;
+
+			ok = ok && verdict_ok(t->verdict);
+			if (strcmp(t->group, "steps"))
+				continue;	/* xtest cases: in "tests" */
+			c = json_object();
+			json_object_set_new(c, "name", jstr(t->name));
+			json_object_set_new(c, "verdict", json_string(verdict_name(t->verdict)));
+			json_array_append_new(checks, c);
+		}
+		json_object_set_new(o, "checks", checks);
+		json_object_set_new(o, "passed", json_boolean(ok));
+		json_array_append_new(boots, o);
+	}
+	return boots;
+}
+
 static json_t *json_run(const struct run_result *r)
 {
 	json_t *root = json_object();
@@ -420,6 +502,7 @@ static json_t *json_run(const struct run_result *r)
 	json_object_set_new(root, "environment", env);
 	json_object_set_new(root, "metrics", metrics);
 	json_object_set_new(root, "summary", json_summary(r));
+	json_object_set_new(root, "boots", json_boots(r));
 	for (size_t i = 0; i < r->nr_tests; i++) {
 		const struct test_result *t = &r->tests[i];
 		json_t *o = json_object();

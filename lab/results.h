@@ -44,6 +44,23 @@ struct test_result {
 	char *output;		/* captured output (may be NULL), kept bounded by the caller */
 };
 
+/*
+ * One boot of the machine (power-on, reboot, kexec hop, kdump capture):
+ * result.json "boots". Times are seconds since QEMU started (the consoles'
+ * clock), < 0 when not seen.
+ */
+struct boot_record {
+	int n;			/* 1, 2, ... (nw-console.boot-N.log) */
+	char *how;		/* "power-on", "reboot", "kexec", "kdump" */
+	char *kernel;		/* the lab kernel a kexec went to (`to:`), or NULL */
+	char *release;		/* from the "Linux version X" line, or NULL */
+	double requested;	/* power on, `reboot -f` sent, "tl-kexec: kexec -e", the panic line */
+	double optee_at;	/* "optee: initialized driver" */
+	double ready_at;	/* the guest shell ready (teelab's marker) */
+	size_t first_test;	/* tests[] recorded during this boot: [first_test, end_test) */
+	size_t end_test;
+};
+
 struct run_result {
 	char *scenario;		/* scenario name */
 	char *run_id;		/* run directory base name */
@@ -63,6 +80,9 @@ struct run_result {
 	size_t nr_metrics;
 	char **metric_names;
 	double *metric_values;
+	/* every boot, in order (result.json "boots") */
+	size_t nr_boots;
+	struct boot_record *boots;
 };
 #define RUN_RESULT_INIT { 0 }
 
@@ -81,6 +101,15 @@ void run_result_metric(struct run_result *r, const char *name, double value);
 /* The value of metric @name into *value; false if not recorded. */
 bool run_result_get_metric(const struct run_result *r, const char *name, double *value);
 /* Free everything, scenario/run_id/started/reason included (heap strings). */
+/*
+ * Start boot record @n (how: "power-on", "reboot", "kexec", "kdump"; kernel
+ * may be NULL) at @requested seconds; it holds the tests added from now
+ * until the next one. Returns it (owned by @r, valid until the next call).
+ */
+struct boot_record *run_result_boot(struct run_result *r, int n, const char *how,
+				    const char *kernel, double requested);
+/* The current boot record, or NULL before the first. */
+struct boot_record *run_result_cur_boot(struct run_result *r);
 void run_result_release(struct run_result *r);
 
 /*

@@ -101,6 +101,16 @@ struct engine {
 	double run_deadline;
 	double hang_window;
 	int boot;		/* 1 for the first boot, +1 per reboot/kexec */
+	/*
+	 * A reboot, kexec or kdump asked for: the next boot starts (new log
+	 * segment and boot record) at its first line (pending_start), so the
+	 * old kernel's last lines stay in its own segment.
+	 */
+	const char *pending_how;	/* "reboot", "kexec", "kdump", or NULL */
+	const char *pending_kernel;	/* kexec `to:`, or NULL */
+	const char *pending_start;	/* the new boot's first line contains this */
+	double pending_requested;	/* now_mono() of the request */
+	bool panic_ok;		/* kdump: the old kernel's panic lines are expected */
 	bool tty;		/* progress on a terminal */
 	double last_progress_draw;
 	const char *stage;
@@ -245,8 +255,12 @@ static int open_log(const char *dir, const char *name)
 	return fd;
 }
 
-/* A new boot: the normal world's log gets a new segment file. */
-static void new_boot(struct engine *e)
+/*
+ * A new boot (@how: "power-on", "reboot", "kexec", "kdump"; @kernel: the
+ * kexec target or NULL; @requested: now_mono() of the request): the normal
+ * world's log gets a new segment file and result.json a boot record.
+ */
+static void new_boot(struct engine *e, const char *how, const char *kernel, double requested)
 {
 	struct console *c = &e->con[CON_NORMAL];
 	char *name;
@@ -257,6 +271,41 @@ static void new_boot(struct engine *e)
 	name = xasprintf("%s.boot-%d.log", c->file, e->boot);
 	c->seg_fd = open_log(e->dir, name);
 	free(name);
+	run_result_boot(e->res, e->boot, how, kernel,
+			e->m.started > 0 ? requested - e->m.started : 0);
+	e->pending_how = NULL;
+	e->panic_ok = false;
+}
+
+/* Expect the boot @how asked for now; it starts at a line containing @start. */
+static void expect_boot(struct engine *e, const char *how, const char *kernel, const char *start)
+{
+	e->pending_how = how;
+	e->pending_kernel = kernel;
+	e->pending_start = start;
+	e->pending_requested = now_mono();
+}
+
+/* What a normal-world line says about the current boot (result.json "boots"). */
+static void note_boot_line(struct engine *e, const char *line, double stamp)
+{
+	struct boot_record *b = NULL;
+	const char *v;
+
+	if (e->pending_how && strstr(line, "tl-kexec: kexec -e"))
+		e->pending_requested = stamp;	/* the hop starts here, not at the command */
+	/* its first line; at the latest the ready marker (an unexpected first line) */
+	if (e->pending_how && (strstr(line, e->pending_start) || strstr(line, READY_MARKER)))
+		new_boot(e, e->pending_how, e->pending_kernel, e->pending_requested);
+	b = run_result_cur_boot(e->res);
+	if (!b || e->pending_how)
+		return;
+	if (!b->release && (v = strstr(line, "Linux version ")))
+		b->release = xstrndup(v + 14, strcspn(v + 14, " "));
+	if (b->optee_at < 0 && strstr(line, "optee: initialized driver"))
+		b->optee_at = stamp - e->m.started;
+	if (b->ready_at < 0 && strstr(line, READY_MARKER))
+		b->ready_at = stamp - e->m.started;
 }
 
 static void write_all(int *fd, const char *what, const char *data, size_t len)
@@ -290,6 +339,8 @@ static void on_line(struct engine *e, enum console_id id, char *line, size_t len
 	while (len && line[len - 1] == '\r')
 		line[--len] = '\0';
 	c->lines++;
+	if (id == CON_NORMAL)
+		note_boot_line(e, line, stamp);
 	log_line(e, c, line, len, stamp);
 	strbuf_add(&c->history, line, len);
 	strbuf_addch(&c->history, '\n');
@@ -473,6 +524,8 @@ static enum pump_result pump(struct engine *e, double deadline)
 			return P_DONE;
 		if (e->wait == W_JOBS && pump_jobs(e, 0))
 			return P_DONE;
+		if (e->cls.event == EV_KERNEL_PANIC && e->panic_ok)
+			classifier_clear_event(&e->cls);	/* the crash a kdump step made */
 		if (e->cls.event != EV_NONE && e->wait != W_EXIT)
 			return P_PANIC;
 		if (runproc_interrupted())
@@ -889,7 +942,7 @@ static enum pump_result step_boot(struct engine *e, double timeout, char **msg)
 	enum pump_result p;
 	int ret;
 
-	new_boot(e);
+	new_boot(e, "power-on", NULL, 0);
 	ret = e->m.ops->start(&e->m);
 	if (ret) {
 		e->qemu_exited = true;
@@ -912,6 +965,50 @@ static enum pump_result step_boot(struct engine *e, double timeout, char **msg)
 	return p;
 }
 
+/* " 'arg'" for the guest shell: single quotes, ' escaped */
+static void add_quoted(struct strbuf *cmd, const char *arg)
+{
+	strbuf_addstr(cmd, " '");
+	for (const char *c = arg; *c; c++)
+		strbuf_addstr(cmd, *c == '\'' ? "'\\''" : (char[2]){ *c, 0 });
+	strbuf_addch(cmd, '\'');
+}
+
+/* The tl-kexec command line of a kexec step (see images/rootfs/overlay/usr/bin/tl-kexec). */
+static void kexec_command(const struct scenario_step *st, struct strbuf *cmd)
+{
+	strbuf_addstr(cmd, "tl-kexec");
+	if (st->no_load)
+		strbuf_addstr(cmd, " --no-load");
+	if (st->crash)
+		strbuf_addstr(cmd, " --crash");
+	if (st->to) {
+		strbuf_addstr(cmd, " --to");
+		add_quoted(cmd, st->to);
+	}
+	if (st->kernel || st->initrd || st->cmdline) {
+		add_quoted(cmd, st->kernel ? st->kernel : "");
+		add_quoted(cmd, st->initrd ? st->initrd : "");
+		add_quoted(cmd, st->cmdline ? st->cmdline : "");
+	}
+}
+
+/* kexec: { crash: true }: load the capture kernel (kexec -p) and go on */
+static enum pump_result step_kexec_crash(struct engine *e, const struct scenario_step *st,
+					 double timeout, char **msg)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	enum pump_result p;
+
+	kexec_command(st, &cmd);
+	p = guest_command(e, CHAN_AUTO, strbuf_str(&cmd), timeout, NULL);
+	if (p == P_DONE && e->cmd_rc)
+		*msg = xasprintf("loading the capture kernel failed (status %d): %s", e->cmd_rc,
+				 tail(strbuf_str(&e->cmd_out)));
+	strbuf_release(&cmd);
+	return p;
+}
+
 /* reboot -f or tl-kexec: the next boot's READY marker ends the step */
 static enum pump_result step_reboot(struct engine *e, const struct scenario_step *st,
 				    double timeout, char **msg)
@@ -925,38 +1022,26 @@ static enum pump_result step_reboot(struct engine *e, const struct scenario_step
 		return P_EXITED;
 	}
 	ssh_disconnect(e);
-	if (st->type == STEP_REBOOT) {
+	if (st->type == STEP_REBOOT)
 		/* PSCI SYSTEM_RESET after the kernel's shutdown path (device .shutdown hooks) */
 		strbuf_addstr(&cmd, "sync; reboot -f");
-	} else {
-		strbuf_addstr(&cmd, "tl-kexec");
-		if (st->no_load)
-			strbuf_addstr(&cmd, " --no-load");
-		if (st->kernel || st->initrd || st->cmdline) {
-			/* arguments are quoted for the guest shell: single quotes, ' escaped */
-			const char *args[] = { st->kernel ? st->kernel : "", st->initrd ? st->initrd : "",
-					       st->cmdline ? st->cmdline : "" };
-
-			for (size_t i = 0; i < ARRAY_SIZE(args); i++) {
-				strbuf_addstr(&cmd, " '");
-				for (const char *c = args[i]; *c; c++)
-					strbuf_addstr(&cmd, *c == '\'' ? "'\\''" : (char[2]){ *c, 0 });
-				strbuf_addch(&cmd, '\'');
-			}
-		}
-	}
+	else
+		kexec_command(st, &cmd);
 	if (serial_send(e, "tl-run", strbuf_str(&cmd), W_READY)) {
 		strbuf_release(&cmd);
 		return P_EXITED;
 	}
 	strbuf_release(&cmd);
-	new_boot(e);
+	if (st->type == STEP_REBOOT)
+		expect_boot(e, "reboot", NULL, "Booting Trusted Firmware");
+	else
+		expect_boot(e, "kexec", st->to ? st->to : "boot", "Booting Linux on physical CPU");
 	p = wait_ready(e, timeout);
 	if (p == P_DONE && !e->matched) {
 		/* the command came back: no new boot */
 		*msg = xasprintf("%s failed (status %d): %s", step_type_name(st->type), e->cmd_rc,
 				 strbuf_str(&e->cmd_out));
-		e->boot--;
+		e->pending_how = NULL;
 		return P_DONE;
 	}
 	if (p == P_DONE) {
@@ -1305,7 +1390,18 @@ static enum pump_result step_sysrq(struct engine *e, const struct scenario_step 
 		e->con[CON_NORMAL].cursor = e->con[CON_NORMAL].history.len;
 		p = pump(e, now_mono() + timeout);
 		free(cmd);
-		return p == P_DONE ? P_PANIC : p;
+		if (p != P_DONE || !st->kdump)
+			return p == P_DONE ? P_PANIC : p;
+		/* kdump: the loaded capture kernel boots; its shell ends the step */
+		classifier_clear_event(&e->cls);
+		expect_boot(e, "kdump", NULL, "Booting Linux on physical CPU");
+		e->panic_ok = true;
+		e->cmd_id = 0;
+		p = wait_ready(e, timeout);
+		e->panic_ok = false;
+		if (p == P_DONE && !e->matched)
+			*msg = xstrdup("the crashed kernel's shell answered: no capture kernel booted");
+		return p;
 	}
 	p = guest_command(e, st->channel, cmd, timeout, NULL);
 	if (p == P_DONE && e->cmd_rc)
@@ -1603,10 +1699,17 @@ static enum pump_result play_step(struct engine *e, size_t i, const struct scena
 		*to = step_timeout(st, boot_to);
 		p = step_boot(e, *to, msg);
 		break;
-	case STEP_REBOOT:
 	case STEP_KEXEC:
+		if (st->crash) {
+			p = step_kexec_crash(e, st, *to, msg);
+			break;
+		}
+		/* fall through */
+	case STEP_REBOOT:
 		*to = step_timeout(st, boot_to);
 		p = step_reboot(e, st, *to, msg);
+		break;
+	case STEP_REPEAT:	/* expanded by scenario_select() */
 		break;
 	case STEP_WAIT:
 		p = step_expect(e, st, *to);

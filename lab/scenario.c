@@ -39,7 +39,7 @@ static const char *const timeouts_keys[] = {
 static const char *const step_keys[] = {
 	"boot", "expect", "wait", "expect-not", "run", "background", "join",
 	"kill", "parallel", "collect", "reboot", "kexec", "sysrq", "assert",
-	"poweroff", "measure", "name", "xfail", NULL
+	"poweroff", "measure", "repeat", "name", "xfail", NULL
 };
 /* Seconds without a progress line before a background command is stalled. */
 #define DEFAULT_STALL 20
@@ -73,12 +73,14 @@ static const char *const collect_keys[] = {
 };
 static const char *const reboot_keys[] = { "timeout", "name", "xfail", NULL };
 static const char *const kexec_keys[] = {
-	"kernel", "initrd", "cmdline", "no-load", "timeout", "name", "xfail",
+	"kernel", "initrd", "cmdline", "no-load", "to", "crash", "timeout", "name", "xfail",
 	NULL
 };
 static const char *const sysrq_keys[] = {
-	"key", "channel", "name", "xfail", NULL
+	"key", "channel", "kdump", "timeout", "name", "xfail", NULL
 };
+static const char *const repeat_keys[] = { "times", "steps", "name", "xfail", NULL };
+#define MAX_REPEAT 1000
 static const char *const assert_keys[] = {
 	"console", "absent", "name", "xfail", NULL
 };
@@ -118,6 +120,7 @@ static const struct step_kind step_kinds[] = {
 	{ "assert", STEP_ASSERT, assert_keys, 0, false },
 	{ "poweroff", STEP_POWEROFF, poweroff_keys, 0, false },
 	{ "measure", STEP_MEASURE, measure_keys, 0, false },
+	{ "repeat", STEP_REPEAT, repeat_keys, 0, false },
 };
 
 /* The patterns of an `assert` without `absent`: OP-TEE panics and asserts. */
@@ -345,6 +348,12 @@ static char *generated_name(const struct scenario_step *st)
 		break;
 	case STEP_MEASURE:
 		strbuf_addf(&sb, " %s", st->metric);
+		break;
+	case STEP_REPEAT:
+		if (st->times_param)
+			strbuf_addf(&sb, " ${%s} times", st->times_param);
+		else
+			strbuf_addf(&sb, " %u times", st->times);
 		break;
 	case STEP_BOOT:
 	case STEP_REBOOT:
@@ -687,7 +696,7 @@ static int parse_collect(const struct ydoc *doc, const struct scenario *sc,
 static int parse_kexec(const struct ydoc *doc, const struct ynode *opts,
 		       struct scenario_step *st)
 {
-	static const char *const loaded[] = { "kernel", "initrd", "cmdline" };
+	static const char *const loaded[] = { "kernel", "initrd", "cmdline", "to", "crash" };
 	int ret = get_guest_path(doc, opts, "kernel", &st->kernel);
 
 	if (!ret)
@@ -696,11 +705,21 @@ static int parse_kexec(const struct ydoc *doc, const struct ynode *opts,
 		ret = get_string(doc, opts, "cmdline", &st->cmdline);
 	if (!ret)
 		ret = ynode_get_bool(doc, opts, "no-load", &st->no_load);
+	if (!ret)
+		ret = get_string(doc, opts, "to", &st->to);
+	if (!ret)
+		ret = ynode_get_bool(doc, opts, "crash", &st->crash);
 	for (size_t i = 0; !ret && st->no_load && i < ARRAY_SIZE(loaded); i++)
 		if (ynode_get(opts, loaded[i]))
 			ret = ynode_error(doc, ynode_get(opts, loaded[i]),
 					  "'%s' has no effect with 'no-load: true'",
 					  loaded[i]);
+	if (!ret && st->to && (st->kernel || st->initrd))
+		ret = ynode_error(doc, ynode_get(opts, "to"),
+				  "'to' names a lab kernel; 'kernel'/'initrd' give guest paths: not both");
+	if (!ret && st->to && (!*st->to || strspn(st->to, NAME_CHARS) != strlen(st->to)))
+		ret = ynode_error(doc, ynode_get(opts, "to"),
+				  "invalid kernel name '%s' (a configs/kernels name or 'boot')", st->to);
 	return ret;
 }
 
@@ -730,7 +749,11 @@ static int parse_sysrq(const struct ydoc *doc, const struct scenario *sc,
 				   "invalid sysrq key '%s' (expected one character from 0-9 or a-z)",
 				   key);
 	st->sysrq = *key;
-	return 0;
+	ret = ynode_get_bool(doc, opts, "kdump", &st->kdump);
+	if (!ret && st->kdump && st->sysrq != 'c')
+		ret = ynode_error(doc, ynode_get(opts, "kdump"),
+				  "'kdump: true' needs key 'c' (a crash), got '%c'", st->sysrq);
+	return ret;
 }
 
 static int parse_assert(const struct ydoc *doc, const struct ynode *opts,
@@ -754,6 +777,41 @@ static int parse_assert(const struct ydoc *doc, const struct ynode *opts,
 	for (size_t i = 0; !ret && i < st->nr_absent; i++)
 		ret = check_regex(doc, list_item(n, i), "absent", st->absent[i]);
 	return ret;
+}
+
+/*
+ * repeat: { times: N | "${param}", steps: [...] } - the times here; the
+ * body is parsed by parse_step_list() right after this step.
+ */
+static int parse_repeat(const struct ydoc *doc, const struct scenario *sc,
+			const struct ynode *opts, const struct ynode *where,
+			struct scenario_step *st)
+{
+	const struct ynode *t = ynode_get(opts, "times"), *body = ynode_get(opts, "steps");
+	const char *v = t && t->type == YNODE_SCALAR ? t->scalar : NULL;
+	char *end = NULL;
+	unsigned long n;
+
+	if (!t)
+		return ynode_error(doc, where, "missing 'times' in 'repeat' step");
+	if (!body || body->type != YNODE_SEQ || !body->nr)
+		return ynode_error(doc, body ? body : where,
+				   "'repeat' needs 'steps': a non-empty sequence of steps");
+	if (!v)
+		return ynode_error(doc, t, "'times' must be a number or \"${param}\"");
+	if (starts_with(v, "${") && ends_with(v, "}")) {
+		st->times_param = xstrndup(v + 2, strlen(v) - 3);
+		if (!strvec_contains(&sc->param_keys, st->times_param))
+			return ynode_error(doc, t, "'times' names '%s', which 'params' does not "
+					   "declare", st->times_param);
+		return 0;
+	}
+	n = strtoul(v, &end, 10);
+	if (!*v || *end || n < 1 || n > MAX_REPEAT)
+		return ynode_error(doc, t, "'times' must be 1..%d or \"${param}\", got '%s'",
+				   MAX_REPEAT, v);
+	st->times = (unsigned)n;
+	return 0;
 }
 
 /*
@@ -964,6 +1022,9 @@ static int parse_step(const struct ydoc *doc, const struct ynode *item,
 	case STEP_MEASURE:
 		ret = parse_measure(doc, sc, opts, &where, st);
 		break;
+	case STEP_REPEAT:
+		ret = parse_repeat(doc, sc, opts, &where, st);
+		break;
 	case STEP_BOOT:
 	case STEP_REBOOT:
 	case STEP_POWEROFF:
@@ -977,11 +1038,51 @@ out:
 	return ret;
 }
 
+/*
+ * Append the steps of @seq to sc->steps (@cap: its allocated length). A
+ * repeat's body follows the repeat step; @in_repeat: this is one.
+ */
+static int parse_step_list(const struct ydoc *doc, const struct ynode *seq,
+			   struct scenario *sc, size_t *cap, bool in_repeat)
+{
+	for (size_t i = 0; i < seq->nr; i++) {
+		size_t at = sc->nr_steps;
+		const struct ynode *body = NULL;
+		int ret;
+
+		if (at == *cap) {
+			*cap = *cap ? *cap * 2 : 16;
+			sc->steps = xrealloc(sc->steps, *cap * sizeof(*sc->steps));
+			memset(sc->steps + at, 0, (*cap - at) * sizeof(*sc->steps));
+		}
+		sc->nr_steps = at + 1;	/* so that release frees this one */
+		ret = parse_step(doc, seq->items[i], sc, &sc->steps[at]);
+		if (ret)
+			return ret;
+		if (sc->steps[at].type != STEP_REPEAT)
+			continue;
+		if (in_repeat) {
+			struct ynode pos = { .line = sc->steps[at].line,
+					     .column = sc->steps[at].column };
+
+			return ynode_error(doc, &pos, "a 'repeat' cannot hold another 'repeat'");
+		}
+		body = ynode_get(ynode_get(seq->items[i], "repeat"), "steps");
+		ret = parse_step_list(doc, body, sc, cap, true);
+		if (ret)
+			return ret;
+		sc->steps[at].nr_body = sc->nr_steps - at - 1;
+	}
+	return 0;
+}
+
 static int parse_steps(const struct ydoc *doc, const struct ynode *root,
 		       struct scenario *sc)
 {
 	const struct ynode *steps = ynode_get(root, "steps");
 	const struct scenario_step *poweroff = NULL;
+	size_t cap = 0, repeat_end = 0;
+	unsigned repeat_line = 0;
 	int ret = 0;
 
 	if (!steps)
@@ -994,17 +1095,13 @@ static int parse_steps(const struct ydoc *doc, const struct ynode *root,
 	if (!steps->nr)
 		return ynode_error(doc, steps, "'steps' must not be empty");
 
-	sc->steps = xcalloc(steps->nr, sizeof(*sc->steps));
-	for (size_t i = 0; i < steps->nr; i++) {
-		struct scenario_step *st = &sc->steps[i];
-		struct ynode pos = { 0 };
+	ret = parse_step_list(doc, steps, sc, &cap, false);
+	if (ret)
+		return ret;
+	for (size_t i = 0; i < sc->nr_steps; i++) {
+		const struct scenario_step *st = &sc->steps[i];
+		struct ynode pos = { .line = st->line, .column = st->column };
 
-		sc->nr_steps = i + 1;	/* so that release frees this one */
-		ret = parse_step(doc, steps->items[i], sc, st);
-		if (ret)
-			return ret;
-		pos.line = st->line;
-		pos.column = st->column;
 		if (i == 0 && st->type != STEP_BOOT)
 			return ynode_error(doc, &pos,
 					   "the first step must be 'boot', got '%s'",
@@ -1017,8 +1114,16 @@ static int parse_steps(const struct ydoc *doc, const struct ynode *root,
 			return ynode_error(doc, &pos,
 					   "no step can follow 'poweroff' (at line %u)",
 					   poweroff->line);
+		if (st->type == STEP_POWEROFF && i < repeat_end)
+			return ynode_error(doc, &pos,
+					   "'poweroff' cannot be repeated (the 'repeat' at line %u)",
+					   repeat_line);
 		if (st->type == STEP_POWEROFF)
 			poweroff = st;
+		if (st->type == STEP_REPEAT) {
+			repeat_end = i + 1 + st->nr_body;
+			repeat_line = st->line;
+		}
 	}
 	return 0;
 }
@@ -1253,6 +1358,8 @@ void scenario_release(struct scenario *sc)
 		free(st->kernel);
 		free(st->initrd);
 		free(st->cmdline);
+		free(st->to);
+		free(st->times_param);
 		for (size_t j = 0; st->absent && st->absent[j]; j++)
 			free(st->absent[j]);
 		free(st->absent);
@@ -1342,6 +1449,110 @@ static void substitute(char **field, const struct strvec *keys, const struct str
 	*field = strbuf_detach(&sb);
 }
 
+static char **dup_list(char *const *v)
+{
+	size_t n = 0;
+	char **out;
+
+	while (v && v[n])
+		n++;
+	if (!v)
+		return NULL;
+	out = xcalloc(n + 1, sizeof(*out));
+	for (size_t i = 0; i < n; i++)
+		out[i] = xstrdup(v[i]);
+	return out;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* A deep copy of @src for iteration @i of @n of a repeat; @body: its steps. */
+static void copy_repeated(struct scenario_step *dst, const struct scenario_step *src,
+			  unsigned i, unsigned n, const struct scenario_step *body, size_t nr_body)
+{
+	*dst = *src;
+	dst->name = xasprintf("%s [%u/%u]", src->name, i, n);
+	dst->pattern = dup_or_null(src->pattern);
+	dst->command = dup_or_null(src->command);
+	dst->expect_output = dup_or_null(src->expect_output);
+	dst->parser = dup_or_null(src->parser);
+	dst->id = dup_or_null(src->id);
+	dst->progress = dup_or_null(src->progress);
+	dst->paths = dup_list(src->paths);
+	dst->kernel = dup_or_null(src->kernel);
+	dst->initrd = dup_or_null(src->initrd);
+	dst->cmdline = dup_or_null(src->cmdline);
+	dst->to = dup_or_null(src->to);
+	dst->times_param = NULL;
+	dst->absent = dup_list(src->absent);
+	dst->metric = src->metric ? xasprintf("%s.%u", src->metric, i) : NULL;
+	dst->at_least = dup_or_null(src->at_least);
+	/* a bound by a metric of the same body is this iteration's */
+	for (size_t k = 0; src->at_least && k < nr_body; k++)
+		if (body[k].type == STEP_MEASURE && !strcmp(body[k].metric, src->at_least)) {
+			free(dst->at_least);
+			dst->at_least = xasprintf("%s.%u", src->at_least, i);
+			break;
+		}
+	dst->xfail = dup_or_null(src->xfail);
+}
+
+/* Replace every repeat step by `times` copies of its body. */
+static int expand_repeats(struct scenario *sc, const struct strvec *keys,
+			  const struct strvec *values)
+{
+	struct scenario_step *out = NULL;
+	size_t nr = 0, cap = 0;
+
+	for (size_t i = 0; i < sc->nr_steps; i++) {
+		struct scenario_step *st = &sc->steps[i];
+		const struct scenario_step *body = st + 1;
+		unsigned times = st->times;
+
+		if (st->type != STEP_REPEAT) {
+			if (nr == cap)
+				out = xrealloc(out, (cap = cap ? 2 * cap : 16) * sizeof(*out));
+			out[nr++] = *st;
+			memset(st, 0, sizeof(*st));	/* moved */
+			continue;
+		}
+		if (st->times_param) {
+			const char *v = param_value(keys, values, st->times_param);
+			char *end = NULL;
+			unsigned long n = v ? strtoul(v, &end, 10) : 0;
+
+			if (!v || !*v || *end || n < 1 || n > MAX_REPEAT) {
+				error("%s:%u: 'times' is ${%s} = '%s', not 1..%d", sc->path, st->line,
+				      st->times_param, v ? v : "", MAX_REPEAT);
+				struct scenario done = { .steps = out, .nr_steps = nr };
+
+				scenario_release(&done);	/* sc->steps keeps zeroed slots: fine */
+				return -EINVAL;
+			}
+			times = (unsigned)n;
+		}
+		for (unsigned it = 1; it <= times; it++)
+			for (size_t k = 0; k < st->nr_body; k++) {
+				if (nr == cap)
+					out = xrealloc(out, (cap = cap ? 2 * cap : 16) * sizeof(*out));
+				copy_repeated(&out[nr++], &body[k], it, times, body, st->nr_body);
+			}
+		i += st->nr_body;
+	}
+	/* what stays in sc->steps: the repeat steps and the bodies' originals */
+	{
+		struct scenario old = { .steps = sc->steps, .nr_steps = sc->nr_steps };
+
+		scenario_release(&old);
+	}
+	sc->steps = out;
+	sc->nr_steps = nr;
+	return 0;
+}
+
 int scenario_select(struct scenario *sc, const char *cell_name, char *const *params,
 		    size_t nr_params, struct config_overrides *ov)
 {
@@ -1396,6 +1607,8 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 		if (!ret)
 			ret = recheck_regex(sc, st, "progress", st->progress);
 	}
+	if (!ret)
+		ret = expand_repeats(sc, &keys, &values);
 	strvec_release(&keys);
 	strvec_release(&values);
 	if (ret)
@@ -1414,6 +1627,14 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 		ov->optee_flags[ov->nr_optee_flags++] = sc->cell->optee_flags[i];
 	}
 	return 0;
+}
+
+void scenario_kexec_targets(const struct scenario *sc, struct strvec *out)
+{
+	for (size_t i = 0; i < sc->nr_steps; i++)
+		if (sc->steps[i].type == STEP_KEXEC && sc->steps[i].to &&
+		    !strvec_contains(out, sc->steps[i].to))
+			strvec_push(out, sc->steps[i].to);
 }
 
 const char *scenario_expected(const struct scenario *sc)

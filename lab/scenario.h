@@ -31,6 +31,7 @@ enum step_type {
 	STEP_ASSERT,	/* no line matching any `absent` pattern on a console so far */
 	STEP_POWEROFF,	/* clean power-off through the guest (PSCI SYSTEM_OFF) */
 	STEP_MEASURE,	/* record a number in result.json "metrics" and check its bounds */
+	STEP_REPEAT,	/* the next `nr_body` steps, `times` times (gone after scenario_select()) */
 };
 
 enum console_id { CON_NORMAL = 0, CON_SECURE = 1, CON_COUNT };
@@ -76,8 +77,24 @@ struct scenario_step {
 	char *initrd;		/* guest path of the initrd, or NULL = the lab's initramfs */
 	char *cmdline;		/* the new kernel's command line, or NULL = the current one */
 	bool no_load;		/* skip `kexec -l` (a deliberately broken hop) */
+	/*
+	 * The lab kernel to kexec into: a configs/kernels name built with the
+	 * run's secure world and rootfs (its own initramfs), or "boot" for
+	 * the kernel the run booted; NULL = the booted one too.
+	 */
+	char *to;
+	bool crash;		/* `kexec -p`: load a capture kernel (kdump) and go on */
 	/* STEP_SYSRQ */
 	char sysrq;		/* the sysrq key, e.g. 'w', 't', 'c' */
+	bool kdump;		/* 'c' with a capture kernel loaded: done when it is up */
+	/*
+	 * STEP_REPEAT: the `nr_body` steps after it run `times` times (names
+	 * get " [i/N]", metrics ".i"). `times` may be a parameter
+	 * ("${hops}"): then times_param names it until scenario_select().
+	 */
+	unsigned times;
+	char *times_param;
+	size_t nr_body;
 	/* STEP_ASSERT */
 	char **absent;		/* EREs, NULL-terminated; default: OP-TEE panic/assert */
 	size_t nr_absent;
@@ -155,6 +172,9 @@ void scenario_release(struct scenario *sc);
 struct config_overrides;
 int scenario_select(struct scenario *sc, const char *cell_name, char *const *params,
 		    size_t nr_params, struct config_overrides *ov);
+/* The distinct `to:` kernels of @sc's kexec steps, appended to @out. */
+void scenario_kexec_targets(const struct scenario *sc, struct strvec *out);
+
 /* The verdict name the run must give: the cell's expect, else the scenario's. */
 const char *scenario_expected(const struct scenario *sc);
 const char *step_type_name(enum step_type t);

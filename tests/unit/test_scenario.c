@@ -475,7 +475,7 @@ static void test_bad_values(void **state)
 }
 
 #define ALL_TYPES "boot, expect, expect-not, run, background, join, kill, " \
-	"parallel, collect, reboot, kexec, sysrq, assert, poweroff or measure"
+	"parallel, collect, reboot, kexec, sysrq, assert, poweroff, measure or repeat"
 
 static void test_step_shape_errors(void **state)
 {
@@ -1320,6 +1320,77 @@ static void test_cells_and_params(void **state)
 		       "3:42: 'stall' needs 'progress' (the lines that show progress)");
 }
 
+/* repeat: unrolled by scenario_select(), times literal or a parameter */
+static void test_repeat(void **state)
+{
+	struct fixture *f = *state;
+	const struct scenario *sc = &f->sc;
+	char *cli[] = { "hops=3" };
+
+	assert_int_equal(load(f, "params: {hops: 2}\nsteps:\n- boot\n"
+			      "- background: {id: hold, command: tl-shm hold}\n"
+			      "- repeat:\n    times: ${hops}\n    steps:\n"
+			      "    - kexec: {to: debian-6.1}\n"
+			      "    - measure: {metric: m, command: 'echo ${hops}'}\n"
+			      "    - measure: {metric: n, command: 'echo 2', at-least: m}\n"
+			      "- run: {name: after, command: 'true'}\n"), 0);
+	assert_int_equal(sc->nr_steps, 7);	/* boot, background, repeat + 3, run */
+	assert_int_equal(sc->steps[2].type, STEP_REPEAT);
+	assert_string_equal(sc->steps[2].times_param, "hops");
+	assert_int_equal(sc->steps[2].nr_body, 3);
+	assert_string_equal(sc->steps[2].name, "repeat ${hops} times");
+	assert_int_equal(scenario_select(&f->sc, NULL, cli, 1, NULL), 0);
+	assert_int_equal(sc->nr_steps, 2 + 3 * 3 + 1);
+	assert_int_equal(sc->steps[2].type, STEP_KEXEC);
+	assert_string_equal(sc->steps[2].to, "debian-6.1");
+	assert_string_equal(sc->steps[2].name, "kexec [1/3]");
+	assert_string_equal(sc->steps[3].metric, "m.1");
+	assert_string_equal(sc->steps[3].command, "echo 3");
+	assert_string_equal(sc->steps[4].at_least, "m.1");	/* the same iteration's */
+	assert_string_equal(sc->steps[10].metric, "n.3");
+	assert_string_equal(sc->steps[10].at_least, "m.3");
+	assert_string_equal(sc->steps[10].name, "measure n [3/3]");
+	assert_string_equal(sc->steps[11].name, "after");
+	{
+		struct strvec t = STRVEC_INIT;
+
+		scenario_kexec_targets(sc, &t);
+		assert_int_equal(t.nr, 1);
+		assert_string_equal(t.v[0], "debian-6.1");
+		strvec_release(&t);
+	}
+	/* a literal count */
+	assert_int_equal(load(f, "steps:\n- boot\n- repeat: {times: 2, steps: [reboot]}\n"), 0);
+	assert_int_equal(scenario_select(&f->sc, NULL, NULL, 0, NULL), 0);
+	assert_int_equal(sc->nr_steps, 3);
+	assert_string_equal(sc->steps[2].name, "reboot [2/2]");
+	/* a parameter that is no count: an error at the repeat's line */
+	assert_int_equal(load(f, "params: {k: x}\nsteps:\n- boot\n"
+			      "- repeat: {times: '${k}', steps: [reboot]}\n"), 0);
+	capture_begin(&f->cap);
+	assert_int_equal(scenario_select(&f->sc, NULL, NULL, 0, NULL), -EINVAL);
+	free(f->err);
+	f->err = capture_end(&f->cap);
+	assert_non_null(strstr(f->err, ":4: 'times' is ${k} = 'x', not 1..1000"));
+	expect_invalid(f, "steps:\n- boot\n- repeat: {times: 0, steps: [reboot]}\n",
+		       "3:19: 'times' must be 1..1000 or \"${param}\", got '0'");
+	expect_invalid(f, "steps:\n- boot\n- repeat: {times: '${n}', steps: [reboot]}\n",
+		       "3:19: 'times' names 'n', which 'params' does not declare");
+	expect_invalid(f, "steps:\n- boot\n- repeat: {times: 2}\n",
+		       "3:3: 'repeat' needs 'steps': a non-empty sequence of steps");
+	expect_invalid(f, "steps:\n- boot\n- repeat: {times: 2, steps: [{repeat: "
+		       "{times: 2, steps: [reboot]}}]}\n",
+		       "3:31: a 'repeat' cannot hold another 'repeat'");
+	expect_invalid(f, "steps:\n- boot\n- repeat: {times: 2, steps: [poweroff]}\n",
+		       "3:30: 'poweroff' cannot be repeated (the 'repeat' at line 3)");
+	expect_invalid(f, "steps:\n- boot\n- kexec: {to: 'a b'}\n",
+		       "3:15: invalid kernel name 'a b' (a configs/kernels name or 'boot')");
+	expect_invalid(f, "steps:\n- boot\n- kexec: {to: x, kernel: /Image}\n",
+		       "3:15: 'to' names a lab kernel; 'kernel'/'initrd' give guest paths: not both");
+	expect_invalid(f, "steps:\n- boot\n- sysrq: {key: w, kdump: true}\n",
+		       "3:26: 'kdump: true' needs key 'c' (a crash), got 'w'");
+}
+
 static void test_reload_after_error(void **state)
 {
 	struct fixture *f = *state;
@@ -1337,6 +1408,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_full_scenario),
+		T(test_repeat),
 		T(test_defaults),
 		T(test_shorthand_forms),
 		T(test_generated_run_name_truncated),
