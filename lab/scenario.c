@@ -693,6 +693,20 @@ static int parse_collect(const struct ydoc *doc, const struct scenario *sc,
 	return ret;
 }
 
+/* "a" or "a,b,c": kernel names ([A-Za-z0-9_.-]+) */
+static bool valid_kernel_list(const char *v)
+{
+	size_t n;
+
+	do {
+		n = strcspn(v, ",");
+		if (!n || strspn(v, NAME_CHARS) < n)
+			return false;
+		v += n;
+	} while (*v++ == ',');
+	return true;
+}
+
 static int parse_kexec(const struct ydoc *doc, const struct ynode *opts,
 		       struct scenario_step *st)
 {
@@ -717,9 +731,10 @@ static int parse_kexec(const struct ydoc *doc, const struct ynode *opts,
 	if (!ret && st->to && (st->kernel || st->initrd))
 		ret = ynode_error(doc, ynode_get(opts, "to"),
 				  "'to' names a lab kernel; 'kernel'/'initrd' give guest paths: not both");
-	if (!ret && st->to && (!*st->to || strspn(st->to, NAME_CHARS) != strlen(st->to)))
+	if (!ret && st->to && !strstr(st->to, "${") && !valid_kernel_list(st->to))
 		ret = ynode_error(doc, ynode_get(opts, "to"),
-				  "invalid kernel name '%s' (a configs/kernels name or 'boot')", st->to);
+				  "invalid kernel name '%s' (a configs/kernels name or 'boot'; "
+				  "in a repeat, a comma list the hops cycle through)", st->to);
 	return ret;
 }
 
@@ -1485,7 +1500,18 @@ static void copy_repeated(struct scenario_step *dst, const struct scenario_step 
 	dst->kernel = dup_or_null(src->kernel);
 	dst->initrd = dup_or_null(src->initrd);
 	dst->cmdline = dup_or_null(src->cmdline);
-	dst->to = dup_or_null(src->to);
+	dst->to = NULL;
+	if (src->to) {
+		/* "a,b": hop i goes to the ((i - 1) mod 2)-th */
+		size_t count = 1, k = 0;
+		const char *p = src->to;
+
+		for (const char *c = src->to; *c; c++)
+			count += *c == ',';
+		for (k = (i - 1) % count; k; k--)
+			p = strchr(p, ',') + 1;
+		dst->to = xstrndup(p, strcspn(p, ","));
+	}
 	dst->times_param = NULL;
 	dst->absent = dup_list(src->absent);
 	dst->metric = src->metric ? xasprintf("%s.%u", src->metric, i) : NULL;
@@ -1601,6 +1627,7 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 		substitute(&st->pattern, &keys, &values);
 		substitute(&st->expect_output, &keys, &values);
 		substitute(&st->progress, &keys, &values);
+		substitute(&st->to, &keys, &values);
 		ret = recheck_regex(sc, st, "pattern", st->pattern);
 		if (!ret)
 			ret = recheck_regex(sc, st, "expect-output", st->expect_output);
@@ -1609,6 +1636,13 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 	}
 	if (!ret)
 		ret = expand_repeats(sc, &keys, &values);
+	for (size_t i = 0; i < sc->nr_steps && !ret; i++) {
+		const char *to = sc->steps[i].to;
+
+		if (to && (strchr(to, ',') || !valid_kernel_list(to)))
+			ret = error("%s:%u: kexec 'to' is '%s' here: one kernel name (a list "
+				    "only in a 'repeat')", sc->path, sc->steps[i].line, to);
+	}
 	strvec_release(&keys);
 	strvec_release(&values);
 	if (ret)

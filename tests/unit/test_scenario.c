@@ -1384,7 +1384,22 @@ static void test_repeat(void **state)
 	expect_invalid(f, "steps:\n- boot\n- repeat: {times: 2, steps: [poweroff]}\n",
 		       "3:30: 'poweroff' cannot be repeated (the 'repeat' at line 3)");
 	expect_invalid(f, "steps:\n- boot\n- kexec: {to: 'a b'}\n",
-		       "3:15: invalid kernel name 'a b' (a configs/kernels name or 'boot')");
+		       "3:15: invalid kernel name 'a b' (a configs/kernels name or 'boot'; "
+		       "in a repeat, a comma list the hops cycle through)");
+	/* a list cycles through the hops; from a parameter too */
+	assert_int_equal(load(f, "params: {k: 'x,boot'}\nsteps:\n- boot\n"
+			      "- repeat: {times: 3, steps: [{kexec: {to: '${k}'}}]}\n"), 0);
+	assert_int_equal(scenario_select(&f->sc, NULL, NULL, 0, NULL), 0);
+	assert_int_equal(sc->nr_steps, 4);
+	assert_string_equal(sc->steps[1].to, "x");
+	assert_string_equal(sc->steps[2].to, "boot");
+	assert_string_equal(sc->steps[3].to, "x");
+	assert_int_equal(load(f, "params: {k: 'x,boot'}\nsteps:\n- boot\n- kexec: {to: '${k}'}\n"), 0);
+	capture_begin(&f->cap);
+	assert_int_equal(scenario_select(&f->sc, NULL, NULL, 0, NULL), -EINVAL);
+	free(f->err);
+	f->err = capture_end(&f->cap);
+	assert_non_null(strstr(f->err, ":4: kexec 'to' is 'x,boot' here: one kernel name"));
 	expect_invalid(f, "steps:\n- boot\n- kexec: {to: x, kernel: /Image}\n",
 		       "3:15: 'to' names a lab kernel; 'kernel'/'initrd' give guest paths: not both");
 	expect_invalid(f, "steps:\n- boot\n- sysrq: {key: w, kdump: true}\n",
