@@ -644,13 +644,15 @@ static int resolve_once(struct aptroot *a, const struct pkg_ref *ref,
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf out = STRBUF_INIT;
+	/* shell globs, plus ksh's +(...) etc. (glibc FNM_EXTMATCH) to say "digits only" */
 	bool glob = strpbrk(ref->name, "*?[") != NULL;
 	int ret = 0;
 
 	strvec_pushl(&argv, "apt-cache", "madison", NULL);
 	if (glob) {
 		struct strbuf names = STRBUF_INIT;
-		size_t plen = strcspn(ref->name, "*?[");
+		/* the literal part before any pattern character (a shorter prefix only lists more) */
+		size_t plen = strcspn(ref->name, "*?[+@!(");
 		char *prefix = xstrndup(ref->name, plen);
 		char *save = NULL;
 
@@ -662,7 +664,7 @@ static int resolve_once(struct aptroot *a, const struct pkg_ref *ref,
 			goto out;
 		}
 		for (char *n = strtok_r(names.buf, "\n", &save); n; n = strtok_r(NULL, "\n", &save))
-			if (!fnmatch(ref->name, n, 0))
+			if (!fnmatch(ref->name, n, FNM_EXTMATCH))
 				push_query(&argv, n, ref->arch);
 		strbuf_release(&names);
 		if (argv.nr == 2) {
