@@ -1370,11 +1370,14 @@ static int collect_outputs(const char *dir, const char *suffix, const char *dest
  * (cross-compiled against libteec from @sysroot). Their build hashes go
  * to @key; @files gets "built=stage-relative" pairs for the initramfs.
  */
+/* What every lab guest program may include (datadir-relative) */
+#define GUEST_COMMON_DIR "images/guest/common"
+
 static int build_lab_programs(struct build_ctx *b, const char *sysroot, struct hasher *key,
 			      struct strvec *files)
 {
 	const struct lab_config *cfg = b->cfg;
-	struct strvec vars = STRVEC_INIT;
+	struct strvec vars = STRVEC_INIT, also = STRVEC_INIT;
 	char *obj = NULL;
 	int ret = 0;
 
@@ -1397,9 +1400,12 @@ static int build_lab_programs(struct build_ctx *b, const char *sysroot, struct h
 	strvec_release(&vars);
 	strvec_push(&vars, "CC=aarch64-linux-gnu-gcc");
 	strvec_pushf(&vars, "TEEC_SYSROOT=%s", sysroot);
+	/* guest programs include their TAs' headers and images/guest/common */
+	for (size_t i = 0; i < cfg->tas.nr; i++)
+		strvec_push(&also, cfg->tas.v[i]);
+	strvec_push(&also, GUEST_COMMON_DIR);
 	for (size_t i = 0; i < cfg->guest.nr && !ret; i++) {
-		/* guest programs include their TAs' headers */
-		ret = make_lab_dir(b, "guest", cfg->guest.v[i], &cfg->tas, &vars, key, &obj);
+		ret = make_lab_dir(b, "guest", cfg->guest.v[i], &also, &vars, key, &obj);
 		if (!ret)
 			ret = collect_outputs(obj, NULL, "usr/bin", files);
 		free(obj);
@@ -1409,6 +1415,7 @@ static int build_lab_programs(struct build_ctx *b, const char *sysroot, struct h
 		provenance(b, "lab-programs", "%zu TA(s), %zu guest program(s)", cfg->tas.nr,
 			   cfg->guest.nr);
 	strvec_release(&vars);
+	strvec_release(&also);
 	return ret;
 }
 
