@@ -41,7 +41,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,13 +55,7 @@
 
 #define PROG			"tl-shm"
 
-/* Longest output line in bytes, newline included; longer lines are cut. */
-#define OUT_LINE_MAX		512
-
-/* Exit statuses. */
-#define EXIT_OK			0
-#define EXIT_FAIL		1
-#define EXIT_USAGE		2
+#include <tl_guest.h>
 
 /* Defaults and limits of the command line. */
 #define DEF_SIZES		"4K,64K,1M,4M"
@@ -78,228 +71,7 @@
 /* getopt_long() value of --break; outside the range of option letters. */
 #define OPT_BREAK		0x100
 
-/* The TEE_ERROR_CORRUPT_OBJECT that CMD_ROUNDTRIP returns on a mismatch. */
-#define TL_ERROR_CORRUPT_OBJECT	0xF0100001u
-
 static const TEEC_UUID ta_uuid = TEELAB_SHM_TA_UUID;
-
-/*
- * Prints one line to stdout with a single write(2) (retried only for
- * EINTR or a short write), so that lines written by concurrent threads
- * never interleave.  fmt must not end in a newline; one is added.  Lines
- * longer than OUT_LINE_MAX - 1 bytes are truncated.  Output errors are
- * ignored (there is nowhere to report them).
- */
-static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
-{
-	char buf[OUT_LINE_MAX] = { 0 };
-	size_t len = 0;
-	size_t done = 0;
-	va_list ap;
-	int n = 0;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	len = (size_t)n < sizeof(buf) - 1 ? (size_t)n : sizeof(buf) - 2;
-	buf[len++] = '\n';
-
-	while (done < len) {
-		ssize_t w = write(STDOUT_FILENO, buf + done, len - done);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		done += (size_t)w;
-	}
-}
-
-/* Name and value of a TEEC/TEE result code. */
-struct code_name {
-	uint32_t code;
-	const char *name;
-};
-
-/*
- * Result codes by name: all TEEC_* codes of tee_client_api.h and the
- * TEE_* codes of the Internal Core API that OP-TEE can pass through to a
- * client (TEE_ERROR_CORRUPT_OBJECT is CMD_ROUNDTRIP's mismatch result).
- */
-static const struct code_name result_names[] = {
-	{ TEEC_SUCCESS, "TEEC_SUCCESS" },
-	{ TEEC_ERROR_STORAGE_NOT_AVAILABLE, "TEEC_ERROR_STORAGE_NOT_AVAILABLE" },
-	{ TEEC_ERROR_GENERIC, "TEEC_ERROR_GENERIC" },
-	{ TEEC_ERROR_ACCESS_DENIED, "TEEC_ERROR_ACCESS_DENIED" },
-	{ TEEC_ERROR_CANCEL, "TEEC_ERROR_CANCEL" },
-	{ TEEC_ERROR_ACCESS_CONFLICT, "TEEC_ERROR_ACCESS_CONFLICT" },
-	{ TEEC_ERROR_EXCESS_DATA, "TEEC_ERROR_EXCESS_DATA" },
-	{ TEEC_ERROR_BAD_FORMAT, "TEEC_ERROR_BAD_FORMAT" },
-	{ TEEC_ERROR_BAD_PARAMETERS, "TEEC_ERROR_BAD_PARAMETERS" },
-	{ TEEC_ERROR_BAD_STATE, "TEEC_ERROR_BAD_STATE" },
-	{ TEEC_ERROR_ITEM_NOT_FOUND, "TEEC_ERROR_ITEM_NOT_FOUND" },
-	{ TEEC_ERROR_NOT_IMPLEMENTED, "TEEC_ERROR_NOT_IMPLEMENTED" },
-	{ TEEC_ERROR_NOT_SUPPORTED, "TEEC_ERROR_NOT_SUPPORTED" },
-	{ TEEC_ERROR_NO_DATA, "TEEC_ERROR_NO_DATA" },
-	{ TEEC_ERROR_OUT_OF_MEMORY, "TEEC_ERROR_OUT_OF_MEMORY" },
-	{ TEEC_ERROR_BUSY, "TEEC_ERROR_BUSY" },
-	{ TEEC_ERROR_COMMUNICATION, "TEEC_ERROR_COMMUNICATION" },
-	{ TEEC_ERROR_SECURITY, "TEEC_ERROR_SECURITY" },
-	{ TEEC_ERROR_SHORT_BUFFER, "TEEC_ERROR_SHORT_BUFFER" },
-	{ 0xFFFF0011u, "TEEC_ERROR_EXTERNAL_CANCEL" },
-	{ 0xFFFF3024u, "TEEC_ERROR_TARGET_DEAD" },
-	{ 0xFFFF3041u, "TEEC_ERROR_STORAGE_NO_SPACE" },
-	{ TL_ERROR_CORRUPT_OBJECT, "TEE_ERROR_CORRUPT_OBJECT" },
-	{ 0xFFFF3001u, "TEE_ERROR_TIMEOUT" },
-	{ 0xFFFF300Fu, "TEE_ERROR_OVERFLOW" },
-};
-
-/* A buffer for a code printed in hex when it has no name. */
-struct name_buf {
-	char s[24];
-};
-
-/*
- * Returns the name of TEEC result res ("TEEC_ERROR_OUT_OF_MEMORY"), or res
- * as "0x%08x" written into nb if it has no name.
- */
-static const char *result_name(TEEC_Result res, struct name_buf *nb)
-{
-	size_t i = 0;
-
-	for (i = 0; i < sizeof(result_names) / sizeof(result_names[0]); i++)
-		if (result_names[i].code == res)
-			return result_names[i].name;
-	snprintf(nb->s, sizeof(nb->s), "0x%08" PRIx32, (uint32_t)res);
-	return nb->s;
-}
-
-/*
- * Returns the name of return origin origin ("TEEC_ORIGIN_TRUSTED_APP"), or
- * origin as "0x%x" written into nb if it has no name.
- */
-static const char *origin_name(uint32_t origin, struct name_buf *nb)
-{
-	switch (origin) {
-	case TEEC_ORIGIN_API:
-		return "TEEC_ORIGIN_API";
-	case TEEC_ORIGIN_COMMS:
-		return "TEEC_ORIGIN_COMMS";
-	case TEEC_ORIGIN_TEE:
-		return "TEEC_ORIGIN_TEE";
-	case TEEC_ORIGIN_TRUSTED_APP:
-		return "TEEC_ORIGIN_TRUSTED_APP";
-	default:
-		snprintf(nb->s, sizeof(nb->s), "0x%" PRIx32, origin);
-		return nb->s;
-	}
-}
-
-/*
- * Writes "<what>: <NAME> (0x<code>) origin <ORIGIN>" for a failed TEE
- * Client API call to out (size bytes).  what names the failing step
- * ("TEEC_RegisterSharedMemory", "invoke CMD_ROUNDTRIP").
- */
-static void format_teec(char *out, size_t size, const char *what,
-			TEEC_Result res, uint32_t origin)
-{
-	struct name_buf rb = { { 0 } };
-	struct name_buf ob = { { 0 } };
-
-	snprintf(out, size, "%s: %s (0x%08" PRIx32 ") origin %s", what,
-		 result_name(res, &rb), (uint32_t)res,
-		 origin_name(origin, &ob));
-}
-
-/*
- * Prints "tl-shm: <prefix><what>: <NAME> (0x...) origin <ORIGIN>" for a
- * failed TEE Client API call; prefix is "" or ends in a space
- * ("client 3 ").
- */
-static void report_teec(const char *prefix, const char *what,
-			TEEC_Result res, uint32_t origin)
-{
-	char msg[256] = { 0 };
-
-	format_teec(msg, sizeof(msg), what, res, origin);
-	say(PROG ": %s%s", prefix, msg);
-}
-
-/* Seconds on CLOCK_MONOTONIC, as a double (nanosecond resolution). */
-static double now_s(void)
-{
-	struct timespec ts = { 0, 0 };
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A context and a session with the TA, and which of them are open. */
-struct tl_conn {
-	TEEC_Context ctx;
-	TEEC_Session sess;
-	bool have_ctx;
-	bool have_sess;
-};
-
-/*
- * Opens a context on the default TEE and a session (TEEC_LOGIN_PUBLIC, no
- * parameters) with the teelab-shm TA.  On failure returns the TEEC result,
- * sets *origin (TEEC_ORIGIN_API for TEEC_InitializeContext, which reports
- * none) and *step to the failing function's name; whatever was opened
- * stays recorded in c for tl_close().
- */
-static TEEC_Result tl_open(struct tl_conn *c, uint32_t *origin,
-			   const char **step)
-{
-	TEEC_Result res = TEEC_ERROR_GENERIC;
-
-	*origin = TEEC_ORIGIN_API;
-	*step = "TEEC_InitializeContext";
-	res = TEEC_InitializeContext(NULL, &c->ctx);
-	if (res != TEEC_SUCCESS)
-		return res;
-	c->have_ctx = true;
-
-	*step = "TEEC_OpenSession";
-	res = TEEC_OpenSession(&c->ctx, &c->sess, &ta_uuid, TEEC_LOGIN_PUBLIC,
-			       NULL, NULL, origin);
-	if (res != TEEC_SUCCESS)
-		return res;
-	c->have_sess = true;
-	return TEEC_SUCCESS;
-}
-
-/* Closes the session and finalizes the context that tl_open() opened. */
-static void tl_close(struct tl_conn *c)
-{
-	if (c->have_sess)
-		TEEC_CloseSession(&c->sess);
-	if (c->have_ctx)
-		TEEC_FinalizeContext(&c->ctx);
-	c->have_sess = false;
-	c->have_ctx = false;
-}
-
-/*
- * tl_open() for a subcommand that runs one session: reports a failure
- * with report_teec().  Returns true if c is open; tl_close() c either way.
- */
-static bool tl_open_report(struct tl_conn *c)
-{
-	const char *step = NULL;
-	uint32_t origin = 0;
-	TEEC_Result res = tl_open(c, &origin, &step);
-
-	if (res != TEEC_SUCCESS) {
-		report_teec("", step, res, origin);
-		return false;
-	}
-	return true;
-}
 
 /* The two kinds of shared memory of the TEE Client API. */
 enum shm_kind {
@@ -497,26 +269,6 @@ static void usage(FILE *f)
 }
 
 /*
- * Parses decimal s into *out.  Returns false unless s is all digits and
- * the value is in min..max.
- */
-static bool parse_u32(const char *s, uint32_t min, uint32_t max,
-		      uint32_t *out)
-{
-	unsigned long long v = 0;
-	char *end = NULL;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-/*
  * Parses size list s ("4K,64K,1M,4M"): comma-separated decimal numbers,
  * each with an optional suffix K or k (x 1024) or M or m (x 1048576), each
  * 1..TEELAB_SHM_MAX_SIZE bytes, at most MAX_SIZES of them, no empty
@@ -558,26 +310,6 @@ static bool parse_sizes(const char *s, uint32_t sizes[MAX_SIZES],
 			return false;
 		p = end + 1;
 	}
-}
-
-/*
- * Reports a bad option argument and returns EXIT_USAGE.  name is the
- * option as typed ("-s").
- */
-static int bad_arg(const char *name, const char *arg)
-{
-	fprintf(stderr, PROG ": invalid value for %s: '%s'\n", name,
-		arg ? arg : "");
-	usage(stderr);
-	return EXIT_USAGE;
-}
-
-/* Reports a bad command line (msg) and returns EXIT_USAGE. */
-static int bad_usage(const char *msg)
-{
-	fprintf(stderr, PROG ": %s\n", msg);
-	usage(stderr);
-	return EXIT_USAGE;
 }
 
 /*
@@ -696,7 +428,7 @@ static int cmd_roundtrip(int argc, char **argv)
 	if (parse_opts(argc, argv, "s:n:", break_long_opts, &o) != EXIT_OK)
 		return EXIT_USAGE;
 
-	if (!tl_open_report(&c))
+	if (!tl_open_report(&c, &ta_uuid))
 		goto out;
 	for (r = 1; r <= o.rounds; r++) {
 		for (i = 0; i < o.nsizes; i++) {
@@ -822,7 +554,7 @@ static int cmd_hold(int argc, char **argv)
 		    nbufs);
 		goto out;
 	}
-	if (!tl_open_report(&c))
+	if (!tl_open_report(&c, &ta_uuid))
 		goto out;
 	for (i = 0; i < o.nsizes; i++) {
 		for (kind = 0; kind < KIND_COUNT; kind++) {
@@ -900,7 +632,7 @@ static void *sleep_client_main(void *arg)
 	TEEC_Result res = TEEC_ERROR_GENERIC;
 
 	cl->failed = true;
-	res = tl_open(&c, &origin, &step);
+	res = tl_open(&c, &ta_uuid, &origin, &step);
 	if (res != TEEC_SUCCESS) {
 		snprintf(prefix, sizeof(prefix), "client %" PRIu32 " ",
 			 cl->id);
@@ -1003,33 +735,15 @@ out:
 	return rc;
 }
 
-/* Dispatches argv[1] to its subcommand.  Returns the exit status. */
+/* The subcommands, for tl_main(). */
+static const struct tl_cmd cmds[] = {
+	{ "roundtrip", cmd_roundtrip },
+	{ "hold", cmd_hold },
+	{ "sleep", cmd_sleep },
+};
+
+/* Runs the subcommand argv[1] names.  Returns the exit status. */
 int main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : NULL;
-
-	if (!cmd)
-		return bad_usage("no command");
-	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") ||
-	    !strcmp(cmd, "help")) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-
-	/*
-	 * getopt_long() on the subcommand's arguments: argv[1] acts as
-	 * argv[0].  parse_opts() reports rejected options itself.
-	 */
-	optind = 1;
-	opterr = 0;
-	if (!strcmp(cmd, "roundtrip"))
-		return cmd_roundtrip(argc - 1, argv + 1);
-	if (!strcmp(cmd, "hold"))
-		return cmd_hold(argc - 1, argv + 1);
-	if (!strcmp(cmd, "sleep"))
-		return cmd_sleep(argc - 1, argv + 1);
-
-	fprintf(stderr, PROG ": unknown command '%s'\n", cmd);
-	usage(stderr);
-	return EXIT_USAGE;
+	return tl_main(argc, argv, cmds, TL_ARRAY_SIZE(cmds));
 }

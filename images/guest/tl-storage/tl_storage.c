@@ -33,7 +33,6 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,13 +47,12 @@
 
 #define PROG			"tl-storage"
 
-/* Longest output line in bytes, newline included; longer lines are cut. */
-#define OUT_LINE_MAX		512
+/* The TA's own result codes, for result_name() (tl_guest.h). */
+#define TL_TA_RESULT_NAMES \
+	{ TEELAB_STORAGE_ERROR_BAD_HEADER, "TEELAB_STORAGE_ERROR_BAD_HEADER" }, \
+	{ TEELAB_STORAGE_ERROR_BAD_PATTERN, "TEELAB_STORAGE_ERROR_BAD_PATTERN" },
 
-/* Exit statuses. */
-#define EXIT_OK			0
-#define EXIT_FAIL		1
-#define EXIT_USAGE		2
+#include <tl_guest.h>
 
 /* Defaults and limits of the command line. */
 #define DEF_BYTES		4096u
@@ -86,199 +84,6 @@ static const struct storage_name storage_names[] = {
 };
 
 #define DEF_STORAGE		(&storage_names[0])
-
-/*
- * Prints one line to stdout with a single write(2) (retried only for
- * EINTR or a short write), so that lines written by concurrent threads
- * never interleave.  fmt must not end in a newline; one is added.  Lines
- * longer than OUT_LINE_MAX - 1 bytes are truncated.  Output errors are
- * ignored (there is nowhere to report them).
- */
-static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
-{
-	char buf[OUT_LINE_MAX] = { 0 };
-	size_t len = 0;
-	size_t done = 0;
-	va_list ap;
-	int n = 0;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	len = (size_t)n < sizeof(buf) - 1 ? (size_t)n : sizeof(buf) - 2;
-	buf[len++] = '\n';
-
-	while (done < len) {
-		ssize_t w = write(STDOUT_FILENO, buf + done, len - done);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		done += (size_t)w;
-	}
-}
-
-/* Name and value of a TEEC/TEE result code. */
-struct code_name {
-	uint32_t code;
-	const char *name;
-};
-
-/*
- * Result codes by name: all TEEC_* codes of tee_client_api.h, the TEE_*
- * codes of the Internal Core API that OP-TEE can pass through to a client,
- * and the teelab-storage TA's own codes.
- */
-static const struct code_name result_names[] = {
-	{ TEEC_SUCCESS, "TEEC_SUCCESS" },
-	{ TEEC_ERROR_STORAGE_NOT_AVAILABLE, "TEEC_ERROR_STORAGE_NOT_AVAILABLE" },
-	{ TEEC_ERROR_GENERIC, "TEEC_ERROR_GENERIC" },
-	{ TEEC_ERROR_ACCESS_DENIED, "TEEC_ERROR_ACCESS_DENIED" },
-	{ TEEC_ERROR_CANCEL, "TEEC_ERROR_CANCEL" },
-	{ TEEC_ERROR_ACCESS_CONFLICT, "TEEC_ERROR_ACCESS_CONFLICT" },
-	{ TEEC_ERROR_EXCESS_DATA, "TEEC_ERROR_EXCESS_DATA" },
-	{ TEEC_ERROR_BAD_FORMAT, "TEEC_ERROR_BAD_FORMAT" },
-	{ TEEC_ERROR_BAD_PARAMETERS, "TEEC_ERROR_BAD_PARAMETERS" },
-	{ TEEC_ERROR_BAD_STATE, "TEEC_ERROR_BAD_STATE" },
-	{ TEEC_ERROR_ITEM_NOT_FOUND, "TEEC_ERROR_ITEM_NOT_FOUND" },
-	{ TEEC_ERROR_NOT_IMPLEMENTED, "TEEC_ERROR_NOT_IMPLEMENTED" },
-	{ TEEC_ERROR_NOT_SUPPORTED, "TEEC_ERROR_NOT_SUPPORTED" },
-	{ TEEC_ERROR_NO_DATA, "TEEC_ERROR_NO_DATA" },
-	{ TEEC_ERROR_OUT_OF_MEMORY, "TEEC_ERROR_OUT_OF_MEMORY" },
-	{ TEEC_ERROR_BUSY, "TEEC_ERROR_BUSY" },
-	{ TEEC_ERROR_COMMUNICATION, "TEEC_ERROR_COMMUNICATION" },
-	{ TEEC_ERROR_SECURITY, "TEEC_ERROR_SECURITY" },
-	{ TEEC_ERROR_SHORT_BUFFER, "TEEC_ERROR_SHORT_BUFFER" },
-	{ 0xFFFF0011u, "TEEC_ERROR_EXTERNAL_CANCEL" },
-	{ 0xFFFF3024u, "TEEC_ERROR_TARGET_DEAD" },
-	{ 0xFFFF3041u, "TEEC_ERROR_STORAGE_NO_SPACE" },
-	{ 0xF0100001u, "TEE_ERROR_CORRUPT_OBJECT" },
-	{ 0xF0100002u, "TEE_ERROR_CORRUPT_OBJECT_2" },
-	{ 0xF0100004u, "TEE_ERROR_STORAGE_NOT_AVAILABLE_2" },
-	{ 0xFFFF3001u, "TEE_ERROR_TIMEOUT" },
-	{ 0xFFFF300Fu, "TEE_ERROR_OVERFLOW" },
-	{ 0xFFFF3071u, "TEE_ERROR_MAC_INVALID" },
-	{ 0xFFFF3072u, "TEE_ERROR_SIGNATURE_INVALID" },
-	{ 0xFFFF5000u, "TEE_ERROR_TIME_NOT_SET" },
-	{ 0xFFFF5001u, "TEE_ERROR_TIME_NEEDS_RESET" },
-	{ TEELAB_STORAGE_ERROR_BAD_HEADER, "TEELAB_STORAGE_ERROR_BAD_HEADER" },
-	{ TEELAB_STORAGE_ERROR_BAD_PATTERN, "TEELAB_STORAGE_ERROR_BAD_PATTERN" },
-};
-
-/* A buffer for a code printed in hex when it has no name. */
-struct name_buf {
-	char s[24];
-};
-
-/*
- * Returns the name of TEEC result res ("TEEC_ERROR_ITEM_NOT_FOUND"), or
- * res as "0x%08x" written into nb if it has no name.
- */
-static const char *result_name(TEEC_Result res, struct name_buf *nb)
-{
-	size_t i = 0;
-
-	for (i = 0; i < sizeof(result_names) / sizeof(result_names[0]); i++)
-		if (result_names[i].code == res)
-			return result_names[i].name;
-	snprintf(nb->s, sizeof(nb->s), "0x%08" PRIx32, (uint32_t)res);
-	return nb->s;
-}
-
-/*
- * Returns the name of return origin origin ("TEEC_ORIGIN_TRUSTED_APP"), or
- * origin as "0x%x" written into nb if it has no name.
- */
-static const char *origin_name(uint32_t origin, struct name_buf *nb)
-{
-	switch (origin) {
-	case TEEC_ORIGIN_API:
-		return "TEEC_ORIGIN_API";
-	case TEEC_ORIGIN_COMMS:
-		return "TEEC_ORIGIN_COMMS";
-	case TEEC_ORIGIN_TEE:
-		return "TEEC_ORIGIN_TEE";
-	case TEEC_ORIGIN_TRUSTED_APP:
-		return "TEEC_ORIGIN_TRUSTED_APP";
-	default:
-		snprintf(nb->s, sizeof(nb->s), "0x%" PRIx32, origin);
-		return nb->s;
-	}
-}
-
-/*
- * Prints "tl-storage: <what>: <NAME> (0x...) origin <ORIGIN>" for a failed
- * TEE Client API call.  what names the failing step ("TEEC_OpenSession",
- * "invoke CMD_WRITE object 3 generation 7 bytes 4096").
- */
-static void report_teec(const char *what, TEEC_Result res, uint32_t origin)
-{
-	struct name_buf rb = { { 0 } };
-	struct name_buf ob = { { 0 } };
-
-	say(PROG ": %s: %s (0x%08" PRIx32 ") origin %s", what,
-	    result_name(res, &rb), (uint32_t)res, origin_name(origin, &ob));
-}
-
-/* Seconds on CLOCK_MONOTONIC, as a double (nanosecond resolution). */
-static double now_s(void)
-{
-	struct timespec ts = { 0, 0 };
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* A context and a session with the TA, and which of them are open. */
-struct tl_conn {
-	TEEC_Context ctx;
-	TEEC_Session sess;
-	bool have_ctx;
-	bool have_sess;
-};
-
-/*
- * Opens a context on the default TEE and a session (TEEC_LOGIN_PUBLIC, no
- * parameters) with the teelab-storage TA.  On failure returns the TEEC
- * result, sets *origin (TEEC_ORIGIN_API for TEEC_InitializeContext, which
- * reports none) and *step to the failing function's name; whatever was
- * opened stays recorded in c for tl_close().
- */
-static TEEC_Result tl_open(struct tl_conn *c, uint32_t *origin,
-			   const char **step)
-{
-	TEEC_Result res = TEEC_ERROR_GENERIC;
-
-	*origin = TEEC_ORIGIN_API;
-	*step = "TEEC_InitializeContext";
-	res = TEEC_InitializeContext(NULL, &c->ctx);
-	if (res != TEEC_SUCCESS)
-		return res;
-	c->have_ctx = true;
-
-	*step = "TEEC_OpenSession";
-	res = TEEC_OpenSession(&c->ctx, &c->sess, &ta_uuid, TEEC_LOGIN_PUBLIC,
-			       NULL, NULL, origin);
-	if (res != TEEC_SUCCESS)
-		return res;
-	c->have_sess = true;
-	return TEEC_SUCCESS;
-}
-
-/* Closes the session and finalizes the context that tl_open() opened. */
-static void tl_close(struct tl_conn *c)
-{
-	if (c->have_sess)
-		TEEC_CloseSession(&c->sess);
-	if (c->have_ctx)
-		TEEC_FinalizeContext(&c->ctx);
-	c->have_sess = false;
-	c->have_ctx = false;
-}
 
 /*
  * CMD_WRITE: object n in storage st (a TEELAB_STORAGE_PRIVATE* ID) gets
@@ -390,26 +195,6 @@ static void usage(FILE *f)
 }
 
 /*
- * Parses decimal s into *out.  Returns false unless s is all digits and
- * the value is in min..max.
- */
-static bool parse_u32(const char *s, uint32_t min, uint32_t max,
-		      uint32_t *out)
-{
-	unsigned long long v = 0;
-	char *end = NULL;
-
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}
-
-/*
  * Looks up -S name s.  Returns its storage_names entry, or NULL if s is not
  * one of the names.
  */
@@ -417,30 +202,10 @@ static const struct storage_name *parse_storage(const char *s)
 {
 	size_t i = 0;
 
-	for (i = 0; i < sizeof(storage_names) / sizeof(storage_names[0]); i++)
+	for (i = 0; i < TL_ARRAY_SIZE(storage_names); i++)
 		if (s && !strcmp(s, storage_names[i].name))
 			return &storage_names[i];
 	return NULL;
-}
-
-/*
- * Reports a bad option argument and returns EXIT_USAGE, for the
- * subcommands' parsers.
- */
-static int bad_arg(int opt, const char *arg)
-{
-	fprintf(stderr, PROG ": invalid value for -%c: '%s'\n", opt,
-		arg ? arg : "");
-	usage(stderr);
-	return EXIT_USAGE;
-}
-
-/* Reports a bad command line (msg) and returns EXIT_USAGE. */
-static int bad_usage(const char *msg)
-{
-	fprintf(stderr, PROG ": %s\n", msg);
-	usage(stderr);
-	return EXIT_USAGE;
 }
 
 /*
@@ -483,6 +248,7 @@ static int parse_opts(int argc, char **argv, const char *optstr,
 		      struct opts *o)
 {
 	char msg[64] = { 0 };
+	char name[4] = { 0 };
 	int opt = 0;
 
 	while ((opt = getopt(argc, argv, optstr)) != -1) {
@@ -519,31 +285,16 @@ static int parse_opts(int argc, char **argv, const char *optstr,
 		default:
 			return bad_option(argv[0]);
 		}
-		if (!ok)
-			return bad_arg(opt, optarg);
+		if (!ok) {
+			snprintf(name, sizeof(name), "-%c", opt);
+			return bad_arg(name, optarg);
+		}
 	}
 	if (optind != argc) {
 		snprintf(msg, sizeof(msg), "%s: unexpected argument", argv[0]);
 		return bad_usage(msg);
 	}
 	return EXIT_OK;
-}
-
-/*
- * tl_open() for a subcommand that runs one session: reports a failure
- * with report_teec().  Returns true if c is open; tl_close() c either way.
- */
-static bool tl_open_report(struct tl_conn *c)
-{
-	const char *step = NULL;
-	uint32_t origin = 0;
-	TEEC_Result res = tl_open(c, &origin, &step);
-
-	if (res != TEEC_SUCCESS) {
-		report_teec(step, res, origin);
-		return false;
-	}
-	return true;
 }
 
 /*
@@ -564,7 +315,7 @@ static int cmd_write(int argc, char **argv)
 	if (parse_opts(argc, argv, "o:b:n:S:", &o) != EXIT_OK)
 		return EXIT_USAGE;
 
-	if (!tl_open_report(&c))
+	if (!tl_open_report(&c, &ta_uuid))
 		goto out;
 	for (g = 1; g <= o.ops; g++) {
 		res = ta_write(&c.sess, o.storage->id, o.object, o.bytes, g,
@@ -576,7 +327,7 @@ static int cmd_write(int argc, char **argv)
 				 "invoke CMD_WRITE object %" PRIu32
 				 " generation %" PRIu32 " bytes %" PRIu32,
 				 o.object, g, o.bytes);
-			report_teec(what, res, origin);
+			report_teec("", what, res, origin);
 			goto out;
 		}
 		say(PROG ": write object %" PRIu32 " generation %" PRIu32
@@ -605,7 +356,7 @@ static int cmd_verify(int argc, char **argv)
 	if (parse_opts(argc, argv, "o:g:S:", &o) != EXIT_OK)
 		return EXIT_USAGE;
 
-	if (!tl_open_report(&c))
+	if (!tl_open_report(&c, &ta_uuid))
 		goto out;
 	res = ta_verify(&c.sess, o.storage->id, o.object, &g, &k, &origin);
 	if (res != TEEC_SUCCESS) {
@@ -613,7 +364,7 @@ static int cmd_verify(int argc, char **argv)
 
 		snprintf(what, sizeof(what),
 			 "invoke CMD_VERIFY object %" PRIu32, o.object);
-		report_teec(what, res, origin);
+		report_teec("", what, res, origin);
 		goto out;
 	}
 	if (o.have_gen && g != o.gen) {
@@ -645,7 +396,7 @@ static int cmd_delete(int argc, char **argv)
 	if (parse_opts(argc, argv, "o:S:", &o) != EXIT_OK)
 		return EXIT_USAGE;
 
-	if (!tl_open_report(&c))
+	if (!tl_open_report(&c, &ta_uuid))
 		goto out;
 	res = ta_delete(&c.sess, o.storage->id, o.object, &origin);
 	if (res != TEEC_SUCCESS) {
@@ -653,7 +404,7 @@ static int cmd_delete(int argc, char **argv)
 
 		snprintf(what, sizeof(what),
 			 "invoke CMD_DELETE object %" PRIu32, o.object);
-		report_teec(what, res, origin);
+		report_teec("", what, res, origin);
 		goto out;
 	}
 	say(PROG ": delete object %" PRIu32 " ok", o.object);
@@ -681,7 +432,7 @@ static int cmd_sleep(int argc, char **argv)
 	if (!o.have_ms)
 		return bad_usage("sleep: -t MS is required");
 
-	if (!tl_open_report(&c))
+	if (!tl_open_report(&c, &ta_uuid))
 		goto out;
 	t0 = now_s();
 	res = ta_sleep(&c.sess, o.ms, &origin);
@@ -690,7 +441,7 @@ static int cmd_sleep(int argc, char **argv)
 
 		snprintf(what, sizeof(what), "invoke CMD_SLEEP %" PRIu32 " ms",
 			 o.ms);
-		report_teec(what, res, origin);
+		report_teec("", what, res, origin);
 		goto out;
 	}
 	say(PROG ": sleep %" PRIu32 " ms ok in %.3f s", o.ms, now_s() - t0);
@@ -729,11 +480,10 @@ static void load_fail(struct load_client *cl, uint32_t op, const char *what,
 {
 	struct name_buf rb = { { 0 } };
 	struct name_buf ob = { { 0 } };
-	char detail[128] = { 0 };
+	char prefix[32] = { 0 };
 
-	snprintf(detail, sizeof(detail), "client %" PRIu32 " %s", cl->id,
-		 what);
-	report_teec(detail, res, origin);
+	snprintf(prefix, sizeof(prefix), "client %" PRIu32 " ", cl->id);
+	report_teec(prefix, what, res, origin);
 	say(PROG ": load FAIL client %" PRIu32 " op %" PRIu32 ": %s origin %s",
 	    cl->id, op, result_name(res, &rb), origin_name(origin, &ob));
 	cl->failed = true;
@@ -756,7 +506,7 @@ static void *load_client_main(void *arg)
 	double t_first = 0.0;
 	TEEC_Result res = TEEC_ERROR_GENERIC;
 
-	res = tl_open(&c, &origin, &step);
+	res = tl_open(&c, &ta_uuid, &origin, &step);
 	if (res != TEEC_SUCCESS) {
 		load_fail(cl, 0, step, res, origin);
 		goto out;
@@ -893,37 +643,17 @@ out:
 	return rc;
 }
 
-/* Dispatches argv[1] to its subcommand.  Returns the exit status. */
+/* The subcommands, for tl_main(). */
+static const struct tl_cmd cmds[] = {
+	{ "write", cmd_write },
+	{ "verify", cmd_verify },
+	{ "delete", cmd_delete },
+	{ "sleep", cmd_sleep },
+	{ "load", cmd_load },
+};
+
+/* Runs the subcommand argv[1] names.  Returns the exit status. */
 int main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : NULL;
-
-	if (!cmd)
-		return bad_usage("no command");
-	if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") ||
-	    !strcmp(cmd, "help")) {
-		usage(stdout);
-		return EXIT_OK;
-	}
-
-	/*
-	 * getopt() on the subcommand's arguments: argv[1] acts as argv[0].
-	 * The subcommands report rejected options themselves.
-	 */
-	optind = 1;
-	opterr = 0;
-	if (!strcmp(cmd, "write"))
-		return cmd_write(argc - 1, argv + 1);
-	if (!strcmp(cmd, "verify"))
-		return cmd_verify(argc - 1, argv + 1);
-	if (!strcmp(cmd, "delete"))
-		return cmd_delete(argc - 1, argv + 1);
-	if (!strcmp(cmd, "sleep"))
-		return cmd_sleep(argc - 1, argv + 1);
-	if (!strcmp(cmd, "load"))
-		return cmd_load(argc - 1, argv + 1);
-
-	fprintf(stderr, PROG ": unknown command '%s'\n", cmd);
-	usage(stderr);
-	return EXIT_USAGE;
+	return tl_main(argc, argv, cmds, TL_ARRAY_SIZE(cmds));
 }
