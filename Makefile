@@ -5,6 +5,7 @@
 #   make unit          unit tests only (cmocka, TAP through prove)
 #   make e2e           every end-to-end test (boots the real stack)
 #   make bench         speed targets (cached xtest-smoke run under 10 s)
+#   make nightly       the nightly matrix in parallel + its report (NIGHTLY_FLAGS="-j 1 --compare DIR")
 #   make deps          install the host packages (Debian bookworm, as root)
 #   make install PREFIX=/usr/local DESTDIR=
 
@@ -68,6 +69,10 @@ check: teelab $(UNIT_BINS)
 bench: teelab
 	bash tests/bench.sh
 
+# The nightly matrix (configs/matrix/nightly.yaml); the report's path is printed last.
+nightly: teelab
+	./teelab run --matrix nightly $(NIGHTLY_FLAGS)
+
 deps:
 	apt-get update
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -81,5 +86,5 @@ install: teelab
 clean:
 	rm -rf $(B) teelab
 
-.PHONY: all unit e2e e2e-ci check bench deps install clean
+.PHONY: all unit e2e e2e-ci check bench nightly deps install clean
 -include $(wildcard $(B)/lab/*.d)

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "commands.h"
+#include "matrix.h"
 #include "images.h"
 #include "run.h"
 #include "runproc.h"
@@ -41,13 +42,89 @@ static double seconds_arg(const char *opt, const char *v)
 	return d;
 }
 
-static void iso_now(char *buf, size_t n)
+static void matrix_usage(FILE *f)
 {
-	time_t t = time(NULL);
-	struct tm tm;
+	fprintf(f, "usage: teelab run --matrix FILE [-j N] [--shard I/N] [--compare DIR] [--out DIR]\n\n"
+		"Runs every cell of a matrix file (configs/matrix/: scenarios x kernels x secure\n"
+		"worlds, exclusions, expectations), each as its own `teelab run` with its own run\n"
+		"directory under <out>/cells/, up to N at once, and writes the report: junit.xml,\n"
+		"results.tap, result.json and index.html. Exit 0 only if every cell met its\n"
+		"expectation.\n\n"
+		"  -j N           cells at once (default: what the host's CPUs and memory allow)\n"
+		"  --shard I/N    only the cells whose index %% N is I - 1 (for CI job arrays)\n"
+		"  --compare DIR  a previous report: new failures first in the report\n"
+		"  --out DIR      the report directory (default: <runs>/matrix-<time>-<name>)\n"
+		"  --cache-dir, --runs-dir, --profile, --machine, --rootfs: passed to every cell\n");
+}
 
-	gmtime_r(&t, &tm);
-	strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+/* `teelab run --matrix FILE ...` */
+static int cmd_run_matrix(int argc, char **argv)
+{
+	struct config_overrides ov = global_overrides;
+	struct matrix_options opt = { .shard = 1, .shards = 1 };
+	struct strvec pass = STRVEC_INIT;
+	struct matrix m = MATRIX_INIT;
+	struct lab_config cfg;
+	const char *file = NULL;
+	char *out = NULL, *path = NULL;
+	int ret;
+
+	for (int i = 1; i < argc; i++) {
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		int before = i;
+
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			matrix_usage(stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--matrix") && v) {
+			file = argv[++i];
+		} else if (!strcmp(argv[i], "-j") && v) {
+			opt.jobs = atoi(argv[++i]);
+			if (opt.jobs < 1)
+				die(TL_EXIT_USAGE, "-j needs a number of cells >= 1, got '%s'", v);
+		} else if (!strcmp(argv[i], "--shard") && v) {
+			if (sscanf(v, "%d/%d", &opt.shard, &opt.shards) != 2 || opt.shards < 1 ||
+			    opt.shard < 1 || opt.shard > opt.shards)
+				die(TL_EXIT_USAGE, "--shard needs I/N with 1 <= I <= N, got '%s'", v);
+			i++;
+		} else if (!strcmp(argv[i], "--compare") && v) {
+			opt.compare = argv[++i];
+		} else if (!strcmp(argv[i], "--out") && v) {
+			out = xstrdup(argv[++i]);
+		} else if (parse_lab_option(argc, argv, &i, &ov)) {
+			if (!strcmp(argv[before], "--kernel") || !strcmp(argv[before], "--secure"))
+				die(TL_EXIT_USAGE, "%s: the matrix chooses each cell's", argv[before]);
+			for (int k = before; k <= i; k++)
+				strvec_push(&pass, argv[k]);
+		} else {
+			matrix_usage(stderr);
+			die(TL_EXIT_USAGE, "unknown argument '%s' for a matrix run", argv[i]);
+		}
+	}
+	if (!file)
+		die(TL_EXIT_USAGE, "--matrix needs a file");
+	if (config_load(&cfg, &ov))
+		die(TL_EXIT_USAGE, "configuration is not valid");
+	path = strchr(file, '/') || ends_with(file, ".yaml")
+		? xstrdup(file) : xasprintf("%s/configs/matrix/%s.yaml", cfg.datadir, file);
+	if (matrix_load(path, cfg.datadir, &m))
+		die(TL_EXIT_USAGE, "matrix '%s' is not valid", path);
+	if (!out) {
+		char started[32];
+
+		iso_time_now(started, sizeof(started));
+		started[4] = started[7] = started[13] = started[16] = '-';	/* no ':' in paths */
+		out = xasprintf("%s/matrix-%s-%s", cfg.runs_dir, started, m.name);
+	}
+	opt.out_dir = out;
+	opt.pass = (const char *const *)pass.v;
+	ret = matrix_run(&m, &opt);
+	matrix_release(&m);
+	config_release(&cfg);
+	strvec_release(&pass);
+	free(path);
+	free(out);
+	return ret;
 }
 
 int cmd_run(int argc, char **argv)
@@ -65,6 +142,9 @@ int cmd_run(int argc, char **argv)
 	bool refresh = false;
 	int ret;
 
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--matrix"))
+			return cmd_run_matrix(argc, argv);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			run_usage(stdout);
@@ -119,7 +199,7 @@ int cmd_run(int argc, char **argv)
 		free(log);
 	}
 	base = strrchr(dir, '/');
-	iso_now(started, sizeof(started));
+	iso_time_now(started, sizeof(started));
 	res.scenario = xstrdup(sc.name);
 	res.run_id = xstrdup(base ? base + 1 : dir);
 	res.started = xstrdup(started);

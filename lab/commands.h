@@ -30,8 +30,6 @@ extern struct config_overrides global_overrides;
 bool parse_lab_option(int argc, char **argv, int *i, struct config_overrides *ov);
 extern const char lab_options_help[];
 
-/* Resolve a scenario argument: a path, or <datadir>/scenarios/<name>.yaml. */
-char *scenario_path(const char *datadir, const char *arg);
 
 /* Which cell of a scenario, and parameters from the command line. */
 struct scenario_choice {

@@ -103,13 +103,6 @@ bool parse_lab_option(int argc, char **argv, int *i, struct config_overrides *ov
 	return false;
 }
 
-char *scenario_path(const char *datadir, const char *arg)
-{
-	if (strchr(arg, '/') || ends_with(arg, ".yaml") || ends_with(arg, ".yml"))
-		return xstrdup(arg);
-	return xasprintf("%s/scenarios/%s.yaml", datadir, arg);
-}
-
 bool parse_scenario_option(int argc, char **argv, int *i, struct scenario_choice *ch)
 {
 	bool cell = !strcmp(argv[*i], "--cell");

@@ -43,6 +43,42 @@ bool verdict_ok(enum verdict v)
 	return v == V_PASS || v == V_XFAIL || v == V_SKIP;
 }
 
+int verdict_parse(const char *name, enum verdict *v)
+{
+	for (size_t i = 0; name && i < ARRAY_SIZE(verdict_names); i++) {
+		if (verdict_names[i] && !strcmp(verdict_names[i], name)) {
+			*v = (enum verdict)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *verdict_junit_element(enum verdict v)
+{
+	switch (v) {
+	case V_FAIL:
+	case V_XPASS:
+	case V_TIMEOUT:
+	case V_HANG:
+	case V_DEADLOCK:
+	case V_KERNEL_PANIC:
+	case V_TEE_PANIC:
+		return "failure";
+	case V_ERROR:
+	case V_INTERRUPTED:
+	case V_INFRA:
+		return "error";
+	case V_SKIP:
+	case V_NOTRUN:
+		return "skipped";
+	case V_PASS:
+	case V_XFAIL:
+		break;
+	}
+	return NULL;
+}
+
 /* ---- the model ---- */
 
 static char *dup_or_null(const char *s)
@@ -248,14 +284,6 @@ static size_t ansi_len(const char *s, size_t n)
 	return i;
 }
 
-enum text_mode {
-	TEXT_JSON,	/* valid UTF-8 only; jansson escapes the rest */
-	TEXT_XML,	/* XML 1.0 character data, escaped */
-	TEXT_XML_ATTR,	/* XML attribute value, escaped, newlines as &#10; */
-	TEXT_PLAIN,	/* printable lines, not escaped (YAML block) */
-	TEXT_YAML_LINE,	/* printable, one line (TAP descriptions, YAML) */
-};
-
 #define REPLACEMENT "\xef\xbf\xbd"	/* U+FFFD */
 
 /*
@@ -320,7 +348,7 @@ static void add_text(struct strbuf *sb, const char *s, size_t len,
 	}
 }
 
-static void add_text_str(struct strbuf *sb, const char *s, enum text_mode mode)
+void results_add_text(struct strbuf *sb, const char *s, enum text_mode mode)
 {
 	if (s)
 		add_text(sb, s, strlen(s), mode);
@@ -351,7 +379,7 @@ static json_t *jstr(const char *s)
 
 	if (!s)
 		return json_null();
-	add_text_str(&sb, s, TEXT_JSON);
+	results_add_text(&sb, s, TEXT_JSON);
 	j = json_stringn(strbuf_str(&sb), sb.len);
 	strbuf_release(&sb);
 	return j ? j : json_string("");
@@ -493,7 +521,7 @@ static json_t *json_run(const struct run_result *r)
 	for (size_t i = 0; i < r->nr_env; i++) {
 		struct strbuf key = STRBUF_INIT;
 
-		add_text_str(&key, r->env_keys[i], TEXT_JSON);
+		results_add_text(&key, r->env_keys[i], TEXT_JSON);
 		json_object_set_new(env, strbuf_str(&key), jstr(r->env_values[i]));
 		strbuf_release(&key);
 	}
@@ -545,14 +573,14 @@ out:
 
 /* ---- junit.xml ---- */
 
-static void xml_attr(struct strbuf *sb, const char *name, const char *value)
+void results_xml_attr(struct strbuf *sb, const char *name, const char *value)
 {
 	strbuf_addf(sb, " %s=\"", name);
-	add_text_str(sb, value ? value : "", TEXT_XML_ATTR);
+	results_add_text(sb, value ? value : "", TEXT_XML_ATTR);
 	strbuf_addch(sb, '"');
 }
 
-static void xml_attr_secs(struct strbuf *sb, const char *name, double d)
+void results_xml_attr_secs(struct strbuf *sb, const char *name, double d)
 {
 	if (!isfinite(d) || d < 0)
 		d = 0;
@@ -581,54 +609,37 @@ static const char *default_message(enum verdict v)
 	return "";
 }
 
-static void junit_testcase(struct strbuf *sb, const struct test_result *t)
+void results_junit_testcase(struct strbuf *sb, const struct test_result *t)
 {
 	const char *msg = t->message ? t->message : default_message(t->verdict);
 	const char *elem = NULL;
 	size_t dropped = 0;
 
 	strbuf_addstr(sb, "    <testcase");
-	xml_attr(sb, "classname", t->group ? t->group : "teelab");
-	xml_attr(sb, "name", t->name);
-	xml_attr_secs(sb, "time", t->duration);
+	results_xml_attr(sb, "classname", t->group ? t->group : "teelab");
+	results_xml_attr(sb, "name", t->name);
+	results_xml_attr_secs(sb, "time", t->duration);
 	strbuf_addstr(sb, ">\n");
 
-	switch (t->verdict) {
-	case V_FAIL:
-	case V_XPASS:
-	case V_TIMEOUT:
-	case V_HANG:
-	case V_DEADLOCK:
-	case V_KERNEL_PANIC:
-	case V_TEE_PANIC:
-		elem = "failure";
-		break;
-	case V_ERROR:
-	case V_INTERRUPTED:
-	case V_INFRA:
-		elem = "error";
-		break;
-	default:
-		break;
-	}
-	if (elem) {
-		strbuf_addf(sb, "      <%s", elem);
-		xml_attr(sb, "message", msg);
-		xml_attr(sb, "type", verdict_name(t->verdict));
-		strbuf_addch(sb, '>');
-		add_text_str(sb, msg, TEXT_XML);
-		strbuf_addf(sb, "</%s>\n", elem);
-	} else if (t->verdict == V_SKIP || t->verdict == V_NOTRUN) {
+	elem = verdict_junit_element(t->verdict);
+	if (elem && !strcmp(elem, "skipped")) {
 		strbuf_addstr(sb, "      <skipped");
-		xml_attr(sb, "message", msg);
+		results_xml_attr(sb, "message", msg);
 		strbuf_addstr(sb, "/>\n");
+	} else if (elem) {
+		strbuf_addf(sb, "      <%s", elem);
+		results_xml_attr(sb, "message", msg);
+		results_xml_attr(sb, "type", verdict_name(t->verdict));
+		strbuf_addch(sb, '>');
+		results_add_text(sb, msg, TEXT_XML);
+		strbuf_addf(sb, "</%s>\n", elem);
 	}
 
 	if (t->verdict == V_XFAIL || t->output) {
 		strbuf_addstr(sb, "      <system-out>");
 		if (t->verdict == V_XFAIL) {
 			strbuf_addstr(sb, "expected failure: ");
-			add_text_str(sb, msg, TEXT_XML);
+			results_add_text(sb, msg, TEXT_XML);
 			strbuf_addch(sb, '\n');
 		}
 		if (t->output) {
@@ -638,7 +649,7 @@ static void junit_testcase(struct strbuf *sb, const struct test_result *t)
 			if (dropped)
 				strbuf_addf(sb, "[... %zu bytes truncated ...]\n",
 					    dropped);
-			add_text_str(sb, out, TEXT_XML);
+			results_add_text(sb, out, TEXT_XML);
 		}
 		strbuf_addstr(sb, "</system-out>\n");
 	}
@@ -649,8 +660,8 @@ static void junit_property(struct strbuf *sb, const char *name,
 			   const char *value)
 {
 	strbuf_addstr(sb, "      <property");
-	xml_attr(sb, "name", name);
-	xml_attr(sb, "value", value);
+	results_xml_attr(sb, "name", name);
+	results_xml_attr(sb, "value", value);
 	strbuf_addstr(sb, "/>\n");
 }
 
@@ -670,21 +681,21 @@ int results_write_junit(const struct run_result *r, const char *path)
 
 	strbuf_addstr(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	strbuf_addstr(&sb, "<testsuites");
-	xml_attr(&sb, "name", "teelab");
+	results_xml_attr(&sb, "name", "teelab");
 	strbuf_addf(&sb, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
 		    " skipped=\"%zu\"", c.total, failures, errors, skipped);
-	xml_attr_secs(&sb, "time", r->duration);
+	results_xml_attr_secs(&sb, "time", r->duration);
 	strbuf_addstr(&sb, ">\n  <testsuite");
-	xml_attr(&sb, "name", r->scenario ? r->scenario : "teelab");
+	results_xml_attr(&sb, "name", r->scenario ? r->scenario : "teelab");
 	strbuf_addf(&sb, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
 		    " skipped=\"%zu\"", c.total, failures, errors, skipped);
-	xml_attr_secs(&sb, "time", r->duration);
+	results_xml_attr_secs(&sb, "time", r->duration);
 	if (r->started) {
 		/* the JUnit schema's timestamp has no zone designator */
 		stamp = xstrdup(r->started);
 		if (ends_with(stamp, "Z"))
 			stamp[strlen(stamp) - 1] = '\0';
-		xml_attr(&sb, "timestamp", stamp);
+		results_xml_attr(&sb, "timestamp", stamp);
 	}
 	strbuf_addstr(&sb, ">\n    <properties>\n");
 	junit_property(&sb, "teelab.run_id", r->run_id ? r->run_id : "");
@@ -704,7 +715,7 @@ int results_write_junit(const struct run_result *r, const char *path)
 	}
 	strbuf_addstr(&sb, "    </properties>\n");
 	for (size_t i = 0; i < r->nr_tests; i++)
-		junit_testcase(&sb, &r->tests[i]);
+		results_junit_testcase(&sb, &r->tests[i]);
 	strbuf_addstr(&sb, "  </testsuite>\n</testsuites>\n");
 
 	ret = write_file(path, sb.buf, sb.len, 0644);
@@ -717,11 +728,11 @@ int results_write_junit(const struct run_result *r, const char *path)
 /* ---- results.tap ---- */
 
 /* A TAP description: one line, '#' escaped so it starts no directive. */
-static void tap_desc(struct strbuf *sb, const char *s)
+void results_tap_desc(struct strbuf *sb, const char *s)
 {
 	struct strbuf tmp = STRBUF_INIT;
 
-	add_text_str(&tmp, s, TEXT_YAML_LINE);
+	results_add_text(&tmp, s, TEXT_YAML_LINE);
 	for (size_t i = 0; i < tmp.len; i++) {
 		if (tmp.buf[i] == '#' || tmp.buf[i] == '\\')
 			strbuf_addch(sb, '\\');
@@ -731,11 +742,11 @@ static void tap_desc(struct strbuf *sb, const char *s)
 }
 
 /* A YAML double-quoted scalar. */
-static void yaml_quoted(struct strbuf *sb, const char *s)
+void results_yaml_quoted(struct strbuf *sb, const char *s)
 {
 	struct strbuf tmp = STRBUF_INIT;
 
-	add_text_str(&tmp, s, TEXT_YAML_LINE);
+	results_add_text(&tmp, s, TEXT_YAML_LINE);
 	strbuf_addch(sb, '"');
 	for (size_t i = 0; i < tmp.len; i++) {
 		if (tmp.buf[i] == '"' || tmp.buf[i] == '\\')
@@ -753,7 +764,7 @@ static void tap_yaml(struct strbuf *sb, const struct test_result *t,
 	size_t dropped = 0;
 
 	strbuf_addstr(sb, "  ---\n  message: ");
-	yaml_quoted(sb, msg);
+	results_yaml_quoted(sb, msg);
 	strbuf_addf(sb, "\n  verdict: %s\n", verdict_name(t->verdict));
 	strbuf_addf(sb, "  duration: %.3f\n",
 		    isfinite(t->duration) && t->duration > 0 ? t->duration : 0.0);
@@ -762,7 +773,7 @@ static void tap_yaml(struct strbuf *sb, const struct test_result *t,
 		struct strbuf clean = STRBUF_INIT;
 		const char *p = NULL;
 
-		add_text_str(&clean, out, TEXT_PLAIN);
+		results_add_text(&clean, out, TEXT_PLAIN);
 		/* explicit indentation: the first line may start with blanks */
 		strbuf_addstr(sb, "  output: |2-\n");
 		if (dropped)
@@ -799,14 +810,14 @@ int results_write_tap(const struct run_result *r, const char *path)
 
 		strbuf_addf(&sb, "%s %zu - ", ok ? "ok" : "not ok", i + 1);
 		if (t->group) {
-			tap_desc(&sb, t->group);
+			results_tap_desc(&sb, t->group);
 			strbuf_addch(&sb, '/');
 		}
-		tap_desc(&sb, t->name);
+		results_tap_desc(&sb, t->name);
 		switch (t->verdict) {
 		case V_XFAIL:
 			strbuf_addstr(&sb, " # TODO ");
-			tap_desc(&sb, msg);
+			results_tap_desc(&sb, msg);
 			break;
 		case V_XPASS:
 			strbuf_addstr(&sb, " # XPASS: was expected to fail");
@@ -814,7 +825,7 @@ int results_write_tap(const struct run_result *r, const char *path)
 		case V_SKIP:
 		case V_NOTRUN:
 			strbuf_addstr(&sb, " # SKIP ");
-			tap_desc(&sb, msg);
+			results_tap_desc(&sb, msg);
 			break;
 		default:
 			break;
@@ -827,7 +838,7 @@ int results_write_tap(const struct run_result *r, const char *path)
 		    verdict_name(r->verdict));
 	if (r->reason) {
 		strbuf_addstr(&sb, " (");
-		add_text_str(&sb, r->reason, TEXT_YAML_LINE);
+		results_add_text(&sb, r->reason, TEXT_YAML_LINE);
 		strbuf_addch(&sb, ')');
 	}
 	strbuf_addch(&sb, '\n');

@@ -34,6 +34,14 @@ enum verdict {
 const char *verdict_name(enum verdict v);	/* "PASS", "FAIL", ... */
 /* Whether @v counts as success for the run (PASS, XFAIL, SKIP). */
 bool verdict_ok(enum verdict v);
+/* The verdict named @name (exactly as verdict_name() spells it) into *v. 0 or -EINVAL (not reported). */
+int verdict_parse(const char *name, enum verdict *v);
+/*
+ * The JUnit element a testcase with verdict @v carries: "failure" (FAIL,
+ * XPASS, TIMEOUT, HANG, DEADLOCK, KERNEL_PANIC, TEE_PANIC), "error" (ERROR,
+ * INTERRUPTED, INFRA), "skipped" (SKIP, NOTRUN), NULL (PASS, XFAIL).
+ */
+const char *verdict_junit_element(enum verdict v);
 
 struct test_result {
 	char *name;		/* e.g. "boot", "run xtest", "regression_1004" */
@@ -124,5 +132,41 @@ int results_write_tap(const struct run_result *r, const char *path);
 /* All three into @dir (created if needed) as result.json, junit.xml,
  * results.tap; tries every file, returns the first error. */
 int results_write_all(const struct run_result *r, const char *dir);
+
+/*
+ * ---- text hygiene and pieces of the writers, shared with report.c ----
+ * Each appends to @sb (util.h); a NULL string adds nothing (attributes: "").
+ */
+struct strbuf;
+
+enum text_mode {
+	TEXT_JSON,	/* valid UTF-8 only; jansson escapes the rest */
+	TEXT_XML,	/* XML 1.0 (and HTML) character data, escaped */
+	TEXT_XML_ATTR,	/* XML/HTML attribute value, escaped, newlines as &#10; */
+	TEXT_PLAIN,	/* printable lines, not escaped (YAML block) */
+	TEXT_YAML_LINE,	/* printable, one line (TAP descriptions, YAML) */
+};
+
+/*
+ * @s made fit for @mode: invalid UTF-8 becomes U+FFFD; for every mode but
+ * JSON, ANSI escapes and '\r' are dropped and the characters XML 1.0 / YAML
+ * do not allow become U+FFFD; XML modes escape & < > " '.
+ */
+void results_add_text(struct strbuf *sb, const char *s, enum text_mode mode);
+/* ` name="value"`, the value escaped (TEXT_XML_ATTR). */
+void results_xml_attr(struct strbuf *sb, const char *name, const char *value);
+/* ` name="1.500"`: @d seconds with 3 decimals (negative or not finite: 0). */
+void results_xml_attr_secs(struct strbuf *sb, const char *name, double d);
+/*
+ * One JUnit <testcase> for @t, indented for <testsuites><testsuite>:
+ * classname = @t->group ("teelab" when NULL), the element of
+ * verdict_junit_element() with the message (or the verdict's default),
+ * <system-out> with the XFAIL reason and the last 64 KiB of the output.
+ */
+void results_junit_testcase(struct strbuf *sb, const struct test_result *t);
+/* A TAP description: one line, '#' and '\\' escaped so it starts no directive. */
+void results_tap_desc(struct strbuf *sb, const char *s);
+/* A YAML double-quoted scalar (one line, '"' and '\\' escaped). */
+void results_yaml_quoted(struct strbuf *sb, const char *s);
 
 #endif

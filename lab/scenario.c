@@ -1663,6 +1663,13 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 	return 0;
 }
 
+char *scenario_path(const char *datadir, const char *arg)
+{
+	if (strchr(arg, '/') || ends_with(arg, ".yaml") || ends_with(arg, ".yml"))
+		return xstrdup(arg);
+	return xasprintf("%s/scenarios/%s.yaml", datadir, arg);
+}
+
 void scenario_kexec_targets(const struct scenario *sc, struct strvec *out)
 {
 	for (size_t i = 0; i < sc->nr_steps; i++)

@@ -172,6 +172,9 @@ void scenario_release(struct scenario *sc);
 struct config_overrides;
 int scenario_select(struct scenario *sc, const char *cell_name, char *const *params,
 		    size_t nr_params, struct config_overrides *ov);
+/* Resolve a scenario argument: a path, or <datadir>/scenarios/<name>.yaml (malloc'd). */
+char *scenario_path(const char *datadir, const char *arg);
+
 /* The distinct `to:` kernels of @sc's kexec steps, appended to @out. */
 void scenario_kexec_targets(const struct scenario *sc, struct strvec *out);
 

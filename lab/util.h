@@ -107,6 +107,10 @@ void strvec_release(struct strvec *sv);
 bool strvec_contains(const struct strvec *sv, const char *s);
 /* Sort the entries in strcmp() order. */
 void strvec_sort(struct strvec *sv);
+/* The entries of directory @dir (no "." or ".."), appended to @out unsorted. 0 or -errno (reported). */
+int list_dir(const char *dir, struct strvec *out);
+/* Now as ISO 8601 UTC ("2026-11-21T13:20:00Z") into @buf (at least 21 bytes). */
+void iso_time_now(char *buf, size_t n);
 /* Join with @sep, quoting each element for a POSIX shell (for display). */
 char *strvec_join_shell(const struct strvec *sv);
 

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * matrix.h - a matrix of runs (scenarios x kernels x secure worlds), run in
+ * parallel by child teelab processes, and the nightly report over them.
+ *
+ * A matrix file (configs/matrix/<name>.yaml):
+ *
+ *   name: nightly
+ *   kernels: [debian-6.12, debian-6.1]   # crossed with plain scenarios (default: the profile's)
+ *   secure: [debian-optee]               # likewise
+ *   scenarios:
+ *     - xtest-smoke                      # x kernels x secure
+ *     - { scenario: reboot-after-xtest, kernels: [debian-6.12] }   # its own axes
+ *     - { scenario: system-invocation, cells: [6.12-t2-c2, 6.12-t1-c2] }  # its cells, as they are
+ *     - { scenario: kexec-shm, cells: all }
+ *   exclude:                             # cells matching every key given
+ *     - { scenario: xtest-smoke, kernel: debian-6.1, secure: optee-src }
+ *   expect:                              # the verdict a cell must give (default: its scenario's)
+ *     - { scenario: xtest-smoke, kernel: debian-6.1, verdict: PASS }
+ */
+#ifndef TEELAB_MATRIX_H
+#define TEELAB_MATRIX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct matrix_cell {
+	char *id;		/* scenario[.cell][.kernel][.secure], unique */
+	char *scenario;		/* a name from scenarios/ or a path */
+	char *cell;		/* the scenario's cell, or NULL */
+	char *kernel;		/* --kernel, or NULL: the scenario's/profile's */
+	char *secure;		/* --secure, or NULL */
+	char *expect;		/* a verdict name, or NULL: the scenario's expectation */
+};
+
+struct matrix {
+	char *path;
+	char *name;
+	struct matrix_cell *cells;
+	size_t nr_cells;
+};
+#define MATRIX_INIT { NULL, NULL, NULL, 0 }
+
+/*
+ * Load and expand matrix file @path; scenarios are looked up under
+ * @datadir (for `cells: all` and to check names). Errors are reported as
+ * file:line:column; returns 0 or -EINVAL/-ENOENT. Caller releases @m.
+ */
+int matrix_load(const char *path, const char *datadir, struct matrix *m);
+void matrix_release(struct matrix *m);
+
+struct matrix_options {
+	int jobs;		/* cells at once; <= 0: matrix_default_jobs() */
+	int shard, shards;	/* run cells with index % shards == shard - 1 (1-based; 1/1 = all) */
+	const char *out_dir;	/* the report directory (created) */
+	const char *compare;	/* a previous report directory, or NULL */
+	const char *const *pass;	/* extra options for every child `teelab run`, NULL-terminated */
+};
+
+/* What the host allows: min(online CPUs, (available memory - 1 GiB) / 1.5 GiB), at least 1. */
+int matrix_default_jobs(void);
+
+/*
+ * Build every cell's images (one `teelab build` per cell, in turn, so the
+ * parallel runs only hit the cache), run the cells up to opt->jobs at a
+ * time (each a child `teelab -q run` with its own run directory under
+ * <out_dir>/cells/<id>/ and its output in <out_dir>/cells/<id>/teelab.out;
+ * one line per finished cell on stderr, never interleaved), write
+ * <out_dir>/matrix.json and the report (report.h). Returns 0 when every
+ * cell met its expectation, 1 when one did not, 4 (infrastructure) when
+ * nothing could run, 130 when interrupted.
+ */
+int matrix_run(const struct matrix *m, const struct matrix_options *opt);
+
+#endif
