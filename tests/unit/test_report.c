@@ -37,25 +37,6 @@ static void put(const char *dir, const char *rel, const char *text)
 	free(path);
 }
 
-static char *slurp(const char *dir, const char *name)
-{
-	char *path = path_join(dir, name);
-	char *text = NULL;
-
-	if (read_file(path, &text, NULL))
-		fail_msg("cannot read '%s'", path);
-	free(path);
-	return text;
-}
-
-static size_t count(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
 
 /* The text from @start up to (not including) the next @end in @x (a copy). */
 static char *between(const char *x, const char *start, const char *end)
@@ -152,15 +133,15 @@ static void test_junit(void **state)
 
 	make_fixture(state);
 	assert_int_equal(report_write(out, NULL), 0);
-	x = slurp(out, "junit.xml");
+	x = tu_slurp(out, "junit.xml");
 
 	assert_true(starts_with(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 				"<testsuites name=\"nightly\" tests=\"7\" failures=\"3\" "
 				"errors=\"0\" skipped=\"1\" time=\"312.400\">\n"));
-	assert_int_equal(count(x, "<testsuite "), 3);
-	assert_int_equal(count(x, "</testsuite>"), 3);
-	assert_int_equal(count(x, "<testcase "), 7);
-	assert_int_equal(count(x, "<failure "), 3);
+	assert_int_equal(tu_count(x, "<testsuite "), 3);
+	assert_int_equal(tu_count(x, "</testsuite>"), 3);
+	assert_int_equal(tu_count(x, "<testcase "), 7);
+	assert_int_equal(tu_count(x, "<failure "), 3);
 	assert_true(ends_with(x, "</testsuites>\n"));
 
 	/* the passing cell: its two tests (results.c's testcases) and the cell verdict */
@@ -197,7 +178,7 @@ static void test_junit(void **state)
 	suite = between(x, "<testsuite name=\"" INFRA "\"", "</testsuite>");
 	assert_true(starts_with(suite, "<testsuite name=\"" INFRA "\" tests=\"1\" "
 				"failures=\"1\" errors=\"0\" skipped=\"0\" time=\"0.400\">"));
-	assert_int_equal(count(suite, "<testcase "), 1);
+	assert_int_equal(tu_count(suite, "<testcase "), 1);
 	assert_non_null(strstr(suite, "<failure message=\"expected DEADLOCK, got INFRA: "
 			       "qemu-system-aarch64 not found\" type=\"INFRA\">"));
 	assert_non_null(strstr(suite, "<property name=\"teelab.kernel\" value=\"default\"/>"));
@@ -218,7 +199,7 @@ static void test_tap(void **state)
 
 	make_fixture(state);
 	assert_int_equal(report_write(out, NULL), 0);
-	t = slurp(out, "results.tap");
+	t = tu_slurp(out, "results.tap");
 	assert_string_equal(t,
 		"TAP version 13\n"
 		"1..3\n"
@@ -242,7 +223,7 @@ static void test_tap(void **state)
 		"  run_dir: null\n"
 		"  ...\n"
 		"# nightly: 1/3 cells met\n");
-	assert_int_equal(count(t, "not ok "), 2);
+	assert_int_equal(tu_count(t, "not ok "), 2);
 	free(t);
 	free(out);
 }
@@ -342,7 +323,7 @@ static void test_html(void **state)
 
 	make_fixture(state);
 	assert_int_equal(report_write(out, prev), 0);
-	h = slurp(out, "index.html");
+	h = tu_slurp(out, "index.html");
 
 	assert_true(starts_with(h, "<!DOCTYPE html>\n"));
 	assert_true(ends_with(h, "</html>\n"));
@@ -402,14 +383,14 @@ static void test_html(void **state)
 
 	/* deterministic */
 	assert_int_equal(report_write(out, prev), 0);
-	again = slurp(out, "index.html");
+	again = tu_slurp(out, "index.html");
 	assert_string_equal(h, again);
 	free(again);
 	free(h);
 
 	/* no comparison: no changes section */
 	assert_int_equal(report_write(out, NULL), 0);
-	h = slurp(out, "index.html");
+	h = tu_slurp(out, "index.html");
 	assert_null(strstr(h, "Changes since"));
 	free(h);
 	free(prev);
@@ -475,7 +456,7 @@ static void test_errors(void **state)
 	assert_non_null(strstr(err, "teelab: warning: "));
 	assert_non_null(strstr(err, "cells/a/run/result.json"));
 	free(err);
-	err = slurp(out, "results.tap");
+	err = tu_slurp(out, "results.tap");
 	assert_string_equal(err, "TAP version 13\n1..1\n"
 			    "not ok 1 - a HANG (0.0 s)\n  ---\n"
 			    "  expected: \"PASS\"\n  observed: \"HANG\"\n  verdict: null\n"

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "testutil.h"
+
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,25 +75,6 @@ static int teardown(void **state)
 	return 0;
 }
 
-static char *slurp(const char *dir, const char *name)
-{
-	char *path = path_join(dir, name);
-	char *text = NULL;
-
-	if (read_file(path, &text, NULL))
-		fail_msg("cannot read '%s'", path);
-	free(path);
-	return text;
-}
-
-static size_t count(const char *hay, const char *needle)
-{
-	size_t n = 0;
-
-	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
-		n++;
-	return n;
-}
 
 static void test_verdicts(void **state)
 {
@@ -214,7 +197,7 @@ static void test_json(void **state)
 	assert_string_equal(jstring(json_array_get(tests, 7), "verdict"), "NOTRUN");
 
 	/* pretty printed with two-space indentation */
-	text = slurp(f->dir, "result.json");
+	text = tu_slurp(f->dir, "result.json");
 	assert_true(starts_with(text, "{\n  \"scenario\": "));
 	json_decref(root);
 	free(text);
@@ -242,7 +225,7 @@ static void test_junit(void **state)
 	assert_int_equal(results_write_junit(&f->r, "/nonexistent/dir/junit.xml") < 0,
 			 true);
 	assert_int_equal(results_write_all(&f->r, f->dir), 0);
-	x = slurp(f->dir, "junit.xml");
+	x = tu_slurp(f->dir, "junit.xml");
 
 	assert_true(starts_with(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 				"<testsuites"));
@@ -250,13 +233,13 @@ static void test_junit(void **state)
 			       "&lt;&amp;&quot;&apos;&gt;\" tests=\"8\" "
 			       "failures=\"3\" errors=\"1\" skipped=\"2\" "
 			       "time=\"12.500\" timestamp=\"2024-05-01T10:00:00\">"));
-	assert_int_equal(count(x, "<testcase "), 8);
+	assert_int_equal(tu_count(x, "<testcase "), 8);
 	assert_non_null(strstr(x, "<property name=\"teelab.metric.rpmb-writes\" value=\"297\"/>"));
 	assert_non_null(strstr(x, "<property name=\"teelab.metric.rate\" value=\"2.5\"/>"));
-	assert_int_equal(count(x, "</testcase>"), 8);
-	assert_int_equal(count(x, "<failure "), 3);
-	assert_int_equal(count(x, "<error "), 1);
-	assert_int_equal(count(x, "<skipped "), 2);
+	assert_int_equal(tu_count(x, "</testcase>"), 8);
+	assert_int_equal(tu_count(x, "<failure "), 3);
+	assert_int_equal(tu_count(x, "<error "), 1);
+	assert_int_equal(tu_count(x, "<skipped "), 2);
 	assert_non_null(strstr(x, "<property name=\"qemu\" value=\"9.0.0\"/>"));
 	assert_non_null(strstr(x, "<property name=\"note\" "
 			       "value=\"a&lt;&amp;&quot;&apos;&gt;b\"/>"));
@@ -330,7 +313,7 @@ static void test_tap(void **state)
 	char *t = NULL;
 
 	assert_int_equal(results_write_all(&f->r, f->dir), 0);
-	t = slurp(f->dir, "results.tap");
+	t = tu_slurp(f->dir, "results.tap");
 	assert_true(starts_with(t, "TAP version 13\n1..8\n"
 				"ok 1 - steps/boot\n"
 				"not ok 2 - xtest.regression/regression_1004\n"
@@ -356,8 +339,8 @@ static void test_tap(void **state)
 			       "  message: \"qemu died\"\n  verdict: ERROR\n"));
 	assert_non_null(strstr(t, "\nok 8 - steps/shutdown # SKIP not run\n"));
 	assert_true(ends_with(t, "\n# smoke " NASTY ": FAIL (2 tests failed)\n"));
-	assert_int_equal(count(t, "\nok "), 4);
-	assert_int_equal(count(t, "\nnot ok "), 4);
+	assert_int_equal(tu_count(t, "\nok "), 4);
+	assert_int_equal(tu_count(t, "\nnot ok "), 4);
 	assert_null(strchr(t, '\r'));
 	assert_null(strchr(t, '\x1b'));
 	free(t);
@@ -387,10 +370,10 @@ static void test_empty_run(void **state)
 	assert_int_equal(json_object_size(json_object_get(root, "metrics")), 0);
 	assert_int_equal(jint(json_object_get(root, "summary"), "total"), 0);
 	json_decref(root);
-	t = slurp(sub, "results.tap");
+	t = tu_slurp(sub, "results.tap");
 	assert_string_equal(t, "TAP version 13\n1..0\n# run: INTERRUPTED\n");
 	free(t);
-	t = slurp(sub, "junit.xml");
+	t = tu_slurp(sub, "junit.xml");
 	assert_non_null(strstr(t, "tests=\"0\" failures=\"0\" errors=\"0\" "
 			       "skipped=\"0\""));
 	free(t);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -79,4 +80,24 @@ void put_file(const char *dir, const char *rel, const char *text)
 
 	assert_int_equal(write_file_str(p, text), 0);
 	free(p);
+}
+
+char *tu_slurp(const char *dir, const char *name)
+{
+	char *path = path_join(dir, name);
+	char *text = NULL;
+
+	if (read_file(path, &text, NULL))
+		fail_msg("cannot read '%s'", path);
+	free(path);
+	return text;
+}
+
+size_t tu_count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
 }

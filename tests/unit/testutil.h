@@ -6,6 +6,8 @@
 #ifndef TEELAB_TESTUTIL_H
 #define TEELAB_TESTUTIL_H
 
+#include <stddef.h>
+
 /* Redirect fd 2 into a temporary file until capture_end(). */
 struct capture {
 	int saved_fd;
@@ -26,5 +28,10 @@ char *tpath(void **state, const char *rel);
 const char *test_srcdir(void);
 /* Write @text to <@dir>/@rel (asserts on failure). */
 void put_file(const char *dir, const char *rel, const char *text);
+
+/* <@dir>/@name's contents (malloc'd); fails the test if unreadable. */
+char *tu_slurp(const char *dir, const char *name);
+/* How many times @needle occurs in @hay (overlapping). */
+size_t tu_count(const char *hay, const char *needle);
 
 #endif
