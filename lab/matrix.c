@@ -26,6 +26,16 @@ static const char *const entry_keys[] = { "scenario", "cells", "kernels", "secur
 static const char *const match_keys[] = { "scenario", "cell", "kernel", "secure", "verdict", NULL };
 #define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
 
+static void cell_release(struct matrix_cell *c)
+{
+	free(c->id);
+	free(c->scenario);
+	free(c->cell);
+	free(c->kernel);
+	free(c->secure);
+	free(c->expect);
+}
+
 static void add_cell(struct matrix *m, const char *scenario, const char *cell,
 		     const char *kernel, const char *secure)
 {
@@ -262,11 +272,7 @@ int matrix_load(const char *path, const char *datadir, struct matrix *m)
 			i++;
 			continue;
 		}
-		free(m->cells[i].id);
-		free(m->cells[i].scenario);
-		free(m->cells[i].cell);
-		free(m->cells[i].kernel);
-		free(m->cells[i].secure);
+		cell_release(&m->cells[i]);
 		memmove(&m->cells[i], &m->cells[i + 1], (m->nr_cells - i - 1) * sizeof(*m->cells));
 		m->nr_cells--;
 	}
@@ -302,14 +308,8 @@ out:
 
 void matrix_release(struct matrix *m)
 {
-	for (size_t i = 0; i < m->nr_cells; i++) {
-		free(m->cells[i].id);
-		free(m->cells[i].scenario);
-		free(m->cells[i].cell);
-		free(m->cells[i].kernel);
-		free(m->cells[i].secure);
-		free(m->cells[i].expect);
-	}
+	for (size_t i = 0; i < m->nr_cells; i++)
+		cell_release(&m->cells[i]);
 	free(m->cells);
 	free(m->path);
 	free(m->name);
