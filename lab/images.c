@@ -194,6 +194,30 @@ static int fresh_dir(const char *dir)
 	return ret ? ret : mkdir_p(dir, 0755);
 }
 
+/*
+ * The cache entry for an output of @kind whose inputs hash to @hex:
+ * *dir = <build>/<kind>-<first 16 hex digits> (malloc'd, also on error).
+ * *cached: it holds a finished output and @reuse allows using it; else it
+ * is now an empty directory to build into. 0 or -errno (reported).
+ */
+static int cache_entry(const struct build_ctx *b, const char *kind, const char *hex, bool reuse,
+		       char **dir, bool *cached)
+{
+	*dir = xasprintf("%s/%s-%.16s", b->build_dir, kind, hex);
+	*cached = reuse && is_complete(*dir);
+	return *cached ? 0 : fresh_dir(*dir);
+}
+
+/* A build into cache entry @dir finished: mark it complete and count it. 0 or -errno. */
+static int cache_built(struct build_ctx *b, const char *dir)
+{
+	int ret = mark_complete(dir);
+
+	if (!ret)
+		b->out->builds++;
+	return ret;
+}
+
 /* ---- Debian packages ---- */
 
 /* Fetch @ref and unpack it once into <build>/deb-<sha>/; *dir malloc'd. */
@@ -202,23 +226,23 @@ static int unpacked_deb(struct build_ctx *b, const struct pkg_ref *ref,
 {
 	char *deb = NULL, *out = NULL;
 	char sha[SHA256_HEX_LEN + 1];
-	char *sidecar = NULL, *cached = NULL;
+	char *sidecar = NULL, *sidecar_sha = NULL;
+	bool cached = false;
 	int ret = aptroot_fetch_deb(&b->apt, ref, &deb);
 
 	*dir = NULL;
 	if (ret)
 		goto out;
 	sidecar = xasprintf("%s.sha256", deb);
-	if (!read_file(sidecar, &cached, NULL) && strlen(strtrim(cached)) == SHA256_HEX_LEN)
-		snprintf(sha, sizeof(sha), "%s", strtrim(cached));
+	if (!read_file(sidecar, &sidecar_sha, NULL) && strlen(strtrim(sidecar_sha)) == SHA256_HEX_LEN)
+		snprintf(sha, sizeof(sha), "%s", strtrim(sidecar_sha));
 	else if ((ret = sha256_file(deb, sha)))
 		goto out;
-	out = xasprintf("%s/deb-%.16s", b->build_dir, sha);
-	if (!is_complete(out)) {
-		if ((ret = fresh_dir(out)) || (ret = deb_extract_data(deb, out)) ||
-		    (ret = mark_complete(out)))
-			goto out;
-	}
+	ret = cache_entry(b, "deb", sha, true, &out, &cached);
+	if (!ret && !cached && !(ret = deb_extract_data(deb, out)))
+		ret = mark_complete(out);
+	if (ret)
+		goto out;
 	if (sha_out)
 		*sha_out = xstrdup(sha);
 	*dir = out;
@@ -232,25 +256,44 @@ out:
 	free(deb);
 	free(out);
 	free(sidecar);
-	free(cached);
+	free(sidecar_sha);
 	return ret;
 }
 
 /* ---- source packages ---- */
 
-static char *find_suffix(const char *dir, const char *infix)
+/*
+ * The first name in @dir, in sorted order, that starts with @prefix,
+ * contains @infix and ends with @suffix ("" matches anything): the name
+ * (malloc'd), or NULL if none matches or @dir cannot be read (reported).
+ */
+static char *first_match(const char *dir, const char *prefix, const char *infix,
+			 const char *suffix)
 {
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char *ret = NULL;
+	struct strvec names = STRVEC_INIT;
+	char *found = NULL;
 
-	if (!d)
+	if (!list_dir(dir, &names)) {
+		strvec_sort(&names);
+		for (size_t i = 0; i < names.nr && !found; i++)
+			if (starts_with(names.v[i], prefix) && strstr(names.v[i], infix) &&
+			    ends_with(names.v[i], suffix))
+				found = xstrdup(names.v[i]);
+	}
+	strvec_release(&names);
+	return found;
+}
+
+/* first_match() as a path under @dir */
+static char *find_in(const char *dir, const char *prefix, const char *infix, const char *suffix)
+{
+	char *name = first_match(dir, prefix, infix, suffix), *path;
+
+	if (!name)
 		return NULL;
-	while ((de = readdir(d)))
-		if (strstr(de->d_name, infix) && !ret)
-			ret = path_join(dir, de->d_name);
-	closedir(d);
-	return ret;
+	path = path_join(dir, name);
+	free(name);
+	return path;
 }
 
 /* Apply debian/patches/series (quilt layout) with patch(1), argv only. */
@@ -306,11 +349,11 @@ static int source_tree(struct build_ctx *b, const struct pkg_ref *ref,
 	if (is_complete(out))
 		goto done;
 	info("build: unpacking source %s %s", ref->name, *version);
-	orig = find_suffix(dl, ".orig.tar.");
-	deb = find_suffix(dl, ".debian.tar.");
+	orig = find_in(dl, "", ".orig.tar.", "");
+	deb = find_in(dl, "", ".debian.tar.", "");
 	if (!orig) {
 		/* a native package: one tarball */
-		orig = find_suffix(dl, ".tar.");
+		orig = find_in(dl, "", ".tar.", "");
 	}
 	if (!orig) {
 		ret = error("no source tarball in '%s'", dl);
@@ -436,6 +479,7 @@ static int input_tree(struct build_ctx *b, const char *what, const char *user_tr
 
 static int build_tfa(struct build_ctx *b, const char *bl32_dir, const char *bl33)
 {
+	bool cached = false;
 	const struct secure_cfg *s = &b->cfg->secure;
 	struct hasher *h = hasher_new();
 	char key[SHA256_HEX_LEN + 1];
@@ -482,11 +526,11 @@ static int build_tfa(struct build_ctx *b, const char *bl32_dir, const char *bl33
 	hasher_finish(h, key);
 	h = NULL;
 
-	out = xasprintf("%s/tfa-%.16s", b->build_dir, key);
+	ret = cache_entry(b, "tfa", key, s->tfa_kind == SRC_DEBIAN, &out, &cached);
 	bios = path_join(out, "qemu_fw.bios");
-	if (s->tfa_kind == SRC_DEBIAN && is_complete(out))
+	if (!ret && cached)
 		goto done;
-	if ((ret = fresh_dir(out)))
+	if (ret)
 		goto out;
 	log = path_join(out, "build.log");
 	bdir = path_join(out, "build");
@@ -530,9 +574,8 @@ static int build_tfa(struct build_ctx *b, const char *bl32_dir, const char *bl33
 		ret = error("TF-A build left no bl1.bin/fip.bin under '%s'", bdir);
 		goto out;
 	}
-	if ((ret = pack_bios(bl1, fip, bios)) || (ret = mark_complete(out)))
+	if ((ret = pack_bios(bl1, fip, bios)) || (ret = cache_built(b, out)))
 		goto out;
-	b->out->builds++;
 	info("build: TF-A done in %.1f s", now_mono() - t0);
 done:
 	b->out->bios = bios;
@@ -562,6 +605,7 @@ out:
  */
 static int build_optee(struct build_ctx *b, char **bl32_dir)
 {
+	bool cached = false;
 	const struct secure_cfg *s = &b->cfg->secure;
 	struct hasher *h = hasher_new();
 	struct child c = CHILD_INIT;
@@ -607,11 +651,11 @@ static int build_optee(struct build_ctx *b, char **bl32_dir)
 	hasher_finish(h, key);
 	h = NULL;
 
-	out = xasprintf("%s/optee-%.16s", b->build_dir, key);
+	ret = cache_entry(b, "optee", key, s->optee_kind != SRC_TREE, &out, &cached);
 	bdir = path_join(out, "build");
-	if (s->optee_kind != SRC_TREE && is_complete(out))
+	if (!ret && cached)
 		goto done;
-	if ((ret = fresh_dir(out)))
+	if (ret)
 		goto out;
 	log = path_join(out, "build.log");
 	src = path_join(out, "src");
@@ -651,9 +695,8 @@ static int build_optee(struct build_ctx *b, char **bl32_dir)
 		goto out;
 	}
 	remove_tree(src);
-	if ((ret = mark_complete(out)))
+	if ((ret = cache_built(b, out)))
 		goto out;
-	b->out->builds++;
 	info("build: OP-TEE OS done in %.1f s", now_mono() - t0);
 done:
 	provenance(b, "optee-os", "%s %s, built by teelab (%s)", s->optee_kind == SRC_TREE ? "tree" : "source",
@@ -715,22 +758,6 @@ out:
 
 /* ---- kernel ---- */
 
-/* First entry of @dir starting with @prefix; malloc'd name or NULL. */
-static char *first_entry(const char *dir, const char *prefix)
-{
-	struct dirent **ents = NULL;
-	int n = scandir(dir, &ents, NULL, alphasort);
-	char *ret = NULL;
-
-	for (int i = 0; i < n; i++) {
-		if (!ret && starts_with(ents[i]->d_name, prefix))
-			ret = xstrdup(ents[i]->d_name);
-		free(ents[i]);
-	}
-	free(ents);
-	return ret;
-}
-
 struct kernel_files {
 	char *build_tree;	/* a kernel built by teelab: its O= dir (for kmods), or NULL */
 	char *image;
@@ -740,22 +767,6 @@ struct kernel_files {
 };
 
 #define KERNEL_RECIPE_VERSION "kernel-1"
-
-/* The one file in @dir whose name starts with @prefix and ends with @suffix. */
-static char *find_file(const char *dir, const char *prefix, const char *suffix)
-{
-	struct dirent **ents = NULL;
-	int n = scandir(dir, &ents, NULL, alphasort);
-	char *ret = NULL;
-
-	for (int i = 0; i < n; i++) {
-		if (!ret && starts_with(ents[i]->d_name, prefix) && ends_with(ents[i]->d_name, suffix))
-			ret = path_join(dir, ents[i]->d_name);
-		free(ents[i]);
-	}
-	free(ents);
-	return ret;
-}
 
 /* Every option a fragment sets must be in .config as set ("=n" as not set). */
 static int check_fragment(const char *config_text, const char *fragment)
@@ -840,6 +851,7 @@ static int kmake(const char *src, const char *obj, const char *log, const char *
  */
 static int build_kernel(struct build_ctx *b, struct kernel_files *k)
 {
+	bool cached = false;
 	const struct kernel_cfg *kc = &b->cfg->kernel;
 	struct hasher *h = hasher_new();
 	char key[SHA256_HEX_LEN + 1];
@@ -855,7 +867,7 @@ static int build_kernel(struct build_ctx *b, struct kernel_files *k)
 	if (!is_complete(src)) {
 		char *dir = path_join(debroot, "usr/src");
 
-		tarball = find_file(dir, "linux-source-", ".tar.xz");
+		tarball = find_in(dir, "linux-source-", "", ".tar.xz");
 		free(dir);
 		if (!tarball) {
 			ret = error("%s: no usr/src/linux-source-*.tar.xz in the package", kc->src_deb.where);
@@ -881,14 +893,14 @@ static int build_kernel(struct build_ctx *b, struct kernel_files *k)
 		goto out;
 	hasher_finish(h, key);
 	h = NULL;
-	out = xasprintf("%s/kernel-%.16s", b->build_dir, key);
+	ret = cache_entry(b, "kernel", key, true, &out, &cached);
 	obj = path_join(out, "build");
 	modroot = path_join(out, "modroot");
 	log = path_join(out, "build.log");
 	config = path_join(obj, ".config");
-	if (is_complete(out))
+	if (!ret && cached)
 		goto done;
-	if ((ret = fresh_dir(out)) || (ret = mkdir_p(obj, 0755)))
+	if (ret || (ret = mkdir_p(obj, 0755)))
 		goto out;
 	info("build: Linux from %s (%s + %zu fragment(s)), log %s", kc->src_deb.name,
 	     kc->base_config, frags.nr, log);
@@ -944,16 +956,14 @@ static int build_kernel(struct build_ctx *b, struct kernel_files *k)
 	}
 	{
 		char secs[32];
-
 		char *bs = path_join(out, "build-seconds");
 
 		snprintf(secs, sizeof(secs), "%.0f", now_mono() - t0);
 		write_file_str(bs, secs);
 		free(bs);
 	}
-	if ((ret = mark_complete(out)))
+	if ((ret = cache_built(b, out)))
 		goto out;
-	b->out->builds++;
 	info("build: Linux done in %.0f s", now_mono() - t0);
 done:
 	{
@@ -1036,7 +1046,7 @@ static int prepare_kernel(struct build_ctx *b, struct kernel_files *k)
 	if (ret)
 		goto out;
 	boot = path_join(root, "boot");
-	vmlinuz = first_entry(boot, "vmlinuz-");
+	vmlinuz = first_match(boot, "vmlinuz-", "", "");
 	if (!vmlinuz) {
 		ret = error("%s: package has no boot/vmlinuz-*", kc->deb.where);
 		goto out;
@@ -1269,6 +1279,7 @@ static int make_lab_dir(struct build_ctx *b, const char *kind, const char *rel,
 			const struct strvec *also, const struct strvec *vars, struct hasher *key,
 			char **outdir)
 {
+	bool cached = false;
 	struct hasher *h = hasher_new();
 	struct child c = CHILD_INIT;
 	char hex[SHA256_HEX_LEN + 1];
@@ -1297,11 +1308,11 @@ static int make_lab_dir(struct build_ctx *b, const char *kind, const char *rel,
 	if (ret)
 		goto out;
 	hasher_addstr(key, hex);
-	out = xasprintf("%s/%s-%.16s", b->build_dir, kind, hex);
+	ret = cache_entry(b, kind, hex, true, &out, &cached);
 	obj = path_join(out, "build");
-	if (is_complete(out))
+	if (!ret && cached)
 		goto done;
-	if ((ret = fresh_dir(out)) || (ret = mkdir_p(obj, 0755)))
+	if (ret || (ret = mkdir_p(obj, 0755)))
 		goto out;
 	log = path_join(out, "build.log");
 	info("build: %s %s, log %s", kind, rel, log);
@@ -1315,9 +1326,8 @@ static int make_lab_dir(struct build_ctx *b, const char *kind, const char *rel,
 		ret = error("%s '%s' did not build; see '%s'", kind, rel, log);
 		goto out;
 	}
-	if ((ret = mark_complete(out)))
+	if ((ret = cache_built(b, out)))
 		goto out;
-	b->out->builds++;
 	info("build: %s %s done in %.1f s", kind, rel, now_mono() - t0);
 done:
 	*outdir = obj;
@@ -1521,6 +1531,7 @@ static int make_kmods(struct build_ctx *b, const char *out, const char *log,
 static int build_kmods_in_tree(struct build_ctx *b, const struct kernel_files *k,
 			       const char *dir, struct strvec *order)
 {
+	bool cached = false;
 	const struct lab_config *cfg = b->cfg;
 	struct hasher *h = hasher_new();
 	char hex[SHA256_HEX_LEN + 1];
@@ -1539,16 +1550,12 @@ static int build_kmods_in_tree(struct build_ctx *b, const struct kernel_files *k
 	hasher_finish(h, hex);
 	if (ret)
 		return ret;
-	out = xasprintf("%s/kmod-%.16s", b->build_dir, hex);
+	ret = cache_entry(b, "kmod", hex, true, &out, &cached);
 	log = path_join(out, "build.log");
-	if (!is_complete(out)) {
-		if ((ret = fresh_dir(out)))
-			goto out;
-		ret = make_kmods(b, out, log, k->build_tree, NULL);
-		if (ret || (ret = mark_complete(out)))
-			goto out;
-		b->out->builds++;
-	}
+	if (!ret && !cached && !(ret = make_kmods(b, out, log, k->build_tree, NULL)))
+		ret = cache_built(b, out);
+	if (ret)
+		goto out;
 	ret = copy_kmods(out, cfg->kmods.nr, dir, order);
 out:
 	free(out);
@@ -1566,6 +1573,7 @@ out:
 static int build_kmods(struct build_ctx *b, const struct kernel_files *k, const char *dir,
 		       struct strvec *order)
 {
+	bool cached = false;
 	const struct lab_config *cfg = b->cfg;
 	const struct kernel_cfg *kc = &cfg->kernel;
 	struct hasher *h = NULL;
@@ -1603,10 +1611,10 @@ static int build_kmods(struct build_ctx *b, const struct kernel_files *k, const 
 	}
 	hasher_finish(h, hex);
 	h = NULL;
-	out = xasprintf("%s/kmod-%.16s", b->build_dir, hex);
-	if (is_complete(out))
+	ret = cache_entry(b, "kmod", hex, true, &out, &cached);
+	if (!ret && cached)
 		goto copy;
-	if ((ret = fresh_dir(out)))
+	if (ret)
 		goto out;
 	root = path_join(out, "headers");
 	log = path_join(out, "build.log");
@@ -1632,9 +1640,8 @@ static int build_kmods(struct build_ctx *b, const struct kernel_files *k, const 
 	}
 	info("build: out-of-tree modules against %s headers, log %s", abi, log);
 	ret = make_kmods(b, out, log, hdir, common);
-	if (ret || (ret = mark_complete(out)))
+	if (ret || (ret = cache_built(b, out)))
 		goto out;
-	b->out->builds++;
 copy:
 	ret = copy_kmods(out, cfg->kmods.nr, dir, order);
 	provenance(b, "kmods", "%zu built against %s", cfg->kmods.nr, abi);
@@ -1656,6 +1663,7 @@ out:
 
 static int build_sysroot(struct build_ctx *b, char **sysroot, struct hasher *key)
 {
+	bool cached = false;
 	const struct rootfs_cfg *r = &b->cfg->rootfs;
 	struct strvec debs = STRVEC_INIT;
 	struct hasher *h = hasher_new();
@@ -1681,12 +1689,12 @@ static int build_sysroot(struct build_ctx *b, char **sysroot, struct hasher *key
 	hasher_finish(h, hex);
 	h = NULL;
 	hasher_addstr(key, hex);
-	out = xasprintf("%s/sysroot-%.16s", b->build_dir, hex);
-	if (is_complete(out))
+	ret = cache_entry(b, "sysroot", hex, true, &out, &cached);
+	if (!ret && cached)
 		goto done;
-	info("build: unpacking %zu packages into the guest sysroot", debs.nr);
-	if ((ret = fresh_dir(out)))
+	if (ret)
 		goto out;
+	info("build: unpacking %zu packages into the guest sysroot", debs.nr);
 	for (size_t i = 0; i < debs.nr; i++)
 		if ((ret = deb_extract_data(debs.v[i], out)))
 			goto out;
@@ -1730,6 +1738,7 @@ static int create_links(const char *root, const struct strvec *links)
 
 static int build_initramfs(struct build_ctx *b, const struct kernel_files *k)
 {
+	bool cached = false;
 	const struct rootfs_cfg *r = &b->cfg->rootfs;
 	static const char *const libdirs[] = { "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
 		"/lib", "/usr/lib", NULL };
@@ -1774,13 +1783,13 @@ static int build_initramfs(struct build_ctx *b, const struct kernel_files *k)
 		goto out;
 	hasher_finish(h, hex);
 	h = NULL;
-	out = xasprintf("%s/initramfs-%.16s", b->build_dir, hex);
+	ret = cache_entry(b, "initramfs", hex, true, &out, &cached);
 	cpio = path_join(out, "initramfs.cpio.gz");
-	if (is_complete(out))
+	if (!ret && cached)
 		goto done;
 	info("build: initramfs (%s)", r->name);
 	stage = path_join(out, "stage");
-	if ((ret = fresh_dir(out)) || (ret = mkdir_p(stage, 0755)))
+	if (ret || (ret = mkdir_p(stage, 0755)))
 		goto out;
 	/* links first (lib -> usr/lib), so copies land where the guest looks */
 	if ((ret = create_links(sysroot, &r->links)) || (ret = create_links(stage, &r->links)))
@@ -1829,9 +1838,8 @@ static int build_initramfs(struct build_ctx *b, const struct kernel_files *k)
 	if ((ret = cpio_write_tree(stage, cpio, 0, extra_dirs)))
 		goto out;
 	remove_tree(stage);
-	if ((ret = mark_complete(out)))
+	if ((ret = cache_built(b, out)))
 		goto out;
-	b->out->builds++;
 	info("build: initramfs done in %.1f s", now_mono() - t0);
 done:
 	b->out->initrd = cpio;
