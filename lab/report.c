@@ -30,7 +30,7 @@ struct cell {
 	json_t *result;		/* its result.json (owned), or NULL */
 };
 
-struct matrix {
+struct report_matrix {
 	char *path;		/* matrix.json (malloc'd) */
 	json_t *root;		/* owned; every const char * above points into it */
 	const char *name, *file, *started, *shard;
@@ -117,7 +117,7 @@ static bool valid_id(const char *s)
 	return true;
 }
 
-static void matrix_release(struct matrix *m)
+static void report_matrix_release(struct report_matrix *m)
 {
 	for (size_t i = 0; i < m->nr; i++) {
 		free(m->cells[i].dir);
@@ -133,7 +133,7 @@ static void matrix_release(struct matrix *m)
  * Load <@dir>/matrix.json into @m: an object with a "cells" array of objects,
  * each with a unique valid "id" and a boolean "met". 0 or -errno (reported).
  */
-static int matrix_load(const char *dir, struct matrix *m)
+static int report_load(const char *dir, struct report_matrix *m)
 {
 	json_t *cells = NULL, *o = NULL;
 	size_t idx = 0;
@@ -198,7 +198,7 @@ static int matrix_load(const char *dir, struct matrix *m)
 }
 
 /* Each cell's run directory and its result.json (a warning when unreadable). */
-static void matrix_load_runs(struct matrix *m, const char *out_dir)
+static void report_load_runs(struct report_matrix *m, const char *out_dir)
 {
 	for (size_t i = 0; i < m->nr; i++) {
 		struct cell *c = &m->cells[i];
@@ -227,7 +227,7 @@ static void matrix_load_runs(struct matrix *m, const char *out_dir)
 	}
 }
 
-static const struct cell *find_cell(const struct matrix *m, const char *id)
+static const struct cell *find_cell(const struct report_matrix *m, const char *id)
 {
 	for (size_t i = 0; i < m->nr; i++)
 		if (!strcmp(m->cells[i].id, id))
@@ -235,8 +235,8 @@ static const struct cell *find_cell(const struct matrix *m, const char *id)
 	return NULL;
 }
 
-static void compare_build(struct compare *cmp, const struct matrix *cur,
-			  const struct matrix *prev)
+static void compare_build(struct compare *cmp, const struct report_matrix *cur,
+			  const struct report_matrix *prev)
 {
 	for (size_t i = 0; i < cur->nr; i++) {
 		const struct cell *c = &cur->cells[i];
@@ -265,7 +265,7 @@ static void compare_release(struct compare *cmp)
 	strvec_release(&cmp->gone);
 }
 
-static size_t count_met(const struct matrix *m)
+static size_t count_met(const struct report_matrix *m)
 {
 	size_t n = 0;
 
@@ -426,7 +426,7 @@ static void junit_suite(struct strbuf *sb, struct junit_counts *total,
 	strbuf_release(&cases);
 }
 
-static int write_junit(const struct matrix *m, const struct compare *cmp UNUSED,
+static int write_junit(const struct report_matrix *m, const struct compare *cmp UNUSED,
 		       const char *path)
 {
 	struct strbuf suites = STRBUF_INIT, sb = STRBUF_INIT;
@@ -461,7 +461,7 @@ static void yaml_field(struct strbuf *sb, const char *key, const char *value)
 	strbuf_addch(sb, '\n');
 }
 
-static int write_tap(const struct matrix *m, const struct compare *cmp UNUSED,
+static int write_tap(const struct report_matrix *m, const struct compare *cmp UNUSED,
 		     const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -513,7 +513,7 @@ static json_t *json_ids(const struct strvec *sv)
 	return a;
 }
 
-static int write_json(const struct matrix *m, const struct compare *cmp,
+static int write_json(const struct report_matrix *m, const struct compare *cmp,
 		      const char *path)
 {
 	static const char *const keys[] = {
@@ -659,7 +659,7 @@ static const char html_style[] =
 	".none-listed { color: #777; }\n"
 	"</style>\n";
 
-static void html_summary(struct strbuf *sb, const struct matrix *m)
+static void html_summary(struct strbuf *sb, const struct report_matrix *m)
 {
 	size_t met = count_met(m);
 
@@ -782,7 +782,7 @@ static void html_matrix_entry(struct strbuf *sb, const struct cell *c)
 	strbuf_addstr(sb, "</div>");
 }
 
-static void html_matrix(struct strbuf *sb, const struct matrix *m)
+static void html_matrix(struct strbuf *sb, const struct report_matrix *m)
 {
 	struct strvec rows = STRVEC_INIT, cols = STRVEC_INIT;
 	char **row_of = xcalloc(m->nr + 1, sizeof(char *));
@@ -853,7 +853,7 @@ static void html_matrix(struct strbuf *sb, const struct matrix *m)
 	strvec_release(&cols);
 }
 
-static void html_cell_list(struct strbuf *sb, const struct matrix *m)
+static void html_cell_list(struct strbuf *sb, const struct report_matrix *m)
 {
 	strbuf_addstr(sb, "<h2>Cells</h2>\n<table class=\"cells\">\n<thead><tr>"
 		      "<th>id</th><th>expected</th><th>verdict</th><th>met</th>"
@@ -887,7 +887,7 @@ static void html_cell_list(struct strbuf *sb, const struct matrix *m)
 	strbuf_addstr(sb, "</tbody>\n</table>\n");
 }
 
-static int write_html(const struct matrix *m, const struct compare *cmp,
+static int write_html(const struct report_matrix *m, const struct compare *cmp,
 		      const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -916,19 +916,19 @@ int report_write(const char *out_dir, const char *compare_dir)
 {
 	static const struct {
 		const char *name;
-		int (*write)(const struct matrix *, const struct compare *, const char *);
+		int (*write)(const struct report_matrix *, const struct compare *, const char *);
 	} sinks[] = {
 		{ "junit.xml", write_junit },
 		{ "results.tap", write_tap },
 		{ "result.json", write_json },
 		{ "index.html", write_html },
 	};
-	struct matrix cur = { 0 }, prev = { 0 };
+	struct report_matrix cur = { 0 }, prev = { 0 };
 	struct compare cmp = { 0 };
-	int ret = matrix_load(out_dir, &cur);
+	int ret = report_load(out_dir, &cur);
 
 	if (!ret && compare_dir) {
-		ret = matrix_load(compare_dir, &prev);
+		ret = report_load(compare_dir, &prev);
 		if (!ret) {
 			cmp.against = compare_dir;
 			compare_build(&cmp, &cur, &prev);
@@ -936,7 +936,7 @@ int report_write(const char *out_dir, const char *compare_dir)
 	}
 	if (ret)
 		goto out;
-	matrix_load_runs(&cur, out_dir);
+	report_load_runs(&cur, out_dir);
 
 	/* write every file even when one fails: partial reports help */
 	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++) {
@@ -949,7 +949,7 @@ int report_write(const char *out_dir, const char *compare_dir)
 	}
 out:
 	compare_release(&cmp);
-	matrix_release(&prev);
-	matrix_release(&cur);
+	report_matrix_release(&prev);
+	report_matrix_release(&cur);
 	return ret;
 }
