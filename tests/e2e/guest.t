@@ -6,12 +6,7 @@ S="$SRC/tests/e2e/scenarios"
 before=$(qemu_pids)
 
 run_scenario() { # run_scenario <name-or-path> <expected exit>; sets $rc and $run
-	local dir="$RUNS/$(basename "$1" .yaml)"
-	"$TEELAB" run --runs-dir "$dir" "$1" >"$WORK/out" 2>"$WORK/err"
-	rc=$?
-	run=$(ls -d "$dir"/*/ | tail -n 1)
-	ok $([ $rc -eq "$2" ] && echo 0 || echo 1) "teelab run $(basename "$1" .yaml) exits $2 (got $rc)"
-	[ $rc -eq "$2" ] || diag "$WORK/err"
+	run_teelab "$2" "teelab run $(basename "$1" .yaml)" "$1"
 }
 
 # 1. commands over SSH, SFTP, background/join, parallel

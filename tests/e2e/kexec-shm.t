@@ -8,11 +8,7 @@
 before=$(qemu_pids)
 boots() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(" ".join("%s:%s:%s:%s" % (b["boot"], b["how"], b["passed"], b["optee_seconds"] is not None) for b in d["boots"]))' "$1/result.json"; }
 
-"$TEELAB" run --runs-dir "$RUNS" --param hops=2 kexec-shm >"$WORK/out" 2>"$WORK/err"
-rc=$?
-ok $rc "teelab run --param hops=2 kexec-shm exits 0 (got $rc)"
-[ $rc -eq 0 ] || diag "$WORK/err"
-run=$(last_run)
+run_teelab 0 "teelab run --param hops=2 kexec-shm" --param hops=2 kexec-shm
 check "result.json boots: power-on, then 2 kexec hops, each passed with the driver up" \
 	test "$(boots "$run")" = "1:power-on:True:True 2:kexec:True:True 3:kexec:True:True"
 check "one normal-world log segment per boot" test -s "$run/nw-console.boot-3.log"
@@ -26,28 +22,18 @@ check "a 4 MiB registered buffer round-tripped on the new kernel" \
 check "a 4 MiB allocated buffer was held across the hop" \
 	grep -rq "^tl-shm: hold allocated 4194304 ok" "$run/steps"
 
-"$TEELAB" run --runs-dir "$RUNS" --param hops=1 --param break=--break kexec-shm >"$WORK/out" 2>"$WORK/err"
-rc=$?
-ok $([ $rc -eq 1 ] && echo 0 || echo 1) "kexec-shm with a client checking a wrong pattern exits 1 (got $rc)"
-run=$(last_run)
+run_teelab 1 "kexec-shm with a client checking a wrong pattern" --param hops=1 --param break=--break kexec-shm
 check "its verdict is FAIL" test "$(json_get "$run/result.json" verdict)" = FAIL
 check "its reason names the round-trip step" \
 	bash -c 'json() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[\"reason\"])" "$1"; }; json "$1" | grep -q "shm round-trips on the first kernel"' _ "$run/result.json"
 check "the client said why" grep -rq -- "--break: checked against a wrong pattern on purpose" "$run/steps"
 
-"$TEELAB" run --runs-dir "$RUNS" "$SRC/tests/e2e/scenarios/kexec-no-load.yaml" >"$WORK/out" 2>"$WORK/err"
-rc=$?
-ok $([ $rc -eq 1 ] && echo 0 || echo 1) "kexec -e without kexec -l exits 1 (got $rc)"
-run=$(last_run)
+run_teelab 1 "kexec -e without kexec -l" "$SRC/tests/e2e/scenarios/kexec-no-load.yaml"
 check "its verdict is FAIL" test "$(json_get "$run/result.json" verdict)" = FAIL
 check "its reason is tl-kexec's" bash -c 'grep -q "\"reason\": \"kexec: kexec failed (status 4): .*kexec -e returned" "$1"' _ "$run/result.json"
 check "no second boot was recorded" test "$(boots "$run")" = "1:power-on:False:True"
 
-"$TEELAB" run --runs-dir "$RUNS" kdump-shm >"$WORK/out" 2>"$WORK/err"
-rc=$?
-ok $rc "teelab run kdump-shm exits 0 (got $rc)"
-[ $rc -eq 0 ] || diag "$WORK/err"
-run=$(last_run)
+run_teelab 0 "teelab run kdump-shm" kdump-shm
 check "the capture kernel is boot 2 (kdump), without the OP-TEE driver" \
 	test "$(boots "$run")" = "1:power-on:True:True 2:kdump:True:False"
 check "the capture kernel saw /proc/vmcore" grep -q "teelab-init: kdump capture kernel, /proc/vmcore [1-9]" "$run/nw-console.boot-2.log"

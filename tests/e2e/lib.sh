@@ -30,8 +30,23 @@ diag() { sed 's/^/# /' "$@" >&2 || true; }
 
 qemu_pids() { pgrep -f '^qemu-system-aarch64 ' | sort; }
 
-# the run directory created by the last `teelab run`
-last_run() { ls -d "$RUNS"/*/ 2>/dev/null | tail -n 1; }
+# run_teelab <expected exit> <what> <teelab run arguments...>: runs it in a
+# runs directory of its own, one ok line "<what> exits <N> (got <rc>)" with
+# teelab's stderr as diagnostics when it differs; sets $rc and $run (the
+# run directory it made).
+nruns=0
+run_teelab() {
+	local want=$1 what=$2 dir
+	shift 2
+	nruns=$((nruns + 1))
+	dir="$RUNS/$nruns"
+	"$TEELAB" run --runs-dir "$dir" "$@" >"$WORK/out" 2>"$WORK/err"
+	rc=$?
+	run=$(ls -d "$dir"/*/ 2>/dev/null | tail -n 1)
+	ok $([ $rc -eq "$want" ] && echo 0 || echo 1) "$what exits $want (got $rc)"
+	[ $rc -eq "$want" ] || diag "$WORK/err"
+}
+
 
 # json_get FILE KEY: a top-level string/number field of result.json
 json_get() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"; }

@@ -5,11 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 before=$(qemu_pids)
 
-"$TEELAB" run --runs-dir "$RUNS" scmi-rpmb-smoke >"$WORK/out" 2>"$WORK/err"
-rc=$?
-ok $rc "teelab run scmi-rpmb-smoke exits 0 (got $rc)"
-[ $rc -eq 0 ] || diag "$WORK/err"
-run=$(last_run)
+run_teelab 0 "teelab run scmi-rpmb-smoke" scmi-rpmb-smoke
 metric() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["metrics"][sys.argv[2]])' "$run/result.json" "$1"; }
 check "the kernel was built from Debian's linux-source-6.12" grep -q '"kernel": "built by teelab from linux-source-6.12' "$run/result.json"
 check "/init programmed the RPMB key" grep -q "teelab-init: RPMB key programmed on /dev/mmcblk0rpmb" "$run/nw-console.log"

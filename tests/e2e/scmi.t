@@ -4,11 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 before=$(qemu_pids)
 
-"$TEELAB" run --runs-dir "$RUNS" scmi-probe >"$WORK/out" 2>"$WORK/err"
-rc=$?
-ok $rc "teelab run scmi-probe exits 0 (got $rc)"
-[ $rc -eq 0 ] || diag "$WORK/err"
-run=$(last_run)
+run_teelab 0 "teelab run scmi-probe" scmi-probe
 check "OP-TEE built from source says revision 4.10" grep -q "optee: revision 4.10" "$run/nw-console.log"
 check "teelab's SCMI server is in OP-TEE" grep -q "teelab-scmi: ready: channel 0, clock 0 emmc-clk, voltd 0 emmc-vcc" "$run/sw-console.log"
 check "Linux found the SCMI firmware over OP-TEE" grep -q "SCMI Protocol v2.0 'teelab:vexpress-qemu'" "$run/nw-console.log"

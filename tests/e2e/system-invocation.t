@@ -7,11 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 before=$(qemu_pids)
 
-"$TEELAB" run --runs-dir "$RUNS" --cell 6.12-t1-c2 system-invocation >"$WORK/out" 2>"$WORK/err"
-rc=$?
-ok $rc "teelab run --cell 6.12-t1-c2 system-invocation meets its expectation, exit 0 (got $rc)"
-[ $rc -eq 0 ] || diag "$WORK/err"
-run=$(last_run)
+run_teelab 0 "teelab run --cell 6.12-t1-c2 system-invocation (meets its expectation)" --cell 6.12-t1-c2 system-invocation
 check "cell 6.12-t1-c2: observed DEADLOCK" test "$(json_get "$run/result.json" observed)" = DEADLOCK
 check "cell 6.12-t1-c2: expected DEADLOCK" test "$(json_get "$run/result.json" expected)" = DEADLOCK
 check "the kernel could not reserve a system thread" grep -q "Could not switch to system session, do best effort" "$run/nw-console.log"
@@ -23,11 +19,7 @@ check "the parked stack goes from the RPMB RPC through the regulator to the call
 check "the guest's stacks were collected" grep -q "^===== task .*(tl-storage)" "$run/evidence/guest.txt"
 check "both consoles kept" test -s "$run/nw-console.log" -a -s "$run/sw-console.log"
 
-"$TEELAB" run --runs-dir "$RUNS" system-invocation >"$WORK/out" 2>"$WORK/err"
-rc=$?
-ok $rc "teelab run system-invocation (default cell 6.12-t2-c2) exits 0 (got $rc)"
-[ $rc -eq 0 ] || diag "$WORK/err"
-run=$(last_run)
+run_teelab 0 "teelab run system-invocation (default cell 6.12-t2-c2)" system-invocation
 check "default cell: observed PASS" test "$(json_get "$run/result.json" observed)" = PASS
 check "the system session got its thread (no best-effort warning)" \
 	bash -c '! grep -q "do best effort" "$1"' _ "$run/nw-console.log"

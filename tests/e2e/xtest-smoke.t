@@ -4,11 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 before=$(qemu_pids)
-"$TEELAB" run --runs-dir "$RUNS" xtest-smoke >"$WORK/out" 2>"$WORK/err"
-rc=$?
-ok $rc "teelab run xtest-smoke exits 0 (got $rc)"
-[ $rc -eq 0 ] || diag "$WORK/err"
-run=$(last_run)
+run_teelab 0 "teelab run xtest-smoke" xtest-smoke
 check "a run directory was created" test -d "$run"
 check "stdout says PASS" grep -qx PASS "$WORK/out"
 check "result.json verdict is PASS" test "$(json_get "$run/result.json" verdict)" = PASS
