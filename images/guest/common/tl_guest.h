@@ -5,9 +5,9 @@
  * clients of the lab's Trusted Applications.
  *
  * teelab adds images/guest/common to every guest program's build inputs
- * (lab/images.c, GUEST_COMMON_DIR); a program's Makefile puts it on the
- * include path with -I$(SRC_DIR)/../common and lists this header among its
- * binary's prerequisites.
+ * (lab/images.c, GUEST_COMMON_DIR); a program's Makefile includes
+ * ../common/guest.mk, which puts this directory on the include path and
+ * lists this header among the binary's prerequisites.
  *
  * Header only: every function is static inline, so a program compiles what
  * it uses and the rest raises no -Wunused-function.  What is here:
@@ -18,6 +18,8 @@
  *    <ORIGIN>" failure line;
  *  - struct tl_conn, tl_open(), tl_close(), tl_open_report(): a context and
  *    a session with a TA;
+ *  - struct tl_client, tl_alloc_clients(), tl_run_clients(): N concurrent
+ *    client threads, started and joined;
  *  - now_s(), parse_u32(), bad_usage(), bad_arg(), and tl_main(), the
  *    subcommand dispatcher that main() calls;
  *  - EXIT_OK, EXIT_FAIL, EXIT_USAGE, the exit statuses.
@@ -49,6 +51,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -68,6 +71,9 @@
 
 /* Longest output line in bytes, newline included; longer lines are cut. */
 #define OUT_LINE_MAX		512
+
+/* Stack of each client thread of tl_run_clients(), bytes. */
+#define TL_CLIENT_STACK		(256u * 1024u)
 
 /* Number of elements of array a. */
 #define TL_ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
@@ -307,6 +313,105 @@ static inline bool tl_open_report(struct tl_conn *c, const TEEC_UUID *uuid)
 		return false;
 	}
 	return true;
+}
+
+/*
+ * One client thread of tl_run_clients().  A program's own client struct
+ * has it as its first member, so that a pointer to the one is a pointer to
+ * the other: tl_run_clients() walks an array of the program's structs and
+ * the thread body gets its struct.
+ */
+struct tl_client {
+	pthread_t thread;
+	uint32_t id;		/* 1..n, set by tl_run_clients() */
+	bool started;		/* pthread_create() succeeded */
+	bool failed;		/* set by the thread body, or if not started */
+};
+
+/*
+ * Returns n zeroed client structs of client_size bytes each (the
+ * program's struct, a struct tl_client first), for tl_run_clients() and
+ * then free().  On failure prints "PROG: <what>: out of memory for N
+ * clients" and returns NULL.  what names the subcommand ("load").
+ */
+static inline void *tl_alloc_clients(const char *what, uint32_t n,
+				     size_t client_size)
+{
+	void *clients = calloc(n, client_size);
+
+	if (!clients)
+		say(PROG ": %s: out of memory for %" PRIu32 " clients", what,
+		    n);
+	return clients;
+}
+
+/* Client i (0-based) of an array of client_size-byte client structs. */
+static inline struct tl_client *tl_client_at(void *clients,
+					     size_t client_size, uint32_t i)
+{
+	return (struct tl_client *)((char *)clients + (size_t)i * client_size);
+}
+
+/*
+ * Runs n clients (1..) at the same time, each a thread with a
+ * TL_CLIENT_STACK stack: clients is an array of n structs of client_size
+ * bytes (from tl_alloc_clients(), the program's fields set), each starting
+ * with a struct tl_client.  Numbers them 1..n (id), starts fn(&struct) for
+ * each in that order, then joins them all.  fn sets failed if its client
+ * failed.  A thread that cannot be started counts as failed, with a line
+ * "PROG: <what> FAIL client C: pthread_create: <strerror>"; the others run
+ * anyway.  what names the subcommand ("load").
+ *
+ * Returns the number of failed clients, or -1 if the thread attributes
+ * could not be set up ("PROG: <what>: pthread_attr_init: <strerror>" or
+ * "...: pthread_attr_setstacksize: ..."), in which case no thread ran.
+ */
+static inline int tl_run_clients(const char *what, void *clients,
+				 size_t client_size, uint32_t n,
+				 void *(*fn)(void *))
+{
+	pthread_attr_t attr;
+	uint32_t i = 0;
+	int failed = 0;
+	int err = 0;
+
+	err = pthread_attr_init(&attr);
+	if (err) {
+		say(PROG ": %s: pthread_attr_init: %s", what, strerror(err));
+		return -1;
+	}
+	err = pthread_attr_setstacksize(&attr, TL_CLIENT_STACK);
+	if (err) {
+		say(PROG ": %s: pthread_attr_setstacksize: %s", what,
+		    strerror(err));
+		pthread_attr_destroy(&attr);
+		return -1;
+	}
+
+	for (i = 0; i < n; i++) {
+		struct tl_client *cl = tl_client_at(clients, client_size, i);
+
+		cl->id = i + 1;
+		err = pthread_create(&cl->thread, &attr, fn, cl);
+		if (err) {
+			say(PROG ": %s FAIL client %" PRIu32
+			    ": pthread_create: %s", what, cl->id,
+			    strerror(err));
+			cl->failed = true;
+			continue;
+		}
+		cl->started = true;
+	}
+	for (i = 0; i < n; i++) {
+		struct tl_client *cl = tl_client_at(clients, client_size, i);
+
+		if (cl->started)
+			pthread_join(cl->thread, NULL);
+		if (cl->failed)
+			failed++;
+	}
+	pthread_attr_destroy(&attr);
+	return failed;
 }
 
 /*

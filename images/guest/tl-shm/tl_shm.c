@@ -39,9 +39,9 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,9 +64,6 @@
 #define MAX_CLIENTS		1024u
 #define MAX_SLEEP_MS		3600000u
 #define MAX_HOLD_S		(366u * 24u * 3600u)
-
-/* Stack of each sleep client thread, bytes. */
-#define CLIENT_STACK		(256u * 1024u)
 
 /* getopt_long() value of --break; outside the range of option letters. */
 #define OPT_BREAK		0x100
@@ -604,19 +601,23 @@ struct sleep_cfg {
 	double t0;		/* start, now_s() */
 };
 
-/* One sleep client: its number and, after the thread ends, its outcome. */
+/*
+ * One sleep client: its thread, its number (base.id, 1..clients) and,
+ * after the thread ends, its outcome (base.failed).
+ */
 struct sleep_client {
+	struct tl_client base;	/* first, for tl_run_clients() */
 	const struct sleep_cfg *cfg;
-	uint32_t id;		/* 1..clients */
-	pthread_t thread;
-	bool started;		/* pthread_create() succeeded */
-	bool failed;
 };
+
+_Static_assert(offsetof(struct sleep_client, base) == 0,
+	       "tl_run_clients() needs struct tl_client first");
 
 /*
  * Thread body of sleep client arg (a struct sleep_client *): opens its own
  * context and session and invokes CMD_SLEEP once, with a line before and
- * after.  Sets cl->failed unless all returned TEEC_SUCCESS.  Returns NULL.
+ * after.  Sets cl->base.failed unless all returned TEEC_SUCCESS.  Returns
+ * NULL.
  */
 static void *sleep_client_main(void *arg)
 {
@@ -631,11 +632,11 @@ static void *sleep_client_main(void *arg)
 	double t = 0.0;
 	TEEC_Result res = TEEC_ERROR_GENERIC;
 
-	cl->failed = true;
+	cl->base.failed = true;
 	res = tl_open(&c, &ta_uuid, &origin, &step);
 	if (res != TEEC_SUCCESS) {
 		snprintf(prefix, sizeof(prefix), "client %" PRIu32 " ",
-			 cl->id);
+			 cl->base.id);
 		report_teec(prefix, step, res, origin);
 		goto out;
 	}
@@ -644,13 +645,13 @@ static void *sleep_client_main(void *arg)
 					 TEEC_NONE, TEEC_NONE);
 	op.params[0].value.a = cl->cfg->ms;
 	say(PROG ": client %" PRIu32 " sleeping %" PRIu32 " ms in the TA",
-	    cl->id, cl->cfg->ms);
+	    cl->base.id, cl->cfg->ms);
 	t = now_s();
 	res = TEEC_InvokeCommand(&c.sess, TEELAB_SHM_CMD_SLEEP, &op, &origin);
 	say(PROG ": client %" PRIu32 " woke: 0x%08" PRIx32 " %s origin %s"
-	    " after %.3f s", cl->id, (uint32_t)res, result_name(res, &rb),
-	    origin_name(origin, &ob), now_s() - t);
-	cl->failed = res != TEEC_SUCCESS;
+	    " after %.3f s", cl->base.id, (uint32_t)res,
+	    result_name(res, &rb), origin_name(origin, &ob), now_s() - t);
+	cl->base.failed = res != TEEC_SUCCESS;
 out:
 	tl_close(&c);
 	return NULL;
@@ -666,12 +667,9 @@ static int cmd_sleep(int argc, char **argv)
 	struct opts o;
 	struct sleep_cfg cfg = { .ms = 0 };
 	struct sleep_client *cl = NULL;
-	pthread_attr_t attr;
-	bool have_attr = false;
-	uint32_t failed = 0;
 	uint32_t i = 0;
+	int failed = 0;
 	int rc = EXIT_FAIL;
-	int err = 0;
 
 	default_opts(&o);
 	if (parse_opts(argc, argv, "m:c:", no_long_opts, &o) != EXIT_OK)
@@ -680,57 +678,26 @@ static int cmd_sleep(int argc, char **argv)
 		return bad_usage("sleep: -m MS is required");
 	cfg.ms = o.ms;
 
-	cl = calloc(o.clients, sizeof(*cl));
-	if (!cl) {
-		say(PROG ": sleep: out of memory for %" PRIu32 " clients",
-		    o.clients);
+	cl = tl_alloc_clients("sleep", o.clients, sizeof(*cl));
+	if (!cl)
 		goto out;
-	}
-	err = pthread_attr_init(&attr);
-	if (err) {
-		say(PROG ": sleep: pthread_attr_init: %s", strerror(err));
-		goto out;
-	}
-	have_attr = true;
-	err = pthread_attr_setstacksize(&attr, CLIENT_STACK);
-	if (err) {
-		say(PROG ": sleep: pthread_attr_setstacksize: %s",
-		    strerror(err));
-		goto out;
-	}
+	for (i = 0; i < o.clients; i++)
+		cl[i].cfg = &cfg;
 
 	cfg.t0 = now_s();
-	for (i = 0; i < o.clients; i++) {
-		cl[i].cfg = &cfg;
-		cl[i].id = i + 1;
-		err = pthread_create(&cl[i].thread, &attr, sleep_client_main,
-				     &cl[i]);
-		if (err) {
-			say(PROG ": client %" PRIu32 " pthread_create: %s",
-			    cl[i].id, strerror(err));
-			cl[i].failed = true;
-			continue;
-		}
-		cl[i].started = true;
-	}
-	for (i = 0; i < o.clients; i++) {
-		if (cl[i].started)
-			pthread_join(cl[i].thread, NULL);
-		if (cl[i].failed)
-			failed++;
-	}
-
+	failed = tl_run_clients("sleep", cl, sizeof(*cl), o.clients,
+				sleep_client_main);
+	if (failed < 0)
+		goto out;
 	if (failed) {
-		say(PROG ": sleep FAIL (%" PRIu32 " of %" PRIu32
-		    " clients failed)", failed, o.clients);
+		say(PROG ": sleep FAIL (%d of %" PRIu32 " clients failed)",
+		    failed, o.clients);
 		goto out;
 	}
 	say(PROG ": sleep PASS (%" PRIu32 " clients, %.3f s)", o.clients,
 	    now_s() - cfg.t0);
 	rc = EXIT_OK;
 out:
-	if (have_attr)
-		pthread_attr_destroy(&attr);
 	free(cl);
 	return rc;
 }

@@ -32,8 +32,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,9 +60,6 @@
 #define MAX_OPS			1000000u
 #define MAX_CLIENTS		1024u
 #define MAX_SLEEP_MS		3600000u
-
-/* Stack of each load client thread, bytes. */
-#define CLIENT_STACK		(256u * 1024u)
 
 static const TEEC_UUID ta_uuid = TEELAB_STORAGE_TA_UUID;
 
@@ -462,14 +459,17 @@ struct load_cfg {
 	double t0;		/* load start, now_s() */
 };
 
-/* One load client: its number and, after the thread ends, its outcome. */
+/*
+ * One load client: its thread, its number (base.id, 1..clients; also its
+ * object number) and, after the thread ends, its outcome (base.failed).
+ */
 struct load_client {
+	struct tl_client base;	/* first, for tl_run_clients() */
 	const struct load_cfg *cfg;
-	uint32_t id;		/* 1..clients; also its object number */
-	pthread_t thread;
-	bool started;		/* pthread_create() succeeded */
-	bool failed;
 };
+
+_Static_assert(offsetof(struct load_client, base) == 0,
+	       "tl_run_clients() needs struct tl_client first");
 
 /*
  * Prints the detail and the "load FAIL" line for client cl failing at op
@@ -482,18 +482,18 @@ static void load_fail(struct load_client *cl, uint32_t op, const char *what,
 	struct name_buf ob = { { 0 } };
 	char prefix[32] = { 0 };
 
-	snprintf(prefix, sizeof(prefix), "client %" PRIu32 " ", cl->id);
+	snprintf(prefix, sizeof(prefix), "client %" PRIu32 " ", cl->base.id);
 	report_teec(prefix, what, res, origin);
 	say(PROG ": load FAIL client %" PRIu32 " op %" PRIu32 ": %s origin %s",
-	    cl->id, op, result_name(res, &rb), origin_name(origin, &ob));
-	cl->failed = true;
+	    cl->base.id, op, result_name(res, &rb), origin_name(origin, &ob));
+	cl->base.failed = true;
 }
 
 /*
  * Thread body of load client arg (a struct load_client *): opens its own
  * context and session, then does cfg->ops writes of object id (generation
  * = op number) or sleeps, printing a progress line after each.  Stops at
- * its first failure (cl->failed).  Returns NULL.
+ * its first failure (cl->base.failed).  Returns NULL.
  */
 static void *load_client_main(void *arg)
 {
@@ -511,7 +511,7 @@ static void *load_client_main(void *arg)
 		load_fail(cl, 0, step, res, origin);
 		goto out;
 	}
-	say(PROG ": client %" PRIu32 " session open", cl->id);
+	say(PROG ": client %" PRIu32 " session open", cl->base.id);
 
 	t_first = now_s();
 	for (i = 1; i <= cfg->ops; i++) {
@@ -524,25 +524,25 @@ static void *load_client_main(void *arg)
 					 "invoke CMD_SLEEP %" PRIu32 " ms",
 					 cfg->sleep_ms);
 		} else {
-			res = ta_write(&c.sess, cfg->storage->id, cl->id,
+			res = ta_write(&c.sess, cfg->storage->id, cl->base.id,
 				       cfg->bytes, i, &origin);
 			if (res != TEEC_SUCCESS)
 				snprintf(what, sizeof(what),
 					 "invoke CMD_WRITE object %" PRIu32
 					 " generation %" PRIu32
 					 " bytes %" PRIu32,
-					 cl->id, i, cfg->bytes);
+					 cl->base.id, i, cfg->bytes);
 		}
 		if (res != TEEC_SUCCESS) {
 			load_fail(cl, i, what, res, origin);
 			goto out;
 		}
 		say(PROG ": progress client %" PRIu32 " op %" PRIu32
-		    "/%" PRIu32 " t=%.3f", cl->id, i, cfg->ops,
+		    "/%" PRIu32 " t=%.3f", cl->base.id, i, cfg->ops,
 		    now_s() - cfg->t0);
 	}
 	say(PROG ": client %" PRIu32 " done %" PRIu32 " ops in %.3f s",
-	    cl->id, cfg->ops, now_s() - t_first);
+	    cl->base.id, cfg->ops, now_s() - t_first);
 out:
 	tl_close(&c);
 	return NULL;
@@ -560,12 +560,9 @@ static int cmd_load(int argc, char **argv)
 			  .storage = DEF_STORAGE };
 	struct load_cfg cfg = { .clients = 0 };
 	struct load_client *cl = NULL;
-	pthread_attr_t attr = { 0 };
-	bool have_attr = false;
-	uint32_t failed = 0;
 	uint32_t i = 0;
+	int failed = 0;
 	int rc = EXIT_FAIL;
-	int err = 0;
 
 	if (parse_opts(argc, argv, "c:n:b:s:S:", &o) != EXIT_OK)
 		return EXIT_USAGE;
@@ -578,24 +575,11 @@ static int cmd_load(int argc, char **argv)
 	cfg.use_sleep = o.have_ms;
 	cfg.storage = o.storage;
 
-	cl = calloc(cfg.clients, sizeof(*cl));
-	if (!cl) {
-		say(PROG ": load: out of memory for %" PRIu32 " clients",
-		    cfg.clients);
+	cl = tl_alloc_clients("load", cfg.clients, sizeof(*cl));
+	if (!cl)
 		goto out;
-	}
-	err = pthread_attr_init(&attr);
-	if (err) {
-		say(PROG ": load: pthread_attr_init: %s", strerror(err));
-		goto out;
-	}
-	have_attr = true;
-	err = pthread_attr_setstacksize(&attr, CLIENT_STACK);
-	if (err) {
-		say(PROG ": load: pthread_attr_setstacksize: %s",
-		    strerror(err));
-		goto out;
-	}
+	for (i = 0; i < cfg.clients; i++)
+		cl[i].cfg = &cfg;
 
 	if (cfg.use_sleep)
 		say(PROG ": load clients %" PRIu32 " ops %" PRIu32
@@ -607,38 +591,19 @@ static int cmd_load(int argc, char **argv)
 		    cfg.bytes, cfg.storage->name);
 	cfg.t0 = now_s();
 
-	for (i = 0; i < cfg.clients; i++) {
-		cl[i].cfg = &cfg;
-		cl[i].id = i + 1;
-		err = pthread_create(&cl[i].thread, &attr, load_client_main,
-				     &cl[i]);
-		if (err) {
-			say(PROG ": load FAIL client %" PRIu32
-			    " op 0: pthread_create: %s", cl[i].id,
-			    strerror(err));
-			cl[i].failed = true;
-			continue;
-		}
-		cl[i].started = true;
-	}
-	for (i = 0; i < cfg.clients; i++) {
-		if (cl[i].started)
-			pthread_join(cl[i].thread, NULL);
-		if (cl[i].failed)
-			failed++;
-	}
-
+	failed = tl_run_clients("load", cl, sizeof(*cl), cfg.clients,
+				load_client_main);
+	if (failed < 0)
+		goto out;
 	if (failed) {
-		say(PROG ": load FAIL %" PRIu32 " of %" PRIu32
-		    " clients failed", failed, cfg.clients);
+		say(PROG ": load FAIL %d of %" PRIu32 " clients failed", failed,
+		    cfg.clients);
 		goto out;
 	}
 	say(PROG ": load PASS %" PRIu32 " clients %" PRIu32 " ops",
 	    cfg.clients, cfg.ops);
 	rc = EXIT_OK;
 out:
-	if (have_attr)
-		pthread_attr_destroy(&attr);
 	free(cl);
 	return rc;
 }

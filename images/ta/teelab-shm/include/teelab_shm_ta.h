@@ -13,8 +13,8 @@
  *    clockSeqAndNode[8]}.
  *  - The command IDs and the parameter layout of each command.
  *  - The buffer pattern, teelab_shm_pattern(), and the fill and check
- *    helpers built on it, so that both sides agree on what "correct
- *    content" means.
+ *    helpers built on it (through teelab_shm_pattern_next()), so that both
+ *    sides agree on what "correct content" means.
  */
 #ifndef TEELAB_SHM_TA_H
 #define TEELAB_SHM_TA_H
@@ -106,6 +106,21 @@ static inline uint8_t teelab_shm_pattern(uint32_t seed, uint32_t i)
 }
 
 /*
+ * Returns teelab_shm_pattern(seed, i) for a walk over the bytes of a
+ * buffer in order from offset 0, one hash per 4 bytes: s is
+ * teelab_shm_pattern_seed(seed), and *w the walk's current word, which is
+ * set to teelab_shm_pattern_word(i / 4) at each multiple of 4 (so the
+ * walk must start at 0 and not skip a byte).
+ */
+static inline uint8_t teelab_shm_pattern_next(uint32_t *w, uint8_t s,
+					      uint32_t i)
+{
+	if (i % 4 == 0)
+		*w = teelab_shm_pattern_word(i / 4);
+	return (uint8_t)((*w >> (8 * (i % 4))) ^ s);
+}
+
+/*
  * Fills buf[0..len) with teelab_shm_pattern(seed, i).  Computes one word
  * hash per 4 bytes; byte accesses only, so buf need not be aligned.
  */
@@ -115,11 +130,8 @@ static inline void teelab_shm_fill(uint8_t *buf, uint32_t len, uint32_t seed)
 	uint32_t w = 0;
 	uint32_t i = 0;
 
-	for (i = 0; i < len; i++) {
-		if (i % 4 == 0)
-			w = teelab_shm_pattern_word(i / 4);
-		buf[i] = (uint8_t)((w >> (8 * (i % 4))) ^ s);
-	}
+	for (i = 0; i < len; i++)
+		buf[i] = teelab_shm_pattern_next(&w, s, i);
 }
 
 /*
@@ -134,12 +146,9 @@ static inline uint32_t teelab_shm_check(const uint8_t *buf, uint32_t len,
 	uint32_t w = 0;
 	uint32_t i = 0;
 
-	for (i = 0; i < len; i++) {
-		if (i % 4 == 0)
-			w = teelab_shm_pattern_word(i / 4);
-		if (buf[i] != (uint8_t)((w >> (8 * (i % 4))) ^ s))
+	for (i = 0; i < len; i++)
+		if (buf[i] != teelab_shm_pattern_next(&w, s, i))
 			return i;
-	}
 	return TEELAB_SHM_ALL_GOOD;
 }
 
