@@ -158,13 +158,15 @@ static int load_doc(const struct lab_config *cfg, const char *sub,
 	return ret;
 }
 
-static int load_machine(struct lab_config *cfg, const char *name)
+static int load_machine(struct lab_config *cfg, const char *name,
+			const struct config_overrides *ov)
 {
 	static const char *const keys[] = { "description", "qemu", "cpu", "smp",
-		"memory", "gic-version", "extra-args", NULL };
+		"memory", "gic-version", "extra-args", "backend", "connect", NULL };
 	struct machine_cfg *m = &cfg->machine;
 	struct ydoc doc = YDOC_INIT;
 	const char *qemu = "qemu-system-aarch64", *cpu = "cortex-a57";
+	const char *backend = "qemu", *connect = NULL;
 	int ret = load_doc(cfg, "configs/machines", name, "machine", &doc);
 
 	if (ret)
@@ -185,8 +187,32 @@ static int load_machine(struct lab_config *cfg, const char *name)
 		ret = ynode_get_int(&doc, doc.root, "gic-version", &m->gic_version);
 	if (!ret)
 		ret = get_strvec(&doc, doc.root, "extra-args", &m->extra_args);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "backend", &backend);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "connect", &connect);
 	if (ret)
 		goto out;
+	if (ov && ov->backend)
+		backend = ov->backend;
+	if (ov && ov->connect) {
+		connect = ov->connect;
+		if (!ov->backend)
+			backend = "libvirt";	/* --connect alone means libvirt */
+	}
+	if (strcmp(backend, "qemu") && strcmp(backend, "libvirt")) {
+		ret = ov && ov->backend
+			? (error("--backend must be qemu or libvirt, not '%s'", backend), -EINVAL)
+			: ynode_error(&doc, ynode_get(doc.root, "backend"),
+				      "backend must be qemu or libvirt, not '%s'", backend);
+		goto out;
+	}
+	if (connect && !strcmp(backend, "qemu")) {
+		ret = ov && ov->connect ? (error("--connect needs --backend libvirt"), -EINVAL)
+			: ynode_error(&doc, ynode_get(doc.root, "connect"),
+				      "connect: is a libvirt URI; it needs backend: libvirt");
+		goto out;
+	}
 	if (m->smp < 1 || m->smp > 8)
 		ret = ynode_error(&doc, ynode_get(doc.root, "smp"), "smp must be 1..8");
 	else if (m->memory_mb < 256)
@@ -196,6 +222,8 @@ static int load_machine(struct lab_config *cfg, const char *name)
 	m->name = xstrdup(name);
 	m->qemu = xstrdup(qemu);
 	m->cpu = xstrdup(cpu);
+	m->backend = xstrdup(backend);
+	m->connect = connect ? xstrdup(connect) : NULL;
 out:
 	ydoc_release(&doc);
 	return ret;
@@ -575,7 +603,7 @@ int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 		ret = ynode_error(&doc, doc.root, "a profile needs 'kernel' and 'secure'");
 		goto out;
 	}
-	ret = load_machine(cfg, machine);
+	ret = load_machine(cfg, machine, ov);
 	if (!ret)
 		ret = load_kernel(cfg, kernel);
 	if (!ret)
@@ -610,6 +638,8 @@ void config_release(struct lab_config *cfg)
 	free(cfg->machine.name);
 	free(cfg->machine.qemu);
 	free(cfg->machine.cpu);
+	free(cfg->machine.backend);
+	free(cfg->machine.connect);
 	strvec_release(&cfg->machine.extra_args);
 	free(cfg->kernel.name);
 	pkg_ref_release(&cfg->kernel.deb);

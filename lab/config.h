@@ -44,6 +44,14 @@ struct machine_cfg {
 	int memory_mb;		/* -m, MiB, default 1024 */
 	int gic_version;	/* 2 or 3, default 3 (Debian's OP-TEE is GICv3) */
 	struct strvec extra_args;	/* appended to the QEMU argv */
+	/*
+	 * "qemu" (default): teelab runs qemu-system-aarch64 itself;
+	 * "libvirt": libvirt runs it (machine_libvirt.c) through @connect, a
+	 * libvirt URI (NULL: qemu:///embed?root=<cache dir>/libvirt/embed-N,
+	 * libvirt's in-process driver, no daemon).
+	 */
+	char *backend;
+	char *connect;
 };
 
 struct kernel_cfg {
@@ -134,6 +142,7 @@ struct config_overrides {
 	const char *profile;
 	const char *machine, *kernel, *secure, *rootfs;
 	const char *cache_dir, *runs_dir;
+	const char *backend, *connect;	/* --backend, --connect */
 	/*
 	 * OP-TEE make variables ("CFG_NUM_THREADS=1") appended to the secure
 	 * profile's make-flags (the later wins); only for an OP-TEE teelab

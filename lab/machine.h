@@ -4,8 +4,9 @@
  * one emulated aarch64 `virt` board with TrustZone (secure=on).
  *
  * A backend implements struct machine_ops. The default backend runs
- * qemu-system-aarch64 directly (machine_qemu.c); a libvirt backend can
- * sit behind the same interface. Whatever the backend, the run engine
+ * qemu-system-aarch64 directly (machine_qemu.c); the libvirt backend
+ * (machine_libvirt.c) has libvirt run it, in process or through a local
+ * or remote daemon. Whatever the backend, the run engine
  * sees two console fds (UART0 = normal world: TF-A, U-Boot, Linux;
  * UART1 = secure world: OP-TEE) and a QMP connection.
  */
@@ -28,6 +29,7 @@ struct machine_spec {
 	const char *run_dir;	/* qemu.cmdline, qemu-rerun.sh and qemu.log go here */
 	int ssh_port;		/* user networking with 127.0.0.1:ssh_port -> guest :22, or 0 */
 	const char *kexec_disk;	/* read-only virtio-blk disk for kexec steps, or NULL */
+	const char *state_dir;	/* backend state (libvirt's embed roots), the cache dir */
 };
 
 struct machine;
@@ -45,6 +47,8 @@ struct machine_ops {
 	bool (*exited)(struct machine *m, int *status);
 	/* Send one QMP command (JSON text); reply (malloc'd) optional. */
 	int (*qmp)(struct machine *m, const char *json, char **reply, double timeout);
+	/* Free the backend state (m->priv) after stop; fds are closed by the caller. */
+	void (*release)(struct machine *m);
 };
 
 struct machine {
@@ -52,11 +56,18 @@ struct machine {
 	struct machine_spec spec;
 	int console_fd[CON_COUNT];	/* owned by the machine; read/write, non-blocking */
 	double started;			/* now_mono() when the emulator was started */
+	/* where the guest's SSH forward listens (spec.ssh_port): "127.0.0.1" or the libvirt host */
+	char ssh_host[64];
 	void *priv;			/* backend state */
 };
 
 /* The direct qemu-system-aarch64 backend. */
 extern const struct machine_ops machine_qemu_ops;
+/* The libvirt backend; URI from spec.cfg->connect (see config.h). */
+extern const struct machine_ops machine_libvirt_ops;
+
+/* The backend named @name ("qemu", "libvirt"), or NULL. */
+const struct machine_ops *machine_backend(const char *name);
 
 /*
  * The qemu-system-aarch64 argv that dumps QEMU's device tree for @cfg

@@ -39,6 +39,16 @@ void machine_init(struct machine *m, const struct machine_ops *ops,
 	m->ops = ops;
 	m->spec = *spec;
 	m->console_fd[CON_NORMAL] = m->console_fd[CON_SECURE] = -1;
+	snprintf(m->ssh_host, sizeof(m->ssh_host), "127.0.0.1");
+}
+
+const struct machine_ops *machine_backend(const char *name)
+{
+	if (!name || !strcmp(name, "qemu"))
+		return &machine_qemu_ops;
+	if (!strcmp(name, "libvirt"))
+		return &machine_libvirt_ops;
+	return NULL;
 }
 
 void machine_release(struct machine *m)
@@ -49,16 +59,21 @@ void machine_release(struct machine *m)
 		if (m->console_fd[i] >= 0)
 			close(m->console_fd[i]);
 	m->console_fd[CON_NORMAL] = m->console_fd[CON_SECURE] = -1;
-	if (m->priv) {
-		struct qemu_priv *p = m->priv;
+	if (m->ops && m->priv)
+		m->ops->release(m);
+	m->priv = NULL;
+}
 
-		child_release(&p->child);
-		if (p->qmp_fd >= 0)
-			close(p->qmp_fd);
-		strbuf_release(&p->qmp_buf);
-		free(p);
-		m->priv = NULL;
-	}
+static void qemu_release(struct machine *m)
+{
+	struct qemu_priv *p = m->priv;
+
+	child_release(&p->child);
+	if (p->qmp_fd >= 0)
+		close(p->qmp_fd);
+	strbuf_release(&p->qmp_buf);
+	free(p);
+	m->priv = NULL;
 }
 
 /* -machine, -cpu, -smp, -m: identical for boots and for dumping the DTB */
@@ -341,4 +356,5 @@ const struct machine_ops machine_qemu_ops = {
 	.stop = qemu_stop,
 	.exited = qemu_exited,
 	.qmp = qemu_qmp,
+	.release = qemu_release,
 };

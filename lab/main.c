@@ -40,7 +40,11 @@ const char lab_options_help[] =
 	"  --optee-flag V=X   an OP-TEE make variable on top of the secure profile's\n"
 	"                     (repeatable; e.g. CFG_NUM_THREADS=1)\n"
 	"  --cache-dir DIR    downloads and builds (default $XDG_CACHE_HOME/teelab)\n"
-	"  --runs-dir DIR     run directories (default ./runs)\n";
+	"  --runs-dir DIR     run directories (default ./runs)\n"
+	"  --backend NAME     qemu (teelab runs QEMU) or libvirt (default: the machine's)\n"
+	"  --connect URI      libvirt URI (implies --backend libvirt; default\n"
+	"                     qemu:///embed?root=<cache dir>/libvirt/embed-N, no daemon);\n"
+	"                     qemu:///system, qemu+ssh://host/system, qemu+tcp://host/system\n";
 
 static void usage(FILE *f)
 {
@@ -72,6 +76,8 @@ bool parse_lab_option(int argc, char **argv, int *i, struct config_overrides *ov
 		{ "--rootfs", offsetof(struct config_overrides, rootfs) },
 		{ "--cache-dir", offsetof(struct config_overrides, cache_dir) },
 		{ "--runs-dir", offsetof(struct config_overrides, runs_dir) },
+		{ "--backend", offsetof(struct config_overrides, backend) },
+		{ "--connect", offsetof(struct config_overrides, connect) },
 	};
 	const char *arg = argv[*i];
 

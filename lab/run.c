@@ -908,7 +908,7 @@ static void ssh_connect(struct engine *e)
 	if (!e->ssh_port || e->ssh)
 		return;
 	stage_begin(e, "connecting over SSH");
-	ret = guest_ssh_connect(&e->ssh, "127.0.0.1", e->ssh_port, "root", e->ssh_key,
+	ret = guest_ssh_connect(&e->ssh, e->m.ssh_host, e->ssh_port, "root", e->ssh_key,
 				SSH_CONNECT_TIMEOUT);
 	if (ret) {
 		e->ssh = NULL;
@@ -1751,7 +1751,8 @@ static enum pump_result play_step(struct engine *e, size_t i, const struct scena
 		}
 		break;
 	}
-	*v = *msg ? V_FAIL : pump_verdict(e, p);
+	/* a machine that did not start (or died) is the lab's failure, not the test's */
+	*v = *msg ? (p == P_EXITED && st->type == STEP_BOOT ? V_INFRA : V_FAIL) : pump_verdict(e, p);
 	return p;
 }
 
@@ -1817,7 +1818,8 @@ static void engine_setup(struct engine *e, const struct lab_images *im,
 	}
 	spec->append = strbuf_str(append);
 	spec->run_dir = e->dir;
-	machine_init(&e->m, &machine_qemu_ops, spec);
+	spec->state_dir = cfg->cache_dir;
+	machine_init(&e->m, machine_backend(cfg->machine.backend), spec);
 }
 
 /* Stop the machine, keep what the consoles still hold, free the engine. */
@@ -1981,8 +1983,8 @@ int run_shell(const struct lab_config *cfg, const struct lab_images *im,
 	fprintf(stderr, "\nteelab: normal-world shell on the serial console; Ctrl-] leaves.\n");
 	if (e.ssh)
 		fprintf(stderr, "teelab: over SSH from another terminal: ssh -i %s -p %d "
-			"-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@127.0.0.1\n",
-			e.ssh_key, e.ssh_port);
+			"-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null root@%s\n",
+			e.ssh_key, e.ssh_port, e.m.ssh_host);
 	console_send(&e, "\n");
 	if (is_tty && !tcgetattr(0, &saved)) {
 		raw = saved;
