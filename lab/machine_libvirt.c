@@ -181,7 +181,7 @@ static void embed_reap(virConnectPtr c)
 		const char *name = virDomainGetName(doms[i]);
 
 		if (name && starts_with(name, "teelab-")) {
-			warning("libvirt: destroying '%s', left running by a teelab that died", name);
+			warning("libvirt: cleaning up domain '%s', left by a teelab that died", name);
 			virDomainDestroy(doms[i]);
 		}
 		virDomainFree(doms[i]);
@@ -780,6 +780,27 @@ static bool lv_exited(struct machine *m, int *status)
 
 	if (!p || !p->dom)
 		return true;
+	if (!atomic_load(&p->exited) && p->con[CON_NORMAL] && p->con[CON_SECURE] &&
+	    atomic_load(&p->con[CON_NORMAL]->eof) && atomic_load(&p->con[CON_SECURE]->eof)) {
+		/*
+		 * Both ptys hung up: QEMU is gone (a guest reset keeps them).
+		 * libvirt's STOPPED event can come seconds later, once it has
+		 * seen the process end; its state tells a guest power-off (it
+		 * saw QEMU's SHUTDOWN event first) from a QEMU that died.
+		 */
+		int state = -1, reason = 0;
+
+		if (virDomainGetState(p->dom, &state, &reason, 0) < 0)
+			state = -1;	/* a transient domain already gone: stopped by libvirt */
+		if (!atomic_load(&p->destroying) && !atomic_load(&p->exited))
+			atomic_store(&p->status,
+				     state == VIR_DOMAIN_RUNNING ||
+				     (state == VIR_DOMAIN_SHUTOFF && reason == VIR_DOMAIN_SHUTOFF_CRASHED)
+				     ? 128 + SIGKILL
+				     : state == VIR_DOMAIN_SHUTOFF && reason == VIR_DOMAIN_SHUTOFF_FAILED
+				     ? 1 : 0);
+		atomic_store(&p->exited, true);
+	}
 	if (status)
 		*status = atomic_load(&p->status);
 	return atomic_load(&p->exited);

@@ -1756,6 +1756,28 @@ static enum pump_result play_step(struct engine *e, size_t i, const struct scena
 	return p;
 }
 
+/*
+ * Whether the machine has exited, waiting up to @grace seconds for the
+ * backend to notice (libvirt reports it as an event, a moment after the
+ * SSH connection broke).
+ */
+static bool machine_gone(struct engine *e, double grace)
+{
+	double until = now_mono() + grace;
+
+	if (!e->m.priv)
+		return false;
+	while (!e->qemu_exited) {
+		if (e->m.ops->exited(&e->m, &e->qemu_status))
+			e->qemu_exited = true;
+		else if (now_mono() >= until)
+			break;
+		else
+			usleep(20000);
+	}
+	return e->qemu_exited;
+}
+
 /* Everything before the first step: logs, key pair, command line, machine. */
 static void engine_setup(struct engine *e, const struct lab_images *im,
 			 struct machine_spec *spec, struct strbuf *append)
@@ -1870,6 +1892,16 @@ int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 
 		stage_begin(&e, st->name);
 		p = play_step(&e, i, st, &v, &msg, &output, &to);
+		if (v != V_PASS && p != P_EXITED && st->type != STEP_POWEROFF && machine_gone(&e, 1.0)) {
+			/* the step failed because the machine died under it (an SSH command cut off) */
+			char *m2 = xasprintf("QEMU exited (status %d) during the step%s%s", e.qemu_status,
+					     msg ? ": " : "", msg ? msg : "");
+
+			free(msg);
+			msg = m2;
+			v = V_INFRA;
+			p = P_EXITED;
+		}
 		if (!msg && p != P_DONE)
 			msg = pump_reason(&e, p, to);
 		v = apply_xfail(st, v);
