@@ -44,7 +44,8 @@ static double seconds_arg(const char *opt, const char *v)
 
 static void matrix_usage(FILE *f)
 {
-	fprintf(f, "usage: teelab run --matrix FILE [-j N] [--shard I/N] [--compare DIR] [--out DIR]\n\n"
+	fprintf(f, "usage: teelab run --matrix FILE [-j N] [--shard I/N] [--compare DIR] [--out DIR]\n"
+		"                  [--hosts URI,URI...]\n\n"
 		"Runs every cell of a matrix file (configs/matrix/: scenarios x kernels x secure\n"
 		"worlds, exclusions, expectations), each as its own `teelab run` with its own run\n"
 		"directory under <out>/cells/, up to N at once, and writes the report: junit.xml,\n"
@@ -54,7 +55,11 @@ static void matrix_usage(FILE *f)
 		"  --shard I/N    only the cells whose index %% N is I - 1 (for CI job arrays)\n"
 		"  --compare DIR  a previous report: new failures first in the report\n"
 		"  --out DIR      the report directory (default: <runs>/matrix-<time>-<name>)\n"
-		"  --cache-dir, --runs-dir, --profile, --machine, --rootfs: passed to every cell\n");
+		"  --hosts URIS   libvirt URIs, comma-separated: each cell runs on the least\n"
+		"                 loaded one (--connect URI); a cell whose machine does not start\n"
+		"                 there is retried on another, and is INFRA if none can run it\n"
+		"  --cache-dir, --runs-dir, --profile, --machine, --rootfs, --backend,\n"
+		"  --connect: passed to every cell\n");
 }
 
 /* `teelab run --matrix FILE ...` */
@@ -62,7 +67,7 @@ static int cmd_run_matrix(int argc, char **argv)
 {
 	struct config_overrides ov = global_overrides;
 	struct matrix_options opt = { .shard = 1, .shards = 1 };
-	struct strvec pass = STRVEC_INIT;
+	struct strvec pass = STRVEC_INIT, hosts = STRVEC_INIT;
 	struct matrix m = MATRIX_INIT;
 	struct lab_config cfg;
 	const char *file = NULL;
@@ -91,6 +96,15 @@ static int cmd_run_matrix(int argc, char **argv)
 			opt.compare = argv[++i];
 		} else if (!strcmp(argv[i], "--out") && v) {
 			out = xstrdup(argv[++i]);
+		} else if (!strcmp(argv[i], "--hosts") && v) {
+			char *list = xstrdup(argv[++i]), *save = NULL;
+
+			for (char *h = strtok_r(list, ",", &save); h; h = strtok_r(NULL, ",", &save))
+				if (*h)
+					strvec_push(&hosts, h);
+			free(list);
+			if (!hosts.nr)
+				die(TL_EXIT_USAGE, "--hosts needs libvirt URIs, got '%s'", v);
 		} else if (parse_lab_option(argc, argv, &i, &ov)) {
 			if (!strcmp(argv[before], "--kernel") || !strcmp(argv[before], "--secure"))
 				die(TL_EXIT_USAGE, "%s: the matrix chooses each cell's", argv[before]);
@@ -103,6 +117,8 @@ static int cmd_run_matrix(int argc, char **argv)
 	}
 	if (!file)
 		die(TL_EXIT_USAGE, "--matrix needs a file");
+	if (hosts.nr && ov.connect)
+		die(TL_EXIT_USAGE, "--hosts and --connect: give the hosts in --hosts only");
 	if (config_load(&cfg, &ov))
 		die(TL_EXIT_USAGE, "configuration is not valid");
 	path = strchr(file, '/') || ends_with(file, ".yaml")
@@ -118,10 +134,12 @@ static int cmd_run_matrix(int argc, char **argv)
 	}
 	opt.out_dir = out;
 	opt.pass = (const char *const *)pass.v;
+	opt.hosts = hosts.nr ? (const char *const *)hosts.v : NULL;
 	ret = matrix_run(&m, &opt);
 	matrix_release(&m);
 	config_release(&cfg);
 	strvec_release(&pass);
+	strvec_release(&hosts);
 	free(path);
 	free(out);
 	return ret;

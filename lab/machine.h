@@ -58,6 +58,10 @@ struct machine {
 	double started;			/* now_mono() when the emulator was started */
 	/* where the guest's SSH forward listens (spec.ssh_port): "127.0.0.1" or the libvirt host */
 	char ssh_host[64];
+	/* the libvirt URI the machine runs under ("" for the direct backend) */
+	char uri[512];
+	/* why start() failed, when the backend knows better than qemu.log */
+	char why[1024];
 	void *priv;			/* backend state */
 };
 

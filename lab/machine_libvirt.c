@@ -715,13 +715,16 @@ static int lv_start(struct machine *m)
 	virConnectPtr conn;
 	int ret = -EIO;
 
+	urishown = NULL;
 	m->priv = p;
 	p->lifecycle = -1;
+	snprintf(m->uri, sizeof(m->uri), "%s", uri ? uri : "qemu:///embed");
 	conn = lv_connect(uri, s->state_dir, s->run_dir);
 	if (!conn)
-		return -EIO;
+		goto out;
 	urishown = uri ? xstrdup(uri) : xasprintf("qemu:///embed?root=%s", lv_embed_root);
 	p->uri = urishown;
+	snprintf(m->uri, sizeof(m->uri), "%s", urishown);
 	if (forward_host(uri, m->ssh_host, sizeof(m->ssh_host)))
 		goto out;
 	for (int i = 0; i < 5; i++)
@@ -738,13 +741,7 @@ static int lv_start(struct machine *m)
 	p->dom = virDomainCreateXML(conn, xml, VIR_DOMAIN_START_PAUSED |
 				    (lv_embed_root ? 0 : VIR_DOMAIN_START_AUTODESTROY));
 	if (!p->dom) {
-		char *log = path_join(s->run_dir, "qemu.log");
-		char *msg = xasprintf("libvirt (%s) did not start the domain: %s\n", urishown, lv_err());
-
-		error("%s", msg);
-		write_file_str(log, msg);
-		free(log);
-		free(msg);
+		error("libvirt (%s) did not start the domain: %s", urishown, lv_err());
 		goto out;
 	}
 	if (lv_embed_root) {
@@ -768,6 +765,17 @@ static int lv_start(struct machine *m)
 	}
 	ret = 0;
 out:
+	if (ret && !p->dom) {
+		/* the run dir says why, as QEMU's own log would */
+		char *log = path_join(s->run_dir, "qemu.log");
+		char *msg = xasprintf("teelab: no machine through libvirt (%s): %s\n", m->uri, lv_err());
+
+		snprintf(m->why, sizeof(m->why), "libvirt (%s): %s", m->uri, lv_err());
+
+		write_file_str(log, msg);
+		free(log);
+		free(msg);
+	}
 	for (int i = 0; i < 5; i++)
 		free(hp[i]);
 	free(xml);

@@ -344,6 +344,8 @@ struct cell_run {
 	char *run_dir;		/* relative to out_dir, or NULL */
 	char *verdict, *observed, *reason;
 	bool met;
+	const char *host;	/* the libvirt URI it ran on, or NULL (this machine) */
+	struct strvec tried;	/* "URI: why" for each host its machine did not start on */
 };
 
 struct runner {
@@ -352,16 +354,20 @@ struct runner {
 	char *self;		/* this teelab */
 	struct cell_run *runs;
 	size_t nr, next, done;
+	size_t nr_hosts;
+	int *host_load;		/* cells running on each of opt->hosts */
 	pthread_mutex_t lock;
 };
 
 /* argv of a child teelab for @c: @cmd is "run" or "build" */
 static void child_argv(const struct runner *r, const struct matrix_cell *c, const char *cmd,
-		       const char *runs_dir, struct strvec *argv)
+		       const char *runs_dir, const char *host, struct strvec *argv)
 {
 	strvec_pushl(argv, r->self, "-q", cmd, NULL);
 	for (size_t i = 0; r->opt->pass && r->opt->pass[i]; i++)
 		strvec_push(argv, r->opt->pass[i]);
+	if (host)
+		strvec_pushl(argv, "--connect", host, NULL);
 	if (runs_dir)
 		strvec_pushl(argv, "--runs-dir", runs_dir, NULL);
 	if (c->kernel)
@@ -438,31 +444,97 @@ static void finish_cell(struct runner *r, struct cell_run *cr, const char *cell_
 				   : cr->exit_code == 0;
 }
 
+/* The least loaded host @cr has not tried yet (index), or -1. Called with r->lock. */
+static int pick_host(struct runner *r, const struct cell_run *cr)
+{
+	int best = -1;
+
+	for (size_t h = 0; h < r->nr_hosts; h++) {
+		bool tried = false;
+
+		for (size_t t = 0; t < cr->tried.nr; t++)
+			if (starts_with(cr->tried.v[t], r->opt->hosts[h]) &&
+			    !strncmp(cr->tried.v[t] + strlen(r->opt->hosts[h]), ": ", 2))
+				tried = true;
+		if (!tried && (best < 0 || r->host_load[h] < r->host_load[best]))
+			best = (int)h;
+	}
+	return best;
+}
+
+/* Whether the run's machine did not start at all (another host may do better). */
+static bool did_not_start(const struct cell_run *cr)
+{
+	return cr->verdict && !strcmp(cr->verdict, "INFRA") && cr->reason &&
+	       strstr(cr->reason, "boot: QEMU did not start");
+}
+
+static void forget_result(struct cell_run *cr)
+{
+	free(cr->run_dir);
+	free(cr->verdict);
+	free(cr->observed);
+	free(cr->reason);
+	cr->run_dir = cr->verdict = cr->observed = cr->reason = NULL;
+}
+
 static void run_one(struct runner *r, struct cell_run *cr)
 {
 	const struct matrix_cell *c = cr->cell;
 	char *cell_dir = xasprintf("cells/%s", c->id);
 	char *abs = path_join(r->opt->out_dir, cell_dir);
 	char *out = path_join(abs, "teelab.out");
-	struct child ch = CHILD_INIT;
 	double t0 = now_mono();
-	int fd = -1;
+	int host = -1;
 
 	mkdir_p(abs, 0755);
-	fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	child_argv(r, c, "run", abs, &ch.argv);
-	ch.out_fd = fd;
-	pthread_mutex_lock(&r->lock);	/* runproc's child registry */
-	cr->exit_code = child_start(&ch) ? -1 : 0;
-	pthread_mutex_unlock(&r->lock);
-	if (!cr->exit_code)
-		cr->exit_code = child_finish(&ch);
-	if (fd >= 0)
-		close(fd);
+	close(open(out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));	/* each attempt appends */
+	for (;;) {
+		struct child ch = CHILD_INIT;
+		int fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+
+		pthread_mutex_lock(&r->lock);
+		if (r->nr_hosts) {
+			host = pick_host(r, cr);
+			r->host_load[host]++;
+			cr->host = r->opt->hosts[host];
+		}
+		pthread_mutex_unlock(&r->lock);
+		child_argv(r, c, "run", abs, cr->host, &ch.argv);
+		ch.out_fd = fd;
+		pthread_mutex_lock(&r->lock);	/* runproc's child registry */
+		cr->exit_code = child_start(&ch) ? -1 : 0;
+		pthread_mutex_unlock(&r->lock);
+		if (!cr->exit_code)
+			cr->exit_code = child_finish(&ch);
+		if (fd >= 0)
+			close(fd);
+		pthread_mutex_lock(&r->lock);
+		child_release(&ch);
+		if (host >= 0)
+			r->host_load[host]--;
+		finish_cell(r, cr, cell_dir);
+		if (host < 0 || !did_not_start(cr) || runproc_interrupted()) {
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		/* the machine did not start on that host: the next one, if any */
+		strvec_pushf(&cr->tried, "%s: %s", cr->host, cr->reason);
+		if (pick_host(r, cr) < 0) {
+			char *why = xasprintf("could not start on any of the %zu hosts (%s)",
+					      r->nr_hosts, cr->tried.v[0]);
+
+			free(cr->reason);
+			cr->reason = why;
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		warning("matrix: %s did not start on %s; trying another host", c->id, cr->host);
+		forget_result(cr);
+		pthread_mutex_unlock(&r->lock);
+	}
 	cr->wall = now_mono() - t0;
 	pthread_mutex_lock(&r->lock);
-	child_release(&ch);
-	finish_cell(r, cr, cell_dir);
 	r->done++;
 	/* one line per cell, whole: parallel cells never interleave */
 	fprintf(stderr, "teelab: [%zu/%zu] %-44s %-12s%s (%.1f s)%s%s\n", r->done, r->nr, c->id,
@@ -503,7 +575,7 @@ static int build_images(struct runner *r)
 		int st;
 
 		mkdir_p(dir, 0755);
-		child_argv(r, r->runs[i].cell, "build", NULL, &ch.argv);
+		child_argv(r, r->runs[i].cell, "build", NULL, NULL, &ch.argv);
 		ch.log_path = log;
 		ch.capture = true;	/* the image list is of no interest here */
 		st = child_start(&ch) ? -1 : child_finish(&ch);
@@ -556,6 +628,14 @@ static int write_matrix_json(const struct runner *r, const char *started, double
 		json_object_set_new(o, "wall", json_real(cr->wall));
 		json_object_set_new(o, "run_dir", jstr_or_null(cr->run_dir));
 		json_object_set_new(o, "reason", jstr_or_null(cr->reason));
+		json_object_set_new(o, "host", jstr_or_null(cr->host));
+		if (cr->tried.nr) {
+			json_t *t = json_array();
+
+			for (size_t k = 0; k < cr->tried.nr; k++)
+				json_array_append_new(t, json_string(cr->tried.v[k]));
+			json_object_set_new(o, "hosts_failed", t);
+		}
 		json_array_append_new(cells, o);
 	}
 	json_object_set_new(root, "cells", cells);
@@ -594,13 +674,17 @@ int matrix_run(const struct matrix *m, const struct matrix_options *opt_in)
 	iso_time_now(started, sizeof(started));
 	pthread_mutex_init(&r.lock, NULL);
 	r.runs = xcalloc(m->nr_cells, sizeof(*r.runs));
+	while (opt.hosts && opt.hosts[r.nr_hosts])
+		r.nr_hosts++;
+	r.host_load = xcalloc(r.nr_hosts + 1, sizeof(*r.host_load));
 	for (size_t i = 0; i < m->nr_cells; i++)
 		if ((int)(i % (size_t)opt.shards) == opt.shard - 1) {
 			r.runs[r.nr].cell = &m->cells[i];
 			r.runs[r.nr++].exit_code = -1;
 		}
-	info("matrix %s: %zu cell(s)%s, %d at a time -> %s", m->name, r.nr,
-	     opt.shards > 1 ? " (this shard)" : "", opt.jobs, opt.out_dir);
+	info("matrix %s: %zu cell(s)%s, %d at a time%s%s -> %s", m->name, r.nr,
+	     opt.shards > 1 ? " (this shard)" : "", opt.jobs, r.nr_hosts ? " over libvirt hosts " : "",
+	     r.nr_hosts ? (opt.hosts[1] ? "(several)" : opt.hosts[0]) : "", opt.out_dir);
 	build_images(&r);
 	threads = xcalloc((size_t)opt.jobs, sizeof(*threads));
 	for (int i = 0; i < opt.jobs; i++)
@@ -626,8 +710,10 @@ int matrix_run(const struct matrix *m, const struct matrix_options *opt_in)
 		free(r.runs[i].verdict);
 		free(r.runs[i].observed);
 		free(r.runs[i].reason);
+		strvec_release(&r.runs[i].tried);
 	}
 	free(r.runs);
+	free(r.host_load);
 	free(threads);
 	pthread_mutex_destroy(&r.lock);
 	return ret;

@@ -55,6 +55,13 @@ struct matrix_options {
 	const char *out_dir;	/* the report directory (created) */
 	const char *compare;	/* a previous report directory, or NULL */
 	const char *const *pass;	/* extra options for every child `teelab run`, NULL-terminated */
+	/*
+	 * libvirt URIs to spread the cells over (--hosts), NULL-terminated, or
+	 * NULL: every cell on this machine as its profile says. A cell goes to
+	 * the host running the fewest cells; one whose machine does not start
+	 * there is retried on the next host, and is INFRA if none could run it.
+	 */
+	const char *const *hosts;
 };
 
 /* What the host allows: min(online CPUs, (available memory - 1 GiB) / 1.5 GiB), at least 1. */
@@ -65,7 +72,8 @@ int matrix_default_jobs(void);
  * parallel runs only hit the cache), run the cells up to opt->jobs at a
  * time (each a child `teelab -q run` with its own run directory under
  * <out_dir>/cells/<id>/ and its output in <out_dir>/cells/<id>/teelab.out;
- * one line per finished cell on stderr, never interleaved), write
+ * one line per finished cell on stderr, never interleaved; with opt->hosts
+ * each run is `--connect <host>`), write
  * <out_dir>/matrix.json and the report (report.h). Returns 0 when every
  * cell met its expectation, 1 when one did not, 4 (infrastructure) when
  * nothing could run, 130 when interrupted.

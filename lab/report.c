@@ -22,6 +22,7 @@ struct cell {
 	const char *verdict;	/* teelab's verdict, or NULL */
 	const char *observed;	/* what the run gave: "observed", else "verdict", else "NONE" */
 	const char *reason;	/* or NULL */
+	const char *host;	/* the libvirt URI it ran on (--hosts), or NULL */
 	const char *run_dir;	/* relative to the report, or NULL */
 	bool met;
 	double wall;		/* seconds */
@@ -187,6 +188,7 @@ static int report_load(const char *dir, struct report_matrix *m)
 		if (!c->observed)
 			c->observed = c->verdict ? c->verdict : "NONE";
 		c->reason = jget_str(o, "reason");
+		c->host = jget_str(o, "host");
 		c->run_dir = jget_str(o, "run_dir");
 		if (c->run_dir && !*c->run_dir)
 			c->run_dir = NULL;
@@ -414,6 +416,8 @@ static void junit_suite(struct strbuf *sb, struct junit_counts *total,
 		junit_property(sb, "teelab.run_dir", c->run_dir);
 	if (c->reason)
 		junit_property(sb, "teelab.reason", c->reason);
+	if (c->host)
+		junit_property(sb, "teelab.host", c->host);
 	strbuf_addstr(sb, "    </properties>\n");
 	strbuf_addstr(sb, strbuf_str(&cases));
 	strbuf_addstr(sb, "  </testsuite>\n");
@@ -857,7 +861,8 @@ static void html_cell_list(struct strbuf *sb, const struct report_matrix *m)
 {
 	strbuf_addstr(sb, "<h2>Cells</h2>\n<table class=\"cells\">\n<thead><tr>"
 		      "<th>id</th><th>expected</th><th>verdict</th><th>met</th>"
-		      "<th>wall</th><th>tests passed</th><th>reason</th></tr></thead>\n<tbody>\n");
+		      "<th>wall</th><th>tests passed</th><th>host</th><th>reason</th></tr></thead>\n"
+		      "<tbody>\n");
 	for (size_t i = 0; i < m->nr; i++) {
 		const struct cell *c = &m->cells[i];
 		json_t *sum = c->result ? json_object_get(c->result, "summary") : NULL;
@@ -880,6 +885,8 @@ static void html_cell_list(struct strbuf *sb, const struct report_matrix *m)
 		if (json_is_object(sum))
 			strbuf_addf(sb, "%lld/%lld", (long long)jget_num(sum, "passed"),
 				    (long long)jget_num(sum, "total"));
+		strbuf_addstr(sb, "</td><td>");
+		html(sb, c->host ? c->host : "this machine");
 		strbuf_addstr(sb, "</td><td>");
 		html(sb, c->reason);
 		strbuf_addstr(sb, "</td></tr>\n");

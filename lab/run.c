@@ -944,9 +944,12 @@ static enum pump_result step_boot(struct engine *e, double timeout, char **msg)
 
 	new_boot(e, "power-on", NULL, 0);
 	ret = e->m.ops->start(&e->m);
+	if (e->m.uri[0])
+		run_result_env(e->res, "libvirt_uri", e->m.uri);
 	if (ret) {
 		e->qemu_exited = true;
-		*msg = xstrdup("QEMU did not start (see qemu.log)");
+		*msg = e->m.why[0] ? xasprintf("QEMU did not start: %s", e->m.why)
+				   : xstrdup("QEMU did not start (see qemu.log)");
 		return P_EXITED;
 	}
 	classifier_init(&e->cls, now_mono());
@@ -1589,6 +1592,7 @@ static void add_environment(struct engine *e, const struct lab_images *im)
 
 	run_result_env(e->res, "profile", e->cfg->profile);
 	run_result_env(e->res, "machine", e->cfg->machine.name);
+	run_result_env(e->res, "backend", e->cfg->machine.backend);
 	run_result_env(e->res, "kernel", e->cfg->kernel.name);
 	run_result_env(e->res, "secure", e->cfg->secure.name);
 	run_result_env(e->res, "rootfs", e->cfg->rootfs.name);
