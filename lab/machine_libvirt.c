@@ -608,13 +608,15 @@ static char *domain_xml(const struct machine *m, const char *name, char *const h
 		strbuf_addf(&x, "    <serial type='pty'><target type='system-serial' port='%d'>"
 			    "<model name='pl011'/></target></serial>\n", i);
 	/* entropy: crng is ready at once (dropbear waits for it) */
-	strbuf_addstr(&x, "    <rng model='virtio'><backend model='random'>/dev/urandom</backend></rng>\n");
+	strbuf_addstr(&x, "    <rng model='virtio'><backend model='random'>/dev/urandom</backend>"
+		      "<address type='pci' domain='0' bus='0' slot='2' function='0'/></rng>\n");
 	if (hp[4]) {
 		/* the lab's own kernels and initrds for kexec steps (tl-kexec reads /dev/vda) */
 		strbuf_addstr(&x, "    <disk type='file' device='disk'><driver name='qemu' type='raw'/>"
 			      "<source file='");
 		results_add_text(&x, hp[4], TEXT_XML_ATTR);
-		strbuf_addstr(&x, "'/><target dev='vda' bus='virtio'/><readonly/></disk>\n");
+		strbuf_addstr(&x, "'/><target dev='vda' bus='virtio'/><readonly/>"
+			      "<address type='pci' domain='0' bus='0' slot='3' function='0'/></disk>\n");
 	}
 	strbuf_addstr(&x, "    <memballoon model='none'/>\n  </devices>\n  <qemu:commandline>\n");
 	/* TrustZone: QEMU merges this into libvirt's own -machine virt,... */
@@ -631,7 +633,8 @@ static char *domain_xml(const struct machine *m, const char *name, char *const h
 		 * key=value ones first, which would take the slot libvirt gave
 		 * its first PCIe root port.
 		 */
-		qemu_arg(&x, "{\"driver\":\"virtio-net-pci\",\"netdev\":\"tlnet0\",\"romfile\":\"\"}");
+		qemu_arg(&x, "{\"driver\":\"virtio-net-pci\",\"netdev\":\"tlnet0\",\"romfile\":\"\","
+			 "\"bus\":\"pcie.0\",\"addr\":\"0x1\"}");
 		free(v);
 	}
 	for (size_t i = 0; i < c->extra_args.nr; i++)
