@@ -28,7 +28,8 @@ check() { # check <description> <command...>
 
 diag() { sed 's/^/# /' "$@" >&2 || true; }
 
-qemu_pids() { pgrep -f '^qemu-system-aarch64 ' | sort; }
+# every QEMU of this machine: teelab's children and libvirt's (full path, maybe another user)
+qemu_pids() { pgrep '^qemu-system-aar' | sort; }
 
 # run_teelab <expected exit> <what> <teelab run arguments...>: runs it in a
 # runs directory of its own, one ok line "<what> exits <N> (got <rc>)" with
