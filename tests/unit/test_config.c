@@ -434,6 +434,38 @@ static void test_unknown_key(void **state)
 		       "2:29: unknown key 'arc' in a package");
 }
 
+/* backend: / connect: in the machine file and --backend / --connect over it */
+static void test_machine_backend(void **state)
+{
+	struct fixture *f = *state;
+	struct config_overrides ov = { 0 };
+
+	expect_invalid(f, "configs/machines/m.yaml", "backend: lxc\n",
+		       "1:10: backend must be qemu or libvirt, not 'lxc'");
+	expect_invalid(f, "configs/machines/m.yaml", "connect: qemu:///system\n",
+		       "1:10: connect: is a libvirt URI; it needs backend: libvirt");
+	put_valid_tree(f);
+	assert_int_equal(load(f, NULL), 0);
+	assert_string_equal(f->cfg.machine.backend, "qemu");	/* the default */
+	assert_null(f->cfg.machine.connect);
+	put(f, "configs/machines/m.yaml", "backend: libvirt\nconnect: qemu+ssh://lab2/system\n");
+	assert_int_equal(load(f, NULL), 0);
+	assert_string_equal(f->cfg.machine.backend, "libvirt");
+	assert_string_equal(f->cfg.machine.connect, "qemu+ssh://lab2/system");
+	/* --connect alone means libvirt, over a machine file that says qemu */
+	put(f, "configs/machines/m.yaml", "backend: qemu\n");
+	ov.connect = "qemu:///system";
+	assert_int_equal(load(f, &ov), 0);
+	assert_string_equal(f->cfg.machine.backend, "libvirt");
+	assert_string_equal(f->cfg.machine.connect, "qemu:///system");
+	ov.backend = "qemu";
+	assert_int_not_equal(load(f, &ov), 0);
+	assert_non_null(strstr(f->err, "--connect needs --backend libvirt"));
+	ov = (struct config_overrides){ .backend = "docker" };
+	assert_int_not_equal(load(f, &ov), 0);
+	assert_non_null(strstr(f->err, "--backend must be qemu or libvirt, not 'docker'"));
+}
+
 static void test_machine_values(void **state)
 {
 	struct fixture *f = *state;
@@ -607,6 +639,7 @@ int main(void)
 		T(test_profile_defaults),
 		T(test_unknown_key),
 		T(test_machine_values),
+		T(test_machine_backend),
 		T(test_missing_parts),
 		T(test_kernel_errors),
 		T(test_profile_errors),
