@@ -18,7 +18,8 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wno-format-nonliteral -Wundef -Wpointer-arith -Werror
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE \
-	-DTEELAB_DATADIR='"$(DATADIR)"' $(shell pkg-config --cflags $(PKGS))
+	-DTEELAB_DATADIR='"$(DATADIR)"' $(shell pkg-config --cflags $(PKGS)) \
+	-DTEELAB_LIBVIRT_DRIVERS='"$(shell pkg-config --variable=libdir libvirt)/libvirt/connection-driver"'
 LIBS := $(shell pkg-config --libs $(PKGS)) -lfdt -lpthread
 
 B := build

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* cmd_doctor.c - `teelab doctor`: host prerequisites, and what to install */
+#ifndef TEELAB_LIBVIRT_DRIVERS
+#define TEELAB_LIBVIRT_DRIVERS "/usr/lib/libvirt/connection-driver"
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +48,12 @@ int cmd_doctor(int argc, char **argv)
 		  (const char *const[]){ "apt-get", "--version", NULL }, "apt" },
 		{ "dtc (device trees)",
 		  (const char *const[]){ "dtc", "--version", NULL }, "device-tree-compiler" },
+		{ "virsh (libvirt backend)",
+		  (const char *const[]){ "virsh", "--version", NULL }, "libvirt-clients" },
+		{ "libvirt QEMU driver (qemu:///embed)",
+		  (const char *const[]){ "test", "-e",
+			TEELAB_LIBVIRT_DRIVERS "/libvirt_driver_qemu.so",
+			NULL }, "libvirt-daemon-driver-qemu" },
 	};
 	struct host_mirror m;
 	struct strvec missing = STRVEC_INIT;

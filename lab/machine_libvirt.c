@@ -695,6 +695,7 @@ static pid_t start_watchdog(const char *root, const char *name)
 		int sig;
 
 		pthread_sigmask(SIG_BLOCK, &set, NULL);
+		close_range(3, ~0U, 0);	/* none of teelab's fds (pipes, sockets) */
 		prctl(PR_SET_PDEATHSIG, SIGUSR1);
 		if (getppid() == 1)
 			kill(qpid, SIGKILL);
