@@ -28,8 +28,9 @@ check() { # check <description> <command...>
 
 diag() { sed 's/^/# /' "$@" >&2 || true; }
 
-# every QEMU of this machine: teelab's children and libvirt's (full path, maybe another user)
-qemu_pids() { pgrep '^qemu-system-aar' | sort; }
+# every live QEMU of this machine: teelab's children and libvirt's (full path, maybe
+# another user); by command line, so a zombie waiting for its reaper is not counted
+qemu_pids() { pgrep -f '^(/usr/bin/)?qemu-system-aarch64 ' | sort; }
 
 # run_teelab <expected exit> <what> <teelab run arguments...>: runs it in a
 # runs directory of its own, one ok line "<what> exits <N> (got <rc>)" with

@@ -13,7 +13,7 @@ matrix=$!
 qemu=""
 for i in $(seq 600); do
 	cell=$(pgrep -f -- "--runs-dir $out/cells/$victim " | head -n 1)
-	[ -n "$cell" ] && qemu=$(pgrep -P "$cell" '^qemu-system-aar' | head -n 1)
+	[ -n "$cell" ] && qemu=$(pgrep -P "$cell" -f '^qemu-system-aarch64 ' | head -n 1)
 	[ -n "$qemu" ] && break
 	sleep 0.2
 done
