@@ -1382,6 +1382,8 @@ static int collect_outputs(const char *dir, const char *suffix, const char *dest
  */
 /* What every lab guest program may include (datadir-relative) */
 #define GUEST_COMMON_DIR "images/guest/common"
+/* What every lab TA includes (datadir-relative) */
+#define TA_COMMON_DIR "images/ta/common"
 
 static int build_lab_programs(struct build_ctx *b, const char *sysroot, struct hasher *key,
 			      struct strvec *files)
@@ -1400,14 +1402,17 @@ static int build_lab_programs(struct build_ctx *b, const char *sysroot, struct h
 	strvec_pushf(&vars, "TA_DEV_KIT_DIR=%s", b->out->ta_devkit ? b->out->ta_devkit : "");
 	if (b->ta_sign_key)
 		strvec_pushf(&vars, "TA_SIGN_KEY=%s", b->ta_sign_key);
+	/* TAs include images/ta/common (tl_ta.h) */
+	strvec_push(&also, TA_COMMON_DIR);
 	for (size_t i = 0; i < cfg->tas.nr && !ret; i++) {
-		ret = make_lab_dir(b, "ta", cfg->tas.v[i], NULL, &vars, key, &obj);
+		ret = make_lab_dir(b, "ta", cfg->tas.v[i], &also, &vars, key, &obj);
 		if (!ret)
 			ret = collect_outputs(obj, ".ta", "usr/lib/optee_armtz", files);
 		free(obj);
 		obj = NULL;
 	}
 	strvec_release(&vars);
+	strvec_release(&also);
 	strvec_push(&vars, "CC=aarch64-linux-gnu-gcc");
 	strvec_pushf(&vars, "TEEC_SYSROOT=%s", sysroot);
 	/* guest programs include their TAs' headers and images/guest/common */

@@ -43,6 +43,7 @@
 #include <string.h>
 #include <tee_internal_api.h>
 #include <tee_internal_api_extensions.h>
+#include <tl_ta.h>
 
 #include <teelab_storage_ta.h>
 
@@ -66,9 +67,6 @@
 /* Bytes read per TEE_ReadObjectData call in CMD_VERIFY; a multiple of 4. */
 #define VERIFY_CHUNK			4096u
 
-#define PT_NONE		TEE_PARAM_TYPE_NONE
-#define PT_VAL_IN	TEE_PARAM_TYPE_VALUE_INPUT
-#define PT_VAL_OUT	TEE_PARAM_TYPE_VALUE_OUTPUT
 
 /*
  * Writes the object ID of object n ("teelab-obj-<n>", no NUL counted) to
@@ -376,58 +374,6 @@ static TEE_Result cmd_delete(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 }
 
 /*
- * CMD_SLEEP: value[0].a = milliseconds.  Returns TEE_Wait()'s result:
- * TEE_SUCCESS after the time, or TEE_ERROR_CANCEL if the client cancelled
- * and cancellation was unmasked (OP-TEE masks it by default, so in
- * practice TEE_SUCCESS).  Errors: TEE_ERROR_BAD_PARAMETERS (types).
- */
-static TEE_Result cmd_sleep(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
-{
-	const uint32_t exp_pt = TEE_PARAM_TYPES(PT_VAL_IN, PT_NONE,
-						PT_NONE, PT_NONE);
-	TEE_Result res = TEE_ERROR_GENERIC;
-
-	if (pt != exp_pt)
-		return TEE_ERROR_BAD_PARAMETERS;
-	res = TEE_Wait(params[0].value.a);
-	DMSG("sleep %" PRIu32 " ms: %#" PRIx32, params[0].value.a, res);
-	return res;
-}
-
-/* Instance constructor; nothing to set up.  Always TEE_SUCCESS. */
-TEE_Result TA_CreateEntryPoint(void)
-{
-	return TEE_SUCCESS;
-}
-
-/* Instance destructor; nothing to release. */
-void TA_DestroyEntryPoint(void)
-{
-}
-
-/*
- * Opens a session.  Takes no parameters: TEE_ERROR_BAD_PARAMETERS unless all
- * four are NONE.  No session context.
- */
-TEE_Result TA_OpenSessionEntryPoint(uint32_t pt,
-				    TEE_Param params[TEE_NUM_PARAMS],
-				    void **sess_ctx)
-{
-	(void)params;
-
-	if (pt != TEE_PARAM_TYPES(PT_NONE, PT_NONE, PT_NONE, PT_NONE))
-		return TEE_ERROR_BAD_PARAMETERS;
-	*sess_ctx = NULL;
-	return TEE_SUCCESS;
-}
-
-/* Closes a session; nothing to release. */
-void TA_CloseSessionEntryPoint(void *sess_ctx)
-{
-	(void)sess_ctx;
-}
-
-/*
  * Dispatches TEELAB_STORAGE_CMD_*.  Returns the command's result, or
  * TEE_ERROR_NOT_SUPPORTED for an unknown command ID.
  */
@@ -445,7 +391,7 @@ TEE_Result TA_InvokeCommandEntryPoint(void *sess_ctx, uint32_t cmd,
 	case TEELAB_STORAGE_CMD_DELETE:
 		return cmd_delete(pt, params);
 	case TEELAB_STORAGE_CMD_SLEEP:
-		return cmd_sleep(pt, params);
+		return tl_ta_cmd_sleep(pt, params);
 	default:
 		DMSG("unknown command %" PRIu32, cmd);
 		return TEE_ERROR_NOT_SUPPORTED;
