@@ -47,7 +47,7 @@ struct machine_ops {
 	bool (*exited)(struct machine *m, int *status);
 	/* Send one QMP command (JSON text); reply (malloc'd) optional. */
 	int (*qmp)(struct machine *m, const char *json, char **reply, double timeout);
-	/* Free the backend state (m->priv) after stop; fds are closed by the caller. */
+	/* Free the backend state (m->priv) after stop; machine_release() closes the fds and clears m->priv. */
 	void (*release)(struct machine *m);
 };
 

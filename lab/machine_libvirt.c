@@ -75,7 +75,6 @@ struct lv_con {
 struct lv_priv {
 	virDomainPtr dom;
 	char *name;
-	char *uri;		/* what we connected to, for qemu-rerun.sh */
 	char *log_path;		/* QEMU's log on this host (embed/system), or NULL */
 	struct lv_con *con[CON_COUNT];
 	int lifecycle;		/* callback id, or -1 */
@@ -189,12 +188,36 @@ static void embed_reap(virConnectPtr c)
 	free(doms);
 }
 
-/* Whether @uri names a host ("qemu+ssh://host/system"), not this machine. */
-static bool remote_uri(const char *uri)
+/*
+ * The host @uri names ("qemu+ssh://user@host:22/system" -> "host") into
+ * @host; false when it names none (qemu:///system, qemu:///embed?...).
+ */
+static bool uri_host(const char *uri, char *host, size_t len)
 {
 	const char *h = uri ? strstr(uri, "://") : NULL;
+	const char *at;
+	size_t n;
 
-	return h && h[3] && h[3] != '/';
+	if (!h)
+		return false;
+	h += 3;
+	at = strchr(h, '@');
+	if (at && at < h + strcspn(h, "/"))
+		h = at + 1;
+	n = strcspn(h, ":/?");
+	if (!n || n >= len)
+		return false;
+	memcpy(host, h, n);
+	host[n] = '\0';
+	return true;
+}
+
+/* Whether @uri names a host, not this machine's own daemon or driver. */
+static bool remote_uri(const char *uri)
+{
+	char host[256];
+
+	return uri_host(uri, host, sizeof(host));
 }
 
 /* Connect once per process to @uri (NULL: an embed root under @state_dir). */
@@ -534,23 +557,11 @@ static void lifecycle_cb(virConnectPtr c, virDomainPtr dom, int event, int detai
  */
 static int forward_host(const char *uri, char *out, size_t outlen)
 {
-	const char *h = uri ? strstr(uri, "://") : NULL;
 	char host[256];
-	size_t n;
 	struct addrinfo hints = { .ai_family = AF_INET }, *ai = NULL;
 
 	snprintf(out, outlen, "127.0.0.1");
-	if (!h)
-		return 0;
-	h += 3;
-	if (strchr(h, '@') && strchr(h, '@') < h + strcspn(h, "/"))
-		h = strchr(h, '@') + 1;
-	n = strcspn(h, ":/?");
-	if (!n || n >= sizeof(host))
-		return 0;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	if (!strcmp(host, "localhost"))
+	if (!uri_host(uri, host, sizeof(host)) || !strcmp(host, "localhost"))
 		return 0;
 	if (getaddrinfo(host, NULL, &hints, &ai) || !ai)
 		return error("libvirt: cannot resolve host '%s' of '%s'", host, uri);
@@ -714,21 +725,19 @@ static int lv_start(struct machine *m)
 	const char *uri = s->cfg->connect;
 	const char *files[5] = { s->bios, s->kernel, s->initrd, s->dtb, s->kexec_disk };
 	char *hp[5] = { 0 };
-	char *xml = NULL, *urishown;
+	char *xml = NULL;
 	char hostname[64] = "";
 	virConnectPtr conn;
 	int ret = -EIO;
 
-	urishown = NULL;
 	m->priv = p;
 	p->lifecycle = -1;
 	snprintf(m->uri, sizeof(m->uri), "%s", uri ? uri : "qemu:///embed");
 	conn = lv_connect(uri, s->state_dir, s->run_dir);
 	if (!conn)
 		goto out;
-	urishown = uri ? xstrdup(uri) : xasprintf("qemu:///embed?root=%s", lv_embed_root);
-	p->uri = urishown;
-	snprintf(m->uri, sizeof(m->uri), "%s", urishown);
+	if (lv_embed_root)
+		snprintf(m->uri, sizeof(m->uri), "qemu:///embed?root=%s", lv_embed_root);
 	if (forward_host(uri, m->ssh_host, sizeof(m->ssh_host)))
 		goto out;
 	for (int i = 0; i < 5; i++)
@@ -738,14 +747,14 @@ static int lv_start(struct machine *m)
 	hostname[strcspn(hostname, ".")] = '\0';
 	p->name = xasprintf("teelab-%s-%d-%d", hostname, (int)getpid(), ++seq);
 	xml = domain_xml(m, p->name, hp);
-	write_run_files(conn, m, urishown, xml);
+	write_run_files(conn, m, m->uri, xml);
 	m->started = now_mono();
 	/* paused until both consoles are attached; gone when this connection closes */
 	/* (the embed driver has no autodestroy: the watchdog below does its work) */
 	p->dom = virDomainCreateXML(conn, xml, VIR_DOMAIN_START_PAUSED |
 				    (lv_embed_root ? 0 : VIR_DOMAIN_START_AUTODESTROY));
 	if (!p->dom) {
-		error("libvirt (%s) did not start the domain: %s", urishown, lv_err());
+		error("libvirt (%s) did not start the domain: %s", m->uri, lv_err());
 		goto out;
 	}
 	if (lv_embed_root) {
@@ -897,9 +906,7 @@ static void lv_release(struct machine *m)
 		virDomainFree(p->dom);
 	free(p->log_path);
 	free(p->name);
-	free(p->uri);
 	free(p);
-	m->priv = NULL;
 }
 
 const struct machine_ops machine_libvirt_ops = {

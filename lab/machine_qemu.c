@@ -73,7 +73,6 @@ static void qemu_release(struct machine *m)
 		close(p->qmp_fd);
 	strbuf_release(&p->qmp_buf);
 	free(p);
-	m->priv = NULL;
 }
 
 /* -machine, -cpu, -smp, -m: identical for boots and for dumping the DTB */
