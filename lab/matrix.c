@@ -345,7 +345,8 @@ struct cell_run {
 	char *verdict, *observed, *reason;
 	bool met;
 	const char *host;	/* the libvirt URI it ran on, or NULL (this machine) */
-	struct strvec tried;	/* "URI: why" for each host its machine did not start on */
+	bool *tried;		/* per opt->hosts entry: its machine did not start there */
+	struct strvec failed;	/* "URI: why" for each of those, for matrix.json */
 };
 
 struct runner {
@@ -449,16 +450,9 @@ static int pick_host(struct runner *r, const struct cell_run *cr)
 {
 	int best = -1;
 
-	for (size_t h = 0; h < r->nr_hosts; h++) {
-		bool tried = false;
-
-		for (size_t t = 0; t < cr->tried.nr; t++)
-			if (starts_with(cr->tried.v[t], r->opt->hosts[h]) &&
-			    !strncmp(cr->tried.v[t] + strlen(r->opt->hosts[h]), ": ", 2))
-				tried = true;
-		if (!tried && (best < 0 || r->host_load[h] < r->host_load[best]))
+	for (size_t h = 0; h < r->nr_hosts; h++)
+		if (!cr->tried[h] && (best < 0 || r->host_load[h] < r->host_load[best]))
 			best = (int)h;
-	}
 	return best;
 }
 
@@ -519,10 +513,11 @@ static void run_one(struct runner *r, struct cell_run *cr)
 			break;
 		}
 		/* the machine did not start on that host: the next one, if any */
-		strvec_pushf(&cr->tried, "%s: %s", cr->host, cr->reason);
+		cr->tried[host] = true;
+		strvec_pushf(&cr->failed, "%s: %s", cr->host, cr->reason);
 		if (pick_host(r, cr) < 0) {
 			char *why = xasprintf("could not start on any of the %zu hosts (%s)",
-					      r->nr_hosts, cr->tried.v[0]);
+					      r->nr_hosts, cr->failed.v[0]);
 
 			free(cr->reason);
 			cr->reason = why;
@@ -629,11 +624,11 @@ static int write_matrix_json(const struct runner *r, const char *started, double
 		json_object_set_new(o, "run_dir", jstr_or_null(cr->run_dir));
 		json_object_set_new(o, "reason", jstr_or_null(cr->reason));
 		json_object_set_new(o, "host", jstr_or_null(cr->host));
-		if (cr->tried.nr) {
+		if (cr->failed.nr) {
 			json_t *t = json_array();
 
-			for (size_t k = 0; k < cr->tried.nr; k++)
-				json_array_append_new(t, json_string(cr->tried.v[k]));
+			for (size_t k = 0; k < cr->failed.nr; k++)
+				json_array_append_new(t, json_string(cr->failed.v[k]));
 			json_object_set_new(o, "hosts_failed", t);
 		}
 		json_array_append_new(cells, o);
@@ -680,6 +675,7 @@ int matrix_run(const struct matrix *m, const struct matrix_options *opt_in)
 	for (size_t i = 0; i < m->nr_cells; i++)
 		if ((int)(i % (size_t)opt.shards) == opt.shard - 1) {
 			r.runs[r.nr].cell = &m->cells[i];
+			r.runs[r.nr].tried = xcalloc(r.nr_hosts + 1, sizeof(bool));
 			r.runs[r.nr++].exit_code = -1;
 		}
 	info("matrix %s: %zu cell(s)%s, %d at a time%s%s -> %s", m->name, r.nr,
@@ -710,7 +706,8 @@ int matrix_run(const struct matrix *m, const struct matrix_options *opt_in)
 		free(r.runs[i].verdict);
 		free(r.runs[i].observed);
 		free(r.runs[i].reason);
-		strvec_release(&r.runs[i].tried);
+		strvec_release(&r.runs[i].failed);
+		free(r.runs[i].tried);
 	}
 	free(r.runs);
 	free(r.host_load);
