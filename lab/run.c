@@ -1896,8 +1896,13 @@ int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 
 		stage_begin(&e, st->name);
 		p = play_step(&e, i, st, &v, &msg, &output, &to);
-		if (v != V_PASS && p != P_EXITED && st->type != STEP_POWEROFF && machine_gone(&e, 1.0)) {
-			/* the step failed because the machine died under it (an SSH command cut off) */
+		if (v != V_PASS && p != P_EXITED && st->type != STEP_POWEROFF && machine_gone(&e, 1.0) &&
+		    e.qemu_status != 0) {
+			/*
+			 * The step failed because QEMU died under it (an SSH command
+			 * cut off); a guest that powered itself off (status 0) is the
+			 * step's own failure.
+			 */
 			char *m2 = xasprintf("QEMU exited (status %d) during the step%s%s", e.qemu_status,
 					     msg ? ": " : "", msg ? msg : "");
 
