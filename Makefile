@@ -75,10 +75,34 @@ bench: teelab
 nightly: teelab
 	./teelab run --matrix nightly $(NIGHTLY_FLAGS)
 
+# Debian suite of this host (host-packages.txt has per-suite lines)
+SUITE ?= $(shell . /etc/os-release 2>/dev/null && echo $$VERSION_CODENAME)
+# The suite's packages from configs/host-packages.txt (see its header)
+HOST_PKGS = $(shell awk -v s='$(SUITE)' ' \
+	{ sub(/\#.*/, "") } NF == 0 { next } \
+	NF == 1 { print $$1; next } \
+	{ q = $$0; sub(/^[^[]*\[/, "", q); sub(/\].*/, "", q); n = split(q, w, " "); \
+	  neg = (substr(w[1], 1, 1) == "!"); hit = 0; \
+	  for (i = 1; i <= n; i++) { x = w[i]; sub(/^!/, "", x); if (x == s) hit = 1 } \
+	  if (hit != neg) print $$1 }' configs/host-packages.txt)
+
+# Installs what is missing of the list; as root directly, else through sudo.
+# Nothing to install: nothing is asked (no root needed).
 deps:
-	apt-get update
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		$$(grep -v '^#' configs/host-packages.txt)
+	@missing=$$(for p in $(HOST_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
+	done); \
+	if [ -z "$$missing" ]; then echo "make deps: every host package for $(SUITE) is installed"; exit 0; fi; \
+	echo "make deps: installing for $(SUITE):" $$missing; \
+	if [ "$$(id -u)" = 0 ]; then as=; \
+	elif command -v sudo >/dev/null; then as=sudo; \
+	else echo "make deps: installing needs root: run it as root, or install sudo" >&2; exit 1; fi; \
+	$$as apt-get update && \
+	$$as env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
+
+# The host packages of this suite, one a line (what `make deps` installs)
+host-packages:
+	@printf '%s\n' $(HOST_PKGS)
 
 install: teelab
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
@@ -88,5 +112,5 @@ install: teelab
 clean:
 	rm -rf $(B) teelab
 
-.PHONY: all unit e2e e2e-ci check bench nightly deps install clean
+.PHONY: all unit e2e e2e-ci check bench nightly deps host-packages install clean
 -include $(wildcard $(B)/lab/*.d)
