@@ -1,23 +1,29 @@
 # teelab - QEMU-backed integration lab for the Linux TEE subsystem and OP-TEE
 #
-#   make               build ./teelab
-#   make check         unit tests + one real end-to-end boot (what CI runs)
+#   make               build ./teelab (WERROR=1: warnings are errors)
+#   make check         unit tests + the end-to-end tests (what CI runs; sets WERROR=1)
 #   make unit          unit tests only (cmocka, TAP through prove)
 #   make e2e           every end-to-end test (boots the real stack)
 #   make bench         speed targets (cached xtest-smoke run under 10 s)
 #   make nightly       the nightly matrix in parallel + its report (NIGHTLY_FLAGS="-j 1 --compare DIR")
-#   make deps          install the host packages (Debian bookworm, as root)
-#   make install PREFIX=/usr/local DESTDIR=
+#   make deps          install what is missing of configs/host-packages.txt (sudo when not root)
+#   make host-packages print this suite's host packages
+#   make install PREFIX=/usr/local DESTDIR=     make uninstall (same PREFIX)
+#   make dist          teelab-<version>.tar.gz with a VERSION file
 
+.DEFAULT_GOAL := all
 PREFIX ?= /usr/local
 DATADIR ?= $(PREFIX)/share/teelab
 BINDIR ?= $(PREFIX)/bin
 CC ?= cc
 PKGS := libarchive yaml-0.1 jansson libcrypto libssh libvirt libvirt-qemu
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Wformat=2 -Wno-format-nonliteral -Wundef -Wpointer-arith -Werror
+	-Wformat=2 -Wno-format-nonliteral -Wundef -Wpointer-arith
+# -Werror only when asked for (developers, make check, CI): a user's newer
+# compiler or own CFLAGS must not break the build over a new warning.
+WERROR ?=
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=gnu11 $(WARN) $(CFLAGS) -D_GNU_SOURCE \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(if $(filter 1,$(WERROR)),-Werror) $(CFLAGS) -D_GNU_SOURCE -I$(B) \
 	-DTEELAB_DATADIR='"$(DATADIR)"' $(shell pkg-config --cflags $(PKGS)) \
 	-DTEELAB_LIBVIRT_DRIVERS='"$(shell pkg-config --variable=libdir libvirt)/libvirt/connection-driver"'
 LIBS := $(shell pkg-config --libs $(PKGS)) -lfdt -lpthread
@@ -30,6 +36,30 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 # testutil.o is shared by every unit test
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
+# The version: a release tarball's VERSION file, else git describe (tags
+# v*), else r<commits>-g<hash> before the first tag.
+VERSION := $(shell cat VERSION 2>/dev/null || \
+	git describe --tags --match 'v*' --dirty 2>/dev/null | sed 's/^v//' || true)
+ifeq ($(VERSION),)
+VERSION := $(shell c=$$(git rev-list --count HEAD 2>/dev/null) && \
+	echo "r$$c-g$$(git rev-parse --short HEAD)$$(git diff --quiet HEAD -- 2>/dev/null || echo -dirty)")
+endif
+ifeq ($(VERSION),)
+VERSION := unknown
+endif
+
+sq = $(subst ','\'',$(1))
+# Rebuilt only when their contents change (as git's GIT-CFLAGS): a new
+# PREFIX, CFLAGS or WERROR rebuilds the objects, a new commit only version.o.
+$(B)/cflags: FORCE
+	@mkdir -p $(B)
+	@echo '$(call sq,$(ALL_CFLAGS))' | cmp -s - $@ || echo '$(call sq,$(ALL_CFLAGS))' >$@
+$(B)/version.h: FORCE
+	@mkdir -p $(B)
+	@echo '#define TEELAB_VERSION "$(VERSION)"' | cmp -s - $@ || \
+		echo '#define TEELAB_VERSION "$(VERSION)"' >$@
+$(B)/lab/version.o: $(B)/version.h
+
 all: teelab
 
 teelab: $(B)/lab/main.o $(B)/libteelab.a
@@ -39,7 +69,7 @@ $(B)/libteelab.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/lab/%.o: lab/%.c $(wildcard lab/*.h) Makefile
+$(B)/lab/%.o: lab/%.c $(wildcard lab/*.h) Makefile $(B)/cflags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -c -o $@ $<
 
@@ -47,7 +77,7 @@ $(B)/tests/%: tests/unit/%.c $(B)/tests/testutil.o $(B)/libteelab.a $(wildcard l
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -iquote lab -o $@ $< $(B)/tests/testutil.o $(B)/libteelab.a $(LIBS) -lcmocka
 
-$(B)/tests/testutil.o: tests/unit/testutil.c tests/unit/testutil.h lab/util.h
+$(B)/tests/testutil.o: tests/unit/testutil.c tests/unit/testutil.h lab/util.h $(B)/cflags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -iquote lab -c -o $@ $<
 
@@ -64,6 +94,7 @@ e2e-ci: teelab
 e2e: teelab
 	TEELAB_SRCDIR=$(CURDIR) prove -v -f --exec bash tests/e2e/*.t
 
+check: WERROR = 1
 check: teelab $(UNIT_BINS)
 	CMOCKA_MESSAGE_OUTPUT=TAP TEELAB_SRCDIR=$(CURDIR) prove -f \
 		--exec 'tests/exec-test' $(UNIT_BINS) $(E2E_CI)
@@ -104,13 +135,26 @@ deps:
 host-packages:
 	@printf '%s\n' $(HOST_PKGS)
 
+# The binary finds its data at ../share/teelab beside itself, so a binary
+# built for one PREFIX still works installed under another.
 install: teelab
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
 	install -m 0755 teelab $(DESTDIR)$(BINDIR)/teelab
 	cp -R configs scenarios images $(DESTDIR)$(DATADIR)/
 
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/teelab
+	rm -rf $(DESTDIR)$(DATADIR)
+
+dist:
+	git archive --prefix=teelab-$(VERSION)/ \
+		--add-virtual-file=teelab-$(VERSION)/VERSION:'$(VERSION)' \
+		-o teelab-$(VERSION).tar.gz HEAD
+	@echo teelab-$(VERSION).tar.gz
+
 clean:
 	rm -rf $(B) teelab
 
-.PHONY: all unit e2e e2e-ci check bench nightly deps host-packages install clean
+.PHONY: all unit e2e e2e-ci check bench nightly deps host-packages install uninstall dist clean FORCE
+FORCE:
 -include $(wildcard $(B)/lab/*.d)

@@ -150,7 +150,7 @@ static void parse_sources(const char *text, struct src_entry **e, size_t *n)
 	free(copy);
 }
 
-static char *host_codename(void)
+char *host_codename(void)
 {
 	char *text = NULL;
 	char *ret = NULL;

@@ -36,6 +36,12 @@ struct host_mirror {
 int host_mirror_read(const char *etc_apt, const char *codename, struct host_mirror *m);
 void host_mirror_release(struct host_mirror *m);
 
+/*
+ * The host's Debian suite: VERSION_CODENAME of /etc/os-release ("bookworm",
+ * "trixie"). malloc'd, NULL when the file or the field is missing.
+ */
+char *host_codename(void);
+
 struct aptroot {
 	char *root;		/* <cache>/apt */
 	char *conf;		/* <root>/etc/apt/apt.conf */

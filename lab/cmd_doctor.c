@@ -1,46 +1,110 @@
 // SPDX-License-Identifier: MIT
-/* cmd_doctor.c - `teelab doctor`: host prerequisites, and what to install */
+/*
+ * cmd_doctor.c - `teelab doctor`: the host's prerequisites, and what to
+ * install. The package list is configs/host-packages.txt (hostpkgs.h), the
+ * same file `make deps` installs from; the checks below then try what the
+ * builds actually do (compile and link for arm64, run the source-build
+ * tools, import OP-TEE's python modules, write the cache and runs dirs).
+ *
+ * Exit: 0 all good, 4 (TL_EXIT_INFRA) something missing or failing,
+ * 3 (TL_EXIT_USAGE) a bad option.
+ */
 #ifndef TEELAB_LIBVIRT_DRIVERS
 #define TEELAB_LIBVIRT_DRIVERS "/usr/lib/libvirt/connection-driver"
 #endif
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "aptroot.h"
 #include "commands.h"
+#include "hostpkgs.h"
 #include "runproc.h"
 
-struct check {
-	const char *what;
-	const char *const *argv;	/* a command that must run */
-	const char *package;		/* Debian package that provides it */
+/*
+ * Room a source-built kernel takes in the cache (measured on Linux 6.12 from
+ * linux-source-6.12, allnoconfig + teelab's fragment: the unpacked tree and
+ * objects), plus OP-TEE, TF-A and the guest sysroot beside it.
+ */
+#define KERNEL_BUILD_MIB 2200
+#define ROOM_NEEDED_MIB 3072
+
+struct doctor {
+	int bad;
+	struct strvec missing;	/* packages to name in the install command */
 };
 
-static bool runs(const char *const *argv, char **first_line)
+static void report(struct doctor *d, bool ok, const char *what, const char *detail,
+		   const char *package)
 {
-	struct strbuf out = STRBUF_INIT;
-	int ret = run_capture(argv, NULL, &out);
+	printf("%-4s %-36s %s\n", ok ? "ok" : "MISS", what, detail ? detail : "");
+	if (ok)
+		return;
+	d->bad++;
+	if (package && !strvec_contains(&d->missing, package))
+		strvec_push(&d->missing, package);
+}
 
-	if (first_line) {
-		char *nl = out.buf ? strchr(out.buf, '\n') : NULL;
+/*
+ * Runs @argv; the first line of its stdout into *line (if @line). With
+ * @log, stderr goes there (else to the verbose stream).
+ */
+static bool runs_log(const char *const *argv, const char *log, char **line)
+{
+	struct child c = CHILD_INIT;
+	bool ok;
+
+	for (size_t i = 0; argv[i]; i++)
+		strvec_push(&c.argv, argv[i]);
+	c.capture = true;
+	c.log_path = log;
+	ok = child_run(&c) == 0;
+	if (line) {
+		char *nl = c.output.buf ? strchr(c.output.buf, '\n') : NULL;
 
 		if (nl)
 			*nl = '\0';
-		*first_line = strbuf_detach(&out);
+		*line = strbuf_detach(&c.output);
 	}
-	strbuf_release(&out);
-	return ret == 0;
+	child_release(&c);
+	return ok;
 }
 
-int cmd_doctor(int argc, char **argv)
+static bool runs(const char *const *argv, char **line)
 {
-	const struct check checks[] = {
+	return runs_log(argv, NULL, line);
+}
+
+/* The first line of @path mentioning "error", else its first line. */
+static char *first_error(const char *path)
+{
+	char *text = NULL, *ret = NULL;
+
+	if (read_file(path, &text, NULL))
+		return xstrdup("(no compiler output)");
+	for (char *l = strtok(text, "\n"); l && !ret; l = strtok(NULL, "\n"))
+		if (strstr(l, "error"))
+			ret = xstrdup(l);
+	if (!ret)
+		ret = xstrdup(text);
+	free(text);
+	return ret;
+}
+
+struct tool {
+	const char *what;
+	const char *const *argv;	/* must exit 0 */
+	const char *package;
+};
+
+static void check_tools(struct doctor *d)
+{
+	const struct tool tools[] = {
 		{ "QEMU (aarch64 system emulator)",
 		  (const char *const[]){ "qemu-system-aarch64", "--version", NULL }, "qemu-system-arm" },
-		{ "cross compiler for TF-A",
-		  (const char *const[]){ "aarch64-linux-gnu-gcc", "--version", NULL }, "gcc-aarch64-linux-gnu" },
 		{ "make", (const char *const[]){ "make", "--version", NULL }, "make" },
 		{ "patch (Debian source patches)",
 		  (const char *const[]){ "patch", "--version", NULL }, "patch" },
@@ -48,59 +112,249 @@ int cmd_doctor(int argc, char **argv)
 		  (const char *const[]){ "apt-get", "--version", NULL }, "apt" },
 		{ "dtc (device trees)",
 		  (const char *const[]){ "dtc", "--version", NULL }, "device-tree-compiler" },
+		{ "flex (kernel from source)", (const char *const[]){ "flex", "--version", NULL }, "flex" },
+		{ "bison (kernel from source)", (const char *const[]){ "bison", "--version", NULL }, "bison" },
+		{ "bc (kernel from source)",
+		  (const char *const[]){ "sh", "-c", "echo \"bc: 1+1 = $(echo 1+1 | bc)\"", NULL }, "bc" },
+		{ "pahole (module BTF)", (const char *const[]){ "pahole", "--version", NULL }, "dwarves" },
+		/* OP-TEE's scripts: teelab passes PYTHON3=/usr/bin/python3 */
+		{ "python3 elftools (OP-TEE build)",
+		  (const char *const[]){ "/usr/bin/python3", "-c",
+			"import elftools; print('pyelftools', elftools.__version__)", NULL },
+		  "python3-pyelftools" },
+		{ "python3 cryptography (TA signing)",
+		  (const char *const[]){ "/usr/bin/python3", "-c",
+			"import cryptography; print('cryptography', cryptography.__version__)", NULL },
+		  "python3-cryptography" },
 		{ "virsh (libvirt backend)",
 		  (const char *const[]){ "virsh", "--version", NULL }, "libvirt-clients" },
 		{ "libvirt QEMU driver (qemu:///embed)",
-		  (const char *const[]){ "test", "-e",
-			TEELAB_LIBVIRT_DRIVERS "/libvirt_driver_qemu.so",
+		  (const char *const[]){ "ls", TEELAB_LIBVIRT_DRIVERS "/libvirt_driver_qemu.so",
 			NULL }, "libvirt-daemon-driver-qemu" },
 	};
-	struct host_mirror m;
-	struct strvec missing = STRVEC_INIT;
-	int bad = 0;
 
-	if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: teelab doctor\n\nChecks what `teelab run` needs on this host.\n");
-		return 0;
-	}
-	for (size_t i = 0; i < ARRAY_SIZE(checks); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(tools); i++) {
 		char *line = NULL;
-		bool ok = runs(checks[i].argv, &line);
+		bool ok = runs(tools[i].argv, &line);
 
-		printf("%-4s %-34s %s\n", ok ? "ok" : "MISS", checks[i].what,
-		       ok ? line : checks[i].package);
-		if (!ok) {
-			bad++;
-			strvec_push(&missing, checks[i].package);
-		}
+		report(d, ok, tools[i].what, ok ? line : tools[i].package, tools[i].package);
 		free(line);
 	}
-	if (!access("/usr/share/keyrings/debian-archive-keyring.gpg", R_OK)) {
-		printf("ok   %-34s %s\n", "Debian archive keyring", "/usr/share/keyrings/debian-archive-keyring.gpg");
-	} else {
-		printf("MISS %-34s %s\n", "Debian archive keyring", "debian-archive-keyring");
-		strvec_push(&missing, "debian-archive-keyring");
-		bad++;
+}
+
+/*
+ * The guest programs are linked against the arm64 C library: compile and
+ * link a program as images.c does, so a missing libc6-dev-arm64-cross (only
+ * a Recommends of gcc-aarch64-linux-gnu) shows here and not in a build log.
+ */
+static void check_cross_link(struct doctor *d)
+{
+	char dir[] = "/tmp/teelab-doctor-XXXXXX";
+	char *src = NULL, *exe = NULL, *log = NULL, *line = NULL;
+	bool ok = false;
+
+	if (!mkdtemp(dir)) {
+		report(d, false, "cross compiler links for arm64", strerror(errno), NULL);
+		return;
 	}
+	src = path_join(dir, "hello.c");
+	exe = path_join(dir, "hello");
+	log = path_join(dir, "cc.log");
+	if (write_file_str(src, "#include <stdio.h>\nint main(void) { puts(\"hello\"); return 0; }\n")
+	    == 0) {
+		const char *const version[] = { "aarch64-linux-gnu-gcc", "--version", NULL };
+		const char *const cc[] = { "aarch64-linux-gnu-gcc", "-O2", "-o", exe, src, NULL };
+
+		if (!runs(version, NULL)) {
+			report(d, false, "cross compiler (aarch64-linux-gnu-gcc)",
+			       "gcc-aarch64-linux-gnu", "gcc-aarch64-linux-gnu");
+		} else {
+			ok = runs_log(cc, log, NULL);
+			line = ok ? NULL : first_error(log);
+			report(d, ok, "cross compiler links for arm64",
+			       ok ? "aarch64-linux-gnu-gcc: hello.c compiled and linked against glibc"
+				  : line, "libc6-dev-arm64-cross");
+		}
+	}
+	free(line);
+	unlink(exe);
+	unlink(src);
+	unlink(log);
+	rmdir(dir);
+	free(log);
+	free(src);
+	free(exe);
+}
+
+/*
+ * @dir takes a new file, or, when it does not exist yet, its nearest
+ * existing parent is writable (so teelab can create it; doctor creates
+ * nothing).
+ */
+static bool writable_dir(const char *dir, char **why)
+{
+	char *probe, *at = xstrdup(dir);
+	int ret = 0;
+
+	*why = NULL;
+	while (!is_dir(at)) {
+		char *slash = strrchr(at, '/');
+
+		if (!slash) {
+			free(at);
+			at = xstrdup(".");
+			break;
+		}
+		if (slash == at)
+			slash[1] = '\0';
+		else
+			*slash = '\0';
+	}
+	if (strcmp(at, dir)) {
+		if (access(at, W_OK))
+			ret = -errno;
+	} else {
+		probe = path_join(dir, ".teelab-doctor");
+		ret = write_file_str(probe, "");
+		unlink(probe);
+		free(probe);
+	}
+	if (ret)
+		*why = xasprintf("%s: %s", at, strerror(-ret));
+	free(at);
+	return !ret;
+}
+
+static void check_dirs(struct doctor *d, const char *cache, const char *runs_dir)
+{
+	struct statvfs st;
+	char *why = NULL, *line;
+
+	if (!writable_dir(cache, &why)) {
+		report(d, false, "cache directory writable", why, NULL);
+		free(why);
+		return;
+	}
+	report(d, true, "cache directory writable", cache, NULL);
+	if (!writable_dir(runs_dir, &why))
+		report(d, false, "runs directory writable", why, NULL);
+	else
+		report(d, true, "runs directory writable", runs_dir, NULL);
+	free(why);
+	line = xstrdup(cache);
+	while (!is_dir(line) && strrchr(line, '/') && strrchr(line, '/') != line)
+		*strrchr(line, '/') = '\0';
+	if (statvfs(line, &st)) {
+		free(line);
+		report(d, false, "room in the cache", strerror(errno), NULL);
+		return;
+	}
+	free(line);
+	unsigned long long avail = (unsigned long long)st.f_bavail * st.f_frsize >> 20;
+
+	line = xasprintf("%llu MiB free; a kernel built from source takes about %d MiB, "
+			 "%d MiB wanted in all", avail, KERNEL_BUILD_MIB, ROOM_NEEDED_MIB);
+	report(d, avail >= ROOM_NEEDED_MIB, "room in the cache", line, NULL);
+	free(line);
+}
+
+static void check_packages(struct doctor *d, const char *suite)
+{
+	char *datadir = config_find_datadir();
+	char *list = datadir ? path_join(datadir, "configs/host-packages.txt") : NULL;
+	struct strvec pkgs = STRVEC_INIT, missing = STRVEC_INIT;
+	char *line;
+
+	if (!list) {
+		report(d, false, "host package list", "no data directory", NULL);
+		goto out;
+	}
+	if (hostpkgs_read(list, suite, &pkgs) || hostpkgs_missing(&pkgs, &missing)) {
+		report(d, false, "host package list", list, NULL);
+		goto out;
+	}
+	line = xasprintf("%zu of %zu installed (%s, %s)", pkgs.nr - missing.nr, pkgs.nr,
+			 list, suite);
+	report(d, !missing.nr, "host packages", line, NULL);
+	free(line);
+	for (size_t i = 0; i < missing.nr; i++) {
+		d->bad--;	/* counted once above */
+		report(d, false, "  not installed", missing.v[i], missing.v[i]);
+	}
+	if (missing.nr)
+		d->bad++;
+out:
+	strvec_release(&pkgs);
+	strvec_release(&missing);
+	free(list);
+	free(datadir);
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	struct config_overrides ov = global_overrides;
+	struct doctor d = { 0, STRVEC_INIT };
+	struct host_mirror m;
+	char *suite, *cache, *runs_dir;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			printf("usage: teelab doctor [--cache-dir DIR] [--runs-dir DIR]\n\n"
+			       "Checks what teelab needs on this host: the packages of\n"
+			       "configs/host-packages.txt for this Debian suite, that the cross\n"
+			       "compiler links arm64 programs, the source-build tools, the Debian\n"
+			       "mirror, and that the cache and runs directories are writable with\n"
+			       "room for a kernel build. Prints the command that installs what is\n"
+			       "missing.\n\nExit: 0 all good, 4 something is missing, 3 bad option.\n");
+			return 0;
+		}
+		if (!parse_lab_option(argc, argv, &i, &ov))
+			die(TL_EXIT_USAGE, "doctor: unknown option '%s' (see `teelab doctor --help`)",
+			    argv[i]);
+	}
+	suite = host_codename();
+	if (!suite) {
+		report(&d, false, "Debian suite", "no VERSION_CODENAME in /etc/os-release", NULL);
+		suite = xstrdup("unknown");
+	} else {
+		report(&d, true, "Debian suite", suite, NULL);
+	}
+	check_packages(&d, suite);
+	check_tools(&d);
+	check_cross_link(&d);
+	if (!access("/usr/share/keyrings/debian-archive-keyring.gpg", R_OK))
+		report(&d, true, "Debian archive keyring",
+		       "/usr/share/keyrings/debian-archive-keyring.gpg", NULL);
+	else
+		report(&d, false, "Debian archive keyring", "debian-archive-keyring",
+		       "debian-archive-keyring");
 	if (!host_mirror_read("/etc/apt", NULL, &m)) {
-		printf("ok   %-34s %s (security: %s)\n", "Debian mirror (host apt sources)",
-		       m.uri, m.security_uri);
+		char *line = xasprintf("%s (security: %s)", m.uri, m.security_uri);
+
+		report(&d, true, "Debian mirror (host apt sources)", line, NULL);
+		free(line);
 		host_mirror_release(&m);
 	} else {
-		printf("MISS %-34s %s\n", "Debian mirror (host apt sources)",
-		       "add one to /etc/apt/sources.list or set TEELAB_DEBIAN_MIRROR");
-		bad++;
+		report(&d, false, "Debian mirror (host apt sources)",
+		       "add one to /etc/apt/sources.list or set TEELAB_DEBIAN_MIRROR", NULL);
 	}
+	cache = config_cache_dir(&ov);
+	runs_dir = config_runs_dir(&ov);
+	check_dirs(&d, cache, runs_dir);
 	if (!access("/dev/kvm", R_OK))
-		printf("note %-34s %s\n", "/dev/kvm", "present, but aarch64 guests on x86 use TCG anyway");
-	if (missing.nr) {
-		char *list = strvec_join_shell(&missing);
+		printf("note %-36s %s\n", "/dev/kvm", "present, but aarch64 guests on x86 use TCG anyway");
+	if (d.missing.nr) {
+		char *list = strvec_join_shell(&d.missing);
 
-		printf("\nInstall what is missing with:\n  sudo apt-get install %s\n"
-		       "or everything teelab uses with `sudo make deps`.\n", list);
+		printf("\nInstall what is missing with:\n  %sapt-get install --no-install-recommends %s\n"
+		       "or everything teelab uses with `make deps`.\n",
+		       geteuid() ? "sudo " : "", list);
 		free(list);
 	}
-	strvec_release(&missing);
-	printf("%s\n", bad ? "doctor: problems found" : "doctor: all good");
-	return bad ? TL_EXIT_INFRA : 0;
+	strvec_release(&d.missing);
+	free(suite);
+	free(cache);
+	free(runs_dir);
+	printf("%s\n", d.bad ? "doctor: problems found" : "doctor: all good");
+	return d.bad ? TL_EXIT_INFRA : 0;
 }

@@ -32,12 +32,26 @@ char *config_find_datadir(void)
 		slash = strrchr(exe, '/');
 		if (slash) {
 			*slash = '\0';
-			probe = path_join(exe, "configs/profiles");
-			if (is_dir(probe)) {
+			/* ./teelab in a checkout, or <prefix>/bin/teelab of `make install` */
+			static const char *const beside[] = { "", "../share/teelab" };
+
+			for (size_t i = 0; i < ARRAY_SIZE(beside); i++) {
+				char *dir = path_join(exe, beside[i]);
+
+				probe = path_join(dir, "configs/profiles");
+				if (is_dir(probe)) {
+					char *real = realpath(dir, NULL);
+
+					free(probe);
+					if (real) {
+						free(dir);
+						return real;
+					}
+					return dir;
+				}
 				free(probe);
-				return xstrdup(exe);
+				free(dir);
 			}
-			free(probe);
 		}
 	}
 	if (is_dir(TEELAB_DATADIR "/configs"))
@@ -526,6 +540,28 @@ static char *default_cache_dir(void)
 	return xstrdup("/var/tmp/teelab-cache");
 }
 
+char *config_cache_dir(const struct config_overrides *ov)
+{
+	const char *env = getenv("TEELAB_CACHE_DIR");
+
+	if (ov && ov->cache_dir)
+		return xstrdup(ov->cache_dir);
+	if (env && *env)
+		return xstrdup(env);
+	return default_cache_dir();
+}
+
+char *config_runs_dir(const struct config_overrides *ov)
+{
+	const char *env = getenv("TEELAB_RUNS_DIR");
+
+	if (ov && ov->runs_dir)
+		return xstrdup(ov->runs_dir);
+	if (env && *env)
+		return xstrdup(env);
+	return xstrdup("runs");
+}
+
 /* Append "NAME=VALUE" (NAME: [A-Z0-9_]+) to the OP-TEE build's make flags. */
 static int add_optee_flag(struct lab_config *cfg, const char *flag)
 {
@@ -546,7 +582,6 @@ int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 		"secure", "rootfs", "scmi", "kmods", "tas", "guest", NULL };
 	struct ydoc doc = YDOC_INIT;
 	const char *machine = "virt", *kernel = NULL, *secure = NULL, *rootfs = "xtest";
-	const char *env;
 	int ret;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -554,20 +589,8 @@ int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 	if (!cfg->datadir)
 		return -ENOENT;
 	cfg->profile = xstrdup(ov && ov->profile ? ov->profile : "default");
-	env = getenv("TEELAB_CACHE_DIR");
-	if (ov && ov->cache_dir)
-		cfg->cache_dir = xstrdup(ov->cache_dir);
-	else if (env && *env)
-		cfg->cache_dir = xstrdup(env);
-	else
-		cfg->cache_dir = default_cache_dir();
-	env = getenv("TEELAB_RUNS_DIR");
-	if (ov && ov->runs_dir)
-		cfg->runs_dir = xstrdup(ov->runs_dir);
-	else if (env && *env)
-		cfg->runs_dir = xstrdup(env);
-	else
-		cfg->runs_dir = xstrdup("runs");
+	cfg->cache_dir = config_cache_dir(ov);
+	cfg->runs_dir = config_runs_dir(ov);
 
 	ret = load_doc(cfg, "configs/profiles", cfg->profile, "profile", &doc);
 	if (ret)

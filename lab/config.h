@@ -154,8 +154,9 @@ struct config_overrides {
 
 /*
  * Find the data directory: $TEELAB_DATADIR, else the directory of the
- * running executable if it has configs/ (a source checkout), else the
- * compiled-in TEELAB_DATADIR. Returns a malloc'd path or NULL (reported).
+ * running executable if it has configs/ (a source checkout), else
+ * ../share/teelab beside it (an installed binary, whatever PREFIX it was
+ * built for), else the compiled-in TEELAB_DATADIR. Returns a malloc'd path or NULL (reported).
  */
 char *config_find_datadir(void);
 
@@ -166,6 +167,15 @@ char *config_find_datadir(void);
  * @cfg and frees it with config_release().
  */
 int config_load(struct lab_config *cfg, const struct config_overrides *ov);
+
+/*
+ * The cache and runs directories config_load() would use, without loading
+ * anything (for `teelab doctor`): --cache-dir, else $TEELAB_CACHE_DIR, else
+ * $XDG_CACHE_HOME/teelab or ~/.cache/teelab; --runs-dir, else
+ * $TEELAB_RUNS_DIR, else "runs". malloc'd, never NULL.
+ */
+char *config_cache_dir(const struct config_overrides *ov);
+char *config_runs_dir(const struct config_overrides *ov);
 void config_release(struct lab_config *cfg);
 void pkg_ref_release(struct pkg_ref *r);
 

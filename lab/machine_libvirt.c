@@ -766,7 +766,7 @@ static int lv_start(struct machine *m)
 	p->lifecycle = virConnectDomainEventRegisterAny(conn, p->dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 							VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), p, NULL);
 	for (int i = 0; i < CON_COUNT; i++) {
-		char dev[16];
+		char dev[32];
 
 		snprintf(dev, sizeof(dev), "serial%d", i);
 		if (con_open(conn, p->dom, dev, &p->con[i], &m->console_fd[i]))

@@ -8,10 +8,6 @@
 #include "runproc.h"
 #include "util.h"
 
-#ifndef TEELAB_VERSION
-#define TEELAB_VERSION "0.1"
-#endif
-
 struct config_overrides global_overrides;
 
 struct command {
@@ -163,7 +159,7 @@ int main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--version")) {
-			printf("teelab %s\n", TEELAB_VERSION);
+			printf("teelab %s\n", teelab_version());
 			return 0;
 		} else if (!parse_lab_option(argc, argv, &i, &global_overrides)) {
 			fprintf(stderr, "teelab: unknown option '%s'\n", argv[i]);

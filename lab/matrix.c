@@ -600,6 +600,7 @@ static int write_matrix_json(const struct runner *r, const char *started, double
 
 	snprintf(shard, sizeof(shard), "%d/%d", r->opt->shard, r->opt->shards);
 	json_object_set_new(root, "name", json_string(r->m->name));
+	json_object_set_new(root, "teelab_version", json_string(teelab_version()));
 	json_object_set_new(root, "file", json_string(r->m->path));
 	json_object_set_new(root, "started", json_string(started));
 	json_object_set_new(root, "duration", json_real(duration));

@@ -510,6 +510,7 @@ static json_t *json_run(const struct run_result *r)
 	json_t *tests = json_array();
 
 	json_object_set_new(root, "scenario", jstr(r->scenario));
+	json_object_set_new(root, "teelab_version", json_string(teelab_version()));
 	json_object_set_new(root, "run_id", jstr(r->run_id));
 	json_object_set_new(root, "started", jstr(r->started));
 	json_object_set_new(root, "duration", jsecs(r->duration));

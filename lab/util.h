@@ -156,4 +156,12 @@ bool ends_with(const char *s, const char *suffix);
 /* Trim ASCII whitespace in place; returns s. */
 char *strtrim(char *s);
 
+/* ---- identity ---- */
+/*
+ * teelab's version: `git describe --tags --dirty` of the checkout it was built
+ * from ("r<commits>-g<hash>" before the first tag), or the VERSION file of a
+ * release tarball (`make dist`). Static string, never NULL.
+ */
+const char *teelab_version(void);
+
 #endif
