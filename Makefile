@@ -87,7 +87,7 @@ unit: $(UNIT_BINS)
 # One real boot: CI's end-to-end budget (see README "Tests").
 E2E_CI := tests/e2e/xtest-smoke.t tests/e2e/errors.t tests/e2e/guest.t tests/e2e/scmi.t \
 	tests/e2e/scmi-rpmb.t tests/e2e/system-invocation.t tests/e2e/kexec-shm.t tests/e2e/matrix.t \
-	tests/e2e/libvirt.t
+	tests/e2e/libvirt.t tests/e2e/install.t
 e2e-ci: teelab
 	TEELAB_SRCDIR=$(CURDIR) prove -v -f --exec bash $(E2E_CI)
 
@@ -146,6 +146,9 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/teelab
 	rm -rf $(DESTDIR)$(DATADIR)
 
+print-version:
+	@echo '$(VERSION)'
+
 dist:
 	git archive --prefix=teelab-$(VERSION)/ \
 		--add-virtual-file=teelab-$(VERSION)/VERSION:'$(VERSION)' \
@@ -155,6 +158,6 @@ dist:
 clean:
 	rm -rf $(B) teelab
 
-.PHONY: all unit e2e e2e-ci check bench nightly deps host-packages install uninstall dist clean FORCE
+.PHONY: all unit e2e e2e-ci check bench nightly deps host-packages install uninstall print-version dist clean FORCE
 FORCE:
 -include $(wildcard $(B)/lab/*.d)
