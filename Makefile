@@ -85,7 +85,7 @@ unit: $(UNIT_BINS)
 	CMOCKA_MESSAGE_OUTPUT=TAP TEELAB_SRCDIR=$(CURDIR) prove -f --exec '' $(UNIT_BINS)
 
 # One real boot: CI's end-to-end budget (see README "Tests").
-E2E_CI := tests/e2e/xtest-smoke.t tests/e2e/errors.t tests/e2e/guest.t tests/e2e/scmi.t \
+E2E_CI := tests/e2e/doctor.t tests/e2e/xtest-smoke.t tests/e2e/errors.t tests/e2e/guest.t tests/e2e/scmi.t \
 	tests/e2e/scmi-rpmb.t tests/e2e/system-invocation.t tests/e2e/kexec-shm.t tests/e2e/matrix.t \
 	tests/e2e/libvirt.t tests/e2e/install.t
 e2e-ci: teelab

@@ -808,18 +808,8 @@ static bool have_ccache(void)
 {
 	static int known = -1;
 
-	if (known < 0) {
-		char *path = xstrdup(getenv("PATH") ? getenv("PATH") : ""), *save = NULL;
-
-		known = 0;
-		for (char *d = strtok_r(path, ":", &save); d && !known; d = strtok_r(NULL, ":", &save)) {
-			char *exe = path_join(d, "ccache");
-
-			known = !access(exe, X_OK);
-			free(exe);
-		}
-		free(path);
-	}
+	if (known < 0)
+		known = in_path("ccache");
 	return known;
 }
 

@@ -520,6 +520,21 @@ int write_file_str(const char *path, const char *s)
 	return write_file(path, s, strlen(s), 0644);
 }
 
+bool in_path(const char *prog)
+{
+	char *path = xstrdup(getenv("PATH") ? getenv("PATH") : ""), *save = NULL;
+	bool found = false;
+
+	for (char *d = strtok_r(path, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *exe = path_join(d, prog);
+
+		found = !access(exe, X_OK) && !is_dir(exe);
+		free(exe);
+	}
+	free(path);
+	return found;
+}
+
 bool file_exists(const char *path)
 {
 	return access(path, F_OK) == 0;

@@ -126,6 +126,8 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode);
 int write_file_str(const char *path, const char *s);
 bool file_exists(const char *path);
 bool is_dir(const char *path);
+/* Whether @prog is an executable file in one of $PATH's directories. */
+bool in_path(const char *prog);
 /* Copy a regular file preserving the mode. 0 or -errno (reported). */
 int copy_file(const char *src, const char *dst);
 /* Join two path components; caller frees. */

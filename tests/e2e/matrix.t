@@ -35,6 +35,8 @@ check "results.tap: 1..3 and the killed cell not ok" \
 	bash -c 'grep -qx "1..3" "$1" && grep -q "^not ok .* $2" "$1"' _ "$out/results.tap" "$victim"
 check "index.html links the killed cell's console logs" grep -q "cells/$victim/.*/nw-console.log" "$out/index.html"
 check "index.html needs no JavaScript" bash -c '! grep -qi "<script" "$1"' _ "$out/index.html"
+check "matrix.json records teelab_version ($("$TEELAB" --version))" \
+	test "teelab $(json_get "$out/matrix.json" teelab_version)" = "$("$TEELAB" --version)"
 check "each cell has its own run directory" test "$(ls -d "$out"/cells/*/*/result.json | wc -l)" -eq 3
 sleep 0.3
 ok $([ "$before" = "$(qemu_pids)" ] && echo 0 || echo 1) "no QEMU process left behind"
