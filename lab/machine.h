@@ -88,4 +88,22 @@ void machine_init(struct machine *m, const struct machine_ops *ops,
 /* Stop if running, close fds, free backend state. */
 void machine_release(struct machine *m);
 
+/*
+ * Whether one line read from a QMP monitor is the answer to a command: a
+ * JSON object with a top-level "return" or "error" member, or the "QMP"
+ * greeting; an asynchronous event (top-level "event", whatever its "data"
+ * holds) or a line that is not JSON is not. QEMU's QMP specification
+ * (docs/interop/qmp-spec). Parsed with jansson.
+ */
+bool qmp_is_reply(const char *line);
+
+/*
+ * The host a libvirt URI names, parsed with libxml2's URI parser (as libvirt
+ * parses its own URIs): "qemu+ssh://user@host:22/system" -> "host",
+ * "qemu+tcp://[::1]/system" -> "::1". Copied into @host (@len bytes with
+ * the NUL); false when the URI names no host (qemu:///system,
+ * qemu:///embed?root=...), does not parse, or the host does not fit.
+ */
+bool libvirt_uri_host(const char *uri, char *host, size_t len);
+
 #endif

@@ -52,6 +52,7 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
+#include <libxml/uri.h>
 
 #include "results.h"
 
@@ -145,7 +146,10 @@ static void lv_error_cb(void *opaque, virErrorPtr e)
 /*
  * The embed driver's config in our own root: QEMU runs as the user
  * running teelab (Debian's default user libvirt-qemu need not exist, and
- * the images stay in the user's cache), no security driver relabelling.
+ * the images stay in the user's cache), no security driver relabelling, no
+ * private mount namespace for QEMU (libvirt rebuilds /dev there from the
+ * host's device nodes, which fails in a chroot or a container: "Could not
+ * open '/dev/urandom'").
  */
 static int embed_prepare(const char *root)
 {
@@ -155,7 +159,10 @@ static int embed_prepare(const char *root)
 			       "# no chown of the images (QEMU runs as their owner)\n"
 			       "dynamic_ownership = 0\nremember_owner = 0\n"
 			       "# QEMU's stderr into log/qemu/<domain>.log, no virtlogd daemon\n"
-			       "stdio_handler = \"file\"\n",
+			       "stdio_handler = \"file\"\n"
+			       "# QEMU sees the host's /dev (no passthrough devices here): in a\n"
+			       "# chroot or container libvirt cannot rebuild /dev for it\n"
+			       "namespaces = []\n",
 			       (unsigned)getuid(), (unsigned)getgid());
 	int ret = mkdir_p(etc, 0755);
 
@@ -188,28 +195,25 @@ static void embed_reap(virConnectPtr c)
 	free(doms);
 }
 
-/*
- * The host @uri names ("qemu+ssh://user@host:22/system" -> "host") into
- * @host; false when it names none (qemu:///system, qemu:///embed?...).
- */
-static bool uri_host(const char *uri, char *host, size_t len)
+bool libvirt_uri_host(const char *uri, char *host, size_t len)
 {
-	const char *h = uri ? strstr(uri, "://") : NULL;
-	const char *at;
-	size_t n;
+	xmlURIPtr u = uri ? xmlParseURI(uri) : NULL;
+	const char *h = u && u->server ? u->server : "";
+	size_t n = strlen(h);
+	bool ok;
 
-	if (!h)
-		return false;
-	h += 3;
-	at = strchr(h, '@');
-	if (at && at < h + strcspn(h, "/"))
-		h = at + 1;
-	n = strcspn(h, ":/?");
-	if (!n || n >= len)
-		return false;
-	memcpy(host, h, n);
-	host[n] = '\0';
-	return true;
+	/* an IP literal keeps its brackets in libxml2's server field */
+	if (n >= 2 && h[0] == '[' && h[n - 1] == ']') {
+		h++;
+		n -= 2;
+	}
+	ok = n > 0 && n < len;
+	if (ok) {
+		memcpy(host, h, n);
+		host[n] = '\0';
+	}
+	xmlFreeURI(u);
+	return ok;
 }
 
 /* Whether @uri names a host, not this machine's own daemon or driver. */
@@ -217,7 +221,7 @@ static bool remote_uri(const char *uri)
 {
 	char host[256];
 
-	return uri_host(uri, host, sizeof(host));
+	return libvirt_uri_host(uri, host, sizeof(host));
 }
 
 /* Connect once per process to @uri (NULL: an embed root under @state_dir). */
@@ -561,7 +565,7 @@ static int forward_host(const char *uri, char *out, size_t outlen)
 	struct addrinfo hints = { .ai_family = AF_INET }, *ai = NULL;
 
 	snprintf(out, outlen, "127.0.0.1");
-	if (!uri_host(uri, host, sizeof(host)) || !strcmp(host, "localhost"))
+	if (!libvirt_uri_host(uri, host, sizeof(host)) || !strcmp(host, "localhost"))
 		return 0;
 	if (getaddrinfo(host, NULL, &hints, &ai) || !ai)
 		return error("libvirt: cannot resolve host '%s' of '%s'", host, uri);

@@ -20,6 +20,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "runproc.h"
 
 struct qemu_priv {
@@ -255,7 +257,18 @@ static bool qemu_exited(struct machine *m, int *status)
 	return p->exited;
 }
 
-/* Read QMP until a line with "return"/"error" (or @timeout); skip events. */
+bool qmp_is_reply(const char *line)
+{
+	json_t *o = json_loads(line, JSON_REJECT_DUPLICATES, NULL);
+	bool reply = json_is_object(o) && !json_object_get(o, "event") &&
+		     (json_object_get(o, "return") || json_object_get(o, "error") ||
+		      json_object_get(o, "QMP"));
+
+	json_decref(o);
+	return reply;
+}
+
+/* Read QMP until a reply or the greeting (or @timeout); skip events. */
 static int qmp_read_reply(struct qemu_priv *p, char **reply, double timeout)
 {
 	double deadline = now_mono() + timeout;
@@ -270,8 +283,7 @@ static int qmp_read_reply(struct qemu_priv *p, char **reply, double timeout)
 		while ((nl = memchr(strbuf_str(&p->qmp_buf), '\n', p->qmp_buf.len))) {
 			size_t len = (size_t)(nl - p->qmp_buf.buf) + 1;
 			char *line = xstrndup(p->qmp_buf.buf, len - 1);
-			bool is_reply = strstr(line, "\"return\"") || strstr(line, "\"error\"") ||
-					strstr(line, "\"QMP\"");
+			bool is_reply = qmp_is_reply(line);
 
 			memmove(p->qmp_buf.buf, p->qmp_buf.buf + len, p->qmp_buf.len - len);
 			p->qmp_buf.len -= len;

@@ -20,6 +20,9 @@ start)
 	dir=$(realpath -m "$dir")
 	mkdir -p "$dir"/{etc,run,lib,log,cache}
 	[ -d "$dir/etc/qemu" ] || cp -a /etc/libvirt/. "$dir/etc/"
+	# no private /dev for QEMU, as teelab's embedded driver: libvirt cannot
+	# rebuild /dev in a chroot or container (CI runs in a debootstrap root)
+	grep -q '^namespaces' "$dir/etc/qemu.conf" || echo 'namespaces = []' >>"$dir/etc/qemu.conf"
 	cat >"$dir/etc/libvirtd.conf" <<EOF
 listen_tls = 0
 listen_tcp = 1
