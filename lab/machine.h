@@ -106,4 +106,13 @@ bool qmp_is_reply(const char *line);
  */
 bool libvirt_uri_host(const char *uri, char *host, size_t len);
 
+/*
+ * The libvirt domain XML for @m (the libvirt backend's transient domain),
+ * written with libxml2's xmlTextWriter so every value (run dir, paths,
+ * kernel command line, QEMU arguments) is escaped. @name: the domain name;
+ * @hp: the host's paths of bios, kernel, initrd, dtb and kexec disk (the
+ * last three may be NULL). malloc'd, NULL if libxml2 failed.
+ */
+char *libvirt_domain_xml(const struct machine *m, const char *name, char *const hp[5]);
+
 #endif

@@ -33,6 +33,7 @@
 #include "machine.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
@@ -53,8 +54,8 @@
 #include <libvirt/libvirt-qemu.h>
 #include <libvirt/virterror.h>
 #include <libxml/uri.h>
+#include <libxml/xmlwriter.h>
 
-#include "results.h"
 
 /* The libvirt pool that holds uploaded images on non-embed hosts. */
 #define LV_POOL "teelab"
@@ -574,88 +575,147 @@ static int forward_host(const char *uri, char *out, size_t outlen)
 	return 0;
 }
 
-static void xml_path(struct strbuf *x, const char *tag, const char *attrs, const char *val)
+/* <tag attr=value ...>text</tag>; @attrs NULL-terminated name/value pairs. */
+static void x_elem(xmlTextWriterPtr w, const char *tag, const char *text, ...)
 {
-	strbuf_addf(x, "    <%s%s>", tag, attrs);
-	results_add_text(x, val, TEXT_XML);
-	strbuf_addf(x, "</%s>\n", tag);
+	va_list ap;
+	const char *n;
+
+	xmlTextWriterStartElement(w, BAD_CAST tag);
+	va_start(ap, text);
+	while ((n = va_arg(ap, const char *)))
+		xmlTextWriterWriteAttribute(w, BAD_CAST n, BAD_CAST va_arg(ap, const char *));
+	va_end(ap);
+	if (text)
+		xmlTextWriterWriteString(w, BAD_CAST text);
+	xmlTextWriterEndElement(w);
 }
 
-static void qemu_arg(struct strbuf *x, const char *v)
+/* <address type='pci' domain='0' bus='0' slot=@slot function='0'/> */
+static void x_pci(xmlTextWriterPtr w, const char *slot)
 {
-	strbuf_addstr(x, "    <qemu:arg value='");
-	results_add_text(x, v, TEXT_XML_ATTR);
-	strbuf_addstr(x, "'/>\n");
+	x_elem(w, "address", NULL, "type", "pci", "domain", "0", "bus", "0", "slot", slot,
+	       "function", "0", NULL);
 }
 
-/* The domain XML for @m with host paths @hp (bios, kernel, initrd, dtb, disk). */
-static char *domain_xml(const struct machine *m, const char *name, char *const hp[5])
+static void qemu_arg(xmlTextWriterPtr w, const char *v)
+{
+	x_elem(w, "qemu:arg", NULL, "value", v, NULL);
+}
+
+char *libvirt_domain_xml(const struct machine *m, const char *name, char *const hp[5])
 {
 	const struct machine_spec *s = &m->spec;
 	const struct machine_cfg *c = s->cfg;
-	struct strbuf x = STRBUF_INIT;
+	xmlBufferPtr buf = xmlBufferCreate();
+	xmlTextWriterPtr w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL;
+	char num[32], *text = NULL;
 
-	strbuf_addf(&x, "<domain type='qemu' xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'>\n"
-		    "  <name>%s</name>\n  <description>teelab lab machine (run %s)</description>\n"
-		    "  <memory unit='MiB'>%d</memory>\n  <vcpu>%d</vcpu>\n  <os>\n"
-		    "    <type arch='aarch64' machine='virt'>hvm</type>\n",
-		    name, s->run_dir, c->memory_mb, c->smp);
+	if (!w) {
+		xmlBufferFree(buf);
+		return NULL;
+	}
+	xmlTextWriterSetIndent(w, 1);
+	xmlTextWriterSetIndentString(w, BAD_CAST "  ");
+	xmlTextWriterStartElement(w, BAD_CAST "domain");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "qemu");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "xmlns:qemu",
+				    BAD_CAST "http://libvirt.org/schemas/domain/qemu/1.0");
+	x_elem(w, "name", name, NULL);
+	text = xasprintf("teelab lab machine (run %s)", s->run_dir);
+	x_elem(w, "description", text, NULL);
+	free(text);
+	snprintf(num, sizeof(num), "%d", c->memory_mb);
+	x_elem(w, "memory", num, "unit", "MiB", NULL);
+	snprintf(num, sizeof(num), "%d", c->smp);
+	x_elem(w, "vcpu", num, NULL);
+	xmlTextWriterStartElement(w, BAD_CAST "os");
+	x_elem(w, "type", "hvm", "arch", "aarch64", "machine", "virt", NULL);
 	/* BL1 + FIP (TF-A's qemu_fw.bios): -bios */
-	xml_path(&x, "loader", " type='rom' readonly='yes'", hp[0]);
-	xml_path(&x, "kernel", "", hp[1]);
+	x_elem(w, "loader", hp[0], "type", "rom", "readonly", "yes", NULL);
+	x_elem(w, "kernel", hp[1], NULL);
 	if (hp[2])
-		xml_path(&x, "initrd", "", hp[2]);
-	xml_path(&x, "cmdline", "", s->append);
+		x_elem(w, "initrd", hp[2], NULL);
+	x_elem(w, "cmdline", s->append, NULL);
 	if (hp[3])
-		xml_path(&x, "dtb", "", hp[3]);
-	strbuf_addf(&x, "  </os>\n  <features><gic version='%d'/></features>\n"
-		    "  <cpu mode='custom' match='exact'><model fallback='forbid'>",
-		    c->gic_version);
-	results_add_text(&x, c->cpu, TEXT_XML);
+		x_elem(w, "dtb", hp[3], NULL);
+	xmlTextWriterEndElement(w);	/* os */
+	xmlTextWriterStartElement(w, BAD_CAST "features");
+	snprintf(num, sizeof(num), "%d", c->gic_version);
+	x_elem(w, "gic", NULL, "version", num, NULL);
+	xmlTextWriterEndElement(w);
+	xmlTextWriterStartElement(w, BAD_CAST "cpu");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "mode", BAD_CAST "custom");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "match", BAD_CAST "exact");
+	x_elem(w, "model", c->cpu, "fallback", "forbid", NULL);
+	xmlTextWriterEndElement(w);
 	/* a guest reset (TF-A's PSCI SYSTEM_RESET, `reboot` steps) goes through BL1 again */
-	strbuf_addstr(&x, "</model></cpu>\n  <on_poweroff>destroy</on_poweroff>\n"
-		      "  <on_reboot>restart</on_reboot>\n  <on_crash>destroy</on_crash>\n"
-		      "  <devices>\n");
+	x_elem(w, "on_poweroff", "destroy", NULL);
+	x_elem(w, "on_reboot", "restart", NULL);
+	x_elem(w, "on_crash", "destroy", NULL);
+	xmlTextWriterStartElement(w, BAD_CAST "devices");
 	if (c->qemu[0] == '/')
-		xml_path(&x, "emulator", "", c->qemu);
+		x_elem(w, "emulator", c->qemu, NULL);
 	/* UART0: normal world (TF-A, U-Boot, Linux); UART1: OP-TEE (secure-status in the DT) */
-	for (int i = 0; i < CON_COUNT; i++)
-		strbuf_addf(&x, "    <serial type='pty'><target type='system-serial' port='%d'>"
-			    "<model name='pl011'/></target></serial>\n", i);
+	for (int i = 0; i < CON_COUNT; i++) {
+		snprintf(num, sizeof(num), "%d", i);
+		xmlTextWriterStartElement(w, BAD_CAST "serial");
+		xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "pty");
+		xmlTextWriterStartElement(w, BAD_CAST "target");
+		xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "system-serial");
+		xmlTextWriterWriteAttribute(w, BAD_CAST "port", BAD_CAST num);
+		x_elem(w, "model", NULL, "name", "pl011", NULL);
+		xmlTextWriterEndElement(w);	/* target */
+		xmlTextWriterEndElement(w);	/* serial */
+	}
 	/* entropy: crng is ready at once (dropbear waits for it) */
-	strbuf_addstr(&x, "    <rng model='virtio'><backend model='random'>/dev/urandom</backend>"
-		      "<address type='pci' domain='0' bus='0' slot='2' function='0'/></rng>\n");
+	xmlTextWriterStartElement(w, BAD_CAST "rng");
+	xmlTextWriterWriteAttribute(w, BAD_CAST "model", BAD_CAST "virtio");
+	x_elem(w, "backend", "/dev/urandom", "model", "random", NULL);
+	x_pci(w, "2");
+	xmlTextWriterEndElement(w);
 	if (hp[4]) {
 		/* the lab's own kernels and initrds for kexec steps (tl-kexec reads /dev/vda) */
-		strbuf_addstr(&x, "    <disk type='file' device='disk'><driver name='qemu' type='raw'/>"
-			      "<source file='");
-		results_add_text(&x, hp[4], TEXT_XML_ATTR);
-		strbuf_addstr(&x, "'/><target dev='vda' bus='virtio'/><readonly/>"
-			      "<address type='pci' domain='0' bus='0' slot='3' function='0'/></disk>\n");
+		xmlTextWriterStartElement(w, BAD_CAST "disk");
+		xmlTextWriterWriteAttribute(w, BAD_CAST "type", BAD_CAST "file");
+		xmlTextWriterWriteAttribute(w, BAD_CAST "device", BAD_CAST "disk");
+		x_elem(w, "driver", NULL, "name", "qemu", "type", "raw", NULL);
+		x_elem(w, "source", NULL, "file", hp[4], NULL);
+		x_elem(w, "target", NULL, "dev", "vda", "bus", "virtio", NULL);
+		x_elem(w, "readonly", NULL, NULL);
+		x_pci(w, "3");
+		xmlTextWriterEndElement(w);
 	}
-	strbuf_addstr(&x, "    <memballoon model='none'/>\n  </devices>\n  <qemu:commandline>\n");
+	x_elem(w, "memballoon", NULL, "model", "none", NULL);
+	xmlTextWriterEndElement(w);	/* devices */
+	xmlTextWriterStartElement(w, BAD_CAST "qemu:commandline");
 	/* TrustZone: QEMU merges this into libvirt's own -machine virt,... */
-	qemu_arg(&x, "-machine");
-	qemu_arg(&x, "secure=on,virtualization=off");
+	qemu_arg(w, "-machine");
+	qemu_arg(w, "secure=on,virtualization=off");
 	if (s->ssh_port) {
 		char *v = xasprintf("user,id=tlnet0,hostfwd=tcp:%s:%d-:22", m->ssh_host, s->ssh_port);
 
-		qemu_arg(&x, "-netdev");
-		qemu_arg(&x, v);
-		qemu_arg(&x, "-device");
+		qemu_arg(w, "-netdev");
+		qemu_arg(w, v);
+		qemu_arg(w, "-device");
 		/*
 		 * JSON like libvirt's own -device options: QEMU creates the
 		 * key=value ones first, which would take the slot libvirt gave
 		 * its first PCIe root port.
 		 */
-		qemu_arg(&x, "{\"driver\":\"virtio-net-pci\",\"netdev\":\"tlnet0\",\"romfile\":\"\","
+		qemu_arg(w, "{\"driver\":\"virtio-net-pci\",\"netdev\":\"tlnet0\",\"romfile\":\"\","
 			 "\"bus\":\"pcie.0\",\"addr\":\"0x1\"}");
 		free(v);
 	}
 	for (size_t i = 0; i < c->extra_args.nr; i++)
-		qemu_arg(&x, c->extra_args.v[i]);
-	strbuf_addstr(&x, "  </qemu:commandline>\n</domain>\n");
-	return strbuf_detach(&x);
+		qemu_arg(w, c->extra_args.v[i]);
+	xmlTextWriterEndElement(w);	/* qemu:commandline */
+	xmlTextWriterEndElement(w);	/* domain */
+	if (xmlTextWriterEndDocument(w) >= 0)
+		text = xstrdup((const char *)xmlBufferContent(buf));
+	xmlFreeTextWriter(w);
+	xmlBufferFree(buf);
+	return text;
 }
 
 /* qemu.cmdline (libvirt's own translation), domain.xml and qemu-rerun.sh in the run dir */
@@ -750,7 +810,11 @@ static int lv_start(struct machine *m)
 	gethostname(hostname, sizeof(hostname) - 1);
 	hostname[strcspn(hostname, ".")] = '\0';
 	p->name = xasprintf("teelab-%s-%d-%d", hostname, (int)getpid(), ++seq);
-	xml = domain_xml(m, p->name, hp);
+	xml = libvirt_domain_xml(m, p->name, hp);
+	if (!xml) {
+		error("libvirt: cannot write the domain XML (libxml2)");
+		goto out;
+	}
 	write_run_files(conn, m, m->uri, xml);
 	m->started = now_mono();
 	/* paused until both consoles are attached; gone when this connection closes */

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for the machine layer's protocol helpers (QMP replies). */
+/*
+ * Unit tests for the machine layer's text formats: QMP replies (jansson),
+ * libvirt URIs (libxml2's URI parser), the libvirt domain XML (libxml2's
+ * writer, read back with its parser and XPath).
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -8,7 +12,12 @@
 
 #include "testutil.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
 
 #include "machine.h"
 #include "util.h"
@@ -75,6 +84,82 @@ static void test_libvirt_uri_host(void **state)
 	assert_false(libvirt_uri_host("qemu+tcp://a-rather-long-host-name/system", host, 8));
 }
 
+/* The text of the first node @xpath selects in @doc (malloc'd) or NULL. */
+static char *xpath_text(xmlDocPtr doc, const char *xpath)
+{
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr o;
+	char *ret = NULL;
+
+	xmlXPathRegisterNs(ctx, BAD_CAST "qemu", BAD_CAST "http://libvirt.org/schemas/domain/qemu/1.0");
+	o = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+	if (o && o->nodesetval && o->nodesetval->nodeNr) {
+		xmlChar *t = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+
+		ret = strdup((const char *)t);
+		xmlFree(t);
+	}
+	xmlXPathFreeObject(o);
+	xmlXPathFreeContext(ctx);
+	return ret;
+}
+
+/*
+ * Every value is escaped: a run dir with '&' and '<' (`--runs-dir 'a&b'`)
+ * made the hand-assembled XML invalid, and libvirt refused the domain.
+ */
+static void test_domain_xml_escaped(void **state)
+{
+	struct machine_cfg cfg = { 0 };
+	struct machine m;
+	char *hp[5] = { "/cache/bios", "/cache/Image", "/cache/init&rd", NULL, "/cache/kexec 'x'.tar" };
+	char *xml, *t;
+	xmlDocPtr doc;
+
+	(void)state;
+	cfg.qemu = "qemu-system-aarch64";
+	cfg.cpu = "cortex-a57";
+	cfg.smp = 2;
+	cfg.memory_mb = 1024;
+	cfg.gic_version = 3;
+	memset(&m, 0, sizeof(m));
+	m.spec.cfg = &cfg;
+	m.spec.run_dir = "/tmp/a&b <runs>/20261203-xtest-smoke";
+	m.spec.append = "console=ttyAMA0 tl.key=\"a&b\"";
+	m.spec.ssh_port = 2222;
+	strcpy(m.ssh_host, "127.0.0.1");
+	xml = libvirt_domain_xml(&m, "teelab-test-1", hp);
+	assert_non_null(xml);
+	doc = xmlReadMemory(xml, (int)strlen(xml), "domain.xml", NULL, XML_PARSE_NONET);
+	if (!doc)
+		print_error("not XML:\n%s\n", xml);
+	assert_non_null(doc);
+	t = xpath_text(doc, "/domain/description");
+	assert_string_equal(t, "teelab lab machine (run /tmp/a&b <runs>/20261203-xtest-smoke)");
+	free(t);
+	t = xpath_text(doc, "/domain/os/initrd");
+	assert_string_equal(t, "/cache/init&rd");
+	free(t);
+	t = xpath_text(doc, "/domain/os/cmdline");
+	assert_string_equal(t, "console=ttyAMA0 tl.key=\"a&b\"");
+	free(t);
+	t = xpath_text(doc, "/domain/devices/disk/source/@file");
+	assert_string_equal(t, "/cache/kexec 'x'.tar");
+	free(t);
+	assert_null(xpath_text(doc, "/domain/os/dtb"));
+	t = xpath_text(doc, "/domain/qemu:commandline/qemu:arg[2]/@value");
+	assert_string_equal(t, "secure=on,virtualization=off");
+	free(t);
+	t = xpath_text(doc, "/domain/qemu:commandline/qemu:arg[4]/@value");
+	assert_string_equal(t, "user,id=tlnet0,hostfwd=tcp:127.0.0.1:2222-:22");
+	free(t);
+	t = xpath_text(doc, "/domain/devices/serial[2]/target/@port");
+	assert_string_equal(t, "1");
+	free(t);
+	xmlFreeDoc(doc);
+	free(xml);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -82,6 +167,7 @@ int main(void)
 		cmocka_unit_test(test_qmp_event),
 		cmocka_unit_test(test_qmp_not_json),
 		cmocka_unit_test(test_libvirt_uri_host),
+		cmocka_unit_test(test_domain_xml_escaped),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
