@@ -540,26 +540,28 @@ static char *default_cache_dir(void)
 	return xstrdup("/var/tmp/teelab-cache");
 }
 
+/* The command line's value, else a non-empty $@env, else NULL. */
+static char *option_or_env(const char *opt, const char *env)
+{
+	const char *v = getenv(env);
+
+	if (opt)
+		return xstrdup(opt);
+	return v && *v ? xstrdup(v) : NULL;
+}
+
 char *config_cache_dir(const struct config_overrides *ov)
 {
-	const char *env = getenv("TEELAB_CACHE_DIR");
+	char *dir = option_or_env(ov ? ov->cache_dir : NULL, "TEELAB_CACHE_DIR");
 
-	if (ov && ov->cache_dir)
-		return xstrdup(ov->cache_dir);
-	if (env && *env)
-		return xstrdup(env);
-	return default_cache_dir();
+	return dir ? dir : default_cache_dir();
 }
 
 char *config_runs_dir(const struct config_overrides *ov)
 {
-	const char *env = getenv("TEELAB_RUNS_DIR");
+	char *dir = option_or_env(ov ? ov->runs_dir : NULL, "TEELAB_RUNS_DIR");
 
-	if (ov && ov->runs_dir)
-		return xstrdup(ov->runs_dir);
-	if (env && *env)
-		return xstrdup(env);
-	return xstrdup("runs");
+	return dir ? dir : xstrdup("runs");
 }
 
 /* Append "NAME=VALUE" (NAME: [A-Z0-9_]+) to the OP-TEE build's make flags. */

@@ -104,6 +104,18 @@ static char *xpath_text(xmlDocPtr doc, const char *xpath)
 	return ret;
 }
 
+/* The first node @xpath selects has the text @want. */
+static void assert_xpath(xmlDocPtr doc, const char *xpath, const char *want)
+{
+	char *t = xpath_text(doc, xpath);
+
+	if (!t || strcmp(t, want))
+		print_error("%s: got '%s', wanted '%s'\n", xpath, t ? t : "(nothing)", want);
+	assert_non_null(t);
+	assert_string_equal(t, want);
+	free(t);
+}
+
 /*
  * Every value is escaped: a run dir with '&' and '<' (`--runs-dir 'a&b'`)
  * made the hand-assembled XML invalid, and libvirt refused the domain.
@@ -113,7 +125,7 @@ static void test_domain_xml_escaped(void **state)
 	struct machine_cfg cfg = { 0 };
 	struct machine m;
 	char *hp[5] = { "/cache/bios", "/cache/Image", "/cache/init&rd", NULL, "/cache/kexec 'x'.tar" };
-	char *xml, *t;
+	char *xml;
 	xmlDocPtr doc;
 
 	(void)state;
@@ -134,28 +146,14 @@ static void test_domain_xml_escaped(void **state)
 	if (!doc)
 		print_error("not XML:\n%s\n", xml);
 	assert_non_null(doc);
-	t = xpath_text(doc, "/domain/description");
-	assert_string_equal(t, "teelab lab machine (run /tmp/a&b <runs>/20261203-xtest-smoke)");
-	free(t);
-	t = xpath_text(doc, "/domain/os/initrd");
-	assert_string_equal(t, "/cache/init&rd");
-	free(t);
-	t = xpath_text(doc, "/domain/os/cmdline");
-	assert_string_equal(t, "console=ttyAMA0 tl.key=\"a&b\"");
-	free(t);
-	t = xpath_text(doc, "/domain/devices/disk/source/@file");
-	assert_string_equal(t, "/cache/kexec 'x'.tar");
-	free(t);
+	assert_xpath(doc, "/domain/description", "teelab lab machine (run /tmp/a&b <runs>/20261203-xtest-smoke)");
+	assert_xpath(doc, "/domain/os/initrd", "/cache/init&rd");
+	assert_xpath(doc, "/domain/os/cmdline", "console=ttyAMA0 tl.key=\"a&b\"");
+	assert_xpath(doc, "/domain/devices/disk/source/@file", "/cache/kexec 'x'.tar");
 	assert_null(xpath_text(doc, "/domain/os/dtb"));
-	t = xpath_text(doc, "/domain/qemu:commandline/qemu:arg[2]/@value");
-	assert_string_equal(t, "secure=on,virtualization=off");
-	free(t);
-	t = xpath_text(doc, "/domain/qemu:commandline/qemu:arg[4]/@value");
-	assert_string_equal(t, "user,id=tlnet0,hostfwd=tcp:127.0.0.1:2222-:22");
-	free(t);
-	t = xpath_text(doc, "/domain/devices/serial[2]/target/@port");
-	assert_string_equal(t, "1");
-	free(t);
+	assert_xpath(doc, "/domain/qemu:commandline/qemu:arg[2]/@value", "secure=on,virtualization=off");
+	assert_xpath(doc, "/domain/qemu:commandline/qemu:arg[4]/@value", "user,id=tlnet0,hostfwd=tcp:127.0.0.1:2222-:22");
+	assert_xpath(doc, "/domain/devices/serial[2]/target/@port", "1");
 	xmlFreeDoc(doc);
 	free(xml);
 }
