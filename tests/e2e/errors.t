@@ -69,7 +69,9 @@ ok $([ "$before" = "$(qemu_pids)" ] && echo 0 || echo 1) "no QEMU left after SIG
 # 6. SIGKILL of teelab mid-boot: QEMU dies with it (PR_SET_PDEATHSIG)
 "$TEELAB" run --runs-dir "$RUNS/kill" xtest-smoke >/dev/null 2>&1 &
 pid=$!
-for _ in $(seq 1 300); do
+# up to 2 min for QEMU to appear: a loaded 2-core machine (two CI roots at
+# once) took over 30 s; the loop ends as soon as it is there
+for _ in $(seq 1 1200); do
 	[ "$(qemu_pids)" != "$before" ] && break
 	sleep 0.1
 done
