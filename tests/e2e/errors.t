@@ -45,7 +45,7 @@ check "run directory has both console logs" test -e "$run/nw-console.log" -a -e 
 before=$(qemu_pids)
 "$TEELAB" run --runs-dir "$RUNS/int" xtest-smoke >/dev/null 2>"$WORK/err" &
 pid=$!
-for _ in $(seq 1 300); do	# until QEMU is up and the normal world has printed
+for _ in $(seq 1 1200); do	# until QEMU is up and the normal world has printed (2 min at most)
 	r=$(ls -d "$RUNS"/int/*/ 2>/dev/null | tail -n 1)
 	[ -n "$r" ] && [ -s "$r/nw-console.log" ] && break
 	sleep 0.1
