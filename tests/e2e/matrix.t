@@ -18,7 +18,12 @@ for i in $(seq 600); do
 	sleep 0.2
 done
 ok $([ -n "$qemu" ] && echo 0 || echo 1) "the victim cell's QEMU was found running"
-sleep 2
+# kill it as soon as its normal world has printed: a fixed 2 s wait let a fast
+# cell finish first on a loaded machine ("kill: No such process")
+for i in $(seq 100); do
+	[ -n "$(find "$out/cells/$victim" -name nw-console.log -size +0 2>/dev/null)" ] && break
+	sleep 0.1
+done
 [ -n "$qemu" ] && kill -KILL "$qemu"
 wait $matrix
 rc=$?
