@@ -30,6 +30,7 @@ listen_addr = "127.0.0.1"
 tcp_port = "$port"
 auth_tcp = "none"
 unix_sock_dir = "/run/libvirt"
+log_outputs = "3:file:/var/log/libvirt/libvirtd.log"
 EOF
 	# the namespace lives as long as its daemons; this shell exits at once
 	unshare --mount --propagation private /bin/sh -c '
@@ -43,11 +44,13 @@ EOF
 		virtlogd -d -p "$d/virtlogd.pid"
 		exec libvirtd -d --listen -p "$d/libvirtd.pid"' _ "$dir"
 	uri="qemu+tcp://127.0.0.1:$port/system"
-	for _ in $(seq 100); do
+	# its first start probes QEMU's capabilities (about 12 s, more on a
+	# loaded machine): up to 2 minutes, done as soon as it answers
+	for _ in $(seq 1200); do
 		virsh -c "$uri" version >/dev/null 2>&1 && { echo "$uri"; exit 0; }
 		sleep 0.1
 	done
-	echo "libvirtd did not answer on $uri" >&2
+	echo "libvirtd did not answer on $uri within 2 minutes" >&2
 	exit 1
 	;;
 stop)

@@ -68,11 +68,13 @@ for _ in $(seq 30); do kill -0 "$q" 2>/dev/null || break; sleep 0.1; done
 ok $([ -n "$q" ] && ! kill -0 "$q" 2>/dev/null && echo 0 || echo 1) "teelab killed with SIGKILL: its libvirt QEMU is gone too"
 
 if [ "$(id -u)" -eq 0 ] && command -v libvirtd >/dev/null && command -v unshare >/dev/null; then
-	port=$((20000 + $$ % 20000))
+	# a free port from the kernel: $$ is small and alike in every CI root's PID namespace
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 	host="$WORK/lvhost"
 	trap '"$SRC/tests/libvirt-second-host.sh" stop "$host"; rm -rf "$WORK"' EXIT
 	uri=$("$SRC/tests/libvirt-second-host.sh" start "$host" "$port" 2>"$WORK/lverr")
 	ok $? "a second libvirtd on this machine answers on $uri"
+	[ -n "$uri" ] || diag "$WORK/lverr" "$host"/log/libvirtd.log
 	run_teelab 0 "xtest-smoke on the second libvirt host (--connect $uri)" --connect "$uri" xtest-smoke
 	check "its images were uploaded to that host's pool 'teelab'" \
 		bash -c 'ls "$1"/lib/images/teelab/ | grep -q qemu_fw.bios' _ "$host"
