@@ -45,9 +45,11 @@ EOF
 		exec libvirtd -d --listen -p "$d/libvirtd.pid"' _ "$dir"
 	uri="qemu+tcp://127.0.0.1:$port/system"
 	# its first start probes QEMU's capabilities (about 12 s, more on a
-	# loaded machine): up to 2 minutes, done as soon as it answers
+	# loaded machine): up to 2 minutes, done as soon as it answers. Not
+	# `virsh version`: libvirt 9.0 answers it only with an emulator for the
+	# host's own arch (qemu-system-x86), which teelab does not need.
 	for _ in $(seq 1200); do
-		virsh -c "$uri" version >/dev/null 2>&1 && { echo "$uri"; exit 0; }
+		virsh -c "$uri" list --all >/dev/null 2>&1 && { echo "$uri"; exit 0; }
 		sleep 0.1
 	done
 	echo "libvirtd did not answer on $uri within 2 minutes" >&2
