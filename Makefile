@@ -26,7 +26,8 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(if $(filter 1,$(WERROR)),-Werror) $(CFLAGS) -D_GNU_SOURCE -I$(B) \
 	-DTEELAB_DATADIR='"$(DATADIR)"' $(shell pkg-config --cflags $(PKGS)) \
 	-DTEELAB_LIBVIRT_DRIVERS='"$(shell pkg-config --variable=libdir libvirt)/libvirt/connection-driver"'
-LIBS := $(shell pkg-config --libs $(PKGS)) -lfdt -lpthread
+# recursive (=): `make deps` runs before pkg-config is installed
+LIBS = $(shell pkg-config --libs $(PKGS)) -lfdt -lpthread
 
 B := build
 LAB_SRCS := $(wildcard lab/*.c)
