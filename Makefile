@@ -23,14 +23,14 @@ WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 # compiler or own CFLAGS must not break the build over a new warning.
 WERROR ?=
 CFLAGS ?= -O2 -g
-ALL_CFLAGS = -std=gnu11 $(WARN) $(if $(filter 1,$(WERROR)),-Werror) $(CFLAGS) -D_GNU_SOURCE -I$(B) \
+ALL_CFLAGS = -std=gnu11 $(WARN) $(if $(filter 1,$(WERROR)),-Werror) $(CFLAGS) -D_GNU_SOURCE -I$(B) -iquote lab \
 	-DTEELAB_DATADIR='"$(DATADIR)"' $(shell pkg-config --cflags $(PKGS)) \
 	-DTEELAB_LIBVIRT_DRIVERS='"$(shell pkg-config --variable=libdir libvirt)/libvirt/connection-driver"'
 # recursive (=): `make deps` runs before pkg-config is installed
 LIBS = $(shell pkg-config --libs $(PKGS)) -lfdt -lpthread
 
 B := build
-LAB_SRCS := $(wildcard lab/*.c)
+LAB_SRCS := $(wildcard lab/*.c lab/*/*.c)
 LIB_SRCS := $(filter-out lab/main.c,$(LAB_SRCS))
 LIB_OBJS := $(LIB_SRCS:lab/%.c=$(B)/lab/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -70,11 +70,11 @@ $(B)/libteelab.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/lab/%.o: lab/%.c $(wildcard lab/*.h) Makefile $(B)/cflags
+$(B)/lab/%.o: lab/%.c $(wildcard lab/*.h lab/*/*.h) Makefile $(B)/cflags
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(B)/tests/testutil.o $(B)/libteelab.a $(wildcard lab/*.h)
+$(B)/tests/%: tests/unit/%.c $(B)/tests/testutil.o $(B)/libteelab.a $(wildcard lab/*.h lab/*/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -iquote lab -o $@ $< $(B)/tests/testutil.o $(B)/libteelab.a $(LIBS) -lcmocka
 
