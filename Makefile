@@ -60,6 +60,13 @@ $(B)/version.h: FORCE
 	@echo '#define TEELAB_VERSION "$(VERSION)"' | cmp -s - $@ || \
 		echo '#define TEELAB_VERSION "$(VERSION)"' >$@
 $(B)/lab/version.o: $(B)/version.h
+# The step kinds' table (lab/step.h): every `const struct step_ops step_x =`
+# at the start of a line in lab/steps/*.c is one row.
+$(B)/step_table.h: $(wildcard lab/steps/*.c) Makefile
+	@mkdir -p $(B)
+	@sed -n 's/^const struct step_ops \(step_[a-z0-9_]*\) = .*/STEP_KIND(\1)/p' \
+		$(sort $(wildcard lab/steps/*.c)) >$@.tmp && mv $@.tmp $@
+$(B)/lab/step.o: $(B)/step_table.h
 
 all: teelab
 

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "scenario.h"
+#include "step.h"
 
 static const char *chan(enum channel c)
 {
@@ -111,13 +112,10 @@ int cmd_show(int argc, char **argv)
 	for (size_t i = 0; i < sc.nr_steps; i++) {
 		const struct scenario_step *st = &sc.steps[i];
 		double to = st->timeout > 0 ? st->timeout
-			    : st->type == STEP_BOOT || st->type == STEP_REBOOT || st->type == STEP_KEXEC
-			    ? sc.boot_timeout : sc.step_timeout;
+			    : st->ops->flags & STEP_F_BOOTS ? sc.boot_timeout : sc.step_timeout;
 
-		printf("  %2zu %-10s %-52.52s timeout %4.0f s", i + 1, step_type_name(st->type),
-		       st->name, to);
-		if (st->type == STEP_RUN || st->type == STEP_BACKGROUND || st->type == STEP_PARALLEL ||
-		    (st->type == STEP_MEASURE && st->command))
+		printf("  %2zu %-10s %-52.52s timeout %4.0f s", i + 1, st->ops->name, st->name, to);
+		if (st->command)	/* a guest command: run, background, parallel, measure */
 			printf("  channel %s", chan(st->channel));
 		if (st->xfail)
 			printf("  xfail: %s", st->xfail);

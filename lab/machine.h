@@ -49,6 +49,8 @@ struct machine_ops {
 	int (*qmp)(struct machine *m, const char *json, char **reply, double timeout);
 	/* Free the backend state (m->priv) after stop; machine_release() closes the fds and clears m->priv. */
 	void (*release)(struct machine *m);
+	/* The guest channel, when the backend has its own (replay); NULL: SSH (guest_ssh_ops). */
+	const struct guest_ops *guest;
 };
 
 struct machine {

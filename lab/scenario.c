@@ -3,6 +3,7 @@
 #include "scenario.h"
 
 #include "config.h"
+#include "step.h"
 #include "util.h"
 #include "yamltree.h"
 
@@ -15,9 +16,6 @@
 #define DEFAULT_STEP_TIMEOUT 300.0
 #define DEFAULT_RUN_TIMEOUT 1800.0
 #define DEFAULT_HANG_WINDOW 60.0
-#define DEFAULT_COPIES 2
-/* Generated "run <command>" names show at most this much of the command. */
-#define NAME_COMMAND_MAX 60
 
 static const char *const scenario_keys[] = {
 	"name", "description", "profile", "kernel-cmdline", "network",
@@ -35,104 +33,8 @@ static const char *const expectable[] = {
 static const char *const timeouts_keys[] = {
 	"boot", "step", "run", "hang", NULL
 };
-/* A step map: its type key plus the keys common to every step. */
-static const char *const step_keys[] = {
-	"boot", "expect", "wait", "expect-not", "run", "background", "join",
-	"kill", "parallel", "collect", "reboot", "kexec", "sysrq", "assert",
-	"poweroff", "measure", "repeat", "name", "xfail", NULL
-};
-/* Seconds without a progress line before a background command is stalled. */
-#define DEFAULT_STALL 20
-
-/* Options of each step type ("name" and "xfail" are accepted there too). */
-static const char *const boot_keys[] = { "timeout", "name", "xfail", NULL };
-static const char *const wait_keys[] = {
-	"console", "pattern", "timeout", "name", "xfail", NULL
-};
-static const char *const expect_not_keys[] = {
-	"console", "pattern", "within", "name", "xfail", NULL
-};
-static const char *const run_keys[] = {
-	"command", "expect-exit", "expect-output", "parser", "timeout",
-	"channel", "name", "xfail", NULL
-};
-static const char *const background_keys[] = {
-	"id", "command", "channel", "progress", "stall", "name", "xfail", NULL
-};
-static const char *const join_keys[] = {
-	"id", "timeout", "expect-exit", "expect-output", "parser",
-	"name", "xfail", NULL
-};
-static const char *const kill_keys[] = { "id", "name", "xfail", NULL };
-static const char *const parallel_keys[] = {
-	"command", "copies", "expect-exit", "expect-output", "timeout",
-	"channel", "name", "xfail", NULL
-};
-static const char *const collect_keys[] = {
-	"paths", "channel", "name", "xfail", NULL
-};
-static const char *const reboot_keys[] = { "timeout", "name", "xfail", NULL };
-static const char *const kexec_keys[] = {
-	"kernel", "initrd", "cmdline", "no-load", "to", "crash", "timeout", "name", "xfail",
-	NULL
-};
-static const char *const sysrq_keys[] = {
-	"key", "channel", "kdump", "timeout", "name", "xfail", NULL
-};
-static const char *const repeat_keys[] = { "times", "steps", "name", "xfail", NULL };
-#define MAX_REPEAT 1000
-static const char *const assert_keys[] = {
-	"console", "absent", "name", "xfail", NULL
-};
-static const char *const poweroff_keys[] = { "timeout", "name", "xfail", NULL };
-static const char *const measure_keys[] = {
-	"metric", "command", "channel", "console", "pattern", "min", "max",
-	"at-least", "timeout", "name", "xfail", NULL
-};
-
-/* What a step type key may map to besides nothing and a mapping. */
-#define FORM_SCALAR 1u	/* a shorthand string: "run: ls", "join: srv" */
-#define FORM_SEQ 2u	/* a shorthand list: "collect: [/a, /b]" */
-
-struct step_kind {
-	const char *name;
-	enum step_type type;
-	const char *const *keys;
-	unsigned forms;		/* FORM_* */
-	bool alias;		/* another name for an earlier kind */
-};
-
-/* The first kind of each type names it (step_type_name()). */
-static const struct step_kind step_kinds[] = {
-	{ "boot", STEP_BOOT, boot_keys, 0, false },
-	{ "expect", STEP_WAIT, wait_keys, 0, false },
-	{ "wait", STEP_WAIT, wait_keys, 0, true },
-	{ "expect-not", STEP_EXPECT_NOT, expect_not_keys, 0, false },
-	{ "run", STEP_RUN, run_keys, FORM_SCALAR, false },
-	{ "background", STEP_BACKGROUND, background_keys, 0, false },
-	{ "join", STEP_JOIN, join_keys, FORM_SCALAR, false },
-	{ "kill", STEP_KILL, kill_keys, FORM_SCALAR, false },
-	{ "parallel", STEP_PARALLEL, parallel_keys, 0, false },
-	{ "collect", STEP_COLLECT, collect_keys, FORM_SCALAR | FORM_SEQ, false },
-	{ "reboot", STEP_REBOOT, reboot_keys, 0, false },
-	{ "kexec", STEP_KEXEC, kexec_keys, 0, false },
-	{ "sysrq", STEP_SYSRQ, sysrq_keys, FORM_SCALAR, false },
-	{ "assert", STEP_ASSERT, assert_keys, 0, false },
-	{ "poweroff", STEP_POWEROFF, poweroff_keys, 0, false },
-	{ "measure", STEP_MEASURE, measure_keys, 0, false },
-	{ "repeat", STEP_REPEAT, repeat_keys, 0, false },
-};
-
-/* The patterns of an `assert` without `absent`: OP-TEE panics and asserts. */
-static const char *const default_absent[] = { "Panic at", "assertion .* failed" };
-
-const char *step_type_name(enum step_type t)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(step_kinds); i++)
-		if (step_kinds[i].type == t)
-			return step_kinds[i].name;
-	return "unknown";
-}
+/* Keys of a step map besides its type key (the kind's options go under it too). */
+static const char *const common_keys[] = { "name", "xfail" };
 
 const char *console_name(enum console_id c)
 {
@@ -147,35 +49,23 @@ const char *console_name(enum console_id c)
 	return "unknown";
 }
 
-static const struct step_kind *find_kind(const char *name)
-{
-	for (size_t i = 0; i < ARRAY_SIZE(step_kinds); i++)
-		if (!strcmp(step_kinds[i].name, name))
-			return &step_kinds[i];
-	return NULL;
-}
-
-/* "boot, expect, ..., assert or poweroff" (aliases left out), for messages. */
+/* "boot, expect, ..., measure or repeat" (aliases left out), for messages. */
 static char *kind_list(void)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t n = 0, last = 0;
+	size_t nr;
+	const struct step_ops *const *k = step_kinds(&nr);
 
-	for (size_t i = 0; i < ARRAY_SIZE(step_kinds); i++)
-		if (!step_kinds[i].alias)
-			last = i;
-	for (size_t i = 0; i < ARRAY_SIZE(step_kinds); i++) {
-		if (step_kinds[i].alias)
-			continue;
-		if (n++)
-			strbuf_addstr(&sb, i == last ? " or " : ", ");
-		strbuf_addstr(&sb, step_kinds[i].name);
+	for (size_t i = 0; i < nr; i++) {
+		if (i)
+			strbuf_addstr(&sb, i == nr - 1 ? " or " : ", ");
+		strbuf_addstr(&sb, k[i]->name);
 	}
 	return strbuf_detach(&sb);
 }
 
 /* A scalar that YAML reads as null: "key:" with nothing, "~" or "null". */
-static bool is_null_scalar(const struct ynode *n)
+bool step_is_null(const struct ynode *n)
 {
 	return n && n->type == YNODE_SCALAR &&
 	       (!*n->scalar || !strcmp(n->scalar, "~") ||
@@ -203,14 +93,14 @@ static int get_str_opt(const struct ydoc *doc, const struct ynode *map,
 }
 
 /* Optional non-empty string @key of @map copied into *out. */
-static int get_string(const struct ydoc *doc, const struct ynode *map,
+int step_get_string(const struct ydoc *doc, const struct ynode *map,
 		      const char *key, char **out)
 {
 	return get_str_opt(doc, map, key, false, out);
 }
 
 /* Compile @re_str once to validate it; a bad one is an error at @n. */
-static int check_regex(const struct ydoc *doc, const struct ynode *n,
+int step_check_regex(const struct ydoc *doc, const struct ynode *n,
 		       const char *key, const char *re_str)
 {
 	regex_t re = { 0 };
@@ -231,19 +121,19 @@ static int check_regex(const struct ydoc *doc, const struct ynode *n,
 }
 
 /* Optional regular expression @key of @map, compiled once to validate it. */
-static int get_regex(const struct ydoc *doc, const struct ynode *map,
+int step_get_regex(const struct ydoc *doc, const struct ynode *map,
 		     const char *key, char **out)
 {
 	const struct ynode *n = ynode_get(map, key);
-	int ret = get_string(doc, map, key, out);
+	int ret = step_get_string(doc, map, key, out);
 
 	if (ret || !n)
 		return ret;
-	return check_regex(doc, n, key, *out);
+	return step_check_regex(doc, n, key, *out);
 }
 
 /* Optional number of seconds; > 0, or >= 0 when @zero_ok. */
-static int get_seconds(const struct ydoc *doc, const struct ynode *map,
+int step_get_seconds(const struct ydoc *doc, const struct ynode *map,
 		       const char *key, bool zero_ok, double *out)
 {
 	double v = *out;
@@ -288,7 +178,7 @@ static char *default_name(const char *path)
 }
 
 /* Append @s to @sb on one line: control characters become spaces. */
-static void add_oneline(struct strbuf *sb, const char *s, size_t max)
+void step_add_oneline(struct strbuf *sb, const char *s, size_t max)
 {
 	size_t len = strlen(s);
 	bool cut = len > max;
@@ -305,65 +195,6 @@ static void add_oneline(struct strbuf *sb, const char *s, size_t max)
 		strbuf_addstr(sb, "...");
 }
 
-static char *generated_name(const struct scenario_step *st)
-{
-	struct strbuf sb = STRBUF_INIT;
-
-	strbuf_addstr(&sb, step_type_name(st->type));
-	switch (st->type) {
-	case STEP_WAIT:
-	case STEP_EXPECT_NOT:
-		strbuf_addf(&sb, " %s: ", console_name(st->console));
-		add_oneline(&sb, st->pattern, (size_t)-1);
-		if (st->type == STEP_EXPECT_NOT)
-			strbuf_addf(&sb, " (%g s)", st->within);
-		break;
-	case STEP_RUN:
-		strbuf_addch(&sb, ' ');
-		add_oneline(&sb, st->command, NAME_COMMAND_MAX);
-		break;
-	case STEP_BACKGROUND:
-		strbuf_addf(&sb, " %s: ", st->id);
-		add_oneline(&sb, st->command, NAME_COMMAND_MAX);
-		break;
-	case STEP_JOIN:
-	case STEP_KILL:
-		strbuf_addf(&sb, " %s", st->id);
-		break;
-	case STEP_PARALLEL:
-		strbuf_addf(&sb, " %dx ", st->copies);
-		add_oneline(&sb, st->command, NAME_COMMAND_MAX);
-		break;
-	case STEP_COLLECT:
-		strbuf_addch(&sb, ' ');
-		add_oneline(&sb, st->paths[0], (size_t)-1);
-		if (st->nr_paths > 1)
-			strbuf_addf(&sb, " +%zu", st->nr_paths - 1);
-		break;
-	case STEP_SYSRQ:
-		strbuf_addf(&sb, " %c", st->sysrq);
-		break;
-	case STEP_ASSERT:
-		strbuf_addf(&sb, " %s clean", console_name(st->console));
-		break;
-	case STEP_MEASURE:
-		strbuf_addf(&sb, " %s", st->metric);
-		break;
-	case STEP_REPEAT:
-		if (st->times_param)
-			strbuf_addf(&sb, " ${%s} times", st->times_param);
-		else
-			strbuf_addf(&sb, " %u times", st->times);
-		break;
-	case STEP_BOOT:
-	case STEP_REBOOT:
-	case STEP_KEXEC:
-	case STEP_POWEROFF:
-		break;
-	}
-	return strbuf_detach(&sb);
-}
-
 /*
  * "name" and "xfail" may be given next to the type key or among its
  * options, but not in both places.
@@ -377,14 +208,14 @@ static int get_common(const struct ydoc *doc, const struct ynode *outer,
 
 	if (a && b)
 		return ynode_error(doc, b, "'%s' given twice for one step", key);
-	ret = get_string(doc, outer, key, out);
+	ret = step_get_string(doc, outer, key, out);
 	if (!ret)
-		ret = get_string(doc, opts, key, out);
+		ret = step_get_string(doc, opts, key, out);
 	return ret;
 }
 
 /* Optional "console" of @opts into *out. */
-static int get_console(const struct ydoc *doc, const struct ynode *opts,
+int step_get_console(const struct ydoc *doc, const struct ynode *opts,
 		       enum console_id *out)
 {
 	const struct ynode *con = ynode_get(opts, "console");
@@ -409,10 +240,12 @@ static int get_console(const struct ydoc *doc, const struct ynode *opts,
  * the guest network. @needs_ssh, when not NULL, is the error for a step
  * that cannot use the serial shell.
  */
-static int get_channel(const struct ydoc *doc, const struct ynode *opts,
-		       const struct scenario *sc, const char *needs_ssh,
-		       struct scenario_step *st)
+int step_get_channel(const struct step_parse *p, const char *needs_ssh,
+		     struct scenario_step *st)
 {
+	const struct ydoc *doc = p->doc;
+	const struct ynode *opts = p->opts;
+	const struct scenario *sc = p->sc;
 	const struct ynode *n = ynode_get(opts, "channel");
 	const char *s = NULL;
 	int ret = ynode_get_str(doc, opts, "channel", &s);
@@ -438,18 +271,19 @@ static int get_channel(const struct ydoc *doc, const struct ynode *opts,
 }
 
 /* "expect-exit", "expect-output" and "parser" (when the step allows them). */
-static int get_checks(const struct ydoc *doc, const struct ynode *opts,
-		      struct scenario_step *st)
+int step_get_checks(const struct step_parse *p, struct scenario_step *st)
 {
+	const struct ydoc *doc = p->doc;
+	const struct ynode *opts = p->opts;
 	int ret = ynode_get_int(doc, opts, "expect-exit", &st->expect_exit);
 
 	if (!ret && (st->expect_exit < 0 || st->expect_exit > 255))
 		ret = ynode_error(doc, ynode_get(opts, "expect-exit"),
 				  "'expect-exit' must be between 0 and 255");
 	if (!ret)
-		ret = get_regex(doc, opts, "expect-output", &st->expect_output);
+		ret = step_get_regex(doc, opts, "expect-output", &st->expect_output);
 	if (!ret)
-		ret = get_string(doc, opts, "parser", &st->parser);
+		ret = step_get_string(doc, opts, "parser", &st->parser);
 	if (!ret && st->parser && strcmp(st->parser, "xtest"))
 		ret = ynode_error(doc, ynode_get(opts, "parser"),
 				  "unknown parser '%s' (known: xtest)", st->parser);
@@ -461,7 +295,7 @@ static int get_checks(const struct ydoc *doc, const struct ynode *opts,
  * NULL-terminated malloc'd array of malloc'd copies. Neither the list
  * nor an item may be empty.
  */
-static int get_list(const struct ydoc *doc, const struct ynode *n,
+int step_get_list(const struct ydoc *doc, const struct ynode *n,
 		    const char *key, char ***out, size_t *nr)
 {
 	size_t count = n->type == YNODE_SEQ ? n->nr : 1;
@@ -471,7 +305,7 @@ static int get_list(const struct ydoc *doc, const struct ynode *n,
 		return ynode_error(doc, n,
 				   "expected a string or a list of strings for '%s', got a mapping",
 				   key);
-	if (is_null_scalar(n) || (n->type == YNODE_SEQ && !n->nr))
+	if (step_is_null(n) || (n->type == YNODE_SEQ && !n->nr))
 		return ynode_error(doc, n, "'%s' must not be empty", key);
 	for (size_t i = 0; n->type == YNODE_SEQ && i < n->nr; i++) {
 		const struct ynode *it = n->items[i];
@@ -491,14 +325,14 @@ static int get_list(const struct ydoc *doc, const struct ynode *n,
 	return 0;
 }
 
-/* Item @i of what get_list() read from @n, for locating errors. */
-static const struct ynode *list_item(const struct ynode *n, size_t i)
+/* Item @i of what step_get_list() read from @n, for locating errors. */
+const struct ynode *step_list_item(const struct ynode *n, size_t i)
 {
 	return n->type == YNODE_SEQ ? n->items[i] : n;
 }
 
 /* A guest path for @key: absolute, no ".." component. */
-static int check_guest_path(const struct ydoc *doc, const struct ynode *n,
+int step_check_guest_path(const struct ydoc *doc, const struct ynode *n,
 			    const char *key, const char *path)
 {
 	if (*path != '/')
@@ -514,65 +348,26 @@ static int check_guest_path(const struct ydoc *doc, const struct ynode *n,
 }
 
 /* Optional guest path @key of @opts into *out. */
-static int get_guest_path(const struct ydoc *doc, const struct ynode *opts,
+int step_get_guest_path(const struct ydoc *doc, const struct ynode *opts,
 			  const char *key, char **out)
 {
-	int ret = get_string(doc, opts, key, out);
+	int ret = step_get_string(doc, opts, key, out);
 
 	if (ret || !*out)
 		return ret;
-	return check_guest_path(doc, ynode_get(opts, key), key, *out);
+	return step_check_guest_path(doc, ynode_get(opts, key), key, *out);
 }
 
-static int parse_wait(const struct ydoc *doc, const struct step_kind *kind,
-		      const struct ynode *opts, const struct ynode *where,
-		      struct scenario_step *st)
+const struct scenario_step *step_find_before(const struct scenario *sc,
+					     const struct scenario_step *st,
+					     const struct step_ops *kind, const char *id)
 {
-	int ret = get_console(doc, opts, &st->console);
+	for (const struct scenario_step *p = sc->steps; p < st; p++) {
+		const char *key = kind == &step_measure ? p->metric : p->id;
 
-	if (!ret)
-		ret = get_regex(doc, opts, "pattern", &st->pattern);
-	if (!ret && !st->pattern)
-		ret = ynode_error(doc, where, "missing 'pattern' in '%s' step",
-				  kind->name);
-	if (ret || st->type != STEP_EXPECT_NOT)
-		return ret;
-	if (!ynode_get(opts, "within"))
-		return ynode_error(doc, where, "missing 'within' in 'expect-not' step");
-	return get_seconds(doc, opts, "within", false, &st->within);
-}
-
-static int parse_run(const struct ydoc *doc, const struct scenario *sc,
-		     const struct ynode *value, const struct ynode *opts,
-		     const struct ynode *where, struct scenario_step *st)
-{
-	int ret = 0;
-
-	if (value && value->type == YNODE_SCALAR) {
-		/* shorthand "run: <command>" */
-		if (!*value->scalar)
-			return ynode_error(doc, value, "missing command for 'run' step");
-		st->command = xstrdup(value->scalar);
-		return 0;
-	}
-	ret = get_string(doc, opts, "command", &st->command);
-	if (!ret)
-		ret = get_checks(doc, opts, st);
-	if (!ret)
-		ret = get_channel(doc, opts, sc, NULL, st);
-	if (!ret && !st->command)
-		ret = ynode_error(doc, where, "missing 'command' in 'run' step");
-	return ret;
-}
-
-/* The background step of @sc before @st whose id is @id, or NULL. */
-static const struct scenario_step *find_background(const struct scenario *sc,
-						   const struct scenario_step *st,
-						   const char *id)
-{
-	for (const struct scenario_step *p = sc->steps; p < st; p++)
-		if (p->type == STEP_BACKGROUND && !strcmp(p->id, id))
+		if (p->ops == kind && key && !strcmp(key, id))
 			return p;
+	}
 	return NULL;
 }
 
@@ -581,347 +376,90 @@ static const struct scenario_step *find_background(const struct scenario *sc,
  * the options. A background id is new; a join or kill names an earlier
  * background step.
  */
-static int parse_id(const struct ydoc *doc, const struct scenario *sc,
-		    const struct step_kind *kind, const struct ynode *value,
-		    const struct ynode *opts, const struct ynode *where,
-		    struct scenario_step *st)
+int step_get_id(const struct step_parse *p, struct scenario_step *st)
 {
+	const struct ydoc *doc = p->doc;
+	const struct ynode *value = p->value, *opts = p->opts;
 	const struct ynode *n = ynode_get(opts, "id");
 	const struct scenario_step *bg = NULL;
 	int ret = 0;
 
-	if (value && value->type == YNODE_SCALAR && !is_null_scalar(value)) {
+	if (value && value->type == YNODE_SCALAR && !step_is_null(value)) {
 		/* shorthand "join: <id>" */
 		n = value;
 		st->id = xstrdup(value->scalar);
 	} else {
-		ret = get_string(doc, opts, "id", &st->id);
+		ret = step_get_string(doc, opts, "id", &st->id);
 		if (ret)
 			return ret;
 	}
 	if (!st->id)
-		return ynode_error(doc, where, "missing 'id' in '%s' step", kind->name);
+		return ynode_error(doc, p->where, "missing 'id' in '%s' step", p->key);
 	if (strspn(st->id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 		   "0123456789_-") != strlen(st->id))
 		return ynode_error(doc, n,
 				   "invalid id '%s' (letters, digits, '_' and '-' only)",
 				   st->id);
-	bg = find_background(sc, st, st->id);
-	if (st->type == STEP_BACKGROUND && bg)
+	bg = step_find_before(p->sc, st, &step_background, st->id);
+	if (st->ops == &step_background && bg)
 		return ynode_error(doc, n,
 				   "duplicate background id '%s' (first at line %u)",
 				   st->id, bg->line);
-	if (st->type != STEP_BACKGROUND && !bg)
+	if (st->ops != &step_background && !bg)
 		return ynode_error(doc, n,
 				   "unknown background id '%s' (it must name an earlier 'background' step)",
 				   st->id);
 	return 0;
 }
 
-static int parse_background(const struct ydoc *doc, const struct scenario *sc,
-			    const struct step_kind *kind, const struct ynode *opts,
-			    const struct ynode *where, struct scenario_step *st)
+/* NULL-terminated keys: @kind's options and the keys every step has. */
+static void step_keys_of(const struct step_ops *kind, struct strvec *out)
 {
-	int ret = parse_id(doc, sc, kind, NULL, opts, where, st);
+	for (const char *const *k = kind->keys; k && *k; k++)
+		strvec_push(out, *k);
+	for (size_t i = 0; i < ARRAY_SIZE(common_keys); i++)
+		strvec_push(out, common_keys[i]);
+}
 
-	if (!ret)
-		ret = get_string(doc, opts, "command", &st->command);
-	if (!ret)
-		ret = get_channel(doc, opts, sc,
-				  "'background' cannot use channel serial (background commands need ssh)",
-				  st);
-	if (!ret && !st->command)
-		ret = ynode_error(doc, where, "missing 'command' in 'background' step");
-	if (!ret)
-		ret = get_regex(doc, opts, "progress", &st->progress);
-	if (!ret && ynode_get(opts, "stall") && !st->progress)
-		ret = ynode_error(doc, ynode_get(opts, "stall"),
-				  "'stall' needs 'progress' (the lines that show progress)");
-	if (!ret && st->progress) {
-		st->stall = DEFAULT_STALL;
-		ret = get_seconds(doc, opts, "stall", false, &st->stall);
+/* The keys a step map may have: every kind's name and alias, and the common keys. */
+static void step_map_keys(struct strvec *out)
+{
+	size_t nr;
+	const struct step_ops *const *k = step_kinds(&nr);
+
+	for (size_t i = 0; i < nr; i++) {
+		strvec_push(out, k[i]->name);
+		for (const char *const *a = k[i]->aliases; a && *a; a++)
+			strvec_push(out, *a);
 	}
-	if (!ret && !sc->network)
-		ret = ynode_error(doc, where,
-				  "'background' needs ssh, which needs network: true");
-	return ret;
-}
-
-static int parse_parallel(const struct ydoc *doc, const struct scenario *sc,
-			  const struct ynode *opts, const struct ynode *where,
-			  struct scenario_step *st)
-{
-	int ret = get_string(doc, opts, "command", &st->command);
-
-	st->copies = DEFAULT_COPIES;
-	if (!ret)
-		ret = ynode_get_int(doc, opts, "copies", &st->copies);
-	if (!ret && st->copies < 1)
-		ret = ynode_error(doc, ynode_get(opts, "copies"),
-				  "'copies' must be at least 1");
-	if (!ret)
-		ret = get_checks(doc, opts, st);
-	if (!ret)
-		ret = get_channel(doc, opts, sc,
-				  "'parallel' cannot use channel serial (the serial shell runs one command at a time)",
-				  st);
-	if (!ret && !st->command)
-		ret = ynode_error(doc, where, "missing 'command' in 'parallel' step");
-	if (!ret && !sc->network)
-		ret = ynode_error(doc, where,
-				  "'parallel' needs ssh, which needs network: true");
-	return ret;
-}
-
-static int parse_collect(const struct ydoc *doc, const struct scenario *sc,
-			 const struct ynode *value, const struct ynode *opts,
-			 const struct ynode *where, struct scenario_step *st)
-{
-	const struct ynode *n = ynode_get(opts, "paths");
-	int ret = 0;
-
-	if (value && value->type != YNODE_MAP && !is_null_scalar(value))
-		n = value;	/* shorthand "collect: /path" or "collect: [/a, /b]" */
-	ret = get_channel(doc, opts, sc, NULL, st);
-	if (ret)
-		return ret;
-	if (!n)
-		return ynode_error(doc, where, "missing 'paths' in 'collect' step");
-	ret = get_list(doc, n, "paths", &st->paths, &st->nr_paths);
-	for (size_t i = 0; !ret && i < st->nr_paths; i++)
-		ret = check_guest_path(doc, list_item(n, i), "paths", st->paths[i]);
-	return ret;
-}
-
-/* "a" or "a,b,c": kernel names ([A-Za-z0-9_.-]+) */
-static bool valid_kernel_list(const char *v)
-{
-	size_t n;
-
-	do {
-		n = strcspn(v, ",");
-		if (!n || strspn(v, NAME_CHARS) < n)
-			return false;
-		v += n;
-	} while (*v++ == ',');
-	return true;
-}
-
-static int parse_kexec(const struct ydoc *doc, const struct ynode *opts,
-		       struct scenario_step *st)
-{
-	static const char *const loaded[] = { "kernel", "initrd", "cmdline", "to", "crash" };
-	int ret = get_guest_path(doc, opts, "kernel", &st->kernel);
-
-	if (!ret)
-		ret = get_guest_path(doc, opts, "initrd", &st->initrd);
-	if (!ret)
-		ret = get_string(doc, opts, "cmdline", &st->cmdline);
-	if (!ret)
-		ret = ynode_get_bool(doc, opts, "no-load", &st->no_load);
-	if (!ret)
-		ret = get_string(doc, opts, "to", &st->to);
-	if (!ret)
-		ret = ynode_get_bool(doc, opts, "crash", &st->crash);
-	for (size_t i = 0; !ret && st->no_load && i < ARRAY_SIZE(loaded); i++)
-		if (ynode_get(opts, loaded[i]))
-			ret = ynode_error(doc, ynode_get(opts, loaded[i]),
-					  "'%s' has no effect with 'no-load: true'",
-					  loaded[i]);
-	if (!ret && st->to && (st->kernel || st->initrd))
-		ret = ynode_error(doc, ynode_get(opts, "to"),
-				  "'to' names a lab kernel; 'kernel'/'initrd' give guest paths: not both");
-	if (!ret && st->to && !strstr(st->to, "${") && !valid_kernel_list(st->to))
-		ret = ynode_error(doc, ynode_get(opts, "to"),
-				  "invalid kernel name '%s' (a configs/kernels name or 'boot'; "
-				  "in a repeat, a comma list the hops cycle through)", st->to);
-	return ret;
-}
-
-static int parse_sysrq(const struct ydoc *doc, const struct scenario *sc,
-		       const struct ynode *value, const struct ynode *opts,
-		       const struct ynode *where, struct scenario_step *st)
-{
-	const struct ynode *n = ynode_get(opts, "key");
-	const char *key = NULL;
-	int ret = 0;
-
-	if (value && value->type == YNODE_SCALAR && !is_null_scalar(value)) {
-		/* shorthand "sysrq: <key>" */
-		n = value;
-		key = value->scalar;
-	} else {
-		ret = ynode_get_str(doc, opts, "key", &key);
-	}
-	if (!ret)
-		ret = get_channel(doc, opts, sc, NULL, st);
-	if (ret)
-		return ret;
-	if (!key)
-		return ynode_error(doc, where, "missing 'key' in 'sysrq' step");
-	if (strlen(key) != 1 || !strchr("0123456789abcdefghijklmnopqrstuvwxyz", *key))
-		return ynode_error(doc, n,
-				   "invalid sysrq key '%s' (expected one character from 0-9 or a-z)",
-				   key);
-	st->sysrq = *key;
-	ret = ynode_get_bool(doc, opts, "kdump", &st->kdump);
-	if (!ret && st->kdump && st->sysrq != 'c')
-		ret = ynode_error(doc, ynode_get(opts, "kdump"),
-				  "'kdump: true' needs key 'c' (a crash), got '%c'", st->sysrq);
-	return ret;
-}
-
-static int parse_assert(const struct ydoc *doc, const struct ynode *opts,
-			struct scenario_step *st)
-{
-	const struct ynode *n = ynode_get(opts, "absent");
-	int ret = 0;
-
-	st->console = CON_SECURE;
-	ret = get_console(doc, opts, &st->console);
-	if (ret)
-		return ret;
-	if (!n) {
-		st->absent = xcalloc(ARRAY_SIZE(default_absent) + 1, sizeof(*st->absent));
-		for (size_t i = 0; i < ARRAY_SIZE(default_absent); i++)
-			st->absent[i] = xstrdup(default_absent[i]);
-		st->nr_absent = ARRAY_SIZE(default_absent);
-		return 0;
-	}
-	ret = get_list(doc, n, "absent", &st->absent, &st->nr_absent);
-	for (size_t i = 0; !ret && i < st->nr_absent; i++)
-		ret = check_regex(doc, list_item(n, i), "absent", st->absent[i]);
-	return ret;
-}
-
-/*
- * repeat: { times: N | "${param}", steps: [...] } - the times here; the
- * body is parsed by parse_step_list() right after this step.
- */
-static int parse_repeat(const struct ydoc *doc, const struct scenario *sc,
-			const struct ynode *opts, const struct ynode *where,
-			struct scenario_step *st)
-{
-	const struct ynode *t = ynode_get(opts, "times"), *body = ynode_get(opts, "steps");
-	const char *v = t && t->type == YNODE_SCALAR ? t->scalar : NULL;
-	char *end = NULL;
-	unsigned long n;
-
-	if (!t)
-		return ynode_error(doc, where, "missing 'times' in 'repeat' step");
-	if (!body || body->type != YNODE_SEQ || !body->nr)
-		return ynode_error(doc, body ? body : where,
-				   "'repeat' needs 'steps': a non-empty sequence of steps");
-	if (!v)
-		return ynode_error(doc, t, "'times' must be a number or \"${param}\"");
-	if (starts_with(v, "${") && ends_with(v, "}")) {
-		st->times_param = xstrndup(v + 2, strlen(v) - 3);
-		if (!strvec_contains(&sc->param_keys, st->times_param))
-			return ynode_error(doc, t, "'times' names '%s', which 'params' does not "
-					   "declare", st->times_param);
-		return 0;
-	}
-	n = strtoul(v, &end, 10);
-	if (!*v || *end || n < 1 || n > MAX_REPEAT)
-		return ynode_error(doc, t, "'times' must be 1..%d or \"${param}\", got '%s'",
-				   MAX_REPEAT, v);
-	st->times = (unsigned)n;
-	return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(common_keys); i++)
+		strvec_push(out, common_keys[i]);
 }
 
 /*
  * Parse one step into @st, the last of sc->steps so far: the steps
  * before it are complete (a join names an earlier background step).
+ * The shape (one type key, its value's form, known keys) is checked here;
+ * the kind's own options by its parse().
  */
-/* The measure step of @sc before @st that records @metric, or NULL. */
-static const struct scenario_step *find_metric(const struct scenario *sc,
-					       const struct scenario_step *st,
-					       const char *metric)
-{
-	for (const struct scenario_step *p = sc->steps; p < st; p++)
-		if (p->type == STEP_MEASURE && !strcmp(p->metric, metric))
-			return p;
-	return NULL;
-}
-
-static bool valid_metric(const char *m)
-{
-	return *m && strspn(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			    "0123456789_.-") == strlen(m);
-}
-
-/*
- * measure: { metric: <name>, command: <guest command> | pattern: <ERE>
- *            [console: ...], min: N, max: N, at-least: <earlier metric> }
- */
-static int parse_measure(const struct ydoc *doc, const struct scenario *sc,
-			 const struct ynode *opts, const struct ynode *where,
-			 struct scenario_step *st)
-{
-	const struct scenario_step *prev = NULL;
-	int ret = get_string(doc, opts, "metric", &st->metric);
-
-	if (!ret && !st->metric)
-		return ynode_error(doc, where, "missing 'metric' in 'measure' step");
-	if (!ret && !valid_metric(st->metric))
-		return ynode_error(doc, ynode_get(opts, "metric"),
-				   "invalid metric '%s' (letters, digits, '_', '.' and '-' only)",
-				   st->metric);
-	if (!ret && (prev = find_metric(sc, st, st->metric)))
-		return ynode_error(doc, ynode_get(opts, "metric"),
-				   "duplicate metric '%s' (first at line %u)", st->metric,
-				   prev->line);
-	if (!ret)
-		ret = get_string(doc, opts, "command", &st->command);
-	if (!ret)
-		ret = get_regex(doc, opts, "pattern", &st->pattern);
-	if (!ret)
-		ret = get_console(doc, opts, &st->console);
-	if (!ret)
-		ret = get_channel(doc, opts, sc, NULL, st);
-	if (ret)
-		return ret;
-	if (!st->command == !st->pattern)
-		return ynode_error(doc, where,
-				   "a 'measure' step needs exactly one of 'command' and 'pattern'");
-	if (st->command && ynode_get(opts, "console"))
-		return ynode_error(doc, ynode_get(opts, "console"),
-				   "'console' goes with 'pattern', not 'command'");
-	if (st->pattern && ynode_get(opts, "channel"))
-		return ynode_error(doc, ynode_get(opts, "channel"),
-				   "'channel' goes with 'command', not 'pattern'");
-	st->has_min = ynode_get(opts, "min") != NULL;
-	st->has_max = ynode_get(opts, "max") != NULL;
-	ret = ynode_get_double(doc, opts, "min", &st->min);
-	if (!ret)
-		ret = ynode_get_double(doc, opts, "max", &st->max);
-	if (!ret && st->has_min && st->has_max && st->min > st->max)
-		return ynode_error(doc, ynode_get(opts, "max"), "'max' (%g) is below 'min' (%g)",
-				   st->max, st->min);
-	if (!ret)
-		ret = get_string(doc, opts, "at-least", &st->at_least);
-	if (!ret && st->at_least && !find_metric(sc, st, st->at_least))
-		return ynode_error(doc, ynode_get(opts, "at-least"),
-				   "unknown metric '%s' (it must name an earlier 'measure' step)",
-				   st->at_least);
-	return ret;
-}
-
 static int parse_step(const struct ydoc *doc, const struct ynode *item,
 		      const struct scenario *sc, struct scenario_step *st)
 {
-	const struct step_kind *kind = NULL;
+	const struct step_ops *kind = NULL;
+	const char *kind_key = NULL;		/* as written: a name or an alias */
 	const struct ynode *outer = NULL;	/* the step map, if any */
 	const struct ynode *value = NULL;	/* what the type key maps to */
 	const struct ynode *opts = NULL;	/* options map, if any */
 	struct ynode where = { .line = item->line, .column = item->column };
 	struct strbuf what = STRBUF_INIT;
+	struct strvec keys = STRVEC_INIT;
 	char *kinds = NULL;
 	int ret = 0;
 
 	if (item->type == YNODE_SCALAR) {
 		/* "- poweroff" */
-		kind = find_kind(item->scalar);
+		kind = step_kind_find(item->scalar);
+		kind_key = item->scalar;
 		if (!kind) {
 			kinds = kind_list();
 			ret = ynode_error(doc, item,
@@ -931,11 +469,13 @@ static int parse_step(const struct ydoc *doc, const struct ynode *item,
 		}
 	} else if (item->type == YNODE_MAP) {
 		outer = item;
-		ret = ynode_check_keys(doc, item, "step", step_keys);
+		step_map_keys(&keys);
+		ret = ynode_check_keys(doc, item, "step", (const char *const *)keys.v);
+		strvec_release(&keys);
 		if (ret)
 			goto out;
 		for (size_t i = 0; i < item->nr; i++) {
-			const struct step_kind *k = find_kind(item->keys[i]);
+			const struct step_ops *k = step_kind_find(item->keys[i]);
 
 			if (!k)
 				continue;
@@ -945,10 +485,11 @@ static int parse_step(const struct ydoc *doc, const struct ynode *item,
 
 				ret = ynode_error(doc, &pos,
 						  "a step has exactly one type, got '%s' and '%s'",
-						  kind->name, k->name);
+						  kind_key, item->keys[i]);
 				goto out;
 			}
 			kind = k;
+			kind_key = item->keys[i];
 			value = item->items[i];
 			where.line = item->key_lines[i];
 			where.column = item->key_columns[i];
@@ -965,7 +506,7 @@ static int parse_step(const struct ydoc *doc, const struct ynode *item,
 		goto out;
 	}
 
-	st->type = kind->type;
+	st->ops = kind;
 	st->line = where.line;
 	st->column = where.column;
 	st->console = CON_NORMAL;
@@ -973,19 +514,20 @@ static int parse_step(const struct ydoc *doc, const struct ynode *item,
 	st->timeout = 0;
 	st->channel = CHAN_AUTO;
 
-	strbuf_addf(&what, "'%s' step", kind->name);
+	strbuf_addf(&what, "'%s' step", kind_key);
 	if (value && value->type == YNODE_MAP) {
 		opts = value;
-		ret = ynode_check_keys(doc, opts, strbuf_str(&what), kind->keys);
+		step_keys_of(kind, &keys);
+		ret = ynode_check_keys(doc, opts, strbuf_str(&what), (const char *const *)keys.v);
 		if (ret)
 			goto out;
-	} else if (value && value->type == YNODE_SEQ && !(kind->forms & FORM_SEQ)) {
+	} else if (value && value->type == YNODE_SEQ && !(kind->forms & STEP_FORM_SEQ)) {
 		ret = ynode_error(doc, value,
 				  "expected a mapping of options for %s, got a sequence",
 				  strbuf_str(&what));
 		goto out;
 	} else if (value && value->type == YNODE_SCALAR &&
-		   !(kind->forms & FORM_SCALAR) && !is_null_scalar(value)) {
+		   !(kind->forms & STEP_FORM_SCALAR) && !step_is_null(value)) {
 		ret = ynode_error(doc, value,
 				  "expected a mapping of options for %s, got '%s'",
 				  strbuf_str(&what), value->scalar);
@@ -996,59 +538,24 @@ static int parse_step(const struct ydoc *doc, const struct ynode *item,
 	if (!ret)
 		ret = get_common(doc, outer, opts, "xfail", &st->xfail);
 	if (!ret)
-		ret = get_seconds(doc, opts, "timeout", true, &st->timeout);
-	if (ret)
-		goto out;
+		ret = step_get_seconds(doc, opts, "timeout", true, &st->timeout);
+	if (!ret && kind->parse) {
+		struct step_parse p = { .doc = doc, .sc = sc, .kind = kind, .key = kind_key, .value = value,
+					.opts = opts, .where = &where };
 
-	switch (kind->type) {
-	case STEP_WAIT:
-	case STEP_EXPECT_NOT:
-		ret = parse_wait(doc, kind, opts, &where, st);
-		break;
-	case STEP_RUN:
-		ret = parse_run(doc, sc, value, opts, &where, st);
-		break;
-	case STEP_BACKGROUND:
-		ret = parse_background(doc, sc, kind, opts, &where, st);
-		break;
-	case STEP_JOIN:
-		ret = parse_id(doc, sc, kind, value, opts, &where, st);
-		if (!ret)
-			ret = get_checks(doc, opts, st);
-		break;
-	case STEP_KILL:
-		ret = parse_id(doc, sc, kind, value, opts, &where, st);
-		break;
-	case STEP_PARALLEL:
-		ret = parse_parallel(doc, sc, opts, &where, st);
-		break;
-	case STEP_COLLECT:
-		ret = parse_collect(doc, sc, value, opts, &where, st);
-		break;
-	case STEP_KEXEC:
-		ret = parse_kexec(doc, opts, st);
-		break;
-	case STEP_SYSRQ:
-		ret = parse_sysrq(doc, sc, value, opts, &where, st);
-		break;
-	case STEP_ASSERT:
-		ret = parse_assert(doc, opts, st);
-		break;
-	case STEP_MEASURE:
-		ret = parse_measure(doc, sc, opts, &where, st);
-		break;
-	case STEP_REPEAT:
-		ret = parse_repeat(doc, sc, opts, &where, st);
-		break;
-	case STEP_BOOT:
-	case STEP_REBOOT:
-	case STEP_POWEROFF:
-		break;
+		ret = kind->parse(&p, st);
 	}
-	if (!ret && !st->name)
-		st->name = generated_name(st);
+	if (!ret && !st->name) {
+		struct strbuf name = STRBUF_INIT;
+
+		strbuf_addstr(&name, kind->name);
+		if (kind->describe)
+			kind->describe(st, &name);
+		st->name = strbuf_detach(&name);
+	}
 out:
 	free(kinds);
+	strvec_release(&keys);
 	strbuf_release(&what);
 	return ret;
 }
@@ -1074,7 +581,7 @@ static int parse_step_list(const struct ydoc *doc, const struct ynode *seq,
 		ret = parse_step(doc, seq->items[i], sc, &sc->steps[at]);
 		if (ret)
 			return ret;
-		if (sc->steps[at].type != STEP_REPEAT)
+		if (!(sc->steps[at].ops->flags & STEP_F_CONTAINER))
 			continue;
 		if (in_repeat) {
 			struct ynode pos = { .line = sc->steps[at].line,
@@ -1117,11 +624,11 @@ static int parse_steps(const struct ydoc *doc, const struct ynode *root,
 		const struct scenario_step *st = &sc->steps[i];
 		struct ynode pos = { .line = st->line, .column = st->column };
 
-		if (i == 0 && st->type != STEP_BOOT)
+		if (i == 0 && st->ops != &step_boot)
 			return ynode_error(doc, &pos,
 					   "the first step must be 'boot', got '%s'",
-					   step_type_name(st->type));
-		if (i > 0 && st->type == STEP_BOOT)
+					   st->ops->name);
+		if (i > 0 && st->ops == &step_boot)
 			return ynode_error(doc, &pos,
 					   "only one 'boot' step is supported (first at line %u)",
 					   sc->steps[0].line);
@@ -1129,13 +636,13 @@ static int parse_steps(const struct ydoc *doc, const struct ynode *root,
 			return ynode_error(doc, &pos,
 					   "no step can follow 'poweroff' (at line %u)",
 					   poweroff->line);
-		if (st->type == STEP_POWEROFF && i < repeat_end)
+		if (st->ops == &step_poweroff && i < repeat_end)
 			return ynode_error(doc, &pos,
 					   "'poweroff' cannot be repeated (the 'repeat' at line %u)",
 					   repeat_line);
-		if (st->type == STEP_POWEROFF)
+		if (st->ops == &step_poweroff)
 			poweroff = st;
-		if (st->type == STEP_REPEAT) {
+		if (st->ops->flags & STEP_F_CONTAINER) {
 			repeat_end = i + 1 + st->nr_body;
 			repeat_line = st->line;
 		}
@@ -1149,17 +656,17 @@ static int parse_timeouts(const struct ydoc *doc, const struct ynode *root,
 	const struct ynode *t = ynode_get(root, "timeouts");
 	int ret = 0;
 
-	if (!t || is_null_scalar(t))
+	if (!t || step_is_null(t))
 		return 0;
 	ret = ynode_check_keys(doc, t, "'timeouts'", timeouts_keys);
 	if (!ret)
-		ret = get_seconds(doc, t, "boot", false, &sc->boot_timeout);
+		ret = step_get_seconds(doc, t, "boot", false, &sc->boot_timeout);
 	if (!ret)
-		ret = get_seconds(doc, t, "step", false, &sc->step_timeout);
+		ret = step_get_seconds(doc, t, "step", false, &sc->step_timeout);
 	if (!ret)
-		ret = get_seconds(doc, t, "run", false, &sc->run_timeout);
+		ret = step_get_seconds(doc, t, "run", false, &sc->run_timeout);
 	if (!ret)
-		ret = get_seconds(doc, t, "hang", false, &sc->hang_window);
+		ret = step_get_seconds(doc, t, "hang", false, &sc->hang_window);
 	return ret;
 }
 
@@ -1195,7 +702,7 @@ static int parse_params(const struct ydoc *doc, const struct ynode *n, struct st
 /* "expect: DEADLOCK" of @map into *out (validated). */
 static int get_expect(const struct ydoc *doc, const struct ynode *map, char **out)
 {
-	int ret = get_string(doc, map, "expect", out);
+	int ret = step_get_string(doc, map, "expect", out);
 
 	if (ret || !*out)
 		return ret;
@@ -1231,15 +738,15 @@ static int parse_cells(const struct ydoc *doc, const struct ynode *root, struct 
 					   c->name);
 		ret = ynode_check_keys(doc, v, "cell", cell_keys);
 		if (!ret)
-			ret = get_string(doc, v, "description", &c->description);
+			ret = step_get_string(doc, v, "description", &c->description);
 		if (!ret)
-			ret = get_string(doc, v, "kernel", &c->kernel);
+			ret = step_get_string(doc, v, "kernel", &c->kernel);
 		if (!ret)
-			ret = get_string(doc, v, "secure", &c->secure);
+			ret = step_get_string(doc, v, "secure", &c->secure);
 		if (!ret)
 			ret = get_expect(doc, v, &c->expect);
 		if (!ret && flags)
-			ret = get_list(doc, flags, "optee-flags", &c->optee_flags,
+			ret = step_get_list(doc, flags, "optee-flags", &c->optee_flags,
 				       &c->nr_optee_flags);
 		for (size_t k = 0; !ret && k < c->nr_optee_flags; k++) {
 			const char *f = c->optee_flags[k];
@@ -1247,7 +754,7 @@ static int parse_cells(const struct ydoc *doc, const struct ynode *root, struct 
 
 			if (!m || f[m] != '=' || strspn(f + m + 1, PARAM_VALUE_CHARS) !=
 			    strlen(f + m + 1))
-				ret = ynode_error(doc, list_item(flags, k),
+				ret = ynode_error(doc, step_list_item(flags, k),
 						  "OP-TEE flag '%s' is not NAME=VALUE", f);
 		}
 		if (!ret)
@@ -1255,7 +762,7 @@ static int parse_cells(const struct ydoc *doc, const struct ynode *root, struct 
 					   &c->param_values);
 	}
 	if (!ret)
-		ret = get_string(doc, root, "default-cell", &sc->default_cell);
+		ret = step_get_string(doc, root, "default-cell", &sc->default_cell);
 	if (!ret && sc->default_cell) {
 		bool found = false;
 
@@ -1293,7 +800,7 @@ int scenario_load(const char *path, struct scenario *sc)
 	}
 	ret = ynode_check_keys(&doc, root, "scenario", scenario_keys);
 	if (!ret)
-		ret = get_string(&doc, root, "name", &sc->name);
+		ret = step_get_string(&doc, root, "name", &sc->name);
 	if (!ret && sc->name)
 		ret = check_name(&doc, ynode_get(root, "name"), sc->name);
 	if (!ret)
@@ -1361,6 +868,8 @@ void scenario_release(struct scenario *sc)
 	for (size_t i = 0; i < sc->nr_steps; i++) {
 		struct scenario_step *st = &sc->steps[i];
 
+		if (st->data && st->ops && st->ops->release)
+			st->ops->release(st->data);
 		free(st->name);
 		free(st->pattern);
 		free(st->command);
@@ -1518,12 +1027,13 @@ static void copy_repeated(struct scenario_step *dst, const struct scenario_step 
 	dst->at_least = dup_or_null(src->at_least);
 	/* a bound by a metric of the same body is this iteration's */
 	for (size_t k = 0; src->at_least && k < nr_body; k++)
-		if (body[k].type == STEP_MEASURE && !strcmp(body[k].metric, src->at_least)) {
+		if (body[k].ops == &step_measure && !strcmp(body[k].metric, src->at_least)) {
 			free(dst->at_least);
 			dst->at_least = xasprintf("%s.%u", src->at_least, i);
 			break;
 		}
 	dst->xfail = dup_or_null(src->xfail);
+	dst->data = src->data && src->ops->dup ? src->ops->dup(src->data) : NULL;
 }
 
 /* Replace every repeat step by `times` copies of its body. */
@@ -1538,7 +1048,7 @@ static int expand_repeats(struct scenario *sc, const struct strvec *keys,
 		const struct scenario_step *body = st + 1;
 		unsigned times = st->times;
 
-		if (st->type != STEP_REPEAT) {
+		if (!(st->ops->flags & STEP_F_CONTAINER)) {
 			if (nr == cap)
 				out = xrealloc(out, (cap = cap ? 2 * cap : 16) * sizeof(*out));
 			out[nr++] = *st;
@@ -1550,9 +1060,9 @@ static int expand_repeats(struct scenario *sc, const struct strvec *keys,
 			char *end = NULL;
 			unsigned long n = v ? strtoul(v, &end, 10) : 0;
 
-			if (!v || !*v || *end || n < 1 || n > MAX_REPEAT) {
+			if (!v || !*v || *end || n < 1 || n > STEP_MAX_REPEAT) {
 				error("%s:%u: 'times' is ${%s} = '%s', not 1..%d", sc->path, st->line,
-				      st->times_param, v ? v : "", MAX_REPEAT);
+				      st->times_param, v ? v : "", STEP_MAX_REPEAT);
 				struct scenario done = { .steps = out, .nr_steps = nr };
 
 				scenario_release(&done);	/* sc->steps keeps zeroed slots: fine */
@@ -1639,7 +1149,7 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 	for (size_t i = 0; i < sc->nr_steps && !ret; i++) {
 		const char *to = sc->steps[i].to;
 
-		if (to && (strchr(to, ',') || !valid_kernel_list(to)))
+		if (to && (!*to || strspn(to, NAME_CHARS) != strlen(to)))
 			ret = error("%s:%u: kexec 'to' is '%s' here: one kernel name (a list "
 				    "only in a 'repeat')", sc->path, sc->steps[i].line, to);
 	}
@@ -1673,7 +1183,7 @@ char *scenario_path(const char *datadir, const char *arg)
 void scenario_kexec_targets(const struct scenario *sc, struct strvec *out)
 {
 	for (size_t i = 0; i < sc->nr_steps; i++)
-		if (sc->steps[i].type == STEP_KEXEC && sc->steps[i].to &&
+		if (sc->steps[i].ops == &step_kexec && sc->steps[i].to &&
 		    !strvec_contains(out, sc->steps[i].to))
 			strvec_push(out, sc->steps[i].to);
 }

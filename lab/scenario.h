@@ -15,24 +15,6 @@
 
 #include "util.h"
 
-enum step_type {
-	STEP_BOOT,	/* power on; done when the guest shell is ready */
-	STEP_WAIT,	/* "expect" (alias "wait"): a pattern on one console within a timeout */
-	STEP_EXPECT_NOT,/* no line matching a pattern on one console for `within` seconds */
-	STEP_RUN,	/* run a guest command, wait for it, check status and output */
-	STEP_BACKGROUND,/* start a guest command and go on (`id` names it) */
-	STEP_JOIN,	/* wait for a background command and check it */
-	STEP_KILL,	/* kill a background command */
-	STEP_PARALLEL,	/* N copies of a command at once, each checked */
-	STEP_COLLECT,	/* guest paths -> runs/<id>/artifacts/ */
-	STEP_REBOOT,	/* `reboot -f` in the guest; done when the shell is back */
-	STEP_KEXEC,	/* kexec -l + kexec -e into a kernel; done when the shell is back */
-	STEP_SYSRQ,	/* echo <key> > /proc/sysrq-trigger */
-	STEP_ASSERT,	/* no line matching any `absent` pattern on a console so far */
-	STEP_POWEROFF,	/* clean power-off through the guest (PSCI SYSTEM_OFF) */
-	STEP_MEASURE,	/* record a number in result.json "metrics" and check its bounds */
-	STEP_REPEAT,	/* the next `nr_body` steps, `times` times (gone after scenario_select()) */
-};
 
 enum console_id { CON_NORMAL = 0, CON_SECURE = 1, CON_COUNT };
 
@@ -43,36 +25,39 @@ enum channel {
 	CHAN_SERIAL,	/* the serial console shell (works before the network, and when SSH is wedged) */
 };
 
+struct step_ops;
+
 struct scenario_step {
-	enum step_type type;
+	const struct step_ops *ops;	/* its kind (step.h) */
+	void *data;		/* kind-private options (ops->release frees them), or NULL */
 	char *name;		/* display name; generated when not given */
 	unsigned line, column;	/* where the step starts in the file */
 	double timeout;		/* seconds; 0 = scenario default */
-	/* STEP_WAIT, STEP_EXPECT_NOT, STEP_ASSERT */
+	/* expect, expect-not, assert, measure */
 	enum console_id console;	/* default normal (secure for assert) */
 	char *pattern;		/* POSIX extended regex, matched per line */
-	double within;		/* STEP_EXPECT_NOT: seconds to watch (required, > 0) */
-	/* STEP_RUN, STEP_BACKGROUND, STEP_PARALLEL */
+	double within;		/* expect-not: seconds to watch (required, > 0) */
+	/* run, background, parallel, measure */
 	char *command;		/* a guest shell command line (busybox sh) */
-	int expect_exit;	/* expected exit status, default 0 (also STEP_JOIN) */
-	char *expect_output;	/* ERE that must match some output line, or NULL (also STEP_JOIN) */
-	char *parser;		/* "xtest" to record per-case results, or NULL (also STEP_JOIN) */
-	enum channel channel;	/* also STEP_COLLECT, STEP_SYSRQ */
-	/* STEP_BACKGROUND, STEP_JOIN, STEP_KILL */
+	int expect_exit;	/* expected exit status, default 0 (also join) */
+	char *expect_output;	/* ERE that must match some output line, or NULL (also join) */
+	char *parser;		/* "xtest" to record per-case results, or NULL (also join) */
+	enum channel channel;	/* also collect, sysrq */
+	/* background, join, kill */
 	char *id;		/* the background command's name ([A-Za-z0-9_-]+) */
 	/*
-	 * STEP_BACKGROUND: output lines matching `progress` (ERE) are the
+	 * background: output lines matching `progress` (ERE) are the
 	 * command's progress; none for `stall` seconds while it still runs
 	 * ends the run with DEADLOCK.
 	 */
 	char *progress;		/* or NULL: no stall detection */
 	double stall;		/* seconds (default 20 with `progress`) */
-	/* STEP_PARALLEL */
+	/* parallel */
 	int copies;		/* >= 1 (default 2) */
-	/* STEP_COLLECT */
+	/* collect */
 	char **paths;		/* guest paths (absolute), NULL-terminated */
 	size_t nr_paths;
-	/* STEP_KEXEC */
+	/* kexec */
 	char *kernel;		/* guest path of the kernel, or NULL = the lab's kernel */
 	char *initrd;		/* guest path of the initrd, or NULL = the lab's initramfs */
 	char *cmdline;		/* the new kernel's command line, or NULL = the current one */
@@ -84,22 +69,22 @@ struct scenario_step {
 	 */
 	char *to;
 	bool crash;		/* `kexec -p`: load a capture kernel (kdump) and go on */
-	/* STEP_SYSRQ */
+	/* sysrq */
 	char sysrq;		/* the sysrq key, e.g. 'w', 't', 'c' */
 	bool kdump;		/* 'c' with a capture kernel loaded: done when it is up */
 	/*
-	 * STEP_REPEAT: the `nr_body` steps after it run `times` times (names
+	 * repeat: the `nr_body` steps after it run `times` times (names
 	 * get " [i/N]", metrics ".i"). `times` may be a parameter
 	 * ("${hops}"): then times_param names it until scenario_select().
 	 */
 	unsigned times;
 	char *times_param;
 	size_t nr_body;
-	/* STEP_ASSERT */
+	/* assert */
 	char **absent;		/* EREs, NULL-terminated; default: OP-TEE panic/assert */
 	size_t nr_absent;
 	/*
-	 * STEP_MEASURE: the value is the first number a guest `command`
+	 * measure: the value is the first number a guest `command`
 	 * prints (exit status 0 required), or the count of lines matching
 	 * `pattern` on `console` since the run started.
 	 */
@@ -180,7 +165,6 @@ void scenario_kexec_targets(const struct scenario *sc, struct strvec *out);
 
 /* The verdict name the run must give: the cell's expect, else the scenario's. */
 const char *scenario_expected(const struct scenario *sc);
-const char *step_type_name(enum step_type t);
 const char *console_name(enum console_id c);	/* "normal" / "secure" */
 
 #endif

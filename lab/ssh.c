@@ -1757,3 +1757,15 @@ out:
 	free(local);
 	return ret;
 }
+
+const struct guest_ops guest_ssh_ops = {
+	.connect = guest_ssh_connect,
+	.close = guest_ssh_close,
+	.start = guest_ssh_start,
+	.poll = guest_job_poll,
+	.status = guest_job_status,
+	.out = guest_job_stdout,
+	.err = guest_job_stderr,
+	.free = guest_job_free,
+	.fetch = guest_ssh_fetch,
+};

@@ -202,4 +202,27 @@ void guest_job_free(struct guest_job *job);
 int guest_ssh_fetch(struct guest_ssh *s, const char *remote_path,
 		    const char *local_dir, double timeout);
 
+/*
+ * The guest channel as the run engine uses it: the functions above, or a
+ * machine backend's own (the replay backend's scripted commands, for the
+ * engine's unit tests). Same contracts as the functions they name; a
+ * backend's session and job types are its own behind the opaque
+ * struct guest_ssh and struct guest_job.
+ */
+struct guest_ops {
+	int (*connect)(struct guest_ssh **out, const char *host, int port, const char *user,
+		       const char *priv_path, double timeout);
+	void (*close)(struct guest_ssh *s);
+	int (*start)(struct guest_ssh *s, const char *command, struct guest_job **job);
+	bool (*poll)(struct guest_job *job, double max_wait);
+	int (*status)(const struct guest_job *job);
+	const struct strbuf *(*out)(const struct guest_job *job);
+	const struct strbuf *(*err)(const struct guest_job *job);
+	void (*free)(struct guest_job *job);
+	int (*fetch)(struct guest_ssh *s, const char *remote_path, const char *local_dir,
+		     double timeout);
+};
+/* libssh to the guest's dropbear: the functions above. */
+extern const struct guest_ops guest_ssh_ops;
+
 #endif

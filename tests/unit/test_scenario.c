@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "scenario.h"
+#include "step.h"
 #include "util.h"
 
 struct fixture {
@@ -139,7 +140,7 @@ static void test_full_scenario(void **state)
 	assert_int_equal(sc->nr_steps, 4);
 
 	st = &sc->steps[0];
-	assert_int_equal(st->type, STEP_BOOT);
+	assert_ptr_equal(st->ops, &step_boot);
 	assert_string_equal(st->name, "boot");
 	assert_int_equal(st->line, 10);
 	assert_int_equal(st->column, 5);
@@ -147,7 +148,7 @@ static void test_full_scenario(void **state)
 	assert_null(st->xfail);
 
 	st = &sc->steps[1];
-	assert_int_equal(st->type, STEP_WAIT);
+	assert_ptr_equal(st->ops, &step_expect);
 	assert_string_equal(st->name, "tee up");
 	assert_int_equal(st->line, 12);
 	assert_int_equal(st->column, 5);
@@ -157,7 +158,7 @@ static void test_full_scenario(void **state)
 	assert_null(st->command);
 
 	st = &sc->steps[2];
-	assert_int_equal(st->type, STEP_RUN);
+	assert_ptr_equal(st->ops, &step_run);
 	assert_string_equal(st->name, "run xtest -t regression 1001");
 	assert_int_equal(st->line, 17);
 	assert_string_equal(st->command, "xtest -t regression 1001");
@@ -169,7 +170,7 @@ static void test_full_scenario(void **state)
 	assert_null(st->pattern);
 
 	st = &sc->steps[3];
-	assert_int_equal(st->type, STEP_POWEROFF);
+	assert_ptr_equal(st->ops, &step_poweroff);
 	assert_string_equal(st->name, "bye");
 	assert_true(st->timeout == 10);
 	assert_int_equal(st->line, 24);
@@ -206,7 +207,7 @@ static void test_defaults(void **state)
 
 	assert_int_equal(sc->steps[1].console, CON_NORMAL);
 	/* "wait" is an alias of "expect" */
-	assert_int_equal(sc->steps[1].type, STEP_WAIT);
+	assert_ptr_equal(sc->steps[1].ops, &step_expect);
 	assert_string_equal(sc->steps[1].name, "expect normal: login: *$");
 	assert_true(sc->steps[1].timeout == 0);
 
@@ -219,7 +220,7 @@ static void test_defaults(void **state)
 	assert_null(sc->steps[2].parser);
 	assert_null(sc->steps[2].xfail);
 
-	assert_int_equal(sc->steps[3].type, STEP_POWEROFF);
+	assert_ptr_equal(sc->steps[3].ops, &step_poweroff);
 	assert_string_equal(sc->steps[3].name, "poweroff");
 	for (size_t i = 0; i < sc->nr_steps; i++)
 		assert_null(sc->steps[i].xfail);
@@ -239,10 +240,10 @@ static void test_shorthand_forms(void **state)
 		"  xfail: why not\n"
 		"- poweroff\n"), 0);
 	assert_int_equal(sc->nr_steps, 4);
-	assert_int_equal(sc->steps[0].type, STEP_BOOT);
+	assert_ptr_equal(sc->steps[0].ops, &step_boot);
 	assert_int_equal(sc->steps[0].line, 2);
 	assert_int_equal(sc->steps[0].column, 3);
-	assert_int_equal(sc->steps[1].type, STEP_RUN);
+	assert_ptr_equal(sc->steps[1].ops, &step_run);
 	assert_string_equal(sc->steps[1].command, "uname -a");
 	assert_string_equal(sc->steps[1].name, "run uname -a");
 	assert_int_equal(sc->steps[1].expect_exit, 0);
@@ -251,14 +252,14 @@ static void test_shorthand_forms(void **state)
 	assert_string_equal(sc->steps[2].command, "true");
 	assert_string_equal(sc->steps[2].name, "always");
 	assert_string_equal(sc->steps[2].xfail, "why not");
-	assert_int_equal(sc->steps[3].type, STEP_POWEROFF);
+	assert_ptr_equal(sc->steps[3].ops, &step_poweroff);
 	assert_string_equal(sc->steps[3].name, "poweroff");
 	assert_int_equal(sc->steps[3].line, 7);
 
 	/* "- poweroff:" with a null value and "~" */
 	assert_int_equal(load(f, "steps:\n- boot: ~\n- poweroff:\n"), 0);
 	assert_int_equal(sc->nr_steps, 2);
-	assert_int_equal(sc->steps[1].type, STEP_POWEROFF);
+	assert_ptr_equal(sc->steps[1].ops, &step_poweroff);
 	assert_int_equal(sc->steps[1].line, 3);
 	assert_int_equal(sc->steps[1].column, 3);
 }
@@ -309,20 +310,20 @@ static void test_default_name_from_file(void **state)
 
 static void test_names(void **state)
 {
-	assert_string_equal(step_type_name(STEP_BOOT), "boot");
-	assert_string_equal(step_type_name(STEP_WAIT), "expect");
-	assert_string_equal(step_type_name(STEP_EXPECT_NOT), "expect-not");
-	assert_string_equal(step_type_name(STEP_RUN), "run");
-	assert_string_equal(step_type_name(STEP_BACKGROUND), "background");
-	assert_string_equal(step_type_name(STEP_JOIN), "join");
-	assert_string_equal(step_type_name(STEP_KILL), "kill");
-	assert_string_equal(step_type_name(STEP_PARALLEL), "parallel");
-	assert_string_equal(step_type_name(STEP_COLLECT), "collect");
-	assert_string_equal(step_type_name(STEP_REBOOT), "reboot");
-	assert_string_equal(step_type_name(STEP_KEXEC), "kexec");
-	assert_string_equal(step_type_name(STEP_SYSRQ), "sysrq");
-	assert_string_equal(step_type_name(STEP_ASSERT), "assert");
-	assert_string_equal(step_type_name(STEP_POWEROFF), "poweroff");
+	assert_string_equal(step_boot.name, "boot");
+	assert_string_equal(step_expect.name, "expect");
+	assert_string_equal(step_expect_not.name, "expect-not");
+	assert_string_equal(step_run.name, "run");
+	assert_string_equal(step_background.name, "background");
+	assert_string_equal(step_join.name, "join");
+	assert_string_equal(step_kill.name, "kill");
+	assert_string_equal(step_parallel.name, "parallel");
+	assert_string_equal(step_collect.name, "collect");
+	assert_string_equal(step_reboot.name, "reboot");
+	assert_string_equal(step_kexec.name, "kexec");
+	assert_string_equal(step_sysrq.name, "sysrq");
+	assert_string_equal(step_assert.name, "assert");
+	assert_string_equal(step_poweroff.name, "poweroff");
 	assert_string_equal(console_name(CON_NORMAL), "normal");
 	assert_string_equal(console_name(CON_SECURE), "secure");
 	(void)state;
@@ -582,11 +583,11 @@ static void test_every_step_type(void **state)
 	assert_int_equal(sc->nr_steps, 17);
 
 	st = &sc->steps[0];
-	assert_int_equal(st->type, STEP_BOOT);
+	assert_ptr_equal(st->ops, &step_boot);
 	assert_int_equal(st->line, 6);
 
 	st = &sc->steps[1];
-	assert_int_equal(st->type, STEP_WAIT);
+	assert_ptr_equal(st->ops, &step_expect);
 	assert_string_equal(st->name, "expect secure: OP-TEE version");
 	assert_int_equal(st->line, 7);
 	assert_int_equal(st->column, 5);
@@ -595,14 +596,14 @@ static void test_every_step_type(void **state)
 	assert_true(st->timeout == 10);
 
 	st = &sc->steps[2];
-	assert_int_equal(st->type, STEP_WAIT);
+	assert_ptr_equal(st->ops, &step_expect);
 	assert_string_equal(st->name, "expect normal: login:");
 	assert_int_equal(st->console, CON_NORMAL);
 	assert_string_equal(st->pattern, "login:");
 	assert_true(st->timeout == 0);
 
 	st = &sc->steps[3];
-	assert_int_equal(st->type, STEP_EXPECT_NOT);
+	assert_ptr_equal(st->ops, &step_expect_not);
 	assert_string_equal(st->name, "expect-not normal: Oops|BUG: (2.5 s)");
 	assert_int_equal(st->line, 13);
 	assert_int_equal(st->console, CON_NORMAL);
@@ -611,7 +612,7 @@ static void test_every_step_type(void **state)
 	assert_true(st->timeout == 0);
 
 	st = &sc->steps[4];
-	assert_int_equal(st->type, STEP_RUN);
+	assert_ptr_equal(st->ops, &step_run);
 	assert_string_equal(st->name, "run xtest -t regression 1001");
 	assert_string_equal(st->command, "xtest -t regression 1001");
 	assert_int_equal(st->channel, CHAN_SSH);
@@ -620,7 +621,7 @@ static void test_every_step_type(void **state)
 	assert_null(st->expect_output);
 
 	st = &sc->steps[5];
-	assert_int_equal(st->type, STEP_BACKGROUND);
+	assert_ptr_equal(st->ops, &step_background);
 	assert_string_equal(st->name, "background load_1: stress-ng --cpu 2");
 	assert_int_equal(st->line, 21);
 	assert_string_equal(st->id, "load_1");
@@ -630,7 +631,7 @@ static void test_every_step_type(void **state)
 	assert_null(st->parser);
 
 	st = &sc->steps[6];
-	assert_int_equal(st->type, STEP_PARALLEL);
+	assert_ptr_equal(st->ops, &step_parallel);
 	assert_string_equal(st->name, "parallel 4x xtest 4001");
 	assert_int_equal(st->line, 25);
 	assert_string_equal(st->command, "xtest 4001");
@@ -643,7 +644,7 @@ static void test_every_step_type(void **state)
 	assert_null(st->id);
 
 	st = &sc->steps[7];
-	assert_int_equal(st->type, STEP_JOIN);
+	assert_ptr_equal(st->ops, &step_join);
 	assert_string_equal(st->name, "join load_1");
 	assert_int_equal(st->line, 32);
 	assert_string_equal(st->id, "load_1");
@@ -654,19 +655,19 @@ static void test_every_step_type(void **state)
 	assert_null(st->command);
 
 	st = &sc->steps[8];
-	assert_int_equal(st->type, STEP_BACKGROUND);
+	assert_ptr_equal(st->ops, &step_background);
 	assert_string_equal(st->name, "background Sleeper-2: sleep 1000");
 	assert_string_equal(st->id, "Sleeper-2");
 	assert_int_equal(st->channel, CHAN_AUTO);
 
 	st = &sc->steps[9];
-	assert_int_equal(st->type, STEP_KILL);
+	assert_ptr_equal(st->ops, &step_kill);
 	assert_string_equal(st->name, "stop it");
 	assert_int_equal(st->line, 41);
 	assert_string_equal(st->id, "Sleeper-2");
 
 	st = &sc->steps[10];
-	assert_int_equal(st->type, STEP_COLLECT);
+	assert_ptr_equal(st->ops, &step_collect);
 	assert_string_equal(st->name, "collect /var/log/messages +2");
 	assert_int_equal(st->line, 44);
 	assert_int_equal(st->nr_paths, 3);
@@ -677,19 +678,19 @@ static void test_every_step_type(void **state)
 	assert_int_equal(st->channel, CHAN_SERIAL);
 
 	st = &sc->steps[11];
-	assert_int_equal(st->type, STEP_SYSRQ);
+	assert_ptr_equal(st->ops, &step_sysrq);
 	assert_string_equal(st->name, "sysrq t");
 	assert_int_equal(st->sysrq, 't');
 	assert_int_equal(st->channel, CHAN_SERIAL);
 
 	st = &sc->steps[12];
-	assert_int_equal(st->type, STEP_REBOOT);
+	assert_ptr_equal(st->ops, &step_reboot);
 	assert_string_equal(st->name, "reboot");
 	assert_int_equal(st->line, 50);
 	assert_true(st->timeout == 50);
 
 	st = &sc->steps[13];
-	assert_int_equal(st->type, STEP_KEXEC);
+	assert_ptr_equal(st->ops, &step_kexec);
 	assert_string_equal(st->name, "kexec");
 	assert_int_equal(st->line, 52);
 	assert_string_equal(st->kernel, "/boot/Image");
@@ -700,7 +701,7 @@ static void test_every_step_type(void **state)
 	assert_null(st->xfail);
 
 	st = &sc->steps[14];
-	assert_int_equal(st->type, STEP_KEXEC);
+	assert_ptr_equal(st->ops, &step_kexec);
 	assert_string_equal(st->name, "kexec");
 	assert_true(st->no_load);
 	assert_null(st->kernel);
@@ -709,7 +710,7 @@ static void test_every_step_type(void **state)
 	assert_string_equal(st->xfail, "broken hop");
 
 	st = &sc->steps[15];
-	assert_int_equal(st->type, STEP_ASSERT);
+	assert_ptr_equal(st->ops, &step_assert);
 	assert_string_equal(st->name, "assert normal clean");
 	assert_int_equal(st->line, 61);
 	assert_int_equal(st->console, CON_NORMAL);
@@ -720,7 +721,7 @@ static void test_every_step_type(void **state)
 	assert_null(st->pattern);
 
 	st = &sc->steps[16];
-	assert_int_equal(st->type, STEP_POWEROFF);
+	assert_ptr_equal(st->ops, &step_poweroff);
 	assert_string_equal(st->name, "poweroff");
 	assert_int_equal(st->line, 64);
 }
@@ -757,19 +758,19 @@ static void test_new_step_defaults(void **state)
 	assert_int_equal(sc->nr_steps, 10);
 
 	st = &sc->steps[1];
-	assert_int_equal(st->type, STEP_EXPECT_NOT);
+	assert_ptr_equal(st->ops, &step_expect_not);
 	assert_int_equal(st->console, CON_NORMAL);
 	assert_true(st->within == 5);
 	assert_true(st->timeout == 0);
 	assert_string_equal(st->name, "expect-not normal: panic (5 s)");
 
 	st = &sc->steps[2];
-	assert_int_equal(st->type, STEP_BACKGROUND);
+	assert_ptr_equal(st->ops, &step_background);
 	assert_int_equal(st->channel, CHAN_AUTO);
 	assert_string_equal(st->name, "background bg: cat /dev/zero > /dev/null");
 
 	st = &sc->steps[3];
-	assert_int_equal(st->type, STEP_JOIN);
+	assert_ptr_equal(st->ops, &step_join);
 	assert_string_equal(st->id, "bg");
 	assert_int_equal(st->expect_exit, 0);
 	assert_null(st->expect_output);
@@ -779,7 +780,7 @@ static void test_new_step_defaults(void **state)
 	assert_string_equal(st->name, "join bg");
 
 	st = &sc->steps[4];
-	assert_int_equal(st->type, STEP_PARALLEL);
+	assert_ptr_equal(st->ops, &step_parallel);
 	assert_int_equal(st->copies, 2);
 	assert_int_equal(st->expect_exit, 0);
 	assert_null(st->expect_output);
@@ -788,7 +789,7 @@ static void test_new_step_defaults(void **state)
 	assert_string_equal(st->name, "parallel 2x xtest 1001");
 
 	st = &sc->steps[5];
-	assert_int_equal(st->type, STEP_COLLECT);
+	assert_ptr_equal(st->ops, &step_collect);
 	assert_int_equal(st->nr_paths, 1);
 	assert_string_equal(st->paths[0], "/var/log/dmesg.txt");
 	assert_null(st->paths[1]);
@@ -796,7 +797,7 @@ static void test_new_step_defaults(void **state)
 	assert_string_equal(st->name, "collect /var/log/dmesg.txt");
 
 	st = &sc->steps[6];
-	assert_int_equal(st->type, STEP_KEXEC);
+	assert_ptr_equal(st->ops, &step_kexec);
 	assert_null(st->kernel);
 	assert_null(st->initrd);
 	assert_null(st->cmdline);
@@ -804,13 +805,13 @@ static void test_new_step_defaults(void **state)
 	assert_true(st->timeout == 0);
 
 	st = &sc->steps[7];
-	assert_int_equal(st->type, STEP_SYSRQ);
+	assert_ptr_equal(st->ops, &step_sysrq);
 	assert_int_equal(st->sysrq, '0');
 	assert_int_equal(st->channel, CHAN_AUTO);
 	assert_string_equal(st->name, "sysrq 0");
 
 	st = &sc->steps[8];
-	assert_int_equal(st->type, STEP_ASSERT);
+	assert_ptr_equal(st->ops, &step_assert);
 	assert_int_equal(st->console, CON_SECURE);
 	assert_int_equal(st->nr_absent, 2);
 	assert_string_equal(st->absent[0], "Panic at");
@@ -819,7 +820,7 @@ static void test_new_step_defaults(void **state)
 	assert_string_equal(st->name, "assert secure clean");
 
 	st = &sc->steps[9];
-	assert_int_equal(st->type, STEP_REBOOT);
+	assert_ptr_equal(st->ops, &step_reboot);
 	assert_true(st->timeout == 0);
 	assert_string_equal(st->name, "reboot");
 }
@@ -850,18 +851,18 @@ static void test_new_shorthands(void **state)
 	assert_string_equal(f->err, "");
 	assert_int_equal(sc->nr_steps, 16);
 
-	assert_int_equal(sc->steps[2].type, STEP_JOIN);
+	assert_ptr_equal(sc->steps[2].ops, &step_join);
 	assert_string_equal(sc->steps[2].id, "srv-1");
 	assert_string_equal(sc->steps[2].name, "join srv-1");
 	assert_int_equal(sc->steps[2].line, 4);
 	assert_int_equal(sc->steps[2].column, 3);
 	assert_int_equal(sc->steps[2].expect_exit, 0);
 
-	assert_int_equal(sc->steps[4].type, STEP_KILL);
+	assert_ptr_equal(sc->steps[4].ops, &step_kill);
 	assert_string_equal(sc->steps[4].id, "srv_2");
 	assert_string_equal(sc->steps[4].name, "kill srv_2");
 
-	assert_int_equal(sc->steps[5].type, STEP_COLLECT);
+	assert_ptr_equal(sc->steps[5].ops, &step_collect);
 	assert_int_equal(sc->steps[5].nr_paths, 1);
 	assert_string_equal(sc->steps[5].paths[0], "/tmp/out.log");
 	assert_null(sc->steps[5].paths[1]);
@@ -875,23 +876,23 @@ static void test_new_shorthands(void **state)
 	assert_string_equal(sc->steps[6].name, "collect /a +1");
 
 	for (size_t i = 7; i < 9; i++) {
-		assert_int_equal(sc->steps[i].type, STEP_REBOOT);
+		assert_ptr_equal(sc->steps[i].ops, &step_reboot);
 		assert_string_equal(sc->steps[i].name, "reboot");
 	}
 	assert_int_equal(sc->steps[8].line, 10);
 	for (size_t i = 9; i < 11; i++) {
-		assert_int_equal(sc->steps[i].type, STEP_KEXEC);
+		assert_ptr_equal(sc->steps[i].ops, &step_kexec);
 		assert_string_equal(sc->steps[i].name, "kexec");
 		assert_null(sc->steps[i].kernel);
 		assert_false(sc->steps[i].no_load);
 	}
 
-	assert_int_equal(sc->steps[11].type, STEP_SYSRQ);
+	assert_ptr_equal(sc->steps[11].ops, &step_sysrq);
 	assert_int_equal(sc->steps[11].sysrq, 'w');
 	assert_string_equal(sc->steps[11].name, "sysrq w");
 	assert_int_equal(sc->steps[11].channel, CHAN_AUTO);
 
-	assert_int_equal(sc->steps[12].type, STEP_ASSERT);
+	assert_ptr_equal(sc->steps[12].ops, &step_assert);
 	assert_int_equal(sc->steps[12].console, CON_SECURE);
 	assert_int_equal(sc->steps[12].nr_absent, 2);
 	assert_string_equal(sc->steps[12].absent[0], "Panic at");
@@ -902,9 +903,9 @@ static void test_new_shorthands(void **state)
 	assert_string_equal(sc->steps[13].absent[0], "Oops");
 	assert_null(sc->steps[13].absent[1]);
 
-	assert_int_equal(sc->steps[14].type, STEP_WAIT);
+	assert_ptr_equal(sc->steps[14].ops, &step_expect);
 	assert_string_equal(sc->steps[14].name, "expect normal: x");
-	assert_int_equal(sc->steps[15].type, STEP_POWEROFF);
+	assert_ptr_equal(sc->steps[15].ops, &step_poweroff);
 }
 
 static void test_network_and_hang(void **state)
@@ -1202,7 +1203,7 @@ static void test_measure(void **state)
 			      "    max: 1e6\n"), 0);
 	assert_int_equal(f->sc.nr_steps, 3);
 	st = &f->sc.steps[1];
-	assert_int_equal(st->type, STEP_MEASURE);
+	assert_ptr_equal(st->ops, &step_measure);
 	assert_string_equal(st->metric, "rpmb-writes");
 	assert_string_equal(st->command, "cat /sys/x");
 	assert_null(st->pattern);
@@ -1335,13 +1336,13 @@ static void test_repeat(void **state)
 			      "    - measure: {metric: n, command: 'echo 2', at-least: m}\n"
 			      "- run: {name: after, command: 'true'}\n"), 0);
 	assert_int_equal(sc->nr_steps, 7);	/* boot, background, repeat + 3, run */
-	assert_int_equal(sc->steps[2].type, STEP_REPEAT);
+	assert_ptr_equal(sc->steps[2].ops, &step_repeat);
 	assert_string_equal(sc->steps[2].times_param, "hops");
 	assert_int_equal(sc->steps[2].nr_body, 3);
 	assert_string_equal(sc->steps[2].name, "repeat ${hops} times");
 	assert_int_equal(scenario_select(&f->sc, NULL, cli, 1, NULL), 0);
 	assert_int_equal(sc->nr_steps, 2 + 3 * 3 + 1);
-	assert_int_equal(sc->steps[2].type, STEP_KEXEC);
+	assert_ptr_equal(sc->steps[2].ops, &step_kexec);
 	assert_string_equal(sc->steps[2].to, "debian-6.1");
 	assert_string_equal(sc->steps[2].name, "kexec [1/3]");
 	assert_string_equal(sc->steps[3].metric, "m.1");

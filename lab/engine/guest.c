@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+/* guest.c - guest commands over SSH or the serial shell; see engine.h */
+#include "engine.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "xtest.h"
+
+
+char *engine_base64(const char *s)
+{
+	size_t len = strlen(s);
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
+	return out;
+}
+
+/* Send "<helper> <id> <base64 of @arg>" to the serial shell; sets up W_COMMAND. */
+int engine_serial_send(struct engine *e, const char *helper, const char *arg, enum wait_kind w)
+{
+	char *b64 = engine_base64(arg);
+	char *line = xasprintf("%s %d %s\n", helper, ++e->cmd_id, b64);
+	int ret;
+
+	free(b64);
+	strbuf_reset(&e->cmd_out);
+	e->matched = false;
+	e->cmd_begun = false;
+	e->cmd_rc = -1;
+	e->wait = w;
+	ret = engine_console_send(e, line);
+	free(line);
+	return ret;
+}
+
+/* Run @command on the serial shell; output in e->cmd_out, status in e->cmd_rc. */
+enum outcome engine_serial_command(struct engine *e, const char *command, double timeout)
+{
+	enum outcome p;
+
+	if (e->serial_busy)
+		return O_WEDGED;
+	if (engine_serial_send(e, "tl-run", command, W_COMMAND))
+		return O_NO_CHANNEL;
+	p = engine_pump(e, now_mono() + timeout);
+	if (p == O_TIMEOUT || p == O_HANG || p == O_DEADLOCK) {
+		/* interrupt the command (the shell has a controlling tty) */
+		engine_console_send(e, "\003");
+		if (engine_pump(e, now_mono() + 5) != O_DONE) {
+			e->cmd_rc = -1;
+			e->serial_busy = true;	/* the shell did not answer: it is wedged */
+		}
+	}
+	e->wait = W_NONE;
+	return p;
+}
+
+bool engine_have_ssh(const struct engine *e)
+{
+	return e->ssh != NULL;
+}
+
+enum channel engine_pick(const struct engine *e, enum channel c)
+{
+	if (c == CHAN_AUTO)
+		return engine_have_ssh(e) ? CHAN_SSH : CHAN_SERIAL;
+	return c;
+}
+
+/* Run @command over SSH; stdout+stderr into e->cmd_out (stderr after stdout). */
+static enum outcome ssh_command(struct engine *e, const char *command, double timeout,
+				    struct strbuf *err_out)
+{
+	struct guest_job *job = NULL;
+	enum outcome p;
+
+	strbuf_reset(&e->cmd_out);
+	e->cmd_rc = -1;
+	if (e->guest->start(e->ssh, command, &job))
+		return O_NO_CHANNEL;
+	if (!engine_add_job(e, NULL, job)) {
+		e->guest->free(job);
+		return O_NO_CHANNEL;
+	}
+	p = engine_wait_jobs(e, &job, 1, timeout);
+	strbuf_add(&e->cmd_out, strbuf_str(e->guest->out(job)), e->guest->out(job)->len);
+	if (err_out)
+		strbuf_add(err_out, strbuf_str(e->guest->err(job)), e->guest->err(job)->len);
+	e->cmd_rc = e->guest->status(job);
+	engine_drop_job(e, job);
+	return p;
+}
+
+/* One guest command on the chosen channel. *err gets SSH stderr (may be NULL). */
+enum outcome engine_guest_command(struct engine *e, enum channel ch, const char *command,
+				      double timeout, struct strbuf *err)
+{
+	if (engine_pick(e, ch) == CHAN_SSH) {
+		if (!engine_have_ssh(e))
+			return O_NO_CHANNEL;
+		return ssh_command(e, command, timeout, err);
+	}
+	return engine_serial_command(e, command, timeout);
+}
+
+/*
+ * Lines of @text matching the ERE @pattern; *first (if @first) gets a copy
+ * of the first one, or NULL. @stop_at_first ends the scan there.
+ */
+size_t engine_match_lines(const char *text, const char *pattern, bool stop_at_first, char **first)
+{
+	regex_t re;
+	char *copy = NULL, *save = NULL;
+	size_t n = 0;
+
+	if (first)
+		*first = NULL;
+	if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB))
+		return 0;	/* validated by the parser: not reached */
+	copy = xstrdup(text ? text : "");
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (regexec(&re, l, 0, NULL, 0))
+			continue;
+		if (!n++ && first)
+			*first = xstrdup(l);
+		if (stop_at_first)
+			break;
+	}
+	free(copy);
+	regfree(&re);
+	return n;
+}
+
+static bool output_matches(const char *pattern, const char *out)
+{
+	return engine_match_lines(out, pattern, true, NULL) > 0;
+}
+
+void engine_save_step_file(struct engine *e, size_t n, const char *suffix, const char *data)
+{
+	char *dir = path_join(e->dir, "steps");
+	char *path = xasprintf("%s/%02zu-%s", dir, n + 1, suffix);
+
+	if (!mkdir_p(dir, 0755))
+		write_file_str(path, data);
+	free(dir);
+	free(path);
+}
+
+/* A bounded tail of @s for results. */
+const char *engine_tail(const char *s)
+{
+	size_t len = strlen(s);
+
+	return len > OUTPUT_KEEP ? s + len - OUTPUT_KEEP : s;
+}
+
+/* Check a finished command: exit status, output pattern, xtest results. */
+enum verdict engine_check_command(struct engine *e, const struct scenario_step *st,
+				  const char *out, int rc, char **msg)
+{
+	if (st->parser && !strcmp(st->parser, "xtest")) {
+		struct xtest_report rep = XTEST_REPORT_INIT;
+
+		xtest_parse(out, &rep);
+		xtest_report_to_results(&rep, e->res);
+		if (rep.have_summary && rep.cases_failed > 0)
+			*msg = xasprintf("xtest: %ld of %ld test cases failed", rep.cases_failed,
+					 rep.cases_total);
+		else if (!rep.have_summary)
+			*msg = xstrdup("xtest: no summary in the output (did it run?)");
+		xtest_report_release(&rep);
+	}
+	if (!*msg && rc != st->expect_exit)
+		*msg = xasprintf("exit status %d, expected %d", rc, st->expect_exit);
+	if (!*msg && st->expect_output && !output_matches(st->expect_output, out))
+		*msg = xasprintf("no output line matches /%s/", st->expect_output);
+	return *msg ? V_FAIL : V_PASS;
+}
+
+void engine_ssh_disconnect(struct engine *e)
+{
+	engine_drop_all_jobs(e);
+	e->guest->close(e->ssh);
+	e->ssh = NULL;
+}
+
+void engine_ssh_connect(struct engine *e)
+{
+	int ret;
+
+	if (!e->ssh_port || e->ssh)
+		return;
+	engine_stage_begin(e, "connecting over SSH");
+	ret = e->guest->connect(&e->ssh, e->m.ssh_host, e->ssh_port, "root", e->ssh_key,
+				SSH_CONNECT_TIMEOUT);
+	if (ret) {
+		e->ssh = NULL;
+		warning("no SSH to the guest (port %d); guest commands use the serial shell",
+			e->ssh_port);
+	}
+	classifier_progress(&e->cls, now_mono());
+}
+
+enum outcome engine_wait_ready(struct engine *e, double timeout)
+{
+	enum outcome p;
+
+	e->wait = W_READY;
+	e->matched = false;
+	p = engine_pump(e, now_mono() + timeout);
+	if (p == O_DONE && !e->matched)
+		return O_DONE;	/* the command's END marker: the caller looks at cmd_rc */
+	e->wait = W_NONE;
+	if (p == O_DONE) {
+		classifier_progress(&e->cls, now_mono());
+		engine_ssh_connect(e);
+	}
+	return p;
+}

@@ -1,0 +1,341 @@
+// SPDX-License-Identifier: MIT
+/*
+ * power.c - the steps that power the guest on, restart or stop it: boot,
+ * reboot, kexec (and kexec crash: loading a kdump kernel), sysrq,
+ * poweroff. See README "Scenario format".
+ */
+#include "engine.h"
+
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- boot ---- */
+
+enum outcome engine_boot(struct engine *e, double timeout, char **msg)
+{
+	enum outcome p;
+	int ret;
+
+	engine_new_boot(e, "power-on", NULL, 0);
+	ret = e->m.ops->start(&e->m);
+	if (e->m.uri[0])
+		run_result_env(e->res, "libvirt_uri", e->m.uri);
+	if (ret) {
+		e->qemu_exited = true;
+		*msg = e->m.why[0] ? xasprintf("QEMU did not start: %s", e->m.why)
+				   : xstrdup("QEMU did not start (see qemu.log)");
+		return O_EXITED;
+	}
+	classifier_init(&e->cls, now_mono());
+	for (int i = 0; i < CON_COUNT; i++)
+		e->con[i].fd = e->m.console_fd[i];
+	e->feed = console_feed_start(e->m.console_fd, CON_COUNT,
+				     e->echo_fd >= 0 ? 1u << CON_NORMAL : 0);
+	if (!e->feed) {
+		*msg = xstrdup("cannot read the consoles (see teelab.log)");
+		return O_EXITED;
+	}
+	e->cmd_id = 0;
+	p = engine_wait_ready(e, timeout);
+	/* `expect` steps after the boot see the whole boot log */
+	e->con[CON_NORMAL].cursor = 0;
+	return p;
+}
+
+static enum outcome play_boot(struct engine *e, size_t n, const struct scenario_step *st,
+			      struct step_report *r)
+{
+	(void)n;
+	(void)st;
+	return engine_boot(e, r->timeout, &r->msg);
+}
+
+static const char *const boot_keys[] = { "timeout", NULL };
+const struct step_ops step_boot = {
+	.name = "boot", .order = 10, .keys = boot_keys, .flags = STEP_F_BOOTS,
+	.summary = "power the lab on; done when the guest's shell is ready",
+	.play = play_boot,
+};
+
+/* ---- reboot, kexec ---- */
+
+/* " 'arg'" for the guest shell: single quotes, ' escaped */
+static void add_quoted(struct strbuf *cmd, const char *arg)
+{
+	strbuf_addstr(cmd, " '");
+	for (const char *c = arg; *c; c++)
+		strbuf_addstr(cmd, *c == '\'' ? "'\\''" : (char[2]){ *c, 0 });
+	strbuf_addch(cmd, '\'');
+}
+
+/* The tl-kexec command line of a kexec step (see images/rootfs/overlay/usr/bin/tl-kexec). */
+static void kexec_command(const struct scenario_step *st, struct strbuf *cmd)
+{
+	strbuf_addstr(cmd, "tl-kexec");
+	if (st->no_load)
+		strbuf_addstr(cmd, " --no-load");
+	if (st->crash)
+		strbuf_addstr(cmd, " --crash");
+	if (st->to) {
+		strbuf_addstr(cmd, " --to");
+		add_quoted(cmd, st->to);
+	}
+	if (st->kernel || st->initrd || st->cmdline) {
+		add_quoted(cmd, st->kernel ? st->kernel : "");
+		add_quoted(cmd, st->initrd ? st->initrd : "");
+		add_quoted(cmd, st->cmdline ? st->cmdline : "");
+	}
+}
+
+/* kexec: { crash: true }: load the capture kernel (kexec -p) and go on */
+static enum outcome kexec_crash(struct engine *e, const struct scenario_step *st,
+				struct step_report *r)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	enum outcome p;
+
+	if (st->timeout <= 0)
+		r->timeout = e->step_to;	/* a command, not a boot */
+	kexec_command(st, &cmd);
+	p = engine_guest_command(e, CHAN_AUTO, strbuf_str(&cmd), r->timeout, NULL);
+	if (p == O_DONE && e->cmd_rc)
+		r->msg = xasprintf("loading the capture kernel failed (status %d): %s", e->cmd_rc,
+				   engine_tail(strbuf_str(&e->cmd_out)));
+	strbuf_release(&cmd);
+	return p;
+}
+
+/* reboot -f or tl-kexec: the next boot's READY marker ends the step */
+static enum outcome play_reboot(struct engine *e, size_t n, const struct scenario_step *st,
+				struct step_report *r)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	enum outcome p;
+	size_t from = e->con[CON_NORMAL].history.len;
+	bool reboot = st->ops == &step_reboot;
+
+	(void)n;
+	if (!reboot && st->crash)
+		return kexec_crash(e, st, r);
+	if (e->serial_busy) {
+		r->msg = xstrdup("the serial shell is busy with an earlier command");
+		return O_WEDGED;
+	}
+	engine_ssh_disconnect(e);
+	if (reboot)
+		/* PSCI SYSTEM_RESET after the kernel's shutdown path (device .shutdown hooks) */
+		strbuf_addstr(&cmd, "sync; reboot -f");
+	else
+		kexec_command(st, &cmd);
+	if (engine_serial_send(e, "tl-run", strbuf_str(&cmd), W_READY)) {
+		strbuf_release(&cmd);
+		return O_NO_CHANNEL;
+	}
+	strbuf_release(&cmd);
+	if (reboot)
+		engine_expect_boot(e, "reboot", NULL, "Booting Trusted Firmware");
+	else
+		engine_expect_boot(e, "kexec", st->to ? st->to : "boot",
+				   "Booting Linux on physical CPU");
+	p = engine_wait_ready(e, r->timeout);
+	if (p == O_DONE && !e->matched) {
+		/* the command came back: no new boot */
+		r->msg = xasprintf("%s failed (status %d): %s", st->ops->name, e->cmd_rc,
+				   strbuf_str(&e->cmd_out));
+		e->pending_how = NULL;
+		return O_DONE;
+	}
+	if (p == O_DONE) {
+		e->con[CON_NORMAL].cursor = from;	/* expects see this boot */
+		e->cmd_id = 0;
+	}
+	return p;
+}
+
+static const char *const reboot_keys[] = { "timeout", NULL };
+const struct step_ops step_reboot = {
+	.name = "reboot", .order = 110, .keys = reboot_keys, .flags = STEP_F_BOOTS,
+	.summary = "`reboot -f` in the guest (PSCI SYSTEM_RESET); done when the shell is back",
+	.play = play_reboot,
+};
+
+/* "a" or "a,b,c": kernel names ([A-Za-z0-9_.-]+) */
+static bool valid_kernel_list(const char *v)
+{
+	size_t n;
+
+	do {
+		n = strcspn(v, ",");
+		if (!n || strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+				 "0123456789_.-") < n)
+			return false;
+		v += n;
+	} while (*v++ == ',');
+	return true;
+}
+
+static int parse_kexec(const struct step_parse *p, struct scenario_step *st)
+{
+	static const char *const loaded[] = { "kernel", "initrd", "cmdline", "to", "crash" };
+	const struct ydoc *doc = p->doc;
+	const struct ynode *opts = p->opts;
+	int ret = step_get_guest_path(doc, opts, "kernel", &st->kernel);
+
+	if (!ret)
+		ret = step_get_guest_path(doc, opts, "initrd", &st->initrd);
+	if (!ret)
+		ret = step_get_string(doc, opts, "cmdline", &st->cmdline);
+	if (!ret)
+		ret = ynode_get_bool(doc, opts, "no-load", &st->no_load);
+	if (!ret)
+		ret = step_get_string(doc, opts, "to", &st->to);
+	if (!ret)
+		ret = ynode_get_bool(doc, opts, "crash", &st->crash);
+	for (size_t i = 0; !ret && st->no_load && i < ARRAY_SIZE(loaded); i++)
+		if (ynode_get(opts, loaded[i]))
+			ret = ynode_error(doc, ynode_get(opts, loaded[i]),
+					  "'%s' has no effect with 'no-load: true'",
+					  loaded[i]);
+	if (!ret && st->to && (st->kernel || st->initrd))
+		ret = ynode_error(doc, ynode_get(opts, "to"),
+				  "'to' names a lab kernel; 'kernel'/'initrd' give guest paths: not both");
+	if (!ret && st->to && !strstr(st->to, "${") && !valid_kernel_list(st->to))
+		ret = ynode_error(doc, ynode_get(opts, "to"),
+				  "invalid kernel name '%s' (a configs/kernels name or 'boot'; "
+				  "in a repeat, a comma list the hops cycle through)", st->to);
+	return ret;
+}
+
+static const char *const kexec_keys[] = {
+	"kernel", "initrd", "cmdline", "no-load", "to", "crash", "timeout", NULL
+};
+const struct step_ops step_kexec = {
+	.name = "kexec", .order = 120, .keys = kexec_keys, .flags = STEP_F_BOOTS,
+	.summary = "kexec -l + kexec -e into a kernel (crash: load a kdump kernel and go on)",
+	.parse = parse_kexec, .play = play_reboot,
+};
+
+/* ---- sysrq ---- */
+
+static int parse_sysrq(const struct step_parse *p, struct scenario_step *st)
+{
+	const struct ydoc *doc = p->doc;
+	const struct ynode *n = ynode_get(p->opts, "key");
+	const char *key = NULL;
+	int ret = 0;
+
+	if (p->value && p->value->type == YNODE_SCALAR && !step_is_null(p->value)) {
+		/* shorthand "sysrq: <key>" */
+		n = p->value;
+		key = p->value->scalar;
+	} else {
+		ret = ynode_get_str(doc, p->opts, "key", &key);
+	}
+	if (!ret)
+		ret = step_get_channel(p, NULL, st);
+	if (ret)
+		return ret;
+	if (!key)
+		return ynode_error(doc, p->where, "missing 'key' in 'sysrq' step");
+	if (strlen(key) != 1 || !strchr("0123456789abcdefghijklmnopqrstuvwxyz", *key))
+		return ynode_error(doc, n,
+				   "invalid sysrq key '%s' (expected one character from 0-9 or a-z)",
+				   key);
+	st->sysrq = *key;
+	ret = ynode_get_bool(doc, p->opts, "kdump", &st->kdump);
+	if (!ret && st->kdump && st->sysrq != 'c')
+		ret = ynode_error(doc, ynode_get(p->opts, "kdump"),
+				  "'kdump: true' needs key 'c' (a crash), got '%c'", st->sysrq);
+	return ret;
+}
+
+static void describe_sysrq(const struct scenario_step *st, struct strbuf *sb)
+{
+	strbuf_addf(sb, " %c", st->sysrq);
+}
+
+/* echo c: the panic ends the step, or with kdump the capture kernel's shell */
+static enum outcome sysrq_crash(struct engine *e, const struct scenario_step *st,
+				struct step_report *r)
+{
+	char *line = xasprintf("echo %c > /proc/sysrq-trigger\n", st->sysrq);
+	enum outcome p;
+
+	engine_ssh_disconnect(e);
+	engine_console_send(e, line);
+	free(line);
+	e->wait_con = CON_NORMAL;
+	regcomp(&e->wait_re, "Kernel panic - not syncing", REG_EXTENDED | REG_NOSUB);
+	e->wait_re_set = true;
+	e->wait = W_PATTERN;
+	e->con[CON_NORMAL].cursor = e->con[CON_NORMAL].history.len;
+	p = engine_pump(e, now_mono() + r->timeout);
+	if (p != O_DONE || !st->kdump)
+		return p == O_DONE ? O_KERNEL_PANIC : p;
+	/* kdump: the loaded capture kernel boots; its shell ends the step */
+	classifier_clear_event(&e->cls);
+	engine_expect_boot(e, "kdump", NULL, "Booting Linux on physical CPU");
+	e->panic_ok = true;
+	e->cmd_id = 0;
+	p = engine_wait_ready(e, r->timeout);
+	e->panic_ok = false;
+	if (p == O_DONE && !e->matched)
+		r->msg = xstrdup("the crashed kernel's shell answered: no capture kernel booted");
+	return p;
+}
+
+static enum outcome play_sysrq(struct engine *e, size_t n, const struct scenario_step *st,
+			       struct step_report *r)
+{
+	char *cmd;
+	enum outcome p;
+
+	(void)n;
+	if (st->sysrq == 'c')
+		return sysrq_crash(e, st, r);	/* a crash never returns */
+	cmd = xasprintf("echo %c > /proc/sysrq-trigger", st->sysrq);
+	p = engine_guest_command(e, st->channel, cmd, r->timeout, NULL);
+	if (p == O_DONE && e->cmd_rc)
+		r->msg = xasprintf("sysrq %c failed (status %d)", st->sysrq, e->cmd_rc);
+	free(cmd);
+	return p;
+}
+
+static const char *const sysrq_keys[] = { "key", "channel", "kdump", "timeout", NULL };
+const struct step_ops step_sysrq = {
+	.name = "sysrq", .order = 130, .keys = sysrq_keys, .forms = STEP_FORM_SCALAR,
+	.summary = "echo <key> > /proc/sysrq-trigger (c: a crash; kdump: the capture kernel boots)",
+	.parse = parse_sysrq, .describe = describe_sysrq, .play = play_sysrq,
+};
+
+/* ---- poweroff ---- */
+
+static enum outcome play_poweroff(struct engine *e, size_t n, const struct scenario_step *st,
+				  struct step_report *r)
+{
+	enum outcome p;
+
+	(void)n;
+	if (st->timeout <= 0)
+		r->timeout = 60;
+	engine_ssh_disconnect(e);
+	/* PSCI SYSTEM_OFF through TF-A: QEMU exits by itself */
+	e->wait = W_EXIT;
+	if (engine_console_send(e, "poweroff -f\n"))
+		return O_NO_CHANNEL;
+	p = engine_pump(e, now_mono() + r->timeout);
+	if (p == O_EXITED) {
+		p = O_DONE;
+		if (e->qemu_status)
+			r->msg = xasprintf("QEMU exited with status %d", e->qemu_status);
+	}
+	return p;
+}
+
+static const char *const poweroff_keys[] = { "timeout", NULL };
+const struct step_ops step_poweroff = {
+	.name = "poweroff", .order = 150, .keys = poweroff_keys, .flags = STEP_F_STOPS,
+	.summary = "clean power-off through the guest (PSCI SYSTEM_OFF); QEMU exits",
+	.play = play_poweroff,
+};
