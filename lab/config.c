@@ -665,6 +665,7 @@ void config_release(struct lab_config *cfg)
 	free(cfg->machine.cpu);
 	free(cfg->machine.backend);
 	free(cfg->machine.connect);
+	free(cfg->machine.replay);
 	strvec_release(&cfg->machine.extra_args);
 	free(cfg->kernel.name);
 	pkg_ref_release(&cfg->kernel.deb);

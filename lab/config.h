@@ -52,6 +52,12 @@ struct machine_cfg {
 	 */
 	char *backend;
 	char *connect;
+	/*
+	 * "replay" backend (machine_replay.c, the engine's unit tests): a
+	 * directory of captured consoles and a script played instead of a
+	 * machine. Set by the caller, not read from a machine file.
+	 */
+	char *replay;
 };
 
 struct kernel_cfg {

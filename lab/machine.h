@@ -49,6 +49,12 @@ struct machine_ops {
 	int (*qmp)(struct machine *m, const char *json, char **reply, double timeout);
 	/* Free the backend state (m->priv) after stop; machine_release() closes the fds and clears m->priv. */
 	void (*release)(struct machine *m);
+	/*
+	 * Seconds the backend may take to notice that its emulator exited
+	 * (libvirt: an event, a moment after the consoles hung up); the
+	 * engine waits that long before blaming a failed step on the machine.
+	 */
+	double exit_latency;
 	/* The guest channel, when the backend has its own (replay); NULL: SSH (guest_ssh_ops). */
 	const struct guest_ops *guest;
 };
@@ -72,7 +78,13 @@ extern const struct machine_ops machine_qemu_ops;
 /* The libvirt backend; URI from spec.cfg->connect (see config.h). */
 extern const struct machine_ops machine_libvirt_ops;
 
-/* The backend named @name ("qemu", "libvirt"), or NULL. */
+/*
+ * The replay backend: no emulator; the captured consoles and script of
+ * spec.cfg->replay are played to the engine (machine_replay.c).
+ */
+extern const struct machine_ops machine_replay_ops;
+
+/* The backend named @name ("qemu", "libvirt", "replay"), or NULL. */
 const struct machine_ops *machine_backend(const char *name);
 
 /*

@@ -984,4 +984,5 @@ const struct machine_ops machine_libvirt_ops = {
 	.exited = lv_exited,
 	.qmp = lv_qmp,
 	.release = lv_release,
+	.exit_latency = 1.0,
 };

@@ -50,6 +50,8 @@ const struct machine_ops *machine_backend(const char *name)
 		return &machine_qemu_ops;
 	if (!strcmp(name, "libvirt"))
 		return &machine_libvirt_ops;
+	if (!strcmp(name, "replay"))
+		return &machine_replay_ops;
 	return NULL;
 }
 
@@ -368,4 +370,5 @@ const struct machine_ops machine_qemu_ops = {
 	.exited = qemu_exited,
 	.qmp = qemu_qmp,
 	.release = qemu_release,
+	.exit_latency = 1.0,
 };

@@ -372,7 +372,7 @@ int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 		engine_stage_begin(&e, st->name);
 		o = play_step(&e, i, st, &r);
 		if (r.verdict != V_PASS && o != O_EXITED && !(st->ops->flags & STEP_F_STOPS) &&
-		    machine_gone(&e, 1.0) && e.qemu_status != 0) {
+		    machine_gone(&e, e.m.ops->exit_latency) && e.qemu_status != 0) {
 			/*
 			 * The step failed because QEMU died under it (an SSH command
 			 * cut off); a guest that powered itself off (status 0) is the

@@ -53,7 +53,8 @@ enum outcome engine_serial_command(struct engine *e, const char *command, double
 	if (p == O_TIMEOUT || p == O_HANG || p == O_DEADLOCK) {
 		/* interrupt the command (the shell has a controlling tty) */
 		engine_console_send(e, "\003");
-		if (engine_pump(e, now_mono() + 5) != O_DONE) {
+		/* as long as the step had, at most 5 s, for the prompt to come back */
+		if (engine_pump(e, now_mono() + (timeout < 5 ? timeout : 5)) != O_DONE) {
 			e->cmd_rc = -1;
 			e->serial_busy = true;	/* the shell did not answer: it is wedged */
 		}
