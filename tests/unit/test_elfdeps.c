@@ -213,6 +213,59 @@ static void test_corrupt(void **state)
 	free(path);
 }
 
+/*
+ * Every cut of a valid ELF file is refused with a message naming the file
+ * and what is missing, never read past its end (libelf does the bounds).
+ */
+static void test_truncated(void **state)
+{
+	static const struct {
+		size_t len;
+		const char *msg;
+	} cuts[] = {
+		{ 40, "corrupt ELF file: not readable as ELF" },
+		{ 100, "corrupt ELF file: program headers out of the file" },
+		{ 200, "corrupt ELF file: program headers out of the file" },
+		{ 240, "corrupt ELF file: PT_INTERP out of the file" },
+		{ 300, "corrupt ELF file: dynamic section out of the file" },
+	};
+	char *path = tpath(state, "cut");
+	char *full = NULL;
+	size_t size = 0;
+
+	write_elf(path, true, false, false, false, 0);
+	assert_int_equal(read_file(path, &full, &size), 0);
+	for (size_t len = SELFMAG + 2; len < size; len++) {
+		struct strvec needed = STRVEC_INIT;
+		struct strvec runpath = STRVEC_INIT;
+		struct capture cap;
+		char *interp = NULL;
+		char *err = NULL;
+		int ret = 0;
+
+		assert_int_equal(write_file(path, full, len, 0644), 0);
+		capture_begin(&cap);
+		ret = elf_read_deps(path, &interp, &needed, &runpath);
+		err = capture_end(&cap);
+		if (len < EI_NIDENT) {
+			assert_int_equal(ret, -ENOEXEC);
+		} else {
+			if (ret != -EINVAL)
+				fail_msg("cut at %zu: %d, stderr '%s'", len, ret, err);
+			assert_non_null(strstr(err, path));
+			assert_non_null(strstr(err, "is a corrupt ELF file: "));
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(cuts); i++)
+			if (cuts[i].len == len && !strstr(err, cuts[i].msg))
+				fail_msg("cut at %zu: '%s' without '%s'", len, err, cuts[i].msg);
+		assert_null(interp);
+		assert_int_equal(needed.nr, 0);
+		free(err);
+	}
+	free(full);
+	free(path);
+}
+
 static void test_not_elf(void **state)
 {
 	char *script = tpath(state, "script.sh");
@@ -503,6 +556,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_synthetic),
 		T(test_corrupt),
+		T(test_truncated),
 		T(test_not_elf),
 		T(test_host_ls),
 		T(test_aarch64_merged_usr),
