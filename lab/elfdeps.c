@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* elfdeps.c - ELF dependency reading and closure in a sysroot; see elfdeps.h */
 #include "elfdeps.h"
+#include "inroot.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -218,16 +219,19 @@ static int parse_elf(Elf *e, const char *path, struct elf_deps *d)
 }
 
 /*
- * Open @path as ELF into *@e (elf_end() it, close *@fd). -ENOEXEC (not
- * reported) if it is not ELF, other -errno (reported).
+ * Open @path as ELF into *@e (elf_end() it, close *@fd): inside the root
+ * @rootfd (inroot.h) unless it is -1. -ENOEXEC (not reported) if it is not
+ * ELF, other -errno (reported).
  */
-static int elf_open(const char *path, int *fd, Elf **e)
+static int elf_open(int rootfd, const char *path, int *fd, Elf **e)
 {
 	unsigned char ident[EI_NIDENT];
 	struct stat st;
 
 	*e = NULL;
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	*fd = rootfd < 0 ? open(path, O_RDONLY | O_CLOEXEC) : inroot_open(rootfd, path, O_RDONLY, 0);
+	if (*fd < 0 && rootfd >= 0)
+		errno = -*fd;
 	if (*fd < 0 || fstat(*fd, &st)) {
 		int err = errno;
 
@@ -257,12 +261,12 @@ static void elf_close(int fd, Elf *e)
 		close(fd);
 }
 
-/* Read @path into @d. -ENOEXEC (not reported) if not ELF, other -errno. */
-static int load_elf(const char *path, struct elf_deps *d)
+/* Read @path (in @rootfd, see elf_open()) into @d. -ENOEXEC (not reported) if not ELF, other -errno. */
+static int load_elf(int rootfd, const char *path, struct elf_deps *d)
 {
 	Elf *e = NULL;
 	int fd = -1;
-	int ret = elf_open(path, &fd, &e);
+	int ret = elf_open(rootfd, path, &fd, &e);
 
 	if (!ret)
 		ret = parse_elf(e, path, d);
@@ -276,7 +280,7 @@ int elf_read_deps(const char *path, char **interp, struct strvec *needed,
 		  struct strvec *runpath)
 {
 	struct elf_deps d = { 0 };
-	int ret = load_elf(path, &d);
+	int ret = load_elf(-1, path, &d);
 
 	*interp = NULL;
 	if (ret)
@@ -291,113 +295,8 @@ int elf_read_deps(const char *path, char **interp, struct strvec *needed,
 	return 0;
 }
 
-/* ---- paths inside the sysroot ---- */
-
-/*
- * Resolve the sysroot-relative @path inside @sysroot the way the guest
- * kernel will: every symlink (also a directory component) is followed, an
- * absolute target re-rooted at @sysroot, ".." never climbs above it. Each
- * symlink met is appended to @links as a sysroot-relative path whose
- * directories are all real, and @final gets the resolved path (same form).
- * 0 or -errno (not reported).
- */
-static int sysroot_resolve(const char *sysroot, const char *path,
-			   struct strvec *links, struct strbuf *final)
-{
-	struct strbuf canon = STRBUF_INIT;	/* "" or "/a/b" */
-	struct strbuf todo = STRBUF_INIT;
-	struct strbuf next = STRBUF_INIT;
-	struct strbuf host = STRBUF_INIT;
-	char target[PATH_MAX];
-	const char *p = NULL;
-	int nr_links = 0;
-	int ret = 0;
-
-	strbuf_addstr(&todo, path);
-	p = todo.buf;
-	while (*p) {
-		const char *e = NULL;
-		size_t n = 0;
-		bool last = false;
-		struct stat st;
-		ssize_t len = 0;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		e = strchrnul(p, '/');
-		n = (size_t)(e - p);
-		last = !e[strspn(e, "/")];
-		if (n == 1 && *p == '.') {
-			p = e;
-			continue;
-		}
-		if (n == 2 && !memcmp(p, "..", 2)) {
-			char *slash = strrchr(strbuf_str(&canon), '/');
-
-			if (slash) {
-				canon.len = (size_t)(slash - canon.buf);
-				canon.buf[canon.len] = '\0';
-			}
-			p = e;
-			continue;
-		}
-		strbuf_reset(&host);
-		strbuf_addf(&host, "%s%s/%.*s", sysroot, strbuf_str(&canon),
-			    (int)n, p);
-		if (lstat(host.buf, &st)) {
-			ret = -errno;
-			goto out;
-		}
-		if (S_ISLNK(st.st_mode)) {
-			if (++nr_links > MAX_SYMLINKS) {
-				ret = -ELOOP;
-				goto out;
-			}
-			len = readlink(host.buf, target, sizeof(target));
-			if (len < 0 || (size_t)len >= sizeof(target)) {
-				ret = len < 0 ? -errno : -ENAMETOOLONG;
-				goto out;
-			}
-			strvec_pushf(links, "%s/%.*s", strbuf_str(&canon),
-				     (int)n, p);
-			strbuf_reset(&next);
-			strbuf_add(&next, target, (size_t)len);
-			strbuf_addch(&next, '/');
-			strbuf_addstr(&next, e);
-			if (target[0] == '/')
-				strbuf_reset(&canon);
-			strbuf_reset(&todo);
-			strbuf_addstr(&todo, next.buf);
-			p = todo.buf;
-			continue;
-		}
-		if (!last && !S_ISDIR(st.st_mode)) {
-			ret = -ENOTDIR;
-			goto out;
-		}
-		strbuf_addch(&canon, '/');
-		strbuf_add(&canon, p, n);
-		p = e;
-	}
-	strbuf_reset(final);
-	strbuf_addstr(final, canon.len ? canon.buf : "/");
-out:
-	strbuf_release(&canon);
-	strbuf_release(&todo);
-	strbuf_release(&next);
-	strbuf_release(&host);
-	return ret;
-}
-
-static char *host_path(const char *sysroot, const char *rel)
-{
-	return xasprintf("%s%s", sysroot, rel);
-}
-
-/* Whether @host is a regular ELF file of the same class, byte order and machine as @who. */
-static bool compatible(const char *host, const struct elf_deps *who)
+/* Whether @rel in @rootfd is a regular ELF file of the same class, byte order and machine as @who. */
+static bool compatible(int rootfd, const char *rel, const struct elf_deps *who)
 {
 	struct stat st;
 	GElf_Ehdr eh;
@@ -405,9 +304,15 @@ static bool compatible(const char *host, const struct elf_deps *who)
 	int fd = -1;
 	bool ok = false;
 
-	if (stat(host, &st) || !S_ISREG(st.st_mode))
+	fd = inroot_open(rootfd, rel, O_PATH, 0);
+	if (fd < 0)
 		return false;
-	if (!elf_open(host, &fd, &e) && gelf_getehdr(e, &eh))
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
+	close(fd);
+	if (!elf_open(rootfd, rel, &fd, &e) && gelf_getehdr(e, &eh))
 		ok = eh.e_ident[EI_CLASS] == who->cls && eh.e_ident[EI_DATA] == who->data &&
 		     eh.e_machine == who->machine;
 	elf_close(fd, e);
@@ -417,7 +322,7 @@ static bool compatible(const char *host, const struct elf_deps *who)
 /* ---- the closure ---- */
 
 struct closure {
-	const char *sysroot;	/* without trailing '/': "" for "/" */
+	int rootfd;	/* the sysroot (inroot.h) */
 	const char *sysroot_arg;	/* as given, for messages */
 	const char *const *libdirs;
 	struct strvec *out;
@@ -486,15 +391,10 @@ static int try_dir(const struct closure *c, const struct elf_deps *who,
 {
 	char *path = *dir == '/' ? xstrdup(dir) : xasprintf("/%s", dir);
 	char *cand = path_join(path, soname);
-	char *host = NULL;
-	int ret = sysroot_resolve(c->sysroot, cand, links, final);
+	int ret = inroot_resolve(c->rootfd, cand, 0, links, final);
 
-	if (!ret) {
-		host = host_path(c->sysroot, final->buf);
-		if (!compatible(host, who))
-			ret = -ENOENT;
-	}
-	free(host);
+	if (!ret && !compatible(c->rootfd, final->buf, who))
+		ret = -ENOENT;
 	free(cand);
 	free(path);
 	return ret;
@@ -540,21 +440,20 @@ static int process(struct closure *c, size_t idx)
 	struct elf_deps d = { 0 };
 	char *obj = xstrdup(c->objs.v[idx]);	/* objs may grow */
 	char *owner = xstrdup(c->owner.v[idx]);
-	char *host = host_path(c->sysroot, obj);
-	int ret = load_elf(host, &d);
+	int ret = load_elf(c->rootfd, obj, &d);
 
 	if (ret == -ENOEXEC && idx < c->nr_progs) {
 		ret = 0;	/* a script: nothing to add */
 		goto out;
 	}
 	if (ret == -ENOEXEC) {
-		error("'%s' is not an ELF file", host);
+		error("'%s' in '%s' is not an ELF file", obj, c->sysroot_arg);
 		goto out;
 	}
 	if (ret)
 		goto out;
 	if (d.interp) {
-		ret = sysroot_resolve(c->sysroot, d.interp, &links, &final);
+		ret = inroot_resolve(c->rootfd, d.interp, 0, &links, &final);
 		if (ret) {
 			ret = not_found(c, idx, d.interp);
 			goto out;
@@ -576,7 +475,6 @@ out:
 	elf_deps_release(&d);
 	strvec_release(&links);
 	strbuf_release(&final);
-	free(host);
 	free(owner);
 	free(obj);
 	return ret;
@@ -587,22 +485,18 @@ int elf_resolve_closure(const char *sysroot, const char *const *progs,
 			struct strvec *out)
 {
 	struct closure c = {
+		.rootfd = open(sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC),
 		.sysroot_arg = sysroot,
 		.libdirs = libdirs,
 		.out = out,
 	};
 	struct strvec links = STRVEC_INIT;
 	struct strbuf final = STRBUF_INIT;
-	char *root = xstrdup(sysroot);
-	size_t len = strlen(root);
 	int ret = 0;
 
-	while (len && root[len - 1] == '/')
-		root[--len] = '\0';
-	c.sysroot = root;
-	if (!is_dir(sysroot)) {
-		ret = -ENOENT;
-		error("sysroot '%s' is not a directory", sysroot);
+	if (c.rootfd < 0) {
+		ret = -errno;
+		error_errno("sysroot '%s' is not a directory", sysroot);
 		goto out;
 	}
 	for (size_t i = 0; i < nr_progs; i++) {
@@ -610,7 +504,7 @@ int elf_resolve_closure(const char *sysroot, const char *const *progs,
 			    xasprintf("/%s", progs[i]);
 
 		strvec_release(&links);
-		ret = sysroot_resolve(c.sysroot, rel, &links, &final);
+		ret = inroot_resolve(c.rootfd, rel, 0, &links, &final);
 		free(rel);
 		if (ret) {
 			error("cannot find '%s' in '%s': %s", progs[i], sysroot,
@@ -631,6 +525,7 @@ out:
 	strvec_release(&c.owner);
 	strvec_release(&links);
 	strbuf_release(&final);
-	free(root);
+	if (c.rootfd >= 0)
+		close(c.rootfd);
 	return ret;
 }
