@@ -11,6 +11,10 @@
 
 #include <cmocka.h>
 
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
 #include "testutil.h"
 #include "util.h"
 
@@ -99,5 +103,65 @@ size_t tu_count(const char *hay, const char *needle)
 
 	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
 		n++;
+	return n;
+}
+
+xmlDocPtr tu_xml_read(const char *dir, const char *name)
+{
+	char *path = path_join(dir, name);
+	xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+
+	if (!doc)
+		fail_msg("'%s' is not well-formed XML", path);
+	free(path);
+	return doc;
+}
+
+/* @xpath evaluated in @doc (xmlXPathFreeObject() it), NULL if invalid. */
+static xmlXPathObjectPtr xpath_eval(xmlDocPtr doc, const char *xpath)
+{
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr o = NULL;
+
+	xmlXPathRegisterNs(ctx, BAD_CAST "qemu", BAD_CAST "http://libvirt.org/schemas/domain/qemu/1.0");
+	o = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+	xmlXPathFreeContext(ctx);
+	return o;
+}
+
+char *xpath_text(xmlDocPtr doc, const char *xpath)
+{
+	xmlXPathObjectPtr o = xpath_eval(doc, xpath);
+	char *ret = NULL;
+
+	if (o && o->nodesetval && o->nodesetval->nodeNr) {
+		xmlChar *t = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+
+		ret = strdup((const char *)t);
+		xmlFree(t);
+	}
+	xmlXPathFreeObject(o);
+	return ret;
+}
+
+void assert_xpath(xmlDocPtr doc, const char *xpath, const char *want)
+{
+	char *t = xpath_text(doc, xpath);
+
+	if (!t || strcmp(t, want))
+		print_error("%s: got '%s', wanted '%s'\n", xpath, t ? t : "(nothing)", want);
+	assert_non_null(t);
+	assert_string_equal(t, want);
+	free(t);
+}
+
+double xpath_number(xmlDocPtr doc, const char *xpath)
+{
+	xmlXPathObjectPtr o = xpath_eval(doc, xpath);
+	double n = o ? xmlXPathCastToNumber(o) : -1;
+
+	if (!o)
+		fail_msg("invalid XPath '%s'", xpath);
+	xmlXPathFreeObject(o);
 	return n;
 }
