@@ -110,7 +110,7 @@ static int parse_dynamic(Elf *e, const char *path, const GElf_Phdr *dyn,
 	int ret = 0;
 
 	if (!data) {
-		ret = corrupt_elf(path, "dynamic section out of the file");
+		ret = corrupt(path, "dynamic section out of the file");
 		goto out;
 	}
 	for (int i = 0; gelf_getdyn(data, i, &dn) && dn.d_tag != DT_NULL; i++) {

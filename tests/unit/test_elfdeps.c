@@ -32,14 +32,6 @@ static void mkdirs(const char *root, const char *rel)
 	free(p);
 }
 
-static void symlink_in(const char *root, const char *rel, const char *target)
-{
-	char *p = path_join(root, rel);
-
-	assert_int_equal(symlink(target, p), 0);
-	free(p);
-}
-
 static void copy_in(const char *root, const char *rel, const char *src)
 {
 	char *p = path_join(root, rel);
@@ -418,13 +410,13 @@ static void test_aarch64_merged_usr(void **state)
 	mkdirs(root, "usr/lib/aarch64-linux-gnu");
 	mkdirs(root, "usr/lib/foo");
 	mkdirs(root, "usr/lib/wrong");
-	symlink_in(root, "lib", "usr/lib");
-	symlink_in(root, "bin", "usr/bin");
+	put_symlink(root, "lib", "usr/lib");
+	put_symlink(root, "bin", "usr/bin");
 	copy_in(root, "usr/lib/aarch64-linux-gnu/libc.so.6",
 		CROSS_SYSROOT "/lib/libc.so.6");
 	copy_in(root, "usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1",
 		CROSS_SYSROOT "/lib/ld-linux-aarch64.so.1");
-	symlink_in(root, "usr/lib/ld-linux-aarch64.so.1",
+	put_symlink(root, "usr/lib/ld-linux-aarch64.so.1",
 		   "/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1");
 	/* an ELF of another machine, first in the search order */
 	copy_in(root, "usr/lib/wrong/libc.so.6", "/bin/ls");
@@ -536,8 +528,8 @@ static void test_missing_lib(void **state)
 	assert_int_equal(elf_resolve_closure(root, progs, 1, libdirs, &out),
 			 -ENOENT);
 	/* a symlink loop is a missing library, not a hang */
-	symlink_in(root, "lib/libc.so.6", "libc.so.6");
-	symlink_in(root, "lib/libselinux.so.1", "/lib/libselinux.so.1");
+	put_symlink(root, "lib/libc.so.6", "libc.so.6");
+	put_symlink(root, "lib/libselinux.so.1", "/lib/libselinux.so.1");
 	assert_int_equal(elf_resolve_closure(root, progs, 1, libdirs, &out),
 			 -ENOENT);
 	assert_int_equal(elf_resolve_closure("/nonexistent", progs, 1,

@@ -37,14 +37,6 @@ static char *make_root(void **state, int *rootfd)
 	return root;
 }
 
-static void link_in(const char *root, const char *rel, const char *target)
-{
-	char *p = path_join(root, rel);
-
-	assert_int_equal(symlink(target, p), 0);
-	free(p);
-}
-
 /* The text of @path opened inside @rootfd, or NULL when it does not open. */
 static char *read_in(int rootfd, const char *path)
 {
@@ -83,9 +75,9 @@ static void test_absolute_chain(void **state)
 	char *root = make_root(state, &rootfd);
 	char *text = NULL;
 
-	link_in(root, "lib", "usr/lib");
-	link_in(root, "usr/lib/ld-linux-aarch64.so.1", "/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1");
-	link_in(root, "ld", "/usr/lib/ld-linux-aarch64.so.1");
+	put_symlink(root, "lib", "usr/lib");
+	put_symlink(root, "usr/lib/ld-linux-aarch64.so.1", "/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1");
+	put_symlink(root, "ld", "/usr/lib/ld-linux-aarch64.so.1");
 	assert_int_equal(inroot_resolve(rootfd, "/ld", 0, &links, &canon), 0);
 	assert_string_equal(canon.buf, "/usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1");
 	assert_int_equal(links.nr, 3);
@@ -112,9 +104,9 @@ static void test_no_escape(void **state)
 	char *root = make_root(state, &rootfd);
 	char *text = NULL;
 
-	link_in(root, "up", "../../../../..");
-	link_in(root, "abs", "/etc");
-	link_in(root, "hostfile", "/etc/hostname");
+	put_symlink(root, "up", "../../../../..");
+	put_symlink(root, "abs", "/etc");
+	put_symlink(root, "hostfile", "/etc/hostname");
 	assert_resolves(rootfd, "../../etc/passwd", 0, "/etc/passwd");
 	assert_resolves(rootfd, "up/etc/passwd", 0, "/etc/passwd");
 	assert_resolves(rootfd, "abs/../abs/passwd", 0, "/etc/passwd");
@@ -142,7 +134,7 @@ static void test_mkdir_inside(void **state)
 	char *root = make_root(state, &rootfd);
 	char *inside = NULL;
 
-	link_in(root, "esc", outside);
+	put_symlink(root, "esc", outside);
 	assert_int_equal(inroot_resolve(rootfd, "esc/sub/f", INROOT_MKDIR | INROOT_PARENT,
 					NULL, &canon), 0);
 	inside = xasprintf("%s%s/sub", root, outside);
@@ -162,8 +154,8 @@ static void test_errors(void **state)
 	int rootfd = -1;
 	char *root = make_root(state, &rootfd);
 
-	link_in(root, "loop", "loop2");
-	link_in(root, "loop2", "/loop");
+	put_symlink(root, "loop", "loop2");
+	put_symlink(root, "loop2", "/loop");
 	assert_int_equal(inroot_resolve(rootfd, "loop/x", 0, NULL, &canon), -ELOOP);
 	assert_int_equal(inroot_resolve(rootfd, "file/x", 0, NULL, &canon), -ENOTDIR);
 	assert_int_equal(inroot_resolve(rootfd, "nothing/x", 0, NULL, &canon), -ENOENT);

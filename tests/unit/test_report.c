@@ -143,26 +143,17 @@ static void test_junit(void **state)
 	assert_true(starts_with(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"));
 	doc = tu_xml_read(out, "junit.xml");
 
-	assert_xpath(doc, "/testsuites/@name", "nightly");
-	assert_xpath(doc, "/testsuites/@tests", "7");
-	assert_xpath(doc, "/testsuites/@failures", "3");
-	assert_xpath(doc, "/testsuites/@errors", "0");
-	assert_xpath(doc, "/testsuites/@skipped", "1");
-	assert_xpath(doc, "/testsuites/@time", "312.400");
+	assert_xpath_attrs(doc, "/testsuites",
+			   "name=nightly tests=7 failures=3 errors=0 skipped=1 time=312.400");
 	assert_int_equal(xpath_number(doc, "count(/testsuites/testsuite)"), 3);
 	assert_int_equal(xpath_number(doc, "count(//testcase)"), 7);
 	assert_int_equal(xpath_number(doc, "count(//testcase/failure)"), 3);
 
 	/* the passing cell: its two tests (results.c's testcases) and the cell verdict */
-	assert_xpath(doc, SUITE(SMOKE, "/@tests"), "3");
-	assert_xpath(doc, SUITE(SMOKE, "/@failures"), "0");
-	assert_xpath(doc, SUITE(SMOKE, "/@errors"), "0");
-	assert_xpath(doc, SUITE(SMOKE, "/@skipped"), "1");
-	assert_xpath(doc, SUITE(SMOKE, "/@time"), "12.300");
-	assert_xpath(doc, SUITE(SMOKE, "/@timestamp"), "2026-11-21T13:20:01");
-	assert_xpath(doc, SUITE(SMOKE, "/testcase[1]/@classname"), SMOKE ".steps");
-	assert_xpath(doc, SUITE(SMOKE, "/testcase[1]/@name"), "boot");
-	assert_xpath(doc, SUITE(SMOKE, "/testcase[1]/@time"), "3.250");
+	assert_xpath_attrs(doc, SUITE(SMOKE, ""), "tests=3 failures=0 errors=0 skipped=1 "
+			   "time=12.300 timestamp=2026-11-21T13:20:01");
+	assert_xpath_attrs(doc, SUITE(SMOKE, "/testcase[1]"),
+			   "classname=" SMOKE ".steps name=boot time=3.250");
 	assert_int_equal(xpath_number(doc, "count(" SUITE(SMOKE, "/testcase[1]/*") ")"), 0);
 	assert_xpath(doc, SUITE(SMOKE, "/testcase[2]/@classname"), SMOKE ".xtest.pkcs11");
 	assert_xpath(doc, SUITE(SMOKE, "/testcase[2]/@time"), "0.000");
@@ -177,13 +168,9 @@ static void test_junit(void **state)
 	assert_null(xpath_text(doc, PROP(SMOKE, "teelab.reason")));
 
 	/* the failing cell: the failed test and the cell verdict fail */
-	assert_xpath(doc, SUITE(KEXEC, "/@tests"), "3");
-	assert_xpath(doc, SUITE(KEXEC, "/@failures"), "2");
-	assert_xpath(doc, SUITE(KEXEC, "/@errors"), "0");
-	assert_xpath(doc, SUITE(KEXEC, "/@skipped"), "0");
-	assert_xpath(doc, SUITE(KEXEC, "/testcase[2]/@classname"), KEXEC ".xtest.regression");
-	assert_xpath(doc, SUITE(KEXEC, "/testcase[2]/@name"), "regression_1004");
-	assert_xpath(doc, SUITE(KEXEC, "/testcase[2]/@time"), "1.500");
+	assert_xpath_attrs(doc, SUITE(KEXEC, ""), "tests=3 failures=2 errors=0 skipped=0");
+	assert_xpath_attrs(doc, SUITE(KEXEC, "/testcase[2]"),
+			   "classname=" KEXEC ".xtest.regression name=regression_1004 time=1.500");
 	assert_xpath(doc, SUITE(KEXEC, "/testcase[2]/failure/@message"), "bad <value>");
 	assert_xpath(doc, SUITE(KEXEC, "/testcase[2]/failure/@type"), "FAIL");
 	/* output cleaned as results.c does: no ESC, no CR */
@@ -204,9 +191,7 @@ static void test_junit(void **state)
 	assert_null(xpath_text(doc, PROP(SMOKE, "teelab.host")));
 
 	/* no run directory: only the cell verdict */
-	assert_xpath(doc, SUITE(INFRA, "/@tests"), "1");
-	assert_xpath(doc, SUITE(INFRA, "/@failures"), "1");
-	assert_xpath(doc, SUITE(INFRA, "/@time"), "0.400");
+	assert_xpath_attrs(doc, SUITE(INFRA, ""), "tests=1 failures=1 time=0.400");
 	assert_null(xpath_text(doc, SUITE(INFRA, "/@timestamp")));
 	assert_int_equal(xpath_number(doc, "count(" SUITE(INFRA, "/testcase") ")"), 1);
 	assert_xpath(doc, SUITE(INFRA, "/testcase/failure/@message"),
@@ -216,10 +201,7 @@ static void test_junit(void **state)
 	assert_xpath(doc, PROP(INFRA, "teelab.secure"), "default");
 	assert_null(xpath_text(doc, PROP(INFRA, "teelab.run_dir")));
 
-	for (const char *p = x; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\n')
-			fail_msg("control character 0x%02x at offset %zu",
-				 (unsigned char)*p, (size_t)(p - x));
+	assert_no_controls(x);
 	xmlFreeDoc(doc);
 	free(x);
 	free(out);

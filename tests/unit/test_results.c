@@ -221,16 +221,11 @@ static void test_junit(void **state)
 				"<testsuites"));
 	doc = tu_xml_read(f->dir, "junit.xml");
 
-	assert_xpath(doc, "/testsuites/@name", "teelab");
-	assert_xpath(doc, "/testsuites/@tests", "8");
-	assert_xpath(doc, "/testsuites/@time", "12.500");
+	assert_xpath_attrs(doc, "/testsuites",
+			   "name=teelab tests=8 failures=3 errors=1 skipped=2 time=12.500");
 	assert_xpath(doc, "/testsuites/testsuite/@name", "smoke " NASTY);
-	assert_xpath(doc, "/testsuites/testsuite/@tests", "8");
-	assert_xpath(doc, "/testsuites/testsuite/@failures", "3");
-	assert_xpath(doc, "/testsuites/testsuite/@errors", "1");
-	assert_xpath(doc, "/testsuites/testsuite/@skipped", "2");
-	assert_xpath(doc, "/testsuites/testsuite/@time", "12.500");
-	assert_xpath(doc, "/testsuites/testsuite/@timestamp", "2024-05-01T10:00:00");
+	assert_xpath_attrs(doc, "/testsuites/testsuite", "tests=8 failures=3 errors=1 "
+			   "skipped=2 time=12.500 timestamp=2024-05-01T10:00:00");
 	assert_int_equal(xpath_number(doc, "count(//testcase)"), 8);
 	assert_int_equal(xpath_number(doc, "count(//testcase/failure)"), 3);
 	assert_int_equal(xpath_number(doc, "count(//testcase/error)"), 1);
@@ -269,10 +264,7 @@ static void test_junit(void **state)
 	assert_xpath(doc, TC("known-bug", "/system-out"), "expected failure: upstream issue #42\n");
 	assert_int_equal(xpath_number(doc, "count(" TC("known-bug", "/*") ")"), 1);
 	/* no raw control characters at all (newlines apart) */
-	for (const char *p = x; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\n')
-			fail_msg("control character 0x%02x at offset %zu",
-				 (unsigned char)*p, (size_t)(p - x));
+	assert_no_controls(x);
 	xmlFreeDoc(doc);
 	free(x);
 }

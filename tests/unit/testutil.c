@@ -86,6 +86,14 @@ void put_file(const char *dir, const char *rel, const char *text)
 	free(p);
 }
 
+void put_symlink(const char *dir, const char *rel, const char *target)
+{
+	char *p = path_join(dir, rel);
+
+	assert_int_equal(symlink(target, p), 0);
+	free(p);
+}
+
 char *tu_slurp(const char *dir, const char *name)
 {
 	char *path = path_join(dir, name);
@@ -164,4 +172,32 @@ double xpath_number(xmlDocPtr doc, const char *xpath)
 		fail_msg("invalid XPath '%s'", xpath);
 	xmlXPathFreeObject(o);
 	return n;
+}
+
+void assert_xpath_attrs(xmlDocPtr doc, const char *elem, const char *attrs)
+{
+	const char *p = attrs;
+
+	while (*p) {
+		const char *eq = strchr(p, '=');
+		const char *end = strchrnul(p, ' ');
+		char *xpath = NULL;
+		char *want = NULL;
+
+		assert_true(eq && eq < end);
+		xpath = xasprintf("%s/@%.*s", elem, (int)(eq - p), p);
+		want = xstrndup(eq + 1, (size_t)(end - eq - 1));
+		assert_xpath(doc, xpath, want);
+		free(xpath);
+		free(want);
+		p = *end ? end + 1 : end;
+	}
+}
+
+void assert_no_controls(const char *text)
+{
+	for (const char *p = text; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\n')
+			fail_msg("control character 0x%02x at offset %zu",
+				 (unsigned char)*p, (size_t)(p - text));
 }
