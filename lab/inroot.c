@@ -24,11 +24,14 @@ int inroot_open(int rootfd, const char *path, int flags, mode_t mode)
 		.mode = flags & (O_CREAT | O_TMPFILE) ? mode : 0,
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	long fd;
+	long fd = -1;
 
-	do
+	/* EAGAIN: a rename or mount raced the lookup; the kernel asks for a retry */
+	for (int tries = 0; tries < 16; tries++) {
 		fd = syscall(SYS_openat2, rootfd, *path ? path : ".", &how, sizeof(how));
-	while (fd < 0 && errno == EAGAIN);
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
 	return fd < 0 ? -errno : (int)fd;
 }
 
