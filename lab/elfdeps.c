@@ -6,7 +6,6 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,8 +13,6 @@
 
 #include <gelf.h>
 #include <libelf.h>
-
-#define MAX_SYMLINKS 40
 
 /* ---- reading one ELF file (libelf's gelf: every class and byte order) ---- */
 
