@@ -16,7 +16,7 @@ PREFIX ?= /usr/local
 DATADIR ?= $(PREFIX)/share/teelab
 BINDIR ?= $(PREFIX)/bin
 CC ?= cc
-PKGS := libarchive yaml-0.1 jansson libcrypto libssh libvirt libvirt-qemu libxml-2.0
+PKGS := libarchive yaml-0.1 jansson libcrypto libssh libvirt libvirt-qemu libxml-2.0 libelf
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wformat=2 -Wno-format-nonliteral -Wundef -Wpointer-arith
 # -Werror only when asked for (developers, make check, CI): a user's newer

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* archive.c - .deb, tarball and initramfs cpio handling with libarchive */
 #include "archive.h"
+#include "inroot.h"
 #include "util.h"
 
 #include <dirent.h>
@@ -17,7 +18,6 @@
 #include <archive_entry.h>
 
 #define READ_BLOCK (1 << 16)
-#define MAX_SYMLINKS 40
 
 /* ---- libarchive helpers ---- */
 
@@ -201,149 +201,66 @@ static int clean_name(const char *name, int strip, const char *src,
 	return out->len ? 0 : 1;
 }
 
+struct extract {
+	struct archive *a;
+	const char *src;	/* archive name, for messages */
+	const char *dest;
+	int rootfd;		/* @dest: every path is resolved inside it */
+	const char *rel;	/* current entry, cleaned */
+	struct archive_entry *e;
+	struct strbuf host;	/* dest + the entry's resolved path, for messages */
+};
+
 /*
- * Resolve the directory @path (relative) inside @root the way a chroot
- * would: symlinks are followed, absolute targets re-rooted at @root and
- * ".." never climbs above it. With @create, missing directories are made.
- * @canon receives the resolved path relative to @root ("" for the root).
+ * The directory holding the entry path @rel inside x->rootfd, missing
+ * directories made on the way (symlinks followed inside the root, see
+ * inroot.h), as an O_PATH fd in *@pfd and the last component, never
+ * followed, in *@name (malloc'd); x->host gets dest + the resolved path.
  * 0 or -errno (not reported).
  */
-static int walk_dirs(const char *root, const char *path, bool create,
-		     struct strbuf *canon)
-{
-	struct strbuf todo = STRBUF_INIT;
-	struct strbuf next = STRBUF_INIT;
-	struct strbuf host = STRBUF_INIT;
-	char target[PATH_MAX];
-	const char *p = NULL;
-	int links = 0;
-	int ret = 0;
-
-	strbuf_reset(canon);
-	strbuf_addstr(&todo, path);
-	p = todo.buf;
-	while (*p) {
-		const char *e = NULL;
-		size_t n = 0;
-		struct stat st;
-		ssize_t len = 0;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		e = strchrnul(p, '/');
-		n = (size_t)(e - p);
-		if (n == 1 && *p == '.') {
-			p = e;
-			continue;
-		}
-		if (n == 2 && !memcmp(p, "..", 2)) {
-			char *slash = strrchr(strbuf_str(canon), '/');
-
-			if (slash)
-				canon->len = (size_t)(slash - canon->buf);
-			else
-				canon->len = 0;
-			if (canon->buf)
-				canon->buf[canon->len] = '\0';
-			p = e;
-			continue;
-		}
-		strbuf_reset(&host);
-		strbuf_addf(&host, "%s/%s%s%.*s", root, strbuf_str(canon),
-			    canon->len ? "/" : "", (int)n, p);
-		if (lstat(host.buf, &st)) {
-			if (errno != ENOENT || !create) {
-				ret = -errno;
-				goto out;
-			}
-			if (mkdir(host.buf, 0755) && errno != EEXIST) {
-				ret = -errno;
-				goto out;
-			}
-			st.st_mode = S_IFDIR;
-		}
-		if (S_ISLNK(st.st_mode)) {
-			if (++links > MAX_SYMLINKS) {
-				ret = -ELOOP;
-				goto out;
-			}
-			len = readlink(host.buf, target, sizeof(target));
-			if (len < 0 || (size_t)len >= sizeof(target)) {
-				ret = len < 0 ? -errno : -ENAMETOOLONG;
-				goto out;
-			}
-			strbuf_reset(&next);
-			strbuf_add(&next, target, (size_t)len);
-			strbuf_addch(&next, '/');
-			strbuf_addstr(&next, e);
-			if (target[0] == '/')
-				strbuf_reset(canon);
-			strbuf_reset(&todo);
-			strbuf_addstr(&todo, next.buf);
-			p = todo.buf;
-			continue;
-		}
-		if (!S_ISDIR(st.st_mode)) {
-			ret = -ENOTDIR;
-			goto out;
-		}
-		if (canon->len)
-			strbuf_addch(canon, '/');
-		strbuf_add(canon, p, n);
-		p = e;
-	}
-out:
-	strbuf_release(&todo);
-	strbuf_release(&next);
-	strbuf_release(&host);
-	return ret;
-}
-
-/*
- * Host path for the relative entry path @rel inside @root: the parent is
- * resolved (and with @create, made) by walk_dirs(), the last component is
- * kept as is so that it is never followed. 0 or -errno (not reported).
- */
-static int host_path(const char *root, const char *rel, bool create,
-		     struct strbuf *out)
+static int entry_at(struct extract *x, const char *rel, unsigned flags, int *pfd, char **name)
 {
 	struct strbuf canon = STRBUF_INIT;
-	const char *slash = strrchr(rel, '/');
-	char *parent = slash ? xstrndup(rel, (size_t)(slash - rel)) :
-			       xstrdup("");
-	int ret = walk_dirs(root, parent, create, &canon);
+	char *slash = NULL;
+	int ret = inroot_resolve(x->rootfd, rel, flags | INROOT_PARENT, NULL, &canon);
 
+	*pfd = -1;
+	*name = NULL;
 	if (!ret) {
-		strbuf_reset(out);
-		strbuf_addf(out, "%s/%s%s%s", root, strbuf_str(&canon),
-			    canon.len ? "/" : "", slash ? slash + 1 : rel);
+		strbuf_reset(&x->host);
+		strbuf_addf(&x->host, "%s%s", x->dest, canon.buf);
+		slash = strrchr(canon.buf, '/');
+		*slash = '\0';
+		*pfd = inroot_open(x->rootfd, canon.buf, O_PATH | O_DIRECTORY, 0);
+		if (*pfd < 0)
+			ret = *pfd;
+		else
+			*name = xstrdup(slash + 1);
 	}
 	strbuf_release(&canon);
-	free(parent);
 	return ret;
 }
 
 /*
- * Make room at @path for a new entry: a file or symlink is unlinked (never
- * followed), an empty directory removed, a non-empty one gives -EISDIR.
+ * Make room at @name in @dfd for a new entry: a file or symlink is unlinked
+ * (never followed), an empty directory removed, a non-empty one gives -EISDIR.
  */
-static int clear_slot(const char *path)
+static int clear_slot(int dfd, const char *name)
 {
 	struct stat st;
 
-	if (lstat(path, &st))
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW))
 		return errno == ENOENT ? 0 : -errno;
 	if (S_ISDIR(st.st_mode)) {
-		if (!rmdir(path))
+		if (!unlinkat(dfd, name, AT_REMOVEDIR))
 			return 0;
 		return errno == ENOTEMPTY || errno == EEXIST ? -EISDIR : -errno;
 	}
-	return unlink(path) ? -errno : 0;
+	return unlinkat(dfd, name, 0) ? -errno : 0;
 }
 
-static void set_times(int fd, const char *path, struct archive_entry *e)
+/* The entry's mtime on the open @fd, else on @name in @dfd (not followed). */
+static void set_times(int fd, int dfd, const char *name, struct archive_entry *e)
 {
 	struct timespec ts[2];
 
@@ -354,7 +271,7 @@ static void set_times(int fd, const char *path, struct archive_entry *e)
 	if (fd >= 0)
 		futimens(fd, ts);
 	else
-		utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW);
+		utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW);
 }
 
 static int pwrite_all(int fd, const char *buf, size_t len, off_t off)
@@ -374,21 +291,14 @@ static int pwrite_all(int fd, const char *buf, size_t len, off_t off)
 	return 0;
 }
 
-struct extract {
-	struct archive *a;
-	const char *src;	/* archive name, for messages */
-	const char *dest;
-	const char *rel;	/* current entry, cleaned */
-	struct archive_entry *e;
-};
-
-static int extract_file(struct extract *x, const char *host, mode_t perm)
+static int extract_file(struct extract *x, int dfd, const char *name, mode_t perm)
 {
+	const char *host = x->host.buf;
 	const void *buf = NULL;
 	size_t size = 0;
 	la_int64_t off = 0;
 	int fd = -1;
-	int ret = clear_slot(host);
+	int ret = clear_slot(dfd, name);
 	int r;
 
 	if (ret) {
@@ -396,8 +306,7 @@ static int extract_file(struct extract *x, const char *host, mode_t perm)
 		      x->rel, x->src, host, strerror(-ret));
 		goto out;
 	}
-	fd = open(host, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		  0600);
+	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		ret = -errno;
 		error_errno("cannot create '%s'", host);
@@ -430,7 +339,7 @@ static int extract_file(struct extract *x, const char *host, mode_t perm)
 		error_errno("cannot chmod '%s'", host);
 		goto out;
 	}
-	set_times(fd, host, x->e);
+	set_times(fd, dfd, name, x->e);
 out:
 	if (fd >= 0 && close(fd) && !ret) {
 		ret = -errno;
@@ -439,21 +348,23 @@ out:
 	return ret;
 }
 
-static int extract_dir(struct extract *x, const char *host, mode_t perm)
+static int extract_dir(struct extract *x, int dfd, const char *name, mode_t perm)
 {
+	const char *host = x->host.buf;
 	struct strbuf canon = STRBUF_INIT;
 	struct stat st;
+	int fd = -1;
 	int ret = 0;
 
-	if (lstat(host, &st)) {
-		if (errno != ENOENT || mkdir(host, perm)) {
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
+		if (errno != ENOENT || mkdirat(dfd, name, perm)) {
 			ret = -errno;
 			error_errno("cannot create directory '%s'", host);
 			goto out;
 		}
 	} else if (S_ISLNK(st.st_mode)) {
 		/* like dpkg: a symlink to a directory stays a symlink */
-		ret = walk_dirs(x->dest, x->rel, true, &canon);
+		ret = inroot_resolve(x->rootfd, x->rel, INROOT_MKDIR, NULL, &canon);
 		if (ret)
 			error("cannot extract '%s' from '%s': '%s' is a "
 			      "symlink to no directory", x->rel, x->src, host);
@@ -464,16 +375,19 @@ static int extract_dir(struct extract *x, const char *host, mode_t perm)
 		      "directory", x->rel, x->src, host);
 		goto out;
 	}
-	if (chmod(host, perm)) {
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || fchmod(fd, perm)) {
 		ret = -errno;
 		error_errno("cannot chmod '%s'", host);
 	}
 out:
+	if (fd >= 0)
+		close(fd);
 	strbuf_release(&canon);
 	return ret;
 }
 
-static int extract_symlink(struct extract *x, const char *host)
+static int extract_symlink(struct extract *x, int dfd, const char *name)
 {
 	const char *target = archive_entry_symlink(x->e);
 	int ret = 0;
@@ -483,25 +397,30 @@ static int extract_symlink(struct extract *x, const char *host)
 	if (!target || !*target)
 		return error("'%s' in '%s': symlink without a target", x->rel,
 			     x->src), -EINVAL;
-	ret = clear_slot(host);
+	ret = clear_slot(dfd, name);
 	if (ret)
 		return error("cannot extract '%s' from '%s': cannot replace "
-			     "'%s': %s", x->rel, x->src, host, strerror(-ret)),
+			     "'%s': %s", x->rel, x->src, x->host.buf, strerror(-ret)),
 		       ret;
-	if (symlink(target, host))
-		return error_errno("cannot create symlink '%s'", host), -errno;
-	set_times(-1, host, x->e);
+	if (symlinkat(target, dfd, name)) {
+		ret = -errno;
+		error_errno("cannot create symlink '%s'", x->host.buf);
+		return ret;
+	}
+	set_times(-1, dfd, name, x->e);
 	return 0;
 }
 
-static int extract_hardlink(struct extract *x, const char *host,
+static int extract_hardlink(struct extract *x, int dfd, const char *name,
 			    const char *target_rel)
 {
-	struct strbuf target = STRBUF_INIT;
-	struct stat st;
-	int ret = host_path(x->dest, target_rel, false, &target);
+	char *host = xstrdup(x->host.buf);
+	char *tname = NULL;
+	struct stat st, cur;
+	int tfd = -1;
+	int ret = entry_at(x, target_rel, 0, &tfd, &tname);
 
-	if (ret || lstat(target.buf, &st)) {
+	if (ret || fstatat(tfd, tname, &st, AT_SYMLINK_NOFOLLOW)) {
 		ret = ret ? ret : -errno;
 		error("cannot extract '%s' from '%s': link target '%s' "
 		      "missing", x->rel, x->src, target_rel);
@@ -513,20 +432,24 @@ static int extract_hardlink(struct extract *x, const char *host,
 		      x->rel, x->src, target_rel);
 		goto out;
 	}
-	if (!strcmp(target.buf, host))
+	if (!fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) &&
+	    cur.st_dev == st.st_dev && cur.st_ino == st.st_ino)
 		goto out;
-	ret = clear_slot(host);
+	ret = clear_slot(dfd, name);
 	if (ret) {
 		error("cannot extract '%s' from '%s': cannot replace '%s': %s",
 		      x->rel, x->src, host, strerror(-ret));
 		goto out;
 	}
-	if (link(target.buf, host)) {
+	if (linkat(tfd, tname, dfd, name, 0)) {
 		ret = -errno;
-		error_errno("cannot link '%s' to '%s'", host, target.buf);
+		error_errno("cannot link '%s' to '%s'", host, x->host.buf);
 	}
 out:
-	strbuf_release(&target);
+	if (tfd >= 0)
+		close(tfd);
+	free(tname);
+	free(host);
 	return ret;
 }
 
@@ -536,18 +459,26 @@ static int extract_all(struct archive *a, const char *src, const char *dest,
 {
 	struct strbuf rel = STRBUF_INIT;
 	struct strbuf link_rel = STRBUF_INIT;
-	struct strbuf host = STRBUF_INIT;
-	struct extract x = { .a = a, .src = src, .dest = dest };
+	struct extract x = { .a = a, .src = src, .dest = dest, .rootfd = -1,
+			     .host = STRBUF_INIT };
 	int ret = mkdir_p(dest, 0755);
 
 	if (ret)
 		goto out;
+	x.rootfd = open(dest, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (x.rootfd < 0) {
+		ret = -errno;
+		error_errno("cannot open '%s'", dest);
+		goto out;
+	}
 	for (;;) {
 		struct archive_entry *e = NULL;
 		const char *name = NULL;
 		const char *hardlink = NULL;
+		char *last = NULL;
 		mode_t type = 0;
 		mode_t perm = 0;
+		int dfd = -1;
 		int r = archive_read_next_header(a, &e);
 
 		if (r == ARCHIVE_EOF)
@@ -581,12 +512,6 @@ static int extract_all(struct archive *a, const char *src, const char *dest,
 		if (!hardlink && type != AE_IFREG && type != AE_IFDIR &&
 		    type != AE_IFLNK)
 			continue;	/* devices, fifos, sockets */
-		ret = host_path(dest, rel.buf, true, &host);
-		if (ret) {
-			error("cannot extract '%s' from '%s': %s", rel.buf, src,
-			      strerror(-ret));
-			goto out;
-		}
 		if (hardlink) {
 			ret = clean_name(hardlink, strip, src, &link_rel);
 			if (ret < 0)
@@ -598,21 +523,32 @@ static int extract_all(struct archive *a, const char *src, const char *dest,
 				ret = 0;
 				continue;
 			}
-			ret = extract_hardlink(&x, host.buf, link_rel.buf);
-		} else if (type == AE_IFREG) {
-			ret = extract_file(&x, host.buf, perm | 0600);
-		} else if (type == AE_IFDIR) {
-			ret = extract_dir(&x, host.buf, perm | 0700);
-		} else {
-			ret = extract_symlink(&x, host.buf);
 		}
+		ret = entry_at(&x, rel.buf, INROOT_MKDIR, &dfd, &last);
+		if (ret) {
+			error("cannot extract '%s' from '%s': %s", rel.buf, src,
+			      strerror(-ret));
+			goto out;
+		}
+		if (hardlink)
+			ret = extract_hardlink(&x, dfd, last, link_rel.buf);
+		else if (type == AE_IFREG)
+			ret = extract_file(&x, dfd, last, perm | 0600);
+		else if (type == AE_IFDIR)
+			ret = extract_dir(&x, dfd, last, perm | 0700);
+		else
+			ret = extract_symlink(&x, dfd, last);
+		close(dfd);
+		free(last);
 		if (ret)
 			goto out;
 	}
 out:
+	if (x.rootfd >= 0)
+		close(x.rootfd);
 	strbuf_release(&rel);
 	strbuf_release(&link_rel);
-	strbuf_release(&host);
+	strbuf_release(&x.host);
 	return ret;
 }
 

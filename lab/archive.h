@@ -17,8 +17,12 @@
  * Unpack the data.tar.{gz,xz,zst,bz2,} member of the Debian package @deb
  * into directory @dest (created if needed), keeping relative symlinks,
  * modes (without setuid/setgid) and hard links; absolute paths and ".."
- * components are refused. The caller does not need root: ownership is not
- * restored. 0 or -errno; every failure is reported with the file name.
+ * components are refused. An entry below a symlink (from the archive or
+ * already in @dest, absolute ones included) follows it inside @dest as if
+ * @dest were the root (inroot.h: the kernel keeps every lookup inside);
+ * nothing is written outside @dest. The caller does not need root:
+ * ownership is not restored. 0 or -errno; every failure is reported with
+ * the file name.
  */
 int deb_extract_data(const char *deb, const char *dest);
 

@@ -1,64 +1,20 @@
 // SPDX-License-Identifier: MIT
 /* elfdeps.c - ELF dependency reading and closure in a sysroot; see elfdeps.h */
 #include "elfdeps.h"
+#include "inroot.h"
 
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAX_SYMLINKS 40
+#include <gelf.h>
+#include <libelf.h>
 
-/* ---- reading one ELF file ---- */
-
-struct elf {
-	const char *path;
-	const unsigned char *map;
-	size_t size;
-	bool is64;
-	bool msb;	/* big-endian */
-};
-
-/* Read an unsigned field of @width bytes at @off (bounds checked before). */
-static uint64_t get_uint(const struct elf *f, uint64_t off, size_t width)
-{
-	const unsigned char *p = f->map + off;
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < width; i++)
-		v |= (uint64_t)p[f->msb ? width - 1 - i : i] << (8 * i);
-	return v;
-}
-
-/* A field of the ELF structure T (Ehdr, Phdr, Dyn...) at file offset base. */
-#define FIELD(f, T, fld, base)						\
-	get_uint((f), (base) + ((f)->is64 ? offsetof(Elf64_##T, fld) :	\
-				offsetof(Elf32_##T, fld)),		\
-		 (f)->is64 ? sizeof(((Elf64_##T *)0)->fld) :		\
-		 sizeof(((Elf32_##T *)0)->fld))
-#define SIZEOF(f, T) ((f)->is64 ? sizeof(Elf64_##T) : sizeof(Elf32_##T))
-
-static bool in_file(const struct elf *f, uint64_t off, uint64_t len)
-{
-	return off <= f->size && len <= f->size - off;
-}
-
-static int corrupt(const struct elf *f, const char *what)
-{
-	error("'%s' is a corrupt ELF file: %s", f->path, what);
-	return -EINVAL;
-}
-
-struct load {
-	uint64_t vaddr;
-	uint64_t offset;
-	uint64_t filesz;
-};
+/* ---- reading one ELF file (libelf's gelf: every class and byte order) ---- */
 
 struct elf_deps {
 	char *interp;
@@ -77,23 +33,18 @@ static void elf_deps_release(struct elf_deps *d)
 	strvec_release(&d->runpath);
 }
 
-/* The string @idx of the table at file offset @tab, bounds checked. */
-static int get_string(const struct elf *f, uint64_t tab, uint64_t tabsz,
-		      uint64_t idx, const char **out)
+/* Report @path as a corrupt ELF file: @what. -EINVAL. */
+static int corrupt(const char *path, const char *what)
 {
-	uint64_t max = 0;
+	error("'%s' is a corrupt ELF file: %s", path, what);
+	return -EINVAL;
+}
 
-	if (tabsz && idx >= tabsz)
-		return corrupt(f, "string index out of its table");
-	if (!in_file(f, tab, 0) || idx >= f->size - tab)
-		return corrupt(f, "string out of the file");
-	max = f->size - tab - idx;
-	if (tabsz && tabsz - idx < max)
-		max = tabsz - idx;
-	if (!memchr(f->map + tab + idx, '\0', max))
-		return corrupt(f, "unterminated string");
-	*out = (const char *)f->map + tab + idx;
-	return 0;
+/* corrupt() after a failed libelf call, with libelf's reason. -EINVAL. */
+static int corrupt_elf(const char *path, const char *what)
+{
+	error("'%s' is a corrupt ELF file: %s (%s)", path, what, elf_errmsg(-1));
+	return -EINVAL;
 }
 
 static void split_path_list(const char *s, struct strvec *out)
@@ -111,48 +62,75 @@ static void split_path_list(const char *s, struct strvec *out)
 	}
 }
 
-static int parse_dynamic(const struct elf *f, uint64_t off, uint64_t len,
-			 const struct load *loads, size_t nr_loads,
+/* The file bytes [@off, @off + @len) of @e, NULL (libelf's error set) if outside. */
+static const char *raw_chunk(Elf *e, uint64_t off, uint64_t len, Elf_Type type)
+{
+	Elf_Data *data = elf_getdata_rawchunk(e, (int64_t)off, (size_t)len, type);
+
+	return data && data->d_buf ? data->d_buf : NULL;
+}
+
+/* String @idx of the string table at file offset @tab (@tabsz bytes, 0: to the end). */
+static int get_string(Elf *e, const char *path, uint64_t tab, uint64_t tabsz,
+		      uint64_t idx, const char **out)
+{
+	size_t size = 0;
+	const char *image = elf_rawfile(e, &size);
+	uint64_t max = 0;
+
+	if (tabsz && idx >= tabsz)
+		return corrupt(path, "string index out of its table");
+	if (!image || tab > size || idx >= size - tab)
+		return corrupt(path, "string out of the file");
+	max = size - tab - idx;
+	if (tabsz && tabsz - idx < max)
+		max = tabsz - idx;
+	if (!memchr(image + tab + idx, '\0', max))
+		return corrupt(path, "unterminated string");
+	*out = image + tab + idx;
+	return 0;
+}
+
+/* The PT_DYNAMIC segment @dyn: DT_NEEDED and DT_RUNPATH (else DT_RPATH) into @d. */
+static int parse_dynamic(Elf *e, const char *path, const GElf_Phdr *dyn,
 			 struct elf_deps *d)
 {
+	Elf_Data *data = elf_getdata_rawchunk(e, (int64_t)dyn->p_offset,
+					      (size_t)dyn->p_filesz, ELF_T_DYN);
 	uint64_t *needed = NULL;
-	size_t nr_needed = 0;
-	uint64_t strtab = 0, strsz = 0, runpath = 0, rpath = 0, tab = 0;
+	size_t nr_needed = 0, nr_phdr = 0;
+	uint64_t strtab = 0, strsz = 0, runpath = 0, tab = 0;
 	bool have_strtab = false, have_runpath = false, have_rpath = false;
 	bool mapped = false;
-	size_t dsz = SIZEOF(f, Dyn);
 	const char *s = NULL;
+	GElf_Dyn dn;
 	int ret = 0;
 
-	if (!in_file(f, off, len)) {
-		ret = corrupt(f, "dynamic section out of the file");
+	if (!data) {
+		ret = corrupt(path, "dynamic section out of the file");
 		goto out;
 	}
-	for (uint64_t p = off; p + dsz <= off + len; p += dsz) {
-		uint64_t tag = FIELD(f, Dyn, d_tag, p);
-		uint64_t val = FIELD(f, Dyn, d_un.d_val, p);
-
-		if (tag == DT_NULL)
-			break;
-		switch (tag) {
+	for (int i = 0; gelf_getdyn(data, i, &dn) && dn.d_tag != DT_NULL; i++) {
+		switch (dn.d_tag) {
 		case DT_NEEDED:
-			needed = xrealloc(needed, (nr_needed + 1) *
-						  sizeof(*needed));
-			needed[nr_needed++] = val;
+			needed = xrealloc(needed, (nr_needed + 1) * sizeof(*needed));
+			needed[nr_needed++] = dn.d_un.d_val;
 			break;
 		case DT_STRTAB:
-			strtab = val;
+			strtab = dn.d_un.d_ptr;
 			have_strtab = true;
 			break;
 		case DT_STRSZ:
-			strsz = val;
+			strsz = dn.d_un.d_val;
 			break;
 		case DT_RUNPATH:
-			runpath = val;
+			runpath = dn.d_un.d_val;
 			have_runpath = true;
 			break;
 		case DT_RPATH:
-			rpath = val;
+			/* DT_RUNPATH wins when both are there */
+			if (!have_runpath)
+				runpath = dn.d_un.d_val;
 			have_rpath = true;
 			break;
 		default:
@@ -162,31 +140,32 @@ static int parse_dynamic(const struct elf *f, uint64_t off, uint64_t len,
 	if (!nr_needed && !have_runpath && !have_rpath)
 		goto out;
 	if (!have_strtab) {
-		ret = corrupt(f, "dynamic section without DT_STRTAB");
+		ret = corrupt(path, "dynamic section without DT_STRTAB");
 		goto out;
 	}
 	/* DT_STRTAB is an address: find the segment that loads it */
-	for (size_t i = 0; i < nr_loads; i++) {
-		if (strtab >= loads[i].vaddr &&
-		    strtab - loads[i].vaddr < loads[i].filesz) {
-			tab = loads[i].offset + (strtab - loads[i].vaddr);
+	elf_getphdrnum(e, &nr_phdr);
+	for (size_t i = 0; i < nr_phdr && !mapped; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(e, (int)i, &ph) && ph.p_type == PT_LOAD &&
+		    strtab >= ph.p_vaddr && strtab - ph.p_vaddr < ph.p_filesz) {
+			tab = ph.p_offset + (strtab - ph.p_vaddr);
 			mapped = true;
-			break;
 		}
 	}
 	if (!mapped) {
-		ret = corrupt(f, "DT_STRTAB outside of every PT_LOAD");
+		ret = corrupt(path, "DT_STRTAB outside of every PT_LOAD");
 		goto out;
 	}
 	for (size_t i = 0; i < nr_needed; i++) {
-		ret = get_string(f, tab, strsz, needed[i], &s);
+		ret = get_string(e, path, tab, strsz, needed[i], &s);
 		if (ret)
 			goto out;
 		strvec_push(&d->needed, s);
 	}
 	if (have_runpath || have_rpath) {
-		ret = get_string(f, tab, strsz, have_runpath ? runpath : rpath,
-				 &s);
+		ret = get_string(e, path, tab, strsz, runpath, &s);
 		if (ret)
 			goto out;
 		split_path_list(s, &d->runpath);
@@ -196,127 +175,101 @@ out:
 	return ret;
 }
 
-static int parse_elf(const struct elf *f, struct elf_deps *d)
+static int parse_elf(Elf *e, const char *path, struct elf_deps *d)
 {
-	struct load *loads = NULL;
-	size_t nr_loads = 0;
-	uint64_t phoff = 0, phentsize = 0, phnum = 0;
-	uint64_t dyn_off = 0, dyn_len = 0;
+	GElf_Ehdr eh;
+	GElf_Phdr dyn = { 0 };
+	size_t nr_phdr = 0, size = 0;
 	bool have_dyn = false;
-	int ret = 0;
 
-	if (!in_file(f, 0, SIZEOF(f, Ehdr))) {
-		ret = corrupt(f, "truncated header");
-		goto out;
-	}
-	d->machine = (uint16_t)FIELD(f, Ehdr, e_machine, 0);
-	phoff = FIELD(f, Ehdr, e_phoff, 0);
-	phentsize = FIELD(f, Ehdr, e_phentsize, 0);
-	phnum = FIELD(f, Ehdr, e_phnum, 0);
-	if (phnum == PN_XNUM) {
-		/* the real count is in section header 0's sh_info */
-		uint64_t shoff = FIELD(f, Ehdr, e_shoff, 0);
+	if (!gelf_getehdr(e, &eh))
+		return corrupt_elf(path, "truncated header");
+	d->cls = eh.e_ident[EI_CLASS];
+	d->data = eh.e_ident[EI_DATA];
+	d->machine = eh.e_machine;
+	if (elf_getphdrnum(e, &nr_phdr))
+		return corrupt_elf(path, "bad program header count");
+	/* libelf clamps its count to what the file holds: a cut table is corrupt */
+	if (eh.e_phnum != PN_XNUM)
+		nr_phdr = eh.e_phnum;
+	if (nr_phdr && (eh.e_phentsize < gelf_fsize(e, ELF_T_PHDR, 1, EV_CURRENT) ||
+			!elf_rawfile(e, &size) || eh.e_phoff > size ||
+			nr_phdr > (size - eh.e_phoff) / eh.e_phentsize))
+		return corrupt(path, "program headers out of the file");
+	for (size_t i = 0; i < nr_phdr; i++) {
+		GElf_Phdr ph;
+		const char *s = NULL;
 
-		if (!shoff || !in_file(f, shoff, SIZEOF(f, Shdr))) {
-			ret = corrupt(f, "bad extended program header count");
-			goto out;
-		}
-		phnum = FIELD(f, Shdr, sh_info, shoff);
-	}
-	if (!phnum)
-		goto out;	/* relocatable object: no dependencies */
-	if (phentsize < SIZEOF(f, Phdr) ||
-	    !in_file(f, phoff, phnum * phentsize)) {
-		ret = corrupt(f, "program headers out of the file");
-		goto out;
-	}
-	loads = xcalloc(phnum, sizeof(*loads));
-	for (uint64_t i = 0; i < phnum; i++) {
-		uint64_t ph = phoff + i * phentsize;
-		uint64_t type = FIELD(f, Phdr, p_type, ph);
-		uint64_t off = FIELD(f, Phdr, p_offset, ph);
-		uint64_t filesz = FIELD(f, Phdr, p_filesz, ph);
-
-		if (type == PT_LOAD) {
-			loads[nr_loads].vaddr = FIELD(f, Phdr, p_vaddr, ph);
-			loads[nr_loads].offset = off;
-			loads[nr_loads].filesz = filesz;
-			nr_loads++;
-		} else if (type == PT_DYNAMIC) {
-			dyn_off = off;
-			dyn_len = filesz;
+		if (!gelf_getphdr(e, (int)i, &ph))
+			return corrupt_elf(path, "unreadable program header");
+		if (ph.p_type == PT_DYNAMIC && !have_dyn) {
+			dyn = ph;
 			have_dyn = true;
-		} else if (type == PT_INTERP && !d->interp) {
-			if (!in_file(f, off, filesz) || !filesz) {
-				ret = corrupt(f, "PT_INTERP out of the file");
-				goto out;
-			}
-			d->interp = xstrndup((const char *)f->map + off,
-					     strnlen((const char *)f->map + off,
-						     filesz));
+		} else if (ph.p_type == PT_INTERP && !d->interp) {
+			s = ph.p_filesz ? raw_chunk(e, ph.p_offset, ph.p_filesz, ELF_T_BYTE) : NULL;
+			if (!s)
+				return corrupt(path, "PT_INTERP out of the file");
+			d->interp = xstrndup(s, strnlen(s, (size_t)ph.p_filesz));
 		}
 	}
-	if (have_dyn)
-		ret = parse_dynamic(f, dyn_off, dyn_len, loads, nr_loads, d);
-out:
-	free(loads);
-	return ret;
+	return have_dyn ? parse_dynamic(e, path, &dyn, d) : 0;
 }
 
-/* Read @path into @d. -ENOEXEC (not reported) if not ELF, other -errno. */
-static int load_elf(const char *path, struct elf_deps *d)
+/*
+ * Open @path as ELF into *@e (elf_end() it, close *@fd): inside the root
+ * @rootfd (inroot.h) unless it is -1. -ENOEXEC (not reported) if it is not
+ * ELF, other -errno (reported).
+ */
+static int elf_open(int rootfd, const char *path, int *fd, Elf **e)
 {
-	struct elf f = { .path = path };
-	void *map = MAP_FAILED;
+	unsigned char ident[EI_NIDENT];
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	int ret = 0;
 
-	if (fd < 0) {
-		ret = -errno;
-		error_errno("cannot open '%s'", path);
-		goto out;
+	*e = NULL;
+	*fd = rootfd < 0 ? open(path, O_RDONLY | O_CLOEXEC) : inroot_open(rootfd, path, O_RDONLY, 0);
+	if (*fd < 0 && rootfd >= 0)
+		errno = -*fd;
+	if (*fd < 0 || fstat(*fd, &st)) {
+		int err = errno;
+
+		error_errno("cannot %s '%s'", *fd < 0 ? "open" : "stat", path);
+		return -err;
 	}
-	if (fstat(fd, &st)) {
-		ret = -errno;
-		error_errno("cannot stat '%s'", path);
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-		error("'%s' is not a regular file", path);
-		goto out;
-	}
-	if ((uint64_t)st.st_size < EI_NIDENT) {
-		ret = -ENOEXEC;
-		goto out;
-	}
-	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED) {
-		ret = -errno;
-		error_errno("cannot map '%s'", path);
-		goto out;
-	}
-	f.map = map;
-	f.size = (size_t)st.st_size;
-	if (memcmp(f.map, ELFMAG, SELFMAG) ||
-	    (f.map[EI_CLASS] != ELFCLASS32 && f.map[EI_CLASS] != ELFCLASS64) ||
-	    (f.map[EI_DATA] != ELFDATA2LSB && f.map[EI_DATA] != ELFDATA2MSB)) {
-		ret = -ENOEXEC;
-		goto out;
-	}
-	f.is64 = f.map[EI_CLASS] == ELFCLASS64;
-	f.msb = f.map[EI_DATA] == ELFDATA2MSB;
-	d->cls = f.map[EI_CLASS];
-	d->data = f.map[EI_DATA];
-	ret = parse_elf(&f, d);
-out:
-	if (ret)
-		elf_deps_release(d);
-	if (map != MAP_FAILED)
-		munmap(map, (size_t)st.st_size);
+	if (!S_ISREG(st.st_mode))
+		return error("'%s' is not a regular file", path),
+		       S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (pread(*fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) ||
+	    memcmp(ident, ELFMAG, SELFMAG) ||
+	    (ident[EI_CLASS] != ELFCLASS32 && ident[EI_CLASS] != ELFCLASS64) ||
+	    (ident[EI_DATA] != ELFDATA2LSB && ident[EI_DATA] != ELFDATA2MSB))
+		return -ENOEXEC;
+	if (elf_version(EV_CURRENT) == EV_NONE)
+		return error("libelf: %s", elf_errmsg(-1)), -EINVAL;
+	*e = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
+	if (!*e || elf_kind(*e) != ELF_K_ELF)
+		return corrupt_elf(path, "not readable as ELF");
+	return 0;
+}
+
+static void elf_close(int fd, Elf *e)
+{
+	elf_end(e);
 	if (fd >= 0)
 		close(fd);
+}
+
+/* Read @path (in @rootfd, see elf_open()) into @d. -ENOEXEC (not reported) if not ELF, other -errno. */
+static int load_elf(int rootfd, const char *path, struct elf_deps *d)
+{
+	Elf *e = NULL;
+	int fd = -1;
+	int ret = elf_open(rootfd, path, &fd, &e);
+
+	if (!ret)
+		ret = parse_elf(e, path, d);
+	if (ret)
+		elf_deps_release(d);
+	elf_close(fd, e);
 	return ret;
 }
 
@@ -324,7 +277,7 @@ int elf_read_deps(const char *path, char **interp, struct strvec *needed,
 		  struct strvec *runpath)
 {
 	struct elf_deps d = { 0 };
-	int ret = load_elf(path, &d);
+	int ret = load_elf(-1, path, &d);
 
 	*interp = NULL;
 	if (ret)
@@ -339,144 +292,34 @@ int elf_read_deps(const char *path, char **interp, struct strvec *needed,
 	return 0;
 }
 
-/* ---- paths inside the sysroot ---- */
-
-/*
- * Resolve the sysroot-relative @path inside @sysroot the way the guest
- * kernel will: every symlink (also a directory component) is followed, an
- * absolute target re-rooted at @sysroot, ".." never climbs above it. Each
- * symlink met is appended to @links as a sysroot-relative path whose
- * directories are all real, and @final gets the resolved path (same form).
- * 0 or -errno (not reported).
- */
-static int sysroot_resolve(const char *sysroot, const char *path,
-			   struct strvec *links, struct strbuf *final)
+/* Whether @rel in @rootfd is a regular ELF file of the same class, byte order and machine as @who. */
+static bool compatible(int rootfd, const char *rel, const struct elf_deps *who)
 {
-	struct strbuf canon = STRBUF_INIT;	/* "" or "/a/b" */
-	struct strbuf todo = STRBUF_INIT;
-	struct strbuf next = STRBUF_INIT;
-	struct strbuf host = STRBUF_INIT;
-	char target[PATH_MAX];
-	const char *p = NULL;
-	int nr_links = 0;
-	int ret = 0;
-
-	strbuf_addstr(&todo, path);
-	p = todo.buf;
-	while (*p) {
-		const char *e = NULL;
-		size_t n = 0;
-		bool last = false;
-		struct stat st;
-		ssize_t len = 0;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		e = strchrnul(p, '/');
-		n = (size_t)(e - p);
-		last = !e[strspn(e, "/")];
-		if (n == 1 && *p == '.') {
-			p = e;
-			continue;
-		}
-		if (n == 2 && !memcmp(p, "..", 2)) {
-			char *slash = strrchr(strbuf_str(&canon), '/');
-
-			if (slash) {
-				canon.len = (size_t)(slash - canon.buf);
-				canon.buf[canon.len] = '\0';
-			}
-			p = e;
-			continue;
-		}
-		strbuf_reset(&host);
-		strbuf_addf(&host, "%s%s/%.*s", sysroot, strbuf_str(&canon),
-			    (int)n, p);
-		if (lstat(host.buf, &st)) {
-			ret = -errno;
-			goto out;
-		}
-		if (S_ISLNK(st.st_mode)) {
-			if (++nr_links > MAX_SYMLINKS) {
-				ret = -ELOOP;
-				goto out;
-			}
-			len = readlink(host.buf, target, sizeof(target));
-			if (len < 0 || (size_t)len >= sizeof(target)) {
-				ret = len < 0 ? -errno : -ENAMETOOLONG;
-				goto out;
-			}
-			strvec_pushf(links, "%s/%.*s", strbuf_str(&canon),
-				     (int)n, p);
-			strbuf_reset(&next);
-			strbuf_add(&next, target, (size_t)len);
-			strbuf_addch(&next, '/');
-			strbuf_addstr(&next, e);
-			if (target[0] == '/')
-				strbuf_reset(&canon);
-			strbuf_reset(&todo);
-			strbuf_addstr(&todo, next.buf);
-			p = todo.buf;
-			continue;
-		}
-		if (!last && !S_ISDIR(st.st_mode)) {
-			ret = -ENOTDIR;
-			goto out;
-		}
-		strbuf_addch(&canon, '/');
-		strbuf_add(&canon, p, n);
-		p = e;
-	}
-	strbuf_reset(final);
-	strbuf_addstr(final, canon.len ? canon.buf : "/");
-out:
-	strbuf_release(&canon);
-	strbuf_release(&todo);
-	strbuf_release(&next);
-	strbuf_release(&host);
-	return ret;
-}
-
-static char *host_path(const char *sysroot, const char *rel)
-{
-	return xasprintf("%s%s", sysroot, rel);
-}
-
-/* Whether @host is a regular ELF file of the same kind as @who. */
-static bool compatible(const char *host, const struct elf_deps *who)
-{
-	unsigned char hdr[EI_NIDENT + 4];
 	struct stat st;
+	GElf_Ehdr eh;
+	Elf *e = NULL;
 	int fd = -1;
 	bool ok = false;
-	uint16_t machine = 0;
 
-	if (stat(host, &st) || !S_ISREG(st.st_mode))
-		return false;
-	fd = open(host, O_RDONLY | O_CLOEXEC);
+	fd = inroot_open(rootfd, rel, O_PATH, 0);
 	if (fd < 0)
 		return false;
-	if (pread(fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-	    memcmp(hdr, ELFMAG, SELFMAG) || hdr[EI_CLASS] != who->cls ||
-	    hdr[EI_DATA] != who->data)
-		goto out;
-	/* e_machine is at 18 in both classes: after e_ident[16], e_type */
-	if (hdr[EI_DATA] == ELFDATA2MSB)
-		machine = (uint16_t)(hdr[18] << 8 | hdr[19]);
-	else
-		machine = (uint16_t)(hdr[19] << 8 | hdr[18]);
-	ok = machine == who->machine;
-out:
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return false;
+	}
 	close(fd);
+	if (!elf_open(rootfd, rel, &fd, &e) && gelf_getehdr(e, &eh))
+		ok = eh.e_ident[EI_CLASS] == who->cls && eh.e_ident[EI_DATA] == who->data &&
+		     eh.e_machine == who->machine;
+	elf_close(fd, e);
 	return ok;
 }
 
 /* ---- the closure ---- */
 
 struct closure {
-	const char *sysroot;	/* without trailing '/': "" for "/" */
+	int rootfd;	/* the sysroot (inroot.h) */
 	const char *sysroot_arg;	/* as given, for messages */
 	const char *const *libdirs;
 	struct strvec *out;
@@ -545,15 +388,10 @@ static int try_dir(const struct closure *c, const struct elf_deps *who,
 {
 	char *path = *dir == '/' ? xstrdup(dir) : xasprintf("/%s", dir);
 	char *cand = path_join(path, soname);
-	char *host = NULL;
-	int ret = sysroot_resolve(c->sysroot, cand, links, final);
+	int ret = inroot_resolve(c->rootfd, cand, 0, links, final);
 
-	if (!ret) {
-		host = host_path(c->sysroot, final->buf);
-		if (!compatible(host, who))
-			ret = -ENOENT;
-	}
-	free(host);
+	if (!ret && !compatible(c->rootfd, final->buf, who))
+		ret = -ENOENT;
 	free(cand);
 	free(path);
 	return ret;
@@ -599,21 +437,20 @@ static int process(struct closure *c, size_t idx)
 	struct elf_deps d = { 0 };
 	char *obj = xstrdup(c->objs.v[idx]);	/* objs may grow */
 	char *owner = xstrdup(c->owner.v[idx]);
-	char *host = host_path(c->sysroot, obj);
-	int ret = load_elf(host, &d);
+	int ret = load_elf(c->rootfd, obj, &d);
 
 	if (ret == -ENOEXEC && idx < c->nr_progs) {
 		ret = 0;	/* a script: nothing to add */
 		goto out;
 	}
 	if (ret == -ENOEXEC) {
-		error("'%s' is not an ELF file", host);
+		error("'%s' in '%s' is not an ELF file", obj, c->sysroot_arg);
 		goto out;
 	}
 	if (ret)
 		goto out;
 	if (d.interp) {
-		ret = sysroot_resolve(c->sysroot, d.interp, &links, &final);
+		ret = inroot_resolve(c->rootfd, d.interp, 0, &links, &final);
 		if (ret) {
 			ret = not_found(c, idx, d.interp);
 			goto out;
@@ -635,7 +472,6 @@ out:
 	elf_deps_release(&d);
 	strvec_release(&links);
 	strbuf_release(&final);
-	free(host);
 	free(owner);
 	free(obj);
 	return ret;
@@ -646,22 +482,18 @@ int elf_resolve_closure(const char *sysroot, const char *const *progs,
 			struct strvec *out)
 {
 	struct closure c = {
+		.rootfd = open(sysroot, O_PATH | O_DIRECTORY | O_CLOEXEC),
 		.sysroot_arg = sysroot,
 		.libdirs = libdirs,
 		.out = out,
 	};
 	struct strvec links = STRVEC_INIT;
 	struct strbuf final = STRBUF_INIT;
-	char *root = xstrdup(sysroot);
-	size_t len = strlen(root);
 	int ret = 0;
 
-	while (len && root[len - 1] == '/')
-		root[--len] = '\0';
-	c.sysroot = root;
-	if (!is_dir(sysroot)) {
-		ret = -ENOENT;
-		error("sysroot '%s' is not a directory", sysroot);
+	if (c.rootfd < 0) {
+		ret = -errno;
+		error_errno("sysroot '%s' is not a directory", sysroot);
 		goto out;
 	}
 	for (size_t i = 0; i < nr_progs; i++) {
@@ -669,7 +501,7 @@ int elf_resolve_closure(const char *sysroot, const char *const *progs,
 			    xasprintf("/%s", progs[i]);
 
 		strvec_release(&links);
-		ret = sysroot_resolve(c.sysroot, rel, &links, &final);
+		ret = inroot_resolve(c.rootfd, rel, 0, &links, &final);
 		free(rel);
 		if (ret) {
 			error("cannot find '%s' in '%s': %s", progs[i], sysroot,
@@ -690,6 +522,7 @@ out:
 	strvec_release(&c.owner);
 	strvec_release(&links);
 	strbuf_release(&final);
-	free(root);
+	if (c.rootfd >= 0)
+		close(c.rootfd);
 	return ret;
 }

@@ -5,7 +5,8 @@
  * will: DT_NEEDED entries searched in DT_RUNPATH/DT_RPATH (with $ORIGIN),
  * then the multiarch and default library directories, transitively, plus
  * the PT_INTERP loader itself. Reads ELF32/ELF64 of either endianness with
- * <elf.h> definitions (System V gABI); no code is run.
+ * libelf (elfutils, its class- and byte-order-neutral gelf API); no code
+ * is run.
  */
 #ifndef TEELAB_ELFDEPS_H
 #define TEELAB_ELFDEPS_H
@@ -18,8 +19,9 @@
  * Read one ELF file. *interp receives the PT_INTERP path (malloc'd, or
  * NULL if static), @needed gets the DT_NEEDED sonames, @runpath the
  * DT_RUNPATH or DT_RPATH entries split at ':'. Returns 0, -ENOEXEC if
- * @path is not ELF (not reported: callers skip scripts), other -errno
- * (reported).
+ * @path is not ELF (not reported: callers skip scripts), -EINVAL for a
+ * corrupt or truncated ELF file (reported: "'<path>' is a corrupt ELF file:
+ * <what>"), other -errno (reported).
  */
 int elf_read_deps(const char *path, char **interp, struct strvec *needed,
 		  struct strvec *runpath);

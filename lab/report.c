@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* report.c - the nightly report of a matrix run; see report.h */
 #include "report.h"
+#include "junit.h"
 #include "results.h"
 #include "util.h"
 
@@ -285,43 +286,11 @@ static char *cell_message(const struct cell *c)
 
 /* ---- junit.xml ---- */
 
-struct junit_counts {
-	size_t tests, failures, errors, skipped;
-};
-
-static void junit_count(struct junit_counts *n, const char *elem)
-{
-	n->tests++;
-	if (!elem)
-		return;
-	if (!strcmp(elem, "failure"))
-		n->failures++;
-	else if (!strcmp(elem, "error"))
-		n->errors++;
-	else if (!strcmp(elem, "skipped"))
-		n->skipped++;
-}
-
-static void junit_counts_attrs(struct strbuf *sb, const struct junit_counts *n)
-{
-	strbuf_addf(sb, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\"",
-		    n->tests, n->failures, n->errors, n->skipped);
-}
-
-static void junit_property(struct strbuf *sb, const char *name, const char *value)
-{
-	strbuf_addstr(sb, "      <property");
-	results_xml_attr(sb, "name", name);
-	results_xml_attr(sb, "value", value ? value : "");
-	strbuf_addstr(sb, "/>\n");
-}
-
 /*
- * The run's tests as <testcase>s (classname "<cell id>.<group>") into
- * @cases, counted into @n. The testcases themselves are results.c's.
+ * The run's tests as <testcase>s of @s (classname "<cell id>.<group>"),
+ * the testcases themselves results.c's.
  */
-static void junit_run_tests(struct strbuf *cases, struct junit_counts *n,
-			    const struct cell *c)
+static void junit_run_tests(struct junit_suite *s, const struct cell *c)
 {
 	struct run_result r = RUN_RESULT_INIT;
 	json_t *tests = json_object_get(c->result, "tests");
@@ -344,111 +313,59 @@ static void junit_run_tests(struct strbuf *cases, struct junit_counts *n,
 		}
 		run_result_add(&r, classname, jget_str(t, "name"), v,
 			       jget_num(t, "duration"), message, jget_str(t, "output"));
-		results_junit_testcase(cases, &r.tests[r.nr_tests - 1]);
-		junit_count(n, verdict_junit_element(v));
+		results_junit_testcase(s, &r.tests[r.nr_tests - 1]);
 		free(unknown);
 		free(classname);
 	}
 	run_result_release(&r);
 }
 
-/* The cell's own testcase: fails unless the cell met the matrix's expectation. */
-static void junit_cell_verdict(struct strbuf *cases, struct junit_counts *n,
-			       const struct cell *c)
+/* One <testsuite> for the cell: its run's tests, then the cell verdict, which fails unless met. */
+static void junit_suite(struct junit *j, const struct cell *c)
 {
-	strbuf_addstr(cases, "    <testcase");
-	results_xml_attr(cases, "classname", c->id);
-	results_xml_attr(cases, "name", "cell verdict");
-	results_xml_attr_secs(cases, "time", c->wall);
-	strbuf_addstr(cases, ">\n");
-	if (!c->met) {
-		char *msg = cell_message(c);
-
-		strbuf_addstr(cases, "      <failure");
-		results_xml_attr(cases, "message", msg);
-		results_xml_attr(cases, "type", c->observed);
-		strbuf_addch(cases, '>');
-		results_add_text(cases, msg, TEXT_XML);
-		strbuf_addstr(cases, "</failure>\n");
-		free(msg);
-	}
-	strbuf_addstr(cases, "    </testcase>\n");
-	junit_count(n, c->met ? NULL : "failure");
-}
-
-static void junit_suite(struct strbuf *sb, struct junit_counts *total,
-			const struct cell *c)
-{
-	struct strbuf cases = STRBUF_INIT;
-	struct junit_counts n = { 0 };
-	const char *started = c->result ? jget_str(c->result, "started") : NULL;
+	struct junit_suite *s = junit_add_suite(j, c->id, c->wall,
+						c->result ? jget_str(c->result, "started") : NULL);
+	struct junit_case *verdict = NULL;
 	char *exit_code = xasprintf("%lld", c->exit_code);
 
-	if (c->result)
-		junit_run_tests(&cases, &n, c);
-	junit_cell_verdict(&cases, &n, c);
-
-	strbuf_addstr(sb, "  <testsuite");
-	results_xml_attr(sb, "name", c->id);
-	junit_counts_attrs(sb, &n);
-	results_xml_attr_secs(sb, "time", c->wall);
-	if (started) {
-		/* the JUnit schema's timestamp has no zone designator */
-		char *stamp = xstrdup(started);
-
-		if (ends_with(stamp, "Z"))
-			stamp[strlen(stamp) - 1] = '\0';
-		results_xml_attr(sb, "timestamp", stamp);
-		free(stamp);
-	}
-	strbuf_addstr(sb, ">\n    <properties>\n");
-	junit_property(sb, "teelab.scenario", c->scenario);
+	junit_add_property(s, "teelab.scenario", c->scenario);
 	if (c->cell)
-		junit_property(sb, "teelab.cell", c->cell);
-	junit_property(sb, "teelab.kernel", c->kernel ? c->kernel : "default");
-	junit_property(sb, "teelab.secure", c->secure ? c->secure : "default");
-	junit_property(sb, "teelab.expected", c->expected);
-	junit_property(sb, "teelab.verdict", c->verdict);
-	junit_property(sb, "teelab.observed", c->observed);
-	junit_property(sb, "teelab.met", c->met ? "true" : "false");
-	junit_property(sb, "teelab.exit_code", exit_code);
+		junit_add_property(s, "teelab.cell", c->cell);
+	junit_add_property(s, "teelab.kernel", c->kernel ? c->kernel : "default");
+	junit_add_property(s, "teelab.secure", c->secure ? c->secure : "default");
+	junit_add_property(s, "teelab.expected", c->expected);
+	junit_add_property(s, "teelab.verdict", c->verdict);
+	junit_add_property(s, "teelab.observed", c->observed);
+	junit_add_property(s, "teelab.met", c->met ? "true" : "false");
+	junit_add_property(s, "teelab.exit_code", exit_code);
 	if (c->run_dir)
-		junit_property(sb, "teelab.run_dir", c->run_dir);
+		junit_add_property(s, "teelab.run_dir", c->run_dir);
 	if (c->reason)
-		junit_property(sb, "teelab.reason", c->reason);
+		junit_add_property(s, "teelab.reason", c->reason);
 	if (c->host)
-		junit_property(sb, "teelab.host", c->host);
-	strbuf_addstr(sb, "    </properties>\n");
-	strbuf_addstr(sb, strbuf_str(&cases));
-	strbuf_addstr(sb, "  </testsuite>\n");
-
-	total->tests += n.tests;
-	total->failures += n.failures;
-	total->errors += n.errors;
-	total->skipped += n.skipped;
+		junit_add_property(s, "teelab.host", c->host);
+	if (c->result)
+		junit_run_tests(s, c);
+	verdict = junit_add_case(s, c->id, "cell verdict", c->wall);
+	if (!c->met) {
+		verdict->elem = "failure";
+		verdict->message = cell_message(c);
+		verdict->type = xstrdup(c->observed);
+	}
 	free(exit_code);
-	strbuf_release(&cases);
 }
 
 static int write_junit(const struct report_matrix *m, const struct compare *cmp UNUSED,
 		       const char *path)
 {
-	struct strbuf suites = STRBUF_INIT, sb = STRBUF_INIT;
-	struct junit_counts total = { 0 };
+	struct junit j = JUNIT_INIT;
 	int ret = 0;
 
+	junit_init(&j, m->name ? m->name : "teelab-matrix", m->duration);
 	for (size_t i = 0; i < m->nr; i++)
-		junit_suite(&suites, &total, &m->cells[i]);
-	strbuf_addstr(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites");
-	results_xml_attr(&sb, "name", m->name ? m->name : "teelab-matrix");
-	junit_counts_attrs(&sb, &total);
-	results_xml_attr_secs(&sb, "time", m->duration);
-	strbuf_addstr(&sb, ">\n");
-	strbuf_addstr(&sb, strbuf_str(&suites));
-	strbuf_addstr(&sb, "</testsuites>\n");
-	ret = write_file(path, sb.buf, sb.len, 0644);
-	strbuf_release(&suites);
-	strbuf_release(&sb);
+		junit_suite(&j, &m->cells[i]);
+	ret = junit_write(&j, path);
+	junit_release(&j);
 	return ret;
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* results.c - the run result model and its JSON, JUnit XML and TAP writers */
 #include "results.h"
+#include "junit.h"
 #include "util.h"
 
 #include <errno.h>
@@ -572,20 +573,13 @@ out:
 	return ret;
 }
 
-/* ---- junit.xml ---- */
+/* ---- junit.xml (junit.c writes it) ---- */
 
 void results_xml_attr(struct strbuf *sb, const char *name, const char *value)
 {
 	strbuf_addf(sb, " %s=\"", name);
 	results_add_text(sb, value ? value : "", TEXT_XML_ATTR);
 	strbuf_addch(sb, '"');
-}
-
-void results_xml_attr_secs(struct strbuf *sb, const char *name, double d)
-{
-	if (!isfinite(d) || d < 0)
-		d = 0;
-	strbuf_addf(sb, " %s=\"%.3f\"", name, d);
 }
 
 /* The default message of a verdict that is not a pass. */
@@ -610,119 +604,58 @@ static const char *default_message(enum verdict v)
 	return "";
 }
 
-void results_junit_testcase(struct strbuf *sb, const struct test_result *t)
+void results_junit_testcase(struct junit_suite *s, const struct test_result *t)
 {
 	const char *msg = t->message ? t->message : default_message(t->verdict);
-	const char *elem = NULL;
+	struct junit_case *c = junit_add_case(s, t->group ? t->group : "teelab", t->name,
+					      t->duration);
 	size_t dropped = 0;
 
-	strbuf_addstr(sb, "    <testcase");
-	results_xml_attr(sb, "classname", t->group ? t->group : "teelab");
-	results_xml_attr(sb, "name", t->name);
-	results_xml_attr_secs(sb, "time", t->duration);
-	strbuf_addstr(sb, ">\n");
-
-	elem = verdict_junit_element(t->verdict);
-	if (elem && !strcmp(elem, "skipped")) {
-		strbuf_addstr(sb, "      <skipped");
-		results_xml_attr(sb, "message", msg);
-		strbuf_addstr(sb, "/>\n");
-	} else if (elem) {
-		strbuf_addf(sb, "      <%s", elem);
-		results_xml_attr(sb, "message", msg);
-		results_xml_attr(sb, "type", verdict_name(t->verdict));
-		strbuf_addch(sb, '>');
-		results_add_text(sb, msg, TEXT_XML);
-		strbuf_addf(sb, "</%s>\n", elem);
+	c->elem = verdict_junit_element(t->verdict);
+	if (c->elem) {
+		c->message = xstrdup(msg);
+		c->type = xstrdup(verdict_name(t->verdict));
 	}
+	if (t->verdict == V_XFAIL)
+		strbuf_addf(&c->out, "expected failure: %s\n", msg);
+	if (t->output) {
+		const char *out = tail_of(t->output, JUNIT_OUTPUT_MAX, &dropped);
 
-	if (t->verdict == V_XFAIL || t->output) {
-		strbuf_addstr(sb, "      <system-out>");
-		if (t->verdict == V_XFAIL) {
-			strbuf_addstr(sb, "expected failure: ");
-			results_add_text(sb, msg, TEXT_XML);
-			strbuf_addch(sb, '\n');
-		}
-		if (t->output) {
-			const char *out = tail_of(t->output, JUNIT_OUTPUT_MAX,
-						  &dropped);
-
-			if (dropped)
-				strbuf_addf(sb, "[... %zu bytes truncated ...]\n",
-					    dropped);
-			results_add_text(sb, out, TEXT_XML);
-		}
-		strbuf_addstr(sb, "</system-out>\n");
+		if (dropped)
+			strbuf_addf(&c->out, "[... %zu bytes truncated ...]\n", dropped);
+		strbuf_addstr(&c->out, out);
 	}
-	strbuf_addstr(sb, "    </testcase>\n");
-}
-
-static void junit_property(struct strbuf *sb, const char *name,
-			   const char *value)
-{
-	strbuf_addstr(sb, "      <property");
-	results_xml_attr(sb, "name", name);
-	results_xml_attr(sb, "value", value);
-	strbuf_addstr(sb, "/>\n");
 }
 
 int results_write_junit(const struct run_result *r, const char *path)
 {
-	struct strbuf sb = STRBUF_INIT;
-	struct counts c = { 0 };
-	size_t failures = 0, errors = 0, skipped = 0;
+	struct junit j = JUNIT_INIT;
+	struct junit_suite *s = NULL;
 	char *exit_code = xasprintf("%d", r->exit_code);
-	char *stamp = NULL;
 	int ret = 0;
 
-	count_tests(r, &c);
-	failures = c.failed + c.xpass + c.timeout + c.hang + c.deadlock + c.kernel_panic + c.tee_panic;
-	errors = c.error + c.interrupted + c.infra;
-	skipped = c.skipped + c.notrun;
-
-	strbuf_addstr(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	strbuf_addstr(&sb, "<testsuites");
-	results_xml_attr(&sb, "name", "teelab");
-	strbuf_addf(&sb, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
-		    " skipped=\"%zu\"", c.total, failures, errors, skipped);
-	results_xml_attr_secs(&sb, "time", r->duration);
-	strbuf_addstr(&sb, ">\n  <testsuite");
-	results_xml_attr(&sb, "name", r->scenario ? r->scenario : "teelab");
-	strbuf_addf(&sb, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\""
-		    " skipped=\"%zu\"", c.total, failures, errors, skipped);
-	results_xml_attr_secs(&sb, "time", r->duration);
-	if (r->started) {
-		/* the JUnit schema's timestamp has no zone designator */
-		stamp = xstrdup(r->started);
-		if (ends_with(stamp, "Z"))
-			stamp[strlen(stamp) - 1] = '\0';
-		results_xml_attr(&sb, "timestamp", stamp);
-	}
-	strbuf_addstr(&sb, ">\n    <properties>\n");
-	junit_property(&sb, "teelab.run_id", r->run_id ? r->run_id : "");
-	junit_property(&sb, "teelab.verdict", verdict_name(r->verdict));
+	junit_init(&j, "teelab", r->duration);
+	s = junit_add_suite(&j, r->scenario ? r->scenario : "teelab", r->duration, r->started);
+	junit_add_property(s, "teelab.run_id", r->run_id);
+	junit_add_property(s, "teelab.verdict", verdict_name(r->verdict));
 	if (r->reason)
-		junit_property(&sb, "teelab.reason", r->reason);
-	junit_property(&sb, "teelab.exit_code", exit_code);
+		junit_add_property(s, "teelab.reason", r->reason);
+	junit_add_property(s, "teelab.exit_code", exit_code);
 	for (size_t i = 0; i < r->nr_env; i++)
-		junit_property(&sb, r->env_keys[i], r->env_values[i]);
+		junit_add_property(s, r->env_keys[i], r->env_values[i]);
 	for (size_t i = 0; i < r->nr_metrics; i++) {
 		char *k = xasprintf("teelab.metric.%s", r->metric_names[i]);
 		char *v = xasprintf("%.15g", r->metric_values[i]);
 
-		junit_property(&sb, k, v);
+		junit_add_property(s, k, v);
 		free(k);
 		free(v);
 	}
-	strbuf_addstr(&sb, "    </properties>\n");
 	for (size_t i = 0; i < r->nr_tests; i++)
-		results_junit_testcase(&sb, &r->tests[i]);
-	strbuf_addstr(&sb, "  </testsuite>\n</testsuites>\n");
-
-	ret = write_file(path, sb.buf, sb.len, 0644);
-	free(stamp);
+		results_junit_testcase(s, &r->tests[i]);
+	ret = junit_write(&j, path);
+	junit_release(&j);
 	free(exit_code);
-	strbuf_release(&sb);
 	return ret;
 }
 

@@ -153,17 +153,16 @@ enum text_mode {
  * do not allow become U+FFFD; XML modes escape & < > " '.
  */
 void results_add_text(struct strbuf *sb, const char *s, enum text_mode mode);
-/* ` name="value"`, the value escaped (TEXT_XML_ATTR). */
+/* ` name="value"`, the value escaped (TEXT_XML_ATTR): the HTML report's attributes. */
 void results_xml_attr(struct strbuf *sb, const char *name, const char *value);
-/* ` name="1.500"`: @d seconds with 3 decimals (negative or not finite: 0). */
-void results_xml_attr_secs(struct strbuf *sb, const char *name, double d);
 /*
- * One JUnit <testcase> for @t, indented for <testsuites><testsuite>:
- * classname = @t->group ("teelab" when NULL), the element of
- * verdict_junit_element() with the message (or the verdict's default),
+ * Append one JUnit <testcase> for @t to @s (junit.h): classname =
+ * @t->group ("teelab" when NULL), the element of verdict_junit_element()
+ * with the message (or the verdict's default) and the verdict as its type,
  * <system-out> with the XFAIL reason and the last 64 KiB of the output.
  */
-void results_junit_testcase(struct strbuf *sb, const struct test_result *t);
+struct junit_suite;
+void results_junit_testcase(struct junit_suite *s, const struct test_result *t);
 /* A TAP description: one line, '#' and '\\' escaped so it starts no directive. */
 void results_tap_desc(struct strbuf *sb, const char *s);
 /* A YAML double-quoted scalar (one line, '"' and '\\' escaped). */

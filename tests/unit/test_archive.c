@@ -466,6 +466,55 @@ static void test_tar_symlink_escape(void **state)
 	free(dest);
 }
 
+/*
+ * A root prepared as apt leaves it, with absolute symlinks (normal in
+ * Debian packages) and one pointing at a host directory: every entry
+ * through them, a directory, a file, a hard link and a dangling link's
+ * target, lands inside @dest, nothing is written on the host.
+ */
+static void test_tar_absolute_links_in_root(void **state)
+{
+	char *outside = tpath(state, "host-dir");
+	char *dest = tpath(state, "root");
+	char *tar = tpath(state, "abs.tar");
+	char *p = NULL;
+	char *inside = NULL;
+	struct tent ents[] = {
+		{ "var/run/", 'd', 0755, NULL },
+		{ "var/run/pid", 'f', 0644, "42\n" },
+		{ "host/evil", 'f', 0644, "gotcha\n" },
+		{ "host/sub/", 'd', 0755, NULL },
+		{ "hard", 'h', 0644, "host/evil" },
+		{ "dangling/made/file", 'f', 0644, "deep\n" },
+	};
+
+	assert_int_equal(mkdir(outside, 0755), 0);
+	p = path_join(dest, "var");
+	assert_int_equal(mkdir_p(p, 0755), 0);
+	free(p);
+	/* /var/run -> /run as base-files ships it; /run not there yet */
+	put_symlink(dest, "var/run", "/run");
+	put_symlink(dest, "host", outside);
+	put_symlink(dest, "dangling", "/nowhere/at/all");
+	assert_true(write_tar(tar, "none", ents, ARRAY_SIZE(ents)));
+	assert_int_equal(tar_extract(tar, dest, 0), 0);
+
+	assert_link(dest, "var/run", "/run");
+	assert_file(dest, "run/pid", "42\n");
+	assert_false(exists(outside, "evil"));
+	assert_false(exists(outside, "sub"));
+	inside = path_join(dest, outside);
+	assert_file(inside, "evil", "gotcha\n");
+	assert_true(exists(inside, "sub"));
+	assert_file(dest, "hard", "gotcha\n");
+	assert_file(dest, "nowhere/at/all/made/file", "deep\n");
+	assert_false(exists("/", "nowhere"));
+	free(inside);
+	free(outside);
+	free(dest);
+	free(tar);
+}
+
 static void test_tar_strip(void **state)
 {
 	static const struct tent ents[] = {
@@ -804,6 +853,7 @@ int main(void)
 		T(test_deb_errors),
 		T(test_tar_refuses_dotdot),
 		T(test_tar_symlink_escape),
+		T(test_tar_absolute_links_in_root),
 		T(test_tar_strip),
 		T(test_tar_merged_usr),
 		T(test_cpio_roundtrip),

@@ -32,14 +32,6 @@ static void mkdirs(const char *root, const char *rel)
 	free(p);
 }
 
-static void symlink_in(const char *root, const char *rel, const char *target)
-{
-	char *p = path_join(root, rel);
-
-	assert_int_equal(symlink(target, p), 0);
-	free(p);
-}
-
 static void copy_in(const char *root, const char *rel, const char *src)
 {
 	char *p = path_join(root, rel);
@@ -213,6 +205,59 @@ static void test_corrupt(void **state)
 	free(path);
 }
 
+/*
+ * Every cut of a valid ELF file is refused with a message naming the file
+ * and what is missing, never read past its end (libelf does the bounds).
+ */
+static void test_truncated(void **state)
+{
+	static const struct {
+		size_t len;
+		const char *msg;
+	} cuts[] = {
+		{ 40, "corrupt ELF file: not readable as ELF" },
+		{ 100, "corrupt ELF file: program headers out of the file" },
+		{ 200, "corrupt ELF file: program headers out of the file" },
+		{ 240, "corrupt ELF file: PT_INTERP out of the file" },
+		{ 300, "corrupt ELF file: dynamic section out of the file" },
+	};
+	char *path = tpath(state, "cut");
+	char *full = NULL;
+	size_t size = 0;
+
+	write_elf(path, true, false, false, false, 0);
+	assert_int_equal(read_file(path, &full, &size), 0);
+	for (size_t len = SELFMAG + 2; len < size; len++) {
+		struct strvec needed = STRVEC_INIT;
+		struct strvec runpath = STRVEC_INIT;
+		struct capture cap;
+		char *interp = NULL;
+		char *err = NULL;
+		int ret = 0;
+
+		assert_int_equal(write_file(path, full, len, 0644), 0);
+		capture_begin(&cap);
+		ret = elf_read_deps(path, &interp, &needed, &runpath);
+		err = capture_end(&cap);
+		if (len < EI_NIDENT) {
+			assert_int_equal(ret, -ENOEXEC);
+		} else {
+			if (ret != -EINVAL)
+				fail_msg("cut at %zu: %d, stderr '%s'", len, ret, err);
+			assert_non_null(strstr(err, path));
+			assert_non_null(strstr(err, "is a corrupt ELF file: "));
+		}
+		for (size_t i = 0; i < ARRAY_SIZE(cuts); i++)
+			if (cuts[i].len == len && !strstr(err, cuts[i].msg))
+				fail_msg("cut at %zu: '%s' without '%s'", len, err, cuts[i].msg);
+		assert_null(interp);
+		assert_int_equal(needed.nr, 0);
+		free(err);
+	}
+	free(full);
+	free(path);
+}
+
 static void test_not_elf(void **state)
 {
 	char *script = tpath(state, "script.sh");
@@ -365,13 +410,13 @@ static void test_aarch64_merged_usr(void **state)
 	mkdirs(root, "usr/lib/aarch64-linux-gnu");
 	mkdirs(root, "usr/lib/foo");
 	mkdirs(root, "usr/lib/wrong");
-	symlink_in(root, "lib", "usr/lib");
-	symlink_in(root, "bin", "usr/bin");
+	put_symlink(root, "lib", "usr/lib");
+	put_symlink(root, "bin", "usr/bin");
 	copy_in(root, "usr/lib/aarch64-linux-gnu/libc.so.6",
 		CROSS_SYSROOT "/lib/libc.so.6");
 	copy_in(root, "usr/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1",
 		CROSS_SYSROOT "/lib/ld-linux-aarch64.so.1");
-	symlink_in(root, "usr/lib/ld-linux-aarch64.so.1",
+	put_symlink(root, "usr/lib/ld-linux-aarch64.so.1",
 		   "/lib/aarch64-linux-gnu/ld-linux-aarch64.so.1");
 	/* an ELF of another machine, first in the search order */
 	copy_in(root, "usr/lib/wrong/libc.so.6", "/bin/ls");
@@ -483,8 +528,8 @@ static void test_missing_lib(void **state)
 	assert_int_equal(elf_resolve_closure(root, progs, 1, libdirs, &out),
 			 -ENOENT);
 	/* a symlink loop is a missing library, not a hang */
-	symlink_in(root, "lib/libc.so.6", "libc.so.6");
-	symlink_in(root, "lib/libselinux.so.1", "/lib/libselinux.so.1");
+	put_symlink(root, "lib/libc.so.6", "libc.so.6");
+	put_symlink(root, "lib/libselinux.so.1", "/lib/libselinux.so.1");
 	assert_int_equal(elf_resolve_closure(root, progs, 1, libdirs, &out),
 			 -ENOENT);
 	assert_int_equal(elf_resolve_closure("/nonexistent", progs, 1,
@@ -503,6 +548,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_synthetic),
 		T(test_corrupt),
+		T(test_truncated),
 		T(test_not_elf),
 		T(test_host_ls),
 		T(test_aarch64_merged_usr),

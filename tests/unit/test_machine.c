@@ -16,8 +16,6 @@
 #include <string.h>
 
 #include <libxml/parser.h>
-#include <libxml/xpath.h>
-#include <libxml/xpathInternals.h>
 
 #include "machine.h"
 #include "util.h"
@@ -82,38 +80,6 @@ static void test_libvirt_uri_host(void **state)
 		}
 	}
 	assert_false(libvirt_uri_host("qemu+tcp://a-rather-long-host-name/system", host, 8));
-}
-
-/* The text of the first node @xpath selects in @doc (malloc'd) or NULL. */
-static char *xpath_text(xmlDocPtr doc, const char *xpath)
-{
-	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
-	xmlXPathObjectPtr o;
-	char *ret = NULL;
-
-	xmlXPathRegisterNs(ctx, BAD_CAST "qemu", BAD_CAST "http://libvirt.org/schemas/domain/qemu/1.0");
-	o = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
-	if (o && o->nodesetval && o->nodesetval->nodeNr) {
-		xmlChar *t = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
-
-		ret = strdup((const char *)t);
-		xmlFree(t);
-	}
-	xmlXPathFreeObject(o);
-	xmlXPathFreeContext(ctx);
-	return ret;
-}
-
-/* The first node @xpath selects has the text @want. */
-static void assert_xpath(xmlDocPtr doc, const char *xpath, const char *want)
-{
-	char *t = xpath_text(doc, xpath);
-
-	if (!t || strcmp(t, want))
-		print_error("%s: got '%s', wanted '%s'\n", xpath, t ? t : "(nothing)", want);
-	assert_non_null(t);
-	assert_string_equal(t, want);
-	free(t);
 }
 
 /*

@@ -67,7 +67,8 @@ static const char matrix_json[] =
 	"      \"expected\": \"PASS\", \"exit_code\": 1, \"verdict\": \"FAIL\",\n"
 	"      \"observed\": \"FAIL\", \"met\": false, \"wall\": 52.1,\n"
 	"      \"run_dir\": \"" KEXEC_RUN "\",\n"
-	"      \"reason\": \"regression_1004 <&> failed\" },\n"
+	"      \"reason\": \"regression_1004 <&> failed\",\n"
+	"      \"host\": \"qemu+ssh://lab&co@[fd00::1]/system\" },\n"
 	"    { \"id\": \"" INFRA "\", \"scenario\": \"system-invocation\",\n"
 	"      \"cell\": \"6.12-t1-c2\", \"kernel\": null, \"secure\": null,\n"
 	"      \"expected\": \"DEADLOCK\", \"exit_code\": 4, \"verdict\": \"INFRA\",\n"
@@ -126,68 +127,82 @@ static void make_fixture(void **state)
 	free(prev);
 }
 
+/* testsuite @cell, then @rest: an XPath expression */
+#define SUITE(cell, rest) "/testsuites/testsuite[@name='" cell "']" rest
+#define PROP(cell, name) SUITE(cell, "/properties/property[@name='" name "']/@value")
+
 static void test_junit(void **state)
 {
 	char *out = tpath(state, "out");
-	char *x = NULL, *suite = NULL;
+	xmlDocPtr doc = NULL;
+	char *x = NULL;
 
 	make_fixture(state);
 	assert_int_equal(report_write(out, NULL), 0);
 	x = tu_slurp(out, "junit.xml");
+	assert_true(starts_with(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"));
+	doc = tu_xml_read(out, "junit.xml");
 
-	assert_true(starts_with(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-				"<testsuites name=\"nightly\" tests=\"7\" failures=\"3\" "
-				"errors=\"0\" skipped=\"1\" time=\"312.400\">\n"));
-	assert_int_equal(tu_count(x, "<testsuite "), 3);
-	assert_int_equal(tu_count(x, "</testsuite>"), 3);
-	assert_int_equal(tu_count(x, "<testcase "), 7);
-	assert_int_equal(tu_count(x, "<failure "), 3);
-	assert_true(ends_with(x, "</testsuites>\n"));
+	assert_xpath_attrs(doc, "/testsuites",
+			   "name=nightly tests=7 failures=3 errors=0 skipped=1 time=312.400");
+	assert_int_equal(xpath_number(doc, "count(/testsuites/testsuite)"), 3);
+	assert_int_equal(xpath_number(doc, "count(//testcase)"), 7);
+	assert_int_equal(xpath_number(doc, "count(//testcase/failure)"), 3);
 
 	/* the passing cell: its two tests (results.c's testcases) and the cell verdict */
-	suite = between(x, "<testsuite name=\"" SMOKE "\"", "</testsuite>");
-	assert_true(starts_with(suite, "<testsuite name=\"" SMOKE "\" tests=\"3\" "
-				"failures=\"0\" errors=\"0\" skipped=\"1\" time=\"12.300\" "
-				"timestamp=\"2026-11-21T13:20:01\">"));
-	assert_non_null(strstr(suite, "<testcase classname=\"" SMOKE ".steps\" name=\"boot\" "
-			       "time=\"3.250\">\n    </testcase>"));
-	assert_non_null(strstr(suite, "<testcase classname=\"" SMOKE ".xtest.pkcs11\" "
-			       "name=\"pkcs11_1001\" time=\"0.000\">\n"
-			       "      <skipped message=\"no token\"/>"));
-	assert_non_null(strstr(suite, "<testcase classname=\"" SMOKE "\" name=\"cell verdict\" "
-			       "time=\"12.300\">\n    </testcase>"));
-	assert_null(strstr(suite, "<failure"));
-	free(suite);
+	assert_xpath_attrs(doc, SUITE(SMOKE, ""), "tests=3 failures=0 errors=0 skipped=1 "
+			   "time=12.300 timestamp=2026-11-21T13:20:01");
+	assert_xpath_attrs(doc, SUITE(SMOKE, "/testcase[1]"),
+			   "classname=" SMOKE ".steps name=boot time=3.250");
+	assert_int_equal(xpath_number(doc, "count(" SUITE(SMOKE, "/testcase[1]/*") ")"), 0);
+	assert_xpath(doc, SUITE(SMOKE, "/testcase[2]/@classname"), SMOKE ".xtest.pkcs11");
+	assert_xpath(doc, SUITE(SMOKE, "/testcase[2]/@time"), "0.000");
+	assert_xpath(doc, SUITE(SMOKE, "/testcase[2]/skipped/@message"), "no token");
+	assert_xpath(doc, SUITE(SMOKE, "/testcase[3]/@classname"), SMOKE);
+	assert_xpath(doc, SUITE(SMOKE, "/testcase[3]/@name"), "cell verdict");
+	assert_xpath(doc, SUITE(SMOKE, "/testcase[3]/@time"), "12.300");
+	assert_int_equal(xpath_number(doc, "count(" SUITE(SMOKE, "//failure") ")"), 0);
+	assert_xpath(doc, PROP(SMOKE, "teelab.scenario"), "xtest-smoke");
+	assert_xpath(doc, PROP(SMOKE, "teelab.met"), "true");
+	assert_null(xpath_text(doc, PROP(SMOKE, "teelab.cell")));
+	assert_null(xpath_text(doc, PROP(SMOKE, "teelab.reason")));
 
 	/* the failing cell: the failed test and the cell verdict fail */
-	suite = between(x, "<testsuite name=\"" KEXEC "\"", "</testsuite>");
-	assert_true(starts_with(suite, "<testsuite name=\"" KEXEC "\" tests=\"3\" "
-				"failures=\"2\" errors=\"0\" skipped=\"0\""));
-	assert_non_null(strstr(suite, "<testcase classname=\"" KEXEC ".xtest.regression\" "
-			       "name=\"regression_1004\" time=\"1.500\">\n"
-			       "      <failure message=\"bad &lt;value&gt;\" type=\"FAIL\">"));
+	assert_xpath_attrs(doc, SUITE(KEXEC, ""), "tests=3 failures=2 errors=0 skipped=0");
+	assert_xpath_attrs(doc, SUITE(KEXEC, "/testcase[2]"),
+			   "classname=" KEXEC ".xtest.regression name=regression_1004 time=1.500");
+	assert_xpath(doc, SUITE(KEXEC, "/testcase[2]/failure/@message"), "bad <value>");
+	assert_xpath(doc, SUITE(KEXEC, "/testcase[2]/failure/@type"), "FAIL");
 	/* output cleaned as results.c does: no ESC, no CR */
-	assert_non_null(strstr(suite, "<system-out>o red\n</system-out>"));
-	assert_non_null(strstr(suite, "name=\"cell verdict\" time=\"52.100\">\n"
-			       "      <failure message=\"expected PASS, got FAIL: "
-			       "regression_1004 &lt;&amp;&gt; failed\" type=\"FAIL\">"));
-	assert_non_null(strstr(suite, "<property name=\"teelab.run_dir\" value=\"" KEXEC_RUN "\"/>"));
-	free(suite);
+	assert_xpath(doc, SUITE(KEXEC, "/testcase[2]/system-out"), "o red\n");
+	assert_xpath(doc, SUITE(KEXEC, "/testcase[3]/@name"), "cell verdict");
+	assert_xpath(doc, SUITE(KEXEC, "/testcase[3]/@time"), "52.100");
+	assert_xpath(doc, SUITE(KEXEC, "/testcase[3]/failure/@message"),
+		     "expected PASS, got FAIL: regression_1004 <&> failed");
+	assert_xpath(doc, SUITE(KEXEC, "/testcase[3]/failure"),
+		     "expected PASS, got FAIL: regression_1004 <&> failed");
+	assert_xpath(doc, SUITE(KEXEC, "/testcase[3]/failure/@type"), "FAIL");
+	assert_xpath(doc, PROP(KEXEC, "teelab.run_dir"), KEXEC_RUN);
+	assert_xpath(doc, PROP(KEXEC, "teelab.cell"), "debian-6.12");
+	assert_xpath(doc, PROP(KEXEC, "teelab.met"), "false");
+	assert_xpath(doc, PROP(KEXEC, "teelab.exit_code"), "1");
+	assert_xpath(doc, PROP(KEXEC, "teelab.reason"), "regression_1004 <&> failed");
+	assert_xpath(doc, PROP(KEXEC, "teelab.host"), "qemu+ssh://lab&co@[fd00::1]/system");
+	assert_null(xpath_text(doc, PROP(SMOKE, "teelab.host")));
 
 	/* no run directory: only the cell verdict */
-	suite = between(x, "<testsuite name=\"" INFRA "\"", "</testsuite>");
-	assert_true(starts_with(suite, "<testsuite name=\"" INFRA "\" tests=\"1\" "
-				"failures=\"1\" errors=\"0\" skipped=\"0\" time=\"0.400\">"));
-	assert_int_equal(tu_count(suite, "<testcase "), 1);
-	assert_non_null(strstr(suite, "<failure message=\"expected DEADLOCK, got INFRA: "
-			       "qemu-system-aarch64 not found\" type=\"INFRA\">"));
-	assert_non_null(strstr(suite, "<property name=\"teelab.kernel\" value=\"default\"/>"));
-	free(suite);
+	assert_xpath_attrs(doc, SUITE(INFRA, ""), "tests=1 failures=1 time=0.400");
+	assert_null(xpath_text(doc, SUITE(INFRA, "/@timestamp")));
+	assert_int_equal(xpath_number(doc, "count(" SUITE(INFRA, "/testcase") ")"), 1);
+	assert_xpath(doc, SUITE(INFRA, "/testcase/failure/@message"),
+		     "expected DEADLOCK, got INFRA: qemu-system-aarch64 not found");
+	assert_xpath(doc, SUITE(INFRA, "/testcase/failure/@type"), "INFRA");
+	assert_xpath(doc, PROP(INFRA, "teelab.kernel"), "default");
+	assert_xpath(doc, PROP(INFRA, "teelab.secure"), "default");
+	assert_null(xpath_text(doc, PROP(INFRA, "teelab.run_dir")));
 
-	for (const char *p = x; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\n')
-			fail_msg("control character 0x%02x at offset %zu",
-				 (unsigned char)*p, (size_t)(p - x));
+	assert_no_controls(x);
+	xmlFreeDoc(doc);
 	free(x);
 	free(out);
 }

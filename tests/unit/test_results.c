@@ -204,74 +204,113 @@ static void test_json(void **state)
 	free(path);
 }
 
-/* The <testcase> element named @name in @x (a copy). */
-static char *testcase_of(const char *x, const char *name)
-{
-	char *needle = xasprintf("name=\"%s\"", name);
-	const char *s = strstr(x, needle);
-	const char *e = s ? strstr(s, "</testcase>") : NULL;
-
-	free(needle);
-	assert_non_null(e);
-	return xstrndup(s, (size_t)(e - s));
-}
+/* testcase @name of the one testsuite, then @rest: an XPath expression */
+#define TC(name, rest) "/testsuites/testsuite/testcase[@name='" name "']" rest
 
 static void test_junit(void **state)
 {
 	struct fixture *f = *state;
+	xmlDocPtr doc = NULL;
 	char *x = NULL;
-	char *xfail = NULL;
 
 	assert_int_equal(results_write_junit(&f->r, "/nonexistent/dir/junit.xml") < 0,
 			 true);
 	assert_int_equal(results_write_all(&f->r, f->dir), 0);
 	x = tu_slurp(f->dir, "junit.xml");
-
 	assert_true(starts_with(x, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 				"<testsuites"));
-	assert_non_null(strstr(x, "<testsuite name=\"smoke "
-			       "&lt;&amp;&quot;&apos;&gt;\" tests=\"8\" "
-			       "failures=\"3\" errors=\"1\" skipped=\"2\" "
-			       "time=\"12.500\" timestamp=\"2024-05-01T10:00:00\">"));
-	assert_int_equal(tu_count(x, "<testcase "), 8);
-	assert_non_null(strstr(x, "<property name=\"teelab.metric.rpmb-writes\" value=\"297\"/>"));
-	assert_non_null(strstr(x, "<property name=\"teelab.metric.rate\" value=\"2.5\"/>"));
-	assert_int_equal(tu_count(x, "</testcase>"), 8);
-	assert_int_equal(tu_count(x, "<failure "), 3);
-	assert_int_equal(tu_count(x, "<error "), 1);
-	assert_int_equal(tu_count(x, "<skipped "), 2);
-	assert_non_null(strstr(x, "<property name=\"qemu\" value=\"9.0.0\"/>"));
-	assert_non_null(strstr(x, "<property name=\"note\" "
-			       "value=\"a&lt;&amp;&quot;&apos;&gt;b\"/>"));
-	assert_non_null(strstr(x, "<testcase classname=\"steps\" name=\"boot\" "
-			       "time=\"3.250\">\n      <system-out>login: ok\n"
-			       "</system-out>"));
-	assert_non_null(strstr(x, "<failure message=\"bad &lt;&amp;&quot;&apos;"
-			       "&gt; value\" type=\"FAIL\">bad &lt;&amp;&quot;"
-			       "&apos;&gt; value</failure>"));
-	/* ESC ( B dropped, U+0085 (a YAML line break) replaced */
-	assert_non_null(strstr(x, "fail \xef\xbf\xbd here\n\xef\xbf\xbd end"
-			       "\xef\xbf\xbd\n"));
-	assert_non_null(strstr(x, "<failure message=\"passed but was expected "
-			       "to fail\" type=\"XPASS\">"));
-	assert_non_null(strstr(x, "type=\"TIMEOUT\""));
-	assert_non_null(strstr(x, "<error message=\"qemu died\" type=\"ERROR\">"));
-	assert_non_null(strstr(x, "<skipped message=\"no token\"/>"));
-	assert_non_null(strstr(x, "<skipped message=\"not run\"/>"));
-	assert_non_null(strstr(x, "<system-out>expected failure: upstream "
-			       "issue #42\n</system-out>"));
-	/* XFAIL passes: no failure element in its testcase */
-	xfail = testcase_of(x, "known-bug");
-	assert_null(strstr(xfail, "<failure"));
-	assert_null(strstr(xfail, "<error"));
-	free(xfail);
+	doc = tu_xml_read(f->dir, "junit.xml");
+
+	assert_xpath_attrs(doc, "/testsuites",
+			   "name=teelab tests=8 failures=3 errors=1 skipped=2 time=12.500");
+	assert_xpath(doc, "/testsuites/testsuite/@name", "smoke " NASTY);
+	assert_xpath_attrs(doc, "/testsuites/testsuite", "tests=8 failures=3 errors=1 "
+			   "skipped=2 time=12.500 timestamp=2024-05-01T10:00:00");
+	assert_int_equal(xpath_number(doc, "count(//testcase)"), 8);
+	assert_int_equal(xpath_number(doc, "count(//testcase/failure)"), 3);
+	assert_int_equal(xpath_number(doc, "count(//testcase/error)"), 1);
+	assert_int_equal(xpath_number(doc, "count(//testcase/skipped)"), 2);
+	assert_xpath(doc, "//property[@name='teelab.run_id']/@value", "20240501-100000-smoke");
+	assert_xpath(doc, "//property[@name='teelab.verdict']/@value", "FAIL");
+	assert_xpath(doc, "//property[@name='teelab.reason']/@value", "2 tests failed");
+	assert_xpath(doc, "//property[@name='teelab.exit_code']/@value", "1");
+	assert_xpath(doc, "//property[@name='teelab.metric.rpmb-writes']/@value", "297");
+	assert_xpath(doc, "//property[@name='teelab.metric.rate']/@value", "2.5");
+	assert_xpath(doc, "//property[@name='qemu']/@value", "9.0.0");
+	assert_xpath(doc, "//property[@name='note']/@value", "a" NASTY "b");
+	assert_int_equal(xpath_number(doc, "count(//property)"), 8);
+
+	assert_xpath(doc, TC("boot", "/@classname"), "steps");
+	assert_xpath(doc, TC("boot", "/@time"), "3.250");
+	assert_xpath(doc, TC("boot", "/system-out"), "login: ok\n");
+	assert_int_equal(xpath_number(doc, "count(" TC("boot", "/*") ")"), 1);
+	/* ANSI escapes and '\r' dropped from message and output */
+	assert_xpath(doc, TC("regression_1004", "/failure/@message"), "bad " NASTY " value");
+	assert_xpath(doc, TC("regression_1004", "/failure/@type"), "FAIL");
+	assert_xpath(doc, TC("regression_1004", "/failure"), "bad " NASTY " value");
+	assert_xpath(doc, TC("regression_1004", "/@classname"), "xtest.regression");
+	/* ESC ( B dropped; \x01, a stray byte and U+0085 (a YAML line break) replaced */
+	assert_xpath(doc, TC("regression_1004", "/system-out"),
+		     "line1\nfail \xef\xbf\xbd here\n\xef\xbf\xbd end\xef\xbf\xbd\n");
+	assert_xpath(doc, TC("flaky", "/failure/@message"), "passed but was expected to fail");
+	assert_xpath(doc, TC("flaky", "/failure/@type"), "XPASS");
+	assert_xpath(doc, TC("run xtest", "/failure/@type"), "TIMEOUT");
+	assert_xpath(doc, TC("qemu", "/error/@message"), "qemu died");
+	assert_xpath(doc, TC("qemu", "/error/@type"), "ERROR");
+	assert_xpath(doc, TC("pkcs11_1001", "/skipped/@message"), "no token");
+	assert_xpath(doc, TC("shutdown", "/skipped/@message"), "not run");
+	assert_null(xpath_text(doc, TC("shutdown", "/skipped/@type")));
+	/* XFAIL passes: no failure element, the reason in its output */
+	assert_xpath(doc, TC("known-bug", "/system-out"), "expected failure: upstream issue #42\n");
+	assert_int_equal(xpath_number(doc, "count(" TC("known-bug", "/*") ")"), 1);
 	/* no raw control characters at all (newlines apart) */
-	for (const char *p = x; *p; p++)
-		if ((unsigned char)*p < 0x20 && *p != '\n')
-			fail_msg("control character 0x%02x at offset %zu",
-				 (unsigned char)*p, (size_t)(p - x));
-	assert_non_null(strstr(x, "</testsuite>\n</testsuites>\n"));
+	assert_no_controls(x);
+	xmlFreeDoc(doc);
 	free(x);
+}
+
+/*
+ * Text no XML 1.0 document may hold, in every field: markup characters
+ * and "]]>" escaped, forbidden characters (C0 controls, U+FFFE, a UTF-16
+ * surrogate's bytes, stray bytes) replaced by U+FFFD; the file stays
+ * well-formed and reads back as written.
+ */
+static void test_junit_hostile(void **state)
+{
+	static const char bad[] = "a&b<c>d]]>e\x01" "f\x0bg\x1fh\xef\xbf\xbei\xed\xa0\x80j\xffk\"'";
+	static const char want[] = "a&b<c>d]]>e\xef\xbf\xbd" "f\xef\xbf\xbd" "g\xef\xbf\xbd"
+				   "h\xef\xbf\xbd" "i\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"
+				   "j\xef\xbf\xbd" "k\"'";
+	struct fixture *f = *state;
+	struct run_result r = RUN_RESULT_INIT;
+	char *path = path_join(f->dir, "hostile.xml");
+	char *xfail_out = NULL;
+	xmlDocPtr doc = NULL;
+
+	r.scenario = xstrdup(bad);
+	r.run_id = xstrdup(bad);
+	r.reason = xstrdup(bad);
+	run_result_env(&r, bad, bad);
+	run_result_add(&r, bad, bad, V_FAIL, 1, bad, bad);
+	run_result_add(&r, bad, "xfail", V_XFAIL, 1, bad, NULL);
+	assert_int_equal(results_write_junit(&r, path), 0);
+	doc = tu_xml_read(f->dir, "hostile.xml");
+	assert_xpath(doc, "/testsuites/testsuite/@name", want);
+	assert_xpath(doc, "//property[@name='teelab.run_id']/@value", want);
+	assert_xpath(doc, "//property[@name='teelab.reason']/@value", want);
+	assert_xpath(doc, "//property[5]/@name", want);
+	assert_xpath(doc, "//property[5]/@value", want);
+	assert_xpath(doc, "//testcase[1]/@classname", want);
+	assert_xpath(doc, "//testcase[1]/@name", want);
+	assert_xpath(doc, "//testcase[1]/failure/@message", want);
+	assert_xpath(doc, "//testcase[1]/failure", want);
+	assert_xpath(doc, "//testcase[1]/system-out", want);
+	xfail_out = xasprintf("expected failure: %s\n", want);
+	assert_xpath(doc, "//testcase[2]/system-out", xfail_out);
+	free(xfail_out);
+	xmlFreeDoc(doc);
+	run_result_release(&r);
+	free(path);
 }
 
 static void test_junit_truncates(void **state)
@@ -390,6 +429,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_model, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_json, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_junit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_junit_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_junit_truncates, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tap, setup, teardown),

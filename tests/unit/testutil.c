@@ -11,6 +11,10 @@
 
 #include <cmocka.h>
 
+#include <libxml/parser.h>
+#include <libxml/xpath.h>
+#include <libxml/xpathInternals.h>
+
 #include "testutil.h"
 #include "util.h"
 
@@ -82,6 +86,14 @@ void put_file(const char *dir, const char *rel, const char *text)
 	free(p);
 }
 
+void put_symlink(const char *dir, const char *rel, const char *target)
+{
+	char *p = path_join(dir, rel);
+
+	assert_int_equal(symlink(target, p), 0);
+	free(p);
+}
+
 char *tu_slurp(const char *dir, const char *name)
 {
 	char *path = path_join(dir, name);
@@ -100,4 +112,92 @@ size_t tu_count(const char *hay, const char *needle)
 	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
 		n++;
 	return n;
+}
+
+xmlDocPtr tu_xml_read(const char *dir, const char *name)
+{
+	char *path = path_join(dir, name);
+	xmlDocPtr doc = xmlReadFile(path, NULL, XML_PARSE_NONET);
+
+	if (!doc)
+		fail_msg("'%s' is not well-formed XML", path);
+	free(path);
+	return doc;
+}
+
+/* @xpath evaluated in @doc (xmlXPathFreeObject() it), NULL if invalid. */
+static xmlXPathObjectPtr xpath_eval(xmlDocPtr doc, const char *xpath)
+{
+	xmlXPathContextPtr ctx = xmlXPathNewContext(doc);
+	xmlXPathObjectPtr o = NULL;
+
+	xmlXPathRegisterNs(ctx, BAD_CAST "qemu", BAD_CAST "http://libvirt.org/schemas/domain/qemu/1.0");
+	o = xmlXPathEvalExpression(BAD_CAST xpath, ctx);
+	xmlXPathFreeContext(ctx);
+	return o;
+}
+
+char *xpath_text(xmlDocPtr doc, const char *xpath)
+{
+	xmlXPathObjectPtr o = xpath_eval(doc, xpath);
+	char *ret = NULL;
+
+	if (o && o->nodesetval && o->nodesetval->nodeNr) {
+		xmlChar *t = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+
+		ret = strdup((const char *)t);
+		xmlFree(t);
+	}
+	xmlXPathFreeObject(o);
+	return ret;
+}
+
+void assert_xpath(xmlDocPtr doc, const char *xpath, const char *want)
+{
+	char *t = xpath_text(doc, xpath);
+
+	if (!t || strcmp(t, want))
+		print_error("%s: got '%s', wanted '%s'\n", xpath, t ? t : "(nothing)", want);
+	assert_non_null(t);
+	assert_string_equal(t, want);
+	free(t);
+}
+
+double xpath_number(xmlDocPtr doc, const char *xpath)
+{
+	xmlXPathObjectPtr o = xpath_eval(doc, xpath);
+	double n = o ? xmlXPathCastToNumber(o) : -1;
+
+	if (!o)
+		fail_msg("invalid XPath '%s'", xpath);
+	xmlXPathFreeObject(o);
+	return n;
+}
+
+void assert_xpath_attrs(xmlDocPtr doc, const char *elem, const char *attrs)
+{
+	const char *p = attrs;
+
+	while (*p) {
+		const char *eq = strchr(p, '=');
+		const char *end = strchrnul(p, ' ');
+		char *xpath = NULL;
+		char *want = NULL;
+
+		assert_true(eq && eq < end);
+		xpath = xasprintf("%s/@%.*s", elem, (int)(eq - p), p);
+		want = xstrndup(eq + 1, (size_t)(end - eq - 1));
+		assert_xpath(doc, xpath, want);
+		free(xpath);
+		free(want);
+		p = *end ? end + 1 : end;
+	}
+}
+
+void assert_no_controls(const char *text)
+{
+	for (const char *p = text; *p; p++)
+		if ((unsigned char)*p < 0x20 && *p != '\n')
+			fail_msg("control character 0x%02x at offset %zu",
+				 (unsigned char)*p, (size_t)(p - text));
 }
