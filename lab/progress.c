@@ -94,6 +94,7 @@ void progress_format(struct strbuf *out, const struct progress_view *v, int widt
 {
 	struct strbuf text = STRBUF_INIT;
 	size_t room = width > 1 ? (size_t)width - 1 : 0;
+	bool bold;
 
 	strbuf_reset(out);
 	strbuf_addf(&text, "  ");
@@ -113,7 +114,8 @@ void progress_format(struct strbuf *out, const struct progress_view *v, int widt
 		strbuf_addstr(&text, "  ");
 		strbuf_addstr(&text, v->tail);
 	}
-	if (v->color && room)
+	bold = v->color && room;
+	if (bold)
 		strbuf_addstr(out, "\033[1m");
 	add_cut(out, v->verb, &room);
 	if (room) {
@@ -121,7 +123,7 @@ void progress_format(struct strbuf *out, const struct progress_view *v, int widt
 		room--;
 	}
 	add_cut(out, v->what, &room);
-	if (v->color)
+	if (bold)
 		strbuf_addstr(out, "\033[0m");
 	add_cut(out, strbuf_str(&text), &room);
 	strbuf_release(&text);

@@ -219,8 +219,10 @@ int image_kinds_order(const struct image_kind *const *kinds, size_t nr, size_t *
 				break;
 		}
 		if (i == nr) {
+			for (i = 0; placed[i]; i++)
+				;
 			ret = error("image kinds depend on each other in a cycle (one of them: '%s')",
-				    kinds[order[done > 0 ? done - 1 : 0]]->name);
+				    kinds[i]->name);
 			break;
 		}
 		placed[i] = true;

@@ -312,6 +312,8 @@ static int kernel_run(struct build_ctx *b)
 		ret = kernel_prebuilt(b, &b->k);
 	} else {
 		ret = kernel_debian(b, &b->k);
+		if (!ret && images_show_cached)
+			info("cached: Linux %s, Debian's package (%s)", kc->name, b->k.image);
 	}
 	if (!ret) {
 		b->out->kernel = xstrdup(b->k.image);
