@@ -222,7 +222,6 @@ static void *ticker(void *arg)
 	while (!p->stop) {
 		struct timespec ts;
 
-		draw(p);
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += TICK_NS;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -230,6 +229,8 @@ static void *ticker(void *arg)
 			ts.tv_nsec -= 1000000000L;
 		}
 		pthread_cond_timedwait(&p->cond, &p->lock, &ts);
+		if (!p->stop)
+			draw(p);
 	}
 	pthread_mutex_unlock(&p->lock);
 	return NULL;
@@ -252,6 +253,7 @@ struct progress *progress_start(const char *verb, const char *what, double estim
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
 	if (p->mode == PROGRESS_LIVE) {
+		draw(p);	/* at once; then the thread redraws */
 		p->running = !pthread_create(&p->thread, NULL, ticker, p);
 	} else if (p->mode == PROGRESS_PLAIN) {
 		struct strbuf sb = STRBUF_INIT;
