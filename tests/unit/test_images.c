@@ -180,6 +180,29 @@ static void test_rebuild_flag(void **state)
 	image_job_release(&j);
 }
 
+static void test_last_seconds(void **state)
+{
+	char *a = tpath(state, "kernel-0123456789abcdef");
+	char *tmp = tpath(state, "kernel-fedcba9876543210.tmp");
+
+	assert_true(image_last_seconds(*state, "kernel") < 0);
+	assert_int_equal(mkdir_p(a, 0755), 0);
+	assert_int_equal(mkdir_p(tmp, 0755), 0);
+	/* a kernel stamped before stamps had seconds: its build-seconds file */
+	put_file(a, "build-seconds", "229");
+	put_file(a, ".complete", "");
+	assert_true(image_last_seconds(*state, "kernel") == 229);
+	/* a stamp's own seconds win */
+	put_file(a, ".complete", "301.5\n");
+	assert_true(image_last_seconds(*state, "kernel") == 301.5);
+	/* a build still in its .tmp is no estimate */
+	put_file(tmp, ".complete", "5\n");
+	assert_true(image_last_seconds(*state, "kernel") == 301.5);
+	assert_true(image_last_seconds(*state, "kern") < 0);
+	free(a);
+	free(tmp);
+}
+
 /* ---- order ---- */
 
 static size_t position(const struct image_kind *const *kinds, const size_t *order, size_t nr,
@@ -364,6 +387,7 @@ int main(void)
 		T(test_same_inputs_same_key),
 		T(test_failed_build_not_stamped),
 		T(test_rebuild_flag),
+		T(test_last_seconds),
 		cmocka_unit_test(test_real_table_order),
 		cmocka_unit_test(test_order_from_deps),
 		cmocka_unit_test(test_order_errors),
