@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "progress.h"
 #include "runproc.h"
 
 #define DEFAULT_KEYRING "/usr/share/keyrings/debian-archive-keyring.gpg"
@@ -826,16 +827,19 @@ int aptroot_fetch_deb(struct aptroot *a, const struct pkg_ref *ref, char **path)
 		goto out;
 	spec = arch ? xasprintf("%s:%s=%s", name, arch, version) : xasprintf("%s=%s", name, version);
 	log = path_join(a->root, "download.log");
-	info("fetch: %s %s (%s)", name, version, ref->suite);
 	{
 		struct child c = CHILD_INIT;
+		char *what = xasprintf("%s %s (%s)", name, version, ref->suite);
+		struct progress *p = progress_start("fetch", what, -1, NULL, tmp, a->downloads);
 
 		strvec_pushl(&c.argv, "apt-get", "-q", "download", spec, NULL);
 		strvec_pushf(&c.env, "APT_CONFIG=%s", a->conf);
 		c.dir = tmp;
 		c.log_path = log;
 		ret = child_run(&c);
+		progress_end(p, !ret);
 		child_release(&c);
+		free(what);
 	}
 	if (ret) {
 		ret = error("%s: cannot download '%s' (see '%s')", ref->where, spec, log);
@@ -901,9 +905,10 @@ int aptroot_fetch_source(struct aptroot *a, const struct pkg_ref *ref,
 		goto out;
 	spec = xasprintf("%s=%s", name, ver);
 	log = path_join(a->root, "download.log");
-	info("fetch: source %s %s (%s)", name, ver, ref->suite);
 	{
 		struct child c = CHILD_INIT;
+		char *what = xasprintf("source %s %s (%s)", name, ver, ref->suite);
+		struct progress *p = progress_start("fetch", what, -1, NULL, tmp, a->downloads);
 
 		/* apt verifies every file against the .dsc and the signed index */
 		strvec_pushl(&c.argv, "apt-get", "-q", "source", "--download-only", spec, NULL);
@@ -911,7 +916,9 @@ int aptroot_fetch_source(struct aptroot *a, const struct pkg_ref *ref,
 		c.dir = tmp;
 		c.log_path = log;
 		ret = child_run(&c);
+		progress_end(p, !ret);
 		child_release(&c);
+		free(what);
 	}
 	if (ret) {
 		error("%s: cannot download source '%s' (see '%s')", ref->where, spec, log);

@@ -44,6 +44,7 @@ int cmd_build(int argc, char **argv)
 		open_scenario(scenario, &choice, &ov, &sc);
 	if (config_load(&cfg, &ov))
 		die(TL_EXIT_USAGE, "configuration is not valid");
+	images_show_cached = true;
 	ret = images_build_scenario(&cfg, &ov, &sc, refresh, &im);
 	if (!ret) {
 		printf("bios    %s\nkernel  %s\ninitrd  %s\ndtb     %s\n", im.bios, im.kernel,

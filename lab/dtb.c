@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* dtb.c - dump QEMU's device tree and edit it with libfdt; see dtb.h */
+/* dtb.c - edit QEMU's device tree with libfdt; see dtb.h (images/dtb.c dumps and caches it) */
 #include "dtb.h"
 
 #include <errno.h>
@@ -11,7 +11,6 @@
 #include "machine.h"
 #include "runproc.h"
 
-#define DTB_RECIPE_VERSION "dtb-5"
 #define DTB_FREE_SPACE (64 * 1024)
 
 static int fdt_err(const char *what, int err)
@@ -67,92 +66,6 @@ int dtb_edit(char **blob, size_t *len)
 	*len = size;
 	*blob = fdt;
 	return 0;
-}
-
-int dtb_build(const struct machine_cfg *m, const char *bios, bool scmi,
-	      const char *build_dir, char **path)
-{
-	struct strvec argv = STRVEC_INIT;
-	struct strbuf ver = STRBUF_INIT;
-	struct hasher *h = hasher_new();
-	const char *vargv[] = { m->qemu, "--version", NULL };
-	char hex[SHA256_HEX_LEN + 1];
-	char *dir = NULL, *raw = NULL, *out = NULL, *blob = NULL, *stamp = NULL;
-	size_t len = 0;
-	int ret;
-
-	*path = NULL;
-	if (run_capture(vargv, NULL, &ver)) {
-		hasher_finish(h, hex);
-		ret = error("cannot run '%s' (package qemu-system-arm)", m->qemu);
-		goto out;
-	}
-	hasher_addstr(h, DTB_RECIPE_VERSION);
-	hasher_addstr(h, scmi ? "scmi" : "plain");
-	hasher_addstr(h, strbuf_str(&ver));
-	machine_dtb_argv(m, bios, "", &argv);
-	for (size_t i = 0; i < argv.nr; i++)
-		hasher_addstr(h, argv.v[i]);
-	hasher_finish(h, hex);
-	strvec_release(&argv);
-
-	dir = xasprintf("%s/dtb-%.16s", build_dir, hex);
-	out = path_join(dir, "virt.dtb");
-	stamp = path_join(dir, ".complete");
-	if (file_exists(stamp))
-		goto done;
-	if ((ret = remove_tree(dir)) || (ret = mkdir_p(dir, 0755)))
-		goto out;
-	raw = path_join(dir, "qemu-dump.dtb");
-	machine_dtb_argv(m, bios, raw, &argv);
-	{
-		struct child c = CHILD_INIT;
-		char *log = path_join(dir, "dumpdtb.log");
-
-		for (size_t i = 0; i < argv.nr; i++)
-			strvec_push(&c.argv, argv.v[i]);
-		c.log_path = log;
-		ret = child_run(&c);
-		child_release(&c);
-		free(log);
-	}
-	if (ret) {
-		ret = error("QEMU could not dump its device tree (see '%s/dumpdtb.log')", dir);
-		goto out;
-	}
-	if ((ret = read_file(raw, &blob, &len))) {
-		ret = error("QEMU wrote no device tree to '%s'", raw);
-		goto out;
-	}
-	if ((ret = dtb_edit(&blob, &len)) || (scmi && (ret = dtb_add_scmi(&blob, &len))) ||
-	    (ret = write_file(out, blob, len, 0644)))
-		goto out;
-	{
-		/* the same tree as source, for people (copied into every run dir) */
-		const char *dargv[] = { "dtc", "-q", "-I", "dtb", "-O", "dts", "-o", NULL, out, NULL };
-		char *dts = path_join(dir, "virt.dts");
-
-		dargv[7] = dts;
-		if (run_capture(dargv, NULL, NULL))
-			warning("dtc could not decompile '%s' (package device-tree-compiler)", out);
-		free(dts);
-	}
-	if ((ret = write_file_str(stamp, "")))
-		goto out;
-	info("build: device tree (QEMU's, bootdelay 0) %zu bytes", len);
-done:
-	*path = out;
-	out = NULL;
-	ret = 0;
-out:
-	strvec_release(&argv);
-	strbuf_release(&ver);
-	free(dir);
-	free(raw);
-	free(out);
-	free(blob);
-	free(stamp);
-	return ret;
 }
 
 /* fdt_setprop_u32 for a list of cells. */

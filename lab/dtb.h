@@ -19,14 +19,6 @@
 #include "config.h"
 
 /*
- * Produce the lab DTB for machine @m booting firmware @bios, under
- * @build_dir (cached by the QEMU version and the dump's argv, which names
- * the content-addressed @bios). *path is malloc'd. 0 or -errno.
- */
-int dtb_build(const struct machine_cfg *m, const char *bios, bool scmi,
-	      const char *build_dir, char **path);
-
-/*
  * Edit the flattened tree in @blob (@len bytes, malloc'd; may be
  * reallocated) as described above. *len is updated. 0 or -errno (reported).
  */

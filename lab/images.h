@@ -45,6 +45,12 @@ struct lab_images {
 int images_build(const struct lab_config *cfg, bool refresh, struct lab_images *out);
 void lab_images_release(struct lab_images *im);
 
+/*
+ * Whether images_build() names every image it reuses ("cached: ..."
+ * lines through info()); `teelab build` sets it, runs stay quiet.
+ */
+extern bool images_show_cached;
+
 struct scenario;
 /*
  * images_build(), then images_add_kexec_kernels() for the `kexec: { to: }`

@@ -1,0 +1,356 @@
+// SPDX-License-Identifier: MIT
+/*
+ * images/initramfs.c - the guest's root as a newc cpio (gzip): the rootfs
+ * recipe's programs with their shared libraries from the sysroot, its
+ * overlay (teelab's /init), the kernel's configured modules and teelab's
+ * own (decompressed, in load order), the RPMB key, lab TAs and programs.
+ */
+#include "images/kind.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "archive.h"
+#include "elfdeps.h"
+#include "images.h"
+
+struct initramfs_job {
+	char *recipe;	/* the rootfs recipe file */
+	char *overlay;	/* its overlay directory */
+};
+
+/* Index every "<name>.ko[.xz|.zst|.gz]" under @dir: name -> path. */
+static void index_modules(const char *dir, struct strvec *names, struct strvec *paths)
+{
+	struct dirent **ents = NULL;
+	int n = scandir(dir, &ents, NULL, alphasort);
+
+	for (int i = 0; i < n; i++) {
+		const char *d = ents[i]->d_name;
+		char *full = path_join(dir, d);
+		const char *ko = strstr(d, ".ko");
+
+		if (d[0] != '.' && is_dir(full)) {
+			index_modules(full, names, paths);
+		} else if (ko && (!ko[3] || ko[3] == '.')) {
+			char *name = xstrndup(d, (size_t)(ko - d));
+
+			for (char *c = name; *c; c++)
+				if (*c == '-')
+					*c = '_';
+			strvec_push(names, name);
+			strvec_push(paths, full);
+			free(name);
+		}
+		free(full);
+		free(ents[i]);
+	}
+	free(ents);
+}
+
+/*
+ * Decompress module @name into @dir/<name>.ko after its dependencies,
+ * read from the module's own .modinfo "depends=" (modules.dep is made by
+ * depmod at install time, so a .deb does not ship it).
+ */
+static int stage_module(const struct strvec *names, const struct strvec *paths,
+			const char *name, const char *dir, struct strvec *order, int depth)
+{
+	char *norm = xstrdup(name), *dst = NULL, *data = NULL;
+	size_t i, len = 0;
+	const char *dep;
+	int ret = 0;
+
+	for (char *c = norm; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	if (strvec_contains(order, norm))
+		goto out;
+	if (depth > 16) {
+		ret = error("module dependency loop at '%s'", name);
+		goto out;
+	}
+	for (i = 0; i < names->nr && strcmp(names->v[i], norm); i++)
+		;
+	if (i == names->nr) {
+		ret = -ENOENT;
+		goto out;
+	}
+	dst = xasprintf("%s/%s.ko", dir, norm);
+	if ((ret = decompress_file(paths->v[i], dst)) || (ret = read_file(dst, &data, &len)))
+		goto out;
+	dep = memmem(data, len, "\0depends=", 9);
+	if (dep) {
+		char *list = xstrdup(dep + 9), *save = NULL;
+
+		for (char *d = strtok_r(list, ",", &save); d && !ret; d = strtok_r(NULL, ",", &save))
+			ret = stage_module(names, paths, d, dir, order, depth + 1);
+		free(list);
+		if (ret == -ENOENT)
+			ret = error("module '%s' needs '%s', which the kernel does not ship", norm, dep + 9);
+		if (ret)
+			goto out;
+	}
+	strvec_push(order, norm);
+out:
+	free(norm);
+	free(dst);
+	free(data);
+	return ret;
+}
+
+/* Copy the configured modules (and their deps), decompressed, into @stage. */
+static int stage_modules(struct build_ctx *b, const char *stage)
+{
+	const struct kernel_files *k = &b->k;
+	const struct kernel_cfg *kc = &b->cfg->kernel;
+	struct strvec names = STRVEC_INIT, paths = STRVEC_INIT, order = STRVEC_INIT;
+	struct strbuf list = STRBUF_INIT;
+	char *dir = NULL, *listf = NULL;
+	int ret = 0;
+
+	if (kc->modules.nr && !k->modules_dir) {
+		ret = error("kernel '%s' lists modules but has no modules directory", kc->name);
+		goto out;
+	}
+	dir = path_join(stage, "lib/modules/teelab");
+	if (kc->modules.nr) {
+		index_modules(k->modules_dir, &names, &paths);
+		if ((ret = mkdir_p(dir, 0755)))
+			goto out;
+	}
+	for (size_t i = 0; i < kc->modules.nr && !ret; i++) {
+		/* "?name": load it if the kernel has it as a module (else built in or absent) */
+		const char *m = kc->modules.v[i];
+		bool optional = m[0] == '?';
+
+		ret = stage_module(&names, &paths, m + optional, dir, &order, 0);
+		if (ret == -ENOENT && optional)
+			ret = 0;
+		else if (ret == -ENOENT)
+			ret = error("kernel '%s' has no module '%s' under '%s'", kc->name, m,
+				    k->modules_dir);
+	}
+	if (ret)
+		goto out;
+	if (b->cfg->kmods.nr) {
+		if ((ret = mkdir_p(dir, 0755)) || (ret = module_copy(b, dir, &order)))
+			goto out;
+	}
+	for (size_t i = 0; i < order.nr; i++)
+		strbuf_addf(&list, "%s\n", order.v[i]);
+	listf = path_join(stage, "etc/teelab/modules");
+	if (!(ret = mkparent(listf)))
+		ret = write_file_str(listf, strbuf_str(&list));
+out:
+	strvec_release(&names);
+	strvec_release(&paths);
+	strvec_release(&order);
+	strbuf_release(&list);
+	free(dir);
+	free(listf);
+	return ret;
+}
+
+/*
+ * The secure profile's RPMB key, if any, as /etc/teelab/rpmb.key (32 raw
+ * bytes, mode 0600): /init programs the lab eMMC with it (`mmc rpmb
+ * write-key`) before tee-supplicant starts.
+ */
+static int stage_rpmb_key(const struct secure_cfg *s, const char *stage)
+{
+	char *path = NULL;
+	int ret = 0;
+
+	if (!s->has_rpmb_key)
+		return 0;
+	path = path_join(stage, "etc/teelab/rpmb.key");
+	if (!(ret = mkparent(path)))
+		ret = write_file(path, s->rpmb_key, sizeof(s->rpmb_key), 0600);
+	free(path);
+	return ret;
+}
+
+static int create_links(const char *root, const struct strvec *links)
+{
+	for (size_t i = 0; i < links->nr; i++) {
+		char *spec = xstrdup(links->v[i]);
+		char *eq = strchr(spec, '=');
+		char *path;
+		struct stat st;
+		int ret = 0;
+
+		*eq = '\0';
+		path = path_join(root, spec);
+		if (lstat(path, &st)) {
+			ret = mkparent(path);
+			if (!ret && symlink(eq + 1, path))
+				ret = error_errno("cannot create link '%s'", path);
+		}
+		free(path);
+		free(spec);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+
+/* Copy @files ("built=stage-relative") into @stage. */
+static int stage_files(const struct strvec *files, const char *stage)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < files->nr && !ret; i++) {
+		char *spec = xstrdup(files->v[i]);
+		char *eq = strchr(spec, '=');
+		char *dst = path_join(stage, eq + 1);
+
+		*eq = '\0';
+		if (!(ret = mkparent(dst)))
+			ret = copy_file(spec, dst);
+		free(dst);
+		free(spec);
+	}
+	return ret;
+}
+
+static int initramfs_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h)
+{
+	const struct lab_config *cfg = b->cfg;
+	const struct rootfs_cfg *r = &cfg->rootfs;
+	struct initramfs_job *ij = j->data;
+	int ret;
+
+	hasher_addstr(h, b->sysroot_hex);
+	ij->recipe = config_file(cfg, "images/rootfs", r->name);
+	ij->overlay = path_join(cfg->datadir, r->overlay);
+	if (!is_dir(ij->overlay))
+		return error("rootfs overlay '%s' (recipe '%s') is not a directory", ij->overlay,
+			     ij->recipe);
+	hasher_addstr(h, j->kind->recipe);
+	if ((ret = hasher_addfile(h, ij->recipe)) || (ret = hash_tree(h, ij->overlay, "")))
+		return ret;
+	hasher_addstr(h, b->k.key ? b->k.key : "");
+	for (size_t i = 0; i < cfg->kernel.modules.nr; i++)
+		hasher_addstr(h, cfg->kernel.modules.v[i]);
+	for (size_t i = 0; i < cfg->kmods.nr; i++) {
+		char *src = path_join(cfg->datadir, cfg->kmods.v[i]);
+
+		hasher_addstr(h, cfg->kmods.v[i]);
+		if (is_dir(src))
+			ret = hash_tree(h, src, "");
+		free(src);
+		if (ret)
+			return ret;
+	}
+	if (cfg->secure.has_rpmb_key)
+		hasher_add(h, cfg->secure.rpmb_key, sizeof(cfg->secure.rpmb_key));
+	/* the TAs' and guest programs' own keys */
+	for (size_t i = 0; i < b->prog_keys.nr; i++)
+		hasher_addstr(h, b->prog_keys.v[i]);
+	return 0;
+}
+
+/* Copy the recipe's programs with their libraries' closure, and its copies, from the sysroot. */
+static int stage_programs(struct build_ctx *b, const char *stage)
+{
+	static const char *const libdirs[] = { "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",
+		"/lib", "/usr/lib", NULL };
+	const struct rootfs_cfg *r = &b->cfg->rootfs;
+	struct strvec closure = STRVEC_INIT;
+	int ret;
+
+	ret = elf_resolve_closure(b->sysroot, (const char *const *)r->programs.v, r->programs.nr,
+				  libdirs, &closure);
+	for (size_t i = 0; i < r->programs.nr && !ret; i++)
+		if (!strvec_contains(&closure, r->programs.v[i]))
+			strvec_push(&closure, r->programs.v[i]);
+	for (size_t i = 0; i < r->copy.nr && !ret; i++)
+		strvec_push(&closure, r->copy.v[i]);
+	for (size_t i = 0; i < closure.nr && !ret; i++) {
+		/* "path" copies to the same place, "src=dest" elsewhere */
+		char *spec = xstrdup(closure.v[i]);
+		char *eq = strchr(spec, '=');
+		char *src, *dst;
+		struct stat st;
+
+		if (eq)
+			*eq++ = '\0';
+		src = path_join(b->sysroot, spec);
+		dst = path_join(stage, eq ? eq : spec);
+		if (lstat(src, &st)) {
+			ret = error("'%s' (rootfs recipe '%s') is not in the unpacked packages",
+				    spec, r->name);
+		} else if (!lstat(dst, &st) && S_ISLNK(st.st_mode)) {
+			/* already there as a link (e.g. lib -> usr/lib) */
+		} else if (!(ret = mkparent(dst))) {
+			ret = copy_path(src, dst);
+		}
+		free(spec);
+		free(src);
+		free(dst);
+	}
+	strvec_release(&closure);
+	return ret;
+}
+
+static int initramfs_build(struct build_ctx *b, struct image_job *j, const char *dir,
+			   const char *log UNUSED)
+{
+	static const char *const extra_dirs[] = { "dev", "proc", "sys", "tmp", "run", "root", NULL };
+	const struct rootfs_cfg *r = &b->cfg->rootfs;
+	struct initramfs_job *ij = j->data;
+	char *stage = path_join(dir, "stage"), *cpio = path_join(dir, "initramfs.cpio.gz");
+	int ret;
+
+	/* links first (lib -> usr/lib), so copies land where the guest looks */
+	if ((ret = mkdir_p(stage, 0755)) || (ret = create_links(b->sysroot, &r->links)) ||
+	    (ret = create_links(stage, &r->links)) || (ret = stage_programs(b, stage)))
+		goto out;
+	for (size_t i = 0; i < r->dirs.nr && !ret; i++) {
+		char *d = path_join(stage, r->dirs.v[i]);
+
+		ret = mkdir_p(d, 0755);
+		free(d);
+	}
+	if (ret || (ret = copy_path(ij->overlay, stage)) || (ret = stage_modules(b, stage)) ||
+	    (ret = stage_rpmb_key(&b->cfg->secure, stage)) || (ret = stage_files(&b->lab_files, stage)))
+		goto out;
+	if (!(ret = cpio_write_tree(stage, cpio, 0, extra_dirs)))
+		remove_tree(stage);
+out:
+	free(stage);
+	free(cpio);
+	return ret;
+}
+
+static int initramfs_run(struct build_ctx *b)
+{
+	struct initramfs_job ij = { 0 };
+	struct image_job j = { .kind = &initramfs_kind, .data = &ij, .label = b->cfg->rootfs.name };
+	int ret = image_make(b, &j);
+
+	if (!ret)
+		b->out->initrd = path_join(j.dir, "initramfs.cpio.gz");
+	image_job_release(&j);
+	free(ij.recipe);
+	free(ij.overlay);
+	return ret;
+}
+
+static const char *const initramfs_deps[] = { "sysroot", "kernel", "kmod", "ta", "guest", NULL };
+
+const struct image_kind initramfs_kind = {
+	.name = "initramfs",
+	.title = "initramfs",
+	.recipe = "initramfs-2",
+	.deps = initramfs_deps,
+	.run = initramfs_run,
+	.inputs = initramfs_inputs,
+	.build = initramfs_build,
+};

@@ -1,0 +1,340 @@
+// SPDX-License-Identifier: MIT
+/*
+ * images/kernel.c - the Linux kernel a lab boots: built from Debian's
+ * linux-source-<ver> package (the tarball inside it unpacked once, then
+ * each (version, base config, fragments, compiler) its own O= build
+ * directory with Image, modules installed under modroot/, and the tree
+ * kept for building teelab's modules), or Debian's linux-image package,
+ * or the user's files.
+ */
+#include "images/kind.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runproc.h"
+
+struct kernel_job {
+	char *src;		/* the unpacked linux-source tree */
+	struct strvec frags;	/* the fragments' paths */
+};
+
+/* Every option a fragment sets must be in .config as set ("=n" as not set). */
+static int check_fragment(const char *config_text, const char *fragment)
+{
+	char *text = NULL, *save = NULL;
+	int ret = 0;
+
+	if (read_file(fragment, &text, NULL))
+		return error("cannot read kernel config fragment '%s'", fragment);
+	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *eq, *want;
+		bool found;
+
+		l = strtrim(l);
+		if (!starts_with(l, "CONFIG_") || !(eq = strchr(l, '=')))
+			continue;
+		if (!strcmp(eq, "=n")) {
+			*eq = '\0';
+			want = xasprintf("\n%s=", l);
+			found = strstr(config_text, want) != NULL;
+			if (found)
+				ret = error("%s: '%s' is set in the kernel's .config, the fragment says n",
+					    fragment, l);
+		} else {
+			want = xasprintf("\n%s\n", l);
+			found = strstr(config_text, want) != NULL;
+			if (!found)
+				ret = error("%s: '%s' did not survive olddefconfig (a dependency is missing)",
+					    fragment, l);
+		}
+		free(want);
+	}
+	free(text);
+	return ret;
+}
+
+/* Whether ccache runs on this host (asked once). */
+static bool have_ccache(void)
+{
+	static int known = -1;
+
+	if (known < 0)
+		known = in_path("ccache");
+	return known;
+}
+
+static int kmake(const char *src, const char *obj, const char *log, const char *const *targets)
+{
+	struct child c = CHILD_INIT;
+	int ret;
+
+	strvec_pushl(&c.argv, "make", "-C", src, NULL);
+	strvec_pushf(&c.argv, "O=%s", obj);
+	strvec_pushf(&c.argv, "-j%d", nproc());
+	strvec_pushl(&c.argv, "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", NULL);
+	/* the output does not depend on it, so it is not part of the cache key */
+	if (have_ccache())
+		strvec_push(&c.argv, "CC=ccache aarch64-linux-gnu-gcc");
+	for (; *targets; targets++)
+		strvec_push(&c.argv, *targets);
+	c.log_path = log;
+	ret = child_run(&c);
+	child_release(&c);
+	return ret;
+}
+
+static int kernel_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h)
+{
+	const struct kernel_cfg *kc = &b->cfg->kernel;
+	struct kernel_job *kj = j->data;
+	char *debroot = NULL, *sha = NULL, *tarball = NULL;
+	int ret;
+
+	if ((ret = unpacked_deb(b, &kc->src_deb, &debroot, &sha)))
+		goto out;
+	kj->src = xasprintf("%s/ksrc-%.16s", b->build_dir, sha);
+	if (!image_entry_complete(kj->src)) {
+		char *dir = path_join(debroot, "usr/src");
+
+		tarball = find_in(dir, "linux-source-", "", ".tar.xz");
+		free(dir);
+		if (!tarball) {
+			ret = error("%s: no usr/src/linux-source-*.tar.xz in the package", kc->src_deb.where);
+			goto out;
+		}
+		if ((ret = unpack_once(tarball, kj->src, 1)))
+			goto out;
+	}
+	hasher_addstr(h, sha);
+	hasher_addstr(h, kc->base_config);
+	for (size_t i = 0; i < kc->fragments.nr; i++) {
+		char *f = path_join(b->cfg->datadir, kc->fragments.v[i]);
+
+		strvec_push(&kj->frags, f);
+		ret = hasher_addfile(h, f);
+		free(f);
+		if (ret)
+			goto out;
+	}
+	ret = hash_cross_build(h, j->kind->recipe, &kc->fragments);
+out:
+	free(debroot);
+	free(sha);
+	free(tarball);
+	return ret;
+}
+
+static int kernel_build(struct build_ctx *b, struct image_job *j, const char *dir, const char *log)
+{
+	const struct kernel_cfg *kc = &b->cfg->kernel;
+	struct kernel_job *kj = j->data;
+	char *obj = path_join(dir, "build"), *modroot = path_join(dir, "modroot");
+	char *config = path_join(obj, ".config"), *text = NULL;
+	const char *src = kj->src;
+	double t0 = now_mono();
+	int ret;
+
+	if ((ret = mkdir_p(obj, 0755)))
+		goto out;
+	if (kmake(src, obj, log, (const char *const[]){ kc->base_config, NULL })) {
+		ret = error("kernel '%s': make %s failed; see '%s'", kc->name, kc->base_config, log);
+		goto out;
+	}
+	{
+		struct child c = CHILD_INIT;
+		char *script = path_join(src, "scripts/kconfig/merge_config.sh");
+
+		strvec_pushl(&c.argv, "sh", script, "-m", "-O", obj, config, NULL);
+		for (size_t i = 0; i < kj->frags.nr; i++)
+			strvec_push(&c.argv, kj->frags.v[i]);
+		strvec_pushl(&c.env, "ARCH=arm64", "CROSS_COMPILE=aarch64-linux-gnu-", NULL);
+		c.dir = obj;
+		c.log_path = log;
+		ret = child_run(&c);
+		child_release(&c);
+		free(script);
+		if (ret) {
+			ret = error("kernel '%s': merging the fragments failed; see '%s'", kc->name, log);
+			goto out;
+		}
+	}
+	if (kmake(src, obj, log, (const char *const[]){ "olddefconfig", NULL })) {
+		ret = error("kernel '%s': make olddefconfig failed; see '%s'", kc->name, log);
+		goto out;
+	}
+	if ((ret = read_file(config, &text, NULL))) {
+		ret = error("no '%s' after olddefconfig", config);
+		goto out;
+	}
+	for (size_t i = 0; i < kj->frags.nr && !ret; i++)
+		ret = check_fragment(text, kj->frags.v[i]);
+	if (ret)
+		goto out;
+	if (kmake(src, obj, log, (const char *const[]){ "Image", "modules", NULL })) {
+		ret = error("kernel '%s' did not build; see '%s'", kc->name, log);
+		goto out;
+	}
+	{
+		char *arg = xasprintf("INSTALL_MOD_PATH=%s", modroot);
+
+		ret = kmake(src, obj, log, (const char *const[]){ "modules_install", arg,
+					   "INSTALL_MOD_STRIP=1", NULL });
+		free(arg);
+		if (ret) {
+			ret = error("kernel '%s': modules_install failed; see '%s'", kc->name, log);
+			goto out;
+		}
+	}
+	{
+		/* result.json's kernel_build_seconds */
+		char secs[32];
+		char *bs = path_join(dir, "build-seconds");
+
+		snprintf(secs, sizeof(secs), "%.0f", now_mono() - t0);
+		write_file_str(bs, secs);
+		free(bs);
+	}
+out:
+	free(obj);
+	free(modroot);
+	free(config);
+	free(text);
+	return ret;
+}
+
+/* The outputs of the built kernel in cache entry @dir (input hash @hex) into @k. */
+static void kernel_built(struct build_ctx *b, const char *dir, const char *hex, struct kernel_files *k)
+{
+	const struct kernel_cfg *kc = &b->cfg->kernel;
+	char *obj = path_join(dir, "build");
+	char *relf = path_join(obj, "include/config/kernel.release");
+	char *bs = path_join(dir, "build-seconds");
+	char *secs = NULL, *rel = NULL;
+
+	if (!read_file(relf, &rel, NULL))
+		strtrim(rel);
+	if (!read_file(bs, &secs, NULL))
+		provenance(b, "kernel_build_seconds", "%s", strtrim(secs));
+	k->image = path_join(obj, "arch/arm64/boot/Image");
+	k->release = rel ? xstrdup(rel) : NULL;
+	k->modules_dir = rel ? xasprintf("%s/modroot/lib/modules/%s", dir, rel) : NULL;
+	if (k->modules_dir && !is_dir(k->modules_dir)) {
+		free(k->modules_dir);
+		k->modules_dir = NULL;
+	}
+	k->build_tree = obj;
+	k->key = xstrdup(hex);
+	provenance(b, "kernel", "built by teelab from %s (%s)", kc->src_deb.name, dir);
+	free(relf);
+	free(bs);
+	free(secs);
+	free(rel);
+}
+
+/* A kernel teelab does not build: the user's files. */
+static int kernel_prebuilt(struct build_ctx *b, struct kernel_files *k)
+{
+	const struct kernel_cfg *kc = &b->cfg->kernel;
+	struct hasher *h;
+	int ret = 0;
+
+	if (!file_exists(kc->image))
+		return error("kernel image '%s' (kernel '%s') does not exist", kc->image, kc->name);
+	if (kc->modules_dir && !is_dir(kc->modules_dir))
+		return error("modules directory '%s' (kernel '%s') does not exist",
+			     kc->modules_dir, kc->name);
+	k->image = xstrdup(kc->image);
+	k->modules_dir = kc->modules_dir ? xstrdup(kc->modules_dir) : NULL;
+	if (k->modules_dir) {
+		const char *slash = strrchr(k->modules_dir, '/');
+
+		k->release = xstrdup(slash ? slash + 1 : k->modules_dir);
+	}
+	k->key = xmalloc(SHA256_HEX_LEN + 1);
+	h = hasher_new();
+	hasher_addstr(h, k->image);
+	if (k->modules_dir)
+		ret = hash_tree(h, k->modules_dir, "");
+	hasher_finish(h, k->key);
+	provenance(b, "kernel", "prebuilt %s", k->image);
+	return ret;
+}
+
+/* Debian's linux-image package, unpacked. */
+static int kernel_debian(struct build_ctx *b, struct kernel_files *k)
+{
+	const struct kernel_cfg *kc = &b->cfg->kernel;
+	char *root = NULL, *boot = NULL, *vmlinuz = NULL, *mods = NULL;
+	int ret = unpacked_deb(b, &kc->deb, &root, &k->key);
+
+	if (ret)
+		goto out;
+	boot = path_join(root, "boot");
+	vmlinuz = first_match(boot, "vmlinuz-", "", "");
+	if (!vmlinuz) {
+		ret = error("%s: package has no boot/vmlinuz-*", kc->deb.where);
+		goto out;
+	}
+	k->image = path_join(boot, vmlinuz);
+	k->release = xstrdup(vmlinuz + strlen("vmlinuz-"));
+	mods = xasprintf("%s/lib/modules/%s", root, k->release);
+	if (!is_dir(mods)) {
+		free(mods);
+		mods = xasprintf("%s/usr/lib/modules/%s", root, k->release);
+	}
+	if (is_dir(mods)) {
+		k->modules_dir = mods;
+		mods = NULL;
+	}
+out:
+	free(root);
+	free(boot);
+	free(vmlinuz);
+	free(mods);
+	return ret;
+}
+
+static int kernel_run(struct build_ctx *b)
+{
+	const struct kernel_cfg *kc = &b->cfg->kernel;
+	struct kernel_job kj = { .frags = STRVEC_INIT };
+	struct image_job j = { .kind = &kernel_kind, .data = &kj, .label = kc->name };
+	int ret;
+
+	memset(&b->k, 0, sizeof(b->k));
+	if (kc->build) {
+		if (!(ret = image_make(b, &j)))
+			kernel_built(b, j.dir, j.hex, &b->k);
+	} else if (kc->kind == SRC_PREBUILT) {
+		ret = kernel_prebuilt(b, &b->k);
+	} else {
+		ret = kernel_debian(b, &b->k);
+		if (!ret && images_show_cached)
+			info("cached: Linux %s, Debian's package (%s)", kc->name, b->k.image);
+	}
+	if (!ret) {
+		b->out->kernel = xstrdup(b->k.image);
+		b->out->kernel_release = b->k.release ? xstrdup(b->k.release) : NULL;
+	}
+	image_job_release(&j);
+	free(kj.src);
+	strvec_release(&kj.frags);
+	return ret;
+}
+
+const struct image_kind kernel_kind = {
+	.name = "kernel",
+	.title = "Linux",
+	.recipe = "kernel-1",
+	/*
+	 * Module builds use the O= tree where it was built, and ccache's
+	 * hashes include the compiler's working directory.
+	 */
+	.in_place = true,
+	.run = kernel_run,
+	.inputs = kernel_inputs,
+	.build = kernel_build,
+};

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+/*
+ * images/ta.c - teelab's Trusted Applications (the profile's `tas:`),
+ * built with the TA dev kit of the OP-TEE teelab built and signed with the
+ * key that OP-TEE trusts; installed as /usr/lib/optee_armtz/<uuid>.ta.
+ */
+#include "images/kind.h"
+
+/* What every lab TA includes (datadir-relative) */
+#define TA_COMMON_DIR "images/ta/common"
+
+static int ta_run(struct build_ctx *b)
+{
+	const struct lab_config *cfg = b->cfg;
+	struct strvec vars = STRVEC_INIT, also = STRVEC_INIT;
+	int ret;
+
+	if (!cfg->tas.nr)
+		return 0;
+	if (!b->out->ta_devkit)
+		return error("profile '%s' builds TAs (tas:) but secure profile '%s' uses a "
+			     "prebuilt OP-TEE: lab TAs need the TA dev kit of an OP-TEE teelab "
+			     "builds (optee: source: or tree:)", cfg->profile, cfg->secure.name);
+	strvec_push(&vars, "CROSS_COMPILE=aarch64-linux-gnu-");
+	strvec_push(&vars, "PYTHON3=/usr/bin/python3");
+	strvec_pushf(&vars, "TA_DEV_KIT_DIR=%s", b->out->ta_devkit);
+	if (b->ta_sign_key)
+		strvec_pushf(&vars, "TA_SIGN_KEY=%s", b->ta_sign_key);
+	/* TAs include images/ta/common (tl_ta.h) */
+	strvec_push(&also, TA_COMMON_DIR);
+	ret = labprog_run_all(b, &ta_kind, &cfg->tas, &also, &vars, ".ta", "usr/lib/optee_armtz");
+	strvec_release(&vars);
+	strvec_release(&also);
+	return ret;
+}
+
+static const char *const ta_deps[] = { "optee", NULL };
+
+const struct image_kind ta_kind = {
+	.name = "ta",
+	.title = "TA",
+	.recipe = "labprog-1",
+	.deps = ta_deps,
+	.run = ta_run,
+	.inputs = labprog_inputs,
+	.build = labprog_build,
+};

@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+/*
+ * images/tfa.c - TF-A (BL1, BL2, BL31) built from Debian's
+ * arm-trusted-firmware source (or the user's tree) with BL32 = OP-TEE and
+ * BL33 = U-Boot, packed as qemu_fw.bios (bl1.bin with fip.bin at 0x40000).
+ */
+#include "images/kind.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "runproc.h"
+
+static const char *const bl32_files[] = {
+	"tee-header_v2.bin", "tee-pager_v2.bin", "tee-pageable_v2.bin",
+};
+
+struct tfa_job {
+	char *bl33;		/* U-Boot */
+	char *tree, *version;	/* set by tfa_inputs() */
+};
+
+/* qemu_fw.bios = bl1.bin, zero-padded to 0x40000, then fip.bin (TF-A plat/qemu layout). */
+static int pack_bios(const char *bl1, const char *fip, const char *out)
+{
+	char *a = NULL, *f = NULL, *buf = NULL;
+	size_t la = 0, lf = 0;
+	const size_t fip_off = 0x40000;
+	int ret;
+
+	if ((ret = read_file(bl1, &a, &la)) || (ret = read_file(fip, &f, &lf))) {
+		ret = error("cannot read '%s' or '%s'", bl1, fip);
+		goto out;
+	}
+	if (la > fip_off) {
+		ret = error("'%s' is larger than 0x40000 bytes", bl1);
+		goto out;
+	}
+	buf = xcalloc(1, fip_off + lf);
+	memcpy(buf, a, la);
+	memcpy(buf + fip_off, f, lf);
+	ret = write_file(out, buf, fip_off + lf, 0644);
+out:
+	free(a);
+	free(f);
+	free(buf);
+	return ret;
+}
+
+static int tfa_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h)
+{
+	const struct secure_cfg *s = &b->cfg->secure;
+	struct tfa_job *t = j->data;
+	int ret;
+
+	ret = input_tree(b, "TF-A", s->tfa_kind == SRC_TREE ? s->tfa_tree : NULL, &s->tfa_src,
+			 h, &t->tree, &t->version);
+	if (ret || (ret = hash_cross_build(h, j->kind->recipe, &s->tfa_flags)))
+		return ret;
+	for (size_t i = 0; i < ARRAY_SIZE(bl32_files); i++) {
+		char *f = path_join(b->bl32_dir, bl32_files[i]);
+
+		if (!file_exists(f))
+			ret = error("BL32 file '%s' missing (secure profile '%s')", f, s->name);
+		else
+			ret = hasher_addfile(h, f);
+		free(f);
+		if (ret)
+			return ret;
+	}
+	if (!file_exists(t->bl33))
+		return error("BL33 '%s' missing (secure profile '%s')", t->bl33, s->name);
+	j->label = t->tree;
+	return hasher_addfile(h, t->bl33);
+}
+
+static int tfa_build(struct build_ctx *b, struct image_job *j, const char *dir, const char *log)
+{
+	const struct secure_cfg *s = &b->cfg->secure;
+	struct tfa_job *t = j->data;
+	struct child c = CHILD_INIT;
+	char *bdir = path_join(dir, "build"), *bios = path_join(dir, "qemu_fw.bios");
+	char *bl1 = NULL, *fip = NULL;
+	int ret;
+
+	strvec_pushl(&c.argv, "make", "-C", t->tree, NULL);
+	strvec_pushf(&c.argv, "-j%d", nproc());
+	strvec_push(&c.argv, "CROSS_COMPILE=aarch64-linux-gnu-");
+	for (size_t i = 0; i < s->tfa_flags.nr; i++)
+		strvec_push(&c.argv, s->tfa_flags.v[i]);
+	strvec_pushf(&c.argv, "BUILD_BASE=%s", bdir);
+	strvec_pushf(&c.argv, "BL32=%s/%s", b->bl32_dir, bl32_files[0]);
+	strvec_pushf(&c.argv, "BL32_EXTRA1=%s/%s", b->bl32_dir, bl32_files[1]);
+	strvec_pushf(&c.argv, "BL32_EXTRA2=%s/%s", b->bl32_dir, bl32_files[2]);
+	strvec_pushf(&c.argv, "BL33=%s", t->bl33);
+	strvec_pushl(&c.argv, "all", "fip", NULL);
+	c.log_path = log;
+	ret = child_run(&c);
+	child_release(&c);
+	if (ret) {
+		ret = error("TF-A build failed; see '%s'", log);
+		goto out;
+	}
+	/* BUILD_BASE/<plat>/<release|debug>/{bl1.bin,fip.bin} */
+	{
+		const char *sub[] = { "qemu/release", "qemu/debug" };
+
+		for (size_t i = 0; i < ARRAY_SIZE(sub) && !bl1; i++) {
+			char *d = path_join(bdir, sub[i]);
+			char *x = path_join(d, "bl1.bin");
+
+			if (file_exists(x)) {
+				bl1 = x;
+				fip = path_join(d, "fip.bin");
+			} else {
+				free(x);
+			}
+			free(d);
+		}
+	}
+	if (!bl1 || !file_exists(fip))
+		ret = error("TF-A build left no bl1.bin/fip.bin under '%s'", bdir);
+	else
+		ret = pack_bios(bl1, fip, bios);
+out:
+	free(bdir);
+	free(bios);
+	free(bl1);
+	free(fip);
+	return ret;
+}
+
+static int tfa_run(struct build_ctx *b)
+{
+	const struct secure_cfg *s = &b->cfg->secure;
+	struct tfa_job t = { 0 };
+	struct image_job j = { .kind = &tfa_kind, .data = &t, .rebuild = s->tfa_kind != SRC_DEBIAN };
+	char *uboot_root = NULL;
+	int ret;
+
+	if (s->tfa_kind == SRC_PREBUILT) {
+		if (!file_exists(s->tfa_bios))
+			return error("TF-A image '%s' (secure profile '%s') does not exist",
+				     s->tfa_bios, s->name);
+		b->out->bios = xstrdup(s->tfa_bios);
+		provenance(b, "tfa", "prebuilt %s", s->tfa_bios);
+		return 0;
+	}
+	if (s->bl33_kind == SRC_DEBIAN) {
+		ret = unpacked_deb(b, &s->bl33_deb, &uboot_root, NULL);
+		if (ret)
+			goto out;
+		t.bl33 = path_join(uboot_root, s->bl33_path);
+	} else {
+		t.bl33 = xstrdup(s->bl33_path);
+		provenance(b, "bl33", "prebuilt %s", t.bl33);
+	}
+	if (!(ret = image_make(b, &j)))
+		b->out->bios = path_join(j.dir, "qemu_fw.bios");
+out:
+	image_job_release(&j);
+	free(uboot_root);
+	free(t.bl33);
+	free(t.tree);
+	free(t.version);
+	return ret;
+}
+
+static const char *const tfa_deps[] = { "optee", NULL };
+
+const struct image_kind tfa_kind = {
+	.name = "tfa",
+	.title = "TF-A (BL1, BL2, BL31 + FIP)",
+	.recipe = "tfa-1",
+	.deps = tfa_deps,
+	.run = tfa_run,
+	.inputs = tfa_inputs,
+	.build = tfa_build,
+};
