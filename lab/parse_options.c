@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* parse_options.c - option tables: parsing, help, roff and names (see parse_options.h) */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -264,13 +265,27 @@ void roff_escape(FILE *f, const char *s)
 	}
 }
 
-static void print_roff_table(FILE *f, const struct popt *opts)
+static void print_roff_table(FILE *f, const struct popt *opts, bool expand)
 {
 	for (const struct popt *o = opts; o->type != POPT_END; o++) {
+		const struct popt *inc = o->value;
 		struct strbuf sb = STRBUF_INIT;
 
-		if (o->type == POPT_INCLUDE) {
-			print_roff_table(f, o->value);
+		if (o->type == POPT_INCLUDE && expand) {
+			print_roff_table(f, inc, expand);
+			continue;
+		}
+		if (o->type == POPT_INCLUDE) {	/* "Also the lab options (see GLOBAL OPTIONS)." */
+			if (inc->type == POPT_GROUP) {
+				size_t n = strlen(inc->help);
+				char *t = xstrndup(inc->help, n && inc->help[n - 1] == ':' ? n - 1 : n);
+
+				t[0] = (char)tolower((unsigned char)t[0]);
+				fprintf(f, ".PP\nAlso the ");
+				roff_escape(f, t);
+				fprintf(f, " (see GLOBAL OPTIONS).\n");
+				free(t);
+			}
 			continue;
 		}
 		if (o->type == POPT_GROUP) {
@@ -291,11 +306,11 @@ static void print_roff_table(FILE *f, const struct popt *opts)
 	}
 }
 
-void popt_print_roff(FILE *f, const struct popt *opts, bool common)
+void popt_print_roff(FILE *f, const struct popt *opts, bool expand)
 {
-	print_roff_table(f, opts);
-	if (common)
-		print_roff_table(f, popt_common);
+	print_roff_table(f, opts, expand);
+	if (expand)
+		print_roff_table(f, popt_common, expand);
 }
 
 static void print_names(FILE *f, const struct popt *opts)

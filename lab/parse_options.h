@@ -94,9 +94,11 @@ void popt_print_help(FILE *f, const struct popt *opts);
 
 /*
  * The same as roff for a man page: a .TP paragraph per option, each group
- * a bold heading; without popt_common when !@common.
+ * a bold heading. With @expand, included tables in full and popt_common
+ * after; without, an included table is one line naming its group ("Also
+ * the lab options (see GLOBAL OPTIONS).").
  */
-void popt_print_roff(FILE *f, const struct popt *opts, bool common);
+void popt_print_roff(FILE *f, const struct popt *opts, bool expand);
 
 /* @s for a roff text line: '-' as \-, '\' as \e, a leading '.' or '\'' escaped. */
 void roff_escape(FILE *f, const char *s);
