@@ -294,11 +294,6 @@ out:
 	free(datadir);
 }
 
-static const struct popt doctor_options[] = {
-	OPT_INCLUDE(lab_options),
-	OPT_END(),
-};
-
 const struct command command_doctor = {
 	.name = "doctor", .fn = cmd_doctor,
 	.summary = "check the host's prerequisites and say what to install",
@@ -310,7 +305,7 @@ const struct command command_doctor = {
 		"mirror, and that the cache and runs directories are writable with\n"
 		"room for a kernel build. Prints the command that installs what is\n"
 		"missing.\n\nExit: 0 all good, 4 something is missing, 3 bad option.",
-	.options = doctor_options,
+	.options = lab_options,
 };
 
 int cmd_doctor(int argc, char **argv)

@@ -83,18 +83,13 @@ static void list_runs(const char *runs_dir)
 		printf("  (none)\n");
 }
 
-static const struct popt list_options[] = {
-	OPT_INCLUDE(lab_options),
-	OPT_END(),
-};
-
 const struct command command_list = {
 	.name = "list", .fn = cmd_list, .summary = "list scenarios, configurations and recent runs",
 	.usage = "[--runs-dir DIR]",
 	.description = "Lists the scenarios (with their descriptions), profiles, machines, kernels,\n"
 		"secure-world profiles and rootfs recipes of the data directory, and the\n"
 		"ten most recent runs under the runs directory.",
-	.options = list_options,
+	.options = lab_options,
 };
 
 int cmd_list(int argc, char **argv)

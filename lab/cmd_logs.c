@@ -48,17 +48,12 @@ static const char *jstr(json_t *o, const char *k)
 	return s ? s : "";
 }
 
-static const struct popt logs_options[] = {
-	OPT_INCLUDE(lab_options),
-	OPT_END(),
-};
-
 const struct command command_logs = {
 	.name = "logs", .fn = cmd_logs, .summary = "a run's verdict, steps and log paths",
 	.usage = "[--runs-dir DIR] [last | <run id> | <run dir>]",
 	.description = "Prints a run's verdict, its steps, the paths of its logs and its evidence\n"
 		"summary (default: the last run).",
-	.options = logs_options, .max_args = 1, .complete_args = "runs",
+	.options = lab_options, .max_args = 1, .complete_args = "runs",
 };
 
 int cmd_logs(int argc, char **argv)

@@ -8,11 +8,6 @@
 #include "images.h"
 #include "run.h"
 
-static const struct popt shell_options[] = {
-	OPT_INCLUDE(lab_options),
-	OPT_END(),
-};
-
 const struct command command_shell = {
 	.name = "shell", .fn = cmd_shell, .summary = "boot a lab and use its normal-world shell",
 	.usage = "[lab options]",
@@ -22,7 +17,7 @@ const struct command command_shell = {
 		"then powered off). The secure world's console is logged to the run\n"
 		"directory (tail -f it from another terminal), and the SSH command\n"
 		"line for the guest is printed once it is up.",
-	.options = shell_options,
+	.options = lab_options,
 };
 
 int cmd_shell(int argc, char **argv)
