@@ -11,7 +11,7 @@
 #include "util.h"
 
 const struct popt popt_common[] = {
-	OPT_COUNT('v', "verbose", &tl_verbose, "show build and fetch output (twice: more)"),
+	OPT_COUNT('v', "verbose", &tl_verbose, "show build and fetch output (-vvv: also libssh's protocol log)"),
 	OPT_BOOL('q', "quiet", &tl_quiet, "only errors and the verdict"),
 	{ .type = POPT_HELP, .short_name = 'h', .long_name = "help", .help = "this help" },
 	OPT_END(),
