@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 /* main.c - global options, the command table, help, man page and completion */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,8 +143,14 @@ int parse_command(int argc, char **argv, const struct command *cmd)
 		command_usage(stdout, cmd);
 		exit(0);
 	}
-	if (n >= 0 && n < cmd->min_args)
-		error("%s: missing argument", cmd->name);
+	if (n >= 0 && n < cmd->min_args) {
+		/* the usage's last <name>: "show: missing <scenario>" */
+		const char *nl = strchr(cmd->usage, '\n'), *lt = memrchr(cmd->usage, '<',
+			nl ? (size_t)(nl - cmd->usage) : strlen(cmd->usage));
+
+		error("%s: missing %.*s", cmd->name, lt ? (int)strcspn(lt, ">") + 1 : 8,
+		      lt ? lt : "argument");
+	}
 	else if (n > cmd->max_args)
 		error("%s: unexpected argument '%s'", cmd->name, argv[cmd->max_args]);
 	else if (n >= 0)
