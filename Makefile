@@ -8,6 +8,7 @@
 #   make nightly       the nightly matrix in parallel + its report (NIGHTLY_FLAGS="-j 1 --compare DIR")
 #   make deps          install what is missing of configs/host-packages.txt (sudo when not root)
 #   make host-packages print this suite's host packages
+#   make man           build/teelab.1, the man page, from the option tables (teelab help --man)
 #   make install PREFIX=/usr/local DESTDIR=     make uninstall (same PREFIX)
 #   make dist          teelab-<version>.tar.gz with a VERSION file
 
@@ -15,6 +16,8 @@
 PREFIX ?= /usr/local
 DATADIR ?= $(PREFIX)/share/teelab
 BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 CC ?= cc
 PKGS := libarchive yaml-0.1 jansson libcrypto libssh libvirt libvirt-qemu libxml-2.0 libelf
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -70,6 +73,11 @@ $(B)/lab/step.o: $(B)/step_table.h
 
 all: teelab
 
+# The man page comes from the same tables as --help (lab/parse_options.h).
+man: $(B)/teelab.1
+$(B)/teelab.1: teelab
+	./teelab help --man >$@.tmp && mv $@.tmp $@
+
 teelab: $(B)/lab/main.o $(B)/libteelab.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
@@ -95,7 +103,7 @@ unit: $(UNIT_BINS)
 # One real boot: CI's end-to-end budget (see README "Tests").
 E2E_CI := tests/e2e/doctor.t tests/e2e/xtest-smoke.t tests/e2e/errors.t tests/e2e/guest.t tests/e2e/scmi.t \
 	tests/e2e/scmi-rpmb.t tests/e2e/system-invocation.t tests/e2e/kexec-shm.t tests/e2e/matrix.t \
-	tests/e2e/libvirt.t tests/e2e/install.t
+	tests/e2e/libvirt.t tests/e2e/install.t tests/e2e/cli.t
 e2e-ci: teelab
 	TEELAB_SRCDIR=$(CURDIR) prove -v -f --exec bash $(E2E_CI)
 
@@ -145,13 +153,15 @@ host-packages:
 
 # The binary finds its data at ../share/teelab beside itself, so a binary
 # built for one PREFIX still works installed under another.
-install: teelab
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)
+install: teelab $(B)/teelab.1
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 teelab $(DESTDIR)$(BINDIR)/teelab
 	cp -R configs scenarios images $(DESTDIR)$(DATADIR)/
+	install -m 0644 $(B)/teelab.1 $(DESTDIR)$(MANDIR)/man1/teelab.1
+	install -m 0644 contrib/completion/teelab.bash $(DESTDIR)$(BASHCOMPDIR)/teelab
 
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/teelab
+	rm -f $(DESTDIR)$(BINDIR)/teelab $(DESTDIR)$(MANDIR)/man1/teelab.1 $(DESTDIR)$(BASHCOMPDIR)/teelab
 	rm -rf $(DESTDIR)$(DATADIR)
 
 print-version:
@@ -166,6 +176,6 @@ dist:
 clean:
 	rm -rf $(B) teelab
 
-.PHONY: all unit e2e e2e-ci check bench nightly deps host-packages install uninstall print-version dist clean FORCE
+.PHONY: all man unit e2e e2e-ci check bench nightly deps host-packages install uninstall print-version dist clean FORCE
 FORCE:
 -include $(wildcard $(B)/lab/*.d)

@@ -6,9 +6,34 @@
 #include "commands.h"
 #include "images.h"
 
+static const char *build_scenario;
+static struct scenario_choice build_choice;
+static bool build_refresh;
+
+static const struct popt build_options[] = {
+	OPT_GROUP("Build options:"),
+	OPT_BOOL(0, "refresh", &build_refresh, "update the package lists before resolving packages"),
+	OPT_STRING(0, "scenario", &build_scenario, "NAME",
+		   "the images this scenario boots (its profile)", "scenarios"),
+	OPT_SCENARIO_CHOICE(&build_choice),
+	OPT_INCLUDE(lab_options),
+	OPT_END(),
+};
+
+const struct command command_build = {
+	.name = "build", .fn = cmd_build, .summary = "fetch and build the images only",
+	.usage = "[--refresh] [--scenario NAME [--cell NAME] [--param K=V]] [lab options]",
+	.description =
+		"Fetches and builds everything the profile boots, and prints the\n"
+		"paths. A second call reuses the cache and fetches nothing.\n"
+		"--scenario takes the scenario's profile, --cell also its cell's\n"
+		"kernel, secure world and OP-TEE flags.",
+	.options = build_options,
+};
+
 int cmd_build(int argc, char **argv)
 {
-	struct config_overrides ov = global_overrides;
+	struct config_overrides ov;
 	struct lab_config cfg;
 	struct lab_images im = { 0 };
 	struct scenario sc = SCENARIO_INIT;
@@ -18,26 +43,11 @@ int cmd_build(int argc, char **argv)
 	double t0 = now_mono();
 	int ret;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: teelab build [--refresh] [--scenario NAME [--cell NAME]] "
-			       "[lab options]\n\n"
-			       "Fetches and builds everything the profile boots, and prints the\n"
-			       "paths. A second call reuses the cache and fetches nothing.\n"
-			       "--scenario takes the scenario's profile, --cell also its cell's\n"
-			       "kernel, secure world and OP-TEE flags.\n\n%s",
-			       lab_options_help);
-			return 0;
-		} else if (!strcmp(argv[i], "--scenario") && i + 1 < argc) {
-			scenario = argv[++i];
-		} else if (parse_scenario_option(argc, argv, &i, &choice)) {
-			continue;
-		} else if (!strcmp(argv[i], "--refresh")) {
-			refresh = true;
-		} else if (!parse_lab_option(argc, argv, &i, &ov)) {
-			die(TL_EXIT_USAGE, "unknown argument '%s' (see teelab build --help)", argv[i]);
-		}
-	}
+	parse_command(argc, argv, &command_build);
+	ov = global_overrides;
+	scenario = build_scenario;
+	choice = build_choice;
+	refresh = build_refresh;
 	if ((choice.cell || choice.nr_params) && !scenario)
 		die(TL_EXIT_USAGE, "--cell and --param need --scenario");
 	if (scenario)

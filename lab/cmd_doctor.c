@@ -294,28 +294,29 @@ out:
 	free(datadir);
 }
 
+const struct command command_doctor = {
+	.name = "doctor", .fn = cmd_doctor,
+	.summary = "check the host's prerequisites and say what to install",
+	.usage = "[--cache-dir DIR] [--runs-dir DIR]",
+	.description =
+		"Checks what teelab needs on this host: the packages of\n"
+		"configs/host-packages.txt for this Debian suite, that the cross\n"
+		"compiler links arm64 programs, the source-build tools, the Debian\n"
+		"mirror, and that the cache and runs directories are writable with\n"
+		"room for a kernel build. Prints the command that installs what is\n"
+		"missing.\n\nExit: 0 all good, 4 something is missing, 3 bad option.",
+	.options = lab_options,
+};
+
 int cmd_doctor(int argc, char **argv)
 {
-	struct config_overrides ov = global_overrides;
+	struct config_overrides ov;
 	struct doctor d = { 0, STRVEC_INIT };
 	struct host_mirror m;
 	char *suite, *cache, *runs_dir;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: teelab doctor [--cache-dir DIR] [--runs-dir DIR]\n\n"
-			       "Checks what teelab needs on this host: the packages of\n"
-			       "configs/host-packages.txt for this Debian suite, that the cross\n"
-			       "compiler links arm64 programs, the source-build tools, the Debian\n"
-			       "mirror, and that the cache and runs directories are writable with\n"
-			       "room for a kernel build. Prints the command that installs what is\n"
-			       "missing.\n\nExit: 0 all good, 4 something is missing, 3 bad option.\n");
-			return 0;
-		}
-		if (!parse_lab_option(argc, argv, &i, &ov))
-			die(TL_EXIT_USAGE, "doctor: unknown option '%s' (see `teelab doctor --help`)",
-			    argv[i]);
-	}
+	parse_command(argc, argv, &command_doctor);
+	ov = global_overrides;
 	suite = host_codename();
 	if (!suite) {
 		report(&d, false, "Debian suite", "no VERSION_CODENAME in /etc/os-release", NULL);

@@ -83,20 +83,23 @@ static void list_runs(const char *runs_dir)
 		printf("  (none)\n");
 }
 
+const struct command command_list = {
+	.name = "list", .fn = cmd_list, .summary = "list scenarios, configurations and recent runs",
+	.usage = "[--runs-dir DIR]",
+	.description = "Lists the scenarios (with their descriptions), profiles, machines, kernels,\n"
+		"secure-world profiles and rootfs recipes of the data directory, and the\n"
+		"ten most recent runs under the runs directory.",
+	.options = lab_options,
+};
+
 int cmd_list(int argc, char **argv)
 {
-	struct config_overrides ov = global_overrides;
+	struct config_overrides ov;
 	char *datadir;
 	const char *runs;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: teelab list [--runs-dir DIR]\n");
-			return 0;
-		}
-		if (!parse_lab_option(argc, argv, &i, &ov))
-			die(TL_EXIT_USAGE, "unknown argument '%s'", argv[i]);
-	}
+	parse_command(argc, argv, &command_list);
+	ov = global_overrides;
 	datadir = config_find_datadir();
 	if (!datadir)
 		return TL_EXIT_USAGE;

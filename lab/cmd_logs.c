@@ -48,9 +48,17 @@ static const char *jstr(json_t *o, const char *k)
 	return s ? s : "";
 }
 
+const struct command command_logs = {
+	.name = "logs", .fn = cmd_logs, .summary = "a run's verdict, steps and log paths",
+	.usage = "[--runs-dir DIR] [last | <run id> | <run dir>]",
+	.description = "Prints a run's verdict, its steps, the paths of its logs and its evidence\n"
+		"summary (default: the last run).",
+	.options = lab_options, .max_args = 1, .complete_args = "runs",
+};
+
 int cmd_logs(int argc, char **argv)
 {
-	struct config_overrides ov = global_overrides;
+	struct config_overrides ov;
 	const char *arg = NULL, *runs;
 	struct dirent **ents = NULL;
 	json_t *j, *tests;
@@ -59,16 +67,9 @@ int cmd_logs(int argc, char **argv)
 	json_t *t;
 	int n;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: teelab logs [--runs-dir DIR] [last | <run id> | <run dir>]\n\n"
-			       "Prints a run's verdict, its steps and the paths of its logs.\n");
-			return 0;
-		}
-		if (parse_lab_option(argc, argv, &i, &ov))
-			continue;
-		arg = argv[i];
-	}
+	argc = parse_command(argc, argv, &command_logs);
+	ov = global_overrides;
+	arg = argc ? argv[0] : NULL;
 	runs = ov.runs_dir ? ov.runs_dir : getenv("TEELAB_RUNS_DIR");
 	if (!runs || !*runs)
 		runs = "runs";

@@ -19,28 +19,35 @@ static void show_pkg(const char *what, const struct pkg_ref *r)
 	       r->version ? r->version : "", r->arch);
 }
 
+static struct scenario_choice show_choice;
+
+static const struct popt show_options[] = {
+	OPT_GROUP("Show options:"),
+	OPT_SCENARIO_CHOICE(&show_choice),
+	OPT_INCLUDE(lab_options),
+	OPT_END(),
+};
+
+const struct command command_show = {
+	.name = "show", .fn = cmd_show, .summary = "a scenario with its configuration resolved",
+	.usage = "[--cell NAME] [--param K=V] [lab options] <scenario>",
+	.description = "Prints the scenario with the configuration it will run with: machine,\n"
+		"kernel, secure world, rootfs, timeouts and each step's channel.",
+	.options = show_options, .min_args = 1, .max_args = 1, .complete_args = "scenarios",
+};
+
 int cmd_show(int argc, char **argv)
 {
-	struct config_overrides ov = global_overrides;
+	struct config_overrides ov;
 	struct scenario sc = SCENARIO_INIT;
 	struct lab_config cfg;
 	struct scenario_choice choice = { 0 };
 	const char *arg = NULL;
 
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			printf("usage: teelab show [--cell NAME] [--param K=V] [lab options] <scenario>\n\n"
-			       "Prints the scenario with the configuration it will run with.\n\n%s",
-			       lab_options_help);
-			return 0;
-		}
-		if (parse_scenario_option(argc, argv, &i, &choice) ||
-		    parse_lab_option(argc, argv, &i, &ov))
-			continue;
-		arg = argv[i];
-	}
-	if (!arg)
-		die(TL_EXIT_USAGE, "usage: teelab show <scenario>");
+	parse_command(argc, argv, &command_show);
+	arg = argv[0];
+	ov = global_overrides;
+	choice = show_choice;
 	open_scenario(arg, &choice, &ov, &sc);
 	if (config_load(&cfg, &ov))
 		die(TL_EXIT_USAGE, "configuration is not valid");

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* main.c - global options and the command table */
+/* main.c - global options, the command table, help, man page and completion */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,117 +11,163 @@
 
 struct config_overrides global_overrides;
 
-struct command {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
+static int optee_flag_cb(const struct popt *opt UNUSED, const char *arg)
+{
+	struct config_overrides *ov = &global_overrides;
+
+	if (ov->nr_optee_flags == ARRAY_SIZE(ov->optee_flags))
+		return error("too many --optee-flag options (at most %zu)", ARRAY_SIZE(ov->optee_flags));
+	ov->optee_flags[ov->nr_optee_flags++] = arg;
+	return 0;
+}
+
+const struct popt lab_options[] = {
+	OPT_GROUP("Lab options:"),
+	OPT_STRING(0, "profile", &global_overrides.profile, "NAME",
+		   "configs/profiles/NAME.yaml (default: default)", "configs/profiles"),
+	OPT_STRING(0, "kernel", &global_overrides.kernel, "NAME",
+		   "configs/kernels/NAME.yaml instead of the profile's", "configs/kernels"),
+	OPT_STRING(0, "secure", &global_overrides.secure, "NAME",
+		   "configs/secure/NAME.yaml instead of the profile's", "configs/secure"),
+	OPT_STRING(0, "machine", &global_overrides.machine, "NAME",
+		   "configs/machines/NAME.yaml instead of the profile's", "configs/machines"),
+	OPT_STRING(0, "rootfs", &global_overrides.rootfs, "NAME",
+		   "images/rootfs/NAME.yaml instead of the profile's", "images/rootfs"),
+	OPT_CALLBACK(0, "optee-flag", NULL, "V=X",
+		     "an OP-TEE make variable on top of the secure profile's\n"
+		     "(repeatable; e.g. CFG_NUM_THREADS=1)", optee_flag_cb),
+	OPT_STRING(0, "cache-dir", &global_overrides.cache_dir, "DIR",
+		   "downloads and builds (default $XDG_CACHE_HOME/teelab)", NULL),
+	OPT_STRING(0, "runs-dir", &global_overrides.runs_dir, "DIR",
+		   "run directories (default ./runs)", NULL),
+	OPT_STRING(0, "backend", &global_overrides.backend, "NAME",
+		   "qemu (teelab runs QEMU) or libvirt (default: the machine's)",
+		   "words:qemu libvirt"),
+	OPT_STRING(0, "connect", &global_overrides.connect, "URI",
+		   "libvirt URI (implies --backend libvirt; default\n"
+		   "qemu:///embed?root=<cache dir>/libvirt/embed-N, no daemon);\n"
+		   "qemu:///system, qemu+ssh://host/system, qemu+tcp://host/system",
+		   "words:qemu:///system"),
+	OPT_END(),
 };
 
-static const struct command commands[] = {
-	{ "run", cmd_run, "build the images if needed, boot the lab and play a scenario" },
-	{ "build", cmd_build, "fetch and build the images only" },
-	{ "list", cmd_list, "list scenarios, configurations and recent runs" },
-	{ "shell", cmd_shell, "boot a lab and use its normal-world shell" },
-	{ "logs", cmd_logs, "a run's verdict, steps and log paths" },
-	{ "show", cmd_show, "a scenario with its configuration resolved" },
-	{ "doctor", cmd_doctor, "check the host's prerequisites and say what to install" },
+static bool show_version;
+static const struct popt global_options[] = {
+	OPT_BOOL(0, "version", &show_version, "print the version"),
+	OPT_INCLUDE(lab_options),
+	OPT_END(),
 };
 
-const char lab_options_help[] =
-	"Lab options:\n"
-	"  --profile NAME     configs/profiles/NAME.yaml (default: default)\n"
-	"  --kernel NAME      configs/kernels/NAME.yaml instead of the profile's\n"
-	"  --secure NAME      configs/secure/NAME.yaml instead of the profile's\n"
-	"  --machine NAME     configs/machines/NAME.yaml instead of the profile's\n"
-	"  --rootfs NAME      images/rootfs/NAME.yaml instead of the profile's\n"
-	"  --optee-flag V=X   an OP-TEE make variable on top of the secure profile's\n"
-	"                     (repeatable; e.g. CFG_NUM_THREADS=1)\n"
-	"  --cache-dir DIR    downloads and builds (default $XDG_CACHE_HOME/teelab)\n"
-	"  --runs-dir DIR     run directories (default ./runs)\n"
-	"  --backend NAME     qemu (teelab runs QEMU) or libvirt (default: the machine's)\n"
-	"  --connect URI      libvirt URI (implies --backend libvirt; default\n"
-	"                     qemu:///embed?root=<cache dir>/libvirt/embed-N, no daemon);\n"
-	"                     qemu:///system, qemu+ssh://host/system, qemu+tcp://host/system\n";
+static int cmd_help(int argc, char **argv);
+static int cmd_complete(int argc, char **argv);
+
+static bool help_man;
+static const struct popt help_options[] = {
+	{ .type = POPT_BOOL, .long_name = "man", .value = &help_man, .flags = POPT_HIDDEN,
+	  .help = "the man page teelab(1) as roff (make man)" },
+	OPT_END(),
+};
+static const struct command command_help = {
+	.name = "help", .fn = cmd_help, .summary = "this list, or a command's options and usage",
+	.usage = "[<command>]",
+	.description = "Without a command: the commands and the global options. With one: the same\n"
+		"as `teelab <command> --help`.",
+	.options = help_options, .max_args = 1, .complete_args = "commands",
+};
+
+static const struct popt no_options[] = { OPT_END() };
+static const struct command command_complete = {
+	.name = "__complete", .fn = cmd_complete, .usage = "<word>... <current word>",
+	.description = "The words bash completion offers for a command line (contrib/completion).",
+	.options = no_options, .max_args = 1000, .hidden = true,
+};
+
+static const struct command *const commands[] = {
+	&command_run, &command_matrix, &command_build, &command_list, &command_shell,
+	&command_logs, &command_show, &command_doctor, &command_help, &command_complete,
+};
+
+static const char exit_codes_help[] =
+	"Exit codes: 0 pass, 1 test failure, 2 timeout, 3 usage or scenario error,\n"
+	"4 infrastructure error (fetch, build, QEMU), 5 hang, 6 kernel panic,\n"
+	"7 OP-TEE panic, 8 deadlock, 130 interrupted.\n";
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
+		if (!strcmp(name, commands[k]->name))
+			return commands[k];
+	return NULL;
+}
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: teelab [-v] [-q] <command> [options]\n\n"
+	fprintf(f, "usage: teelab [-v] [-q] [lab options] <command> [options]\n\n"
 		"teelab boots TF-A + OP-TEE + Linux under QEMU and runs scenarios against\n"
 		"the Linux TEE subsystem, collecting both worlds' logs.\n\nCommands:\n");
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
-	fprintf(f, "\nGlobal options:\n"
-		"  -v, --verbose   show build and fetch output\n"
-		"  -q, --quiet     only errors and the verdict\n"
-		"  --version       print the version\n"
-		"  -h, --help      this help; `teelab <command> --help` for a command\n\n"
-		"Exit codes: 0 pass, 1 test failure, 2 timeout, 3 usage or scenario error,\n"
-		"4 infrastructure error (fetch, build, QEMU), 5 hang, 6 kernel panic,\n"
-		"7 OP-TEE panic, 8 deadlock, 130 interrupted.\n");
+		if (!commands[i]->hidden)
+			fprintf(f, "  %-8s %s\n", commands[i]->name, commands[i]->summary);
+	fprintf(f, "\nGlobal options:\n");
+	popt_print_help(f, global_options);
+	fprintf(f, "\n`teelab help <command>` or `teelab <command> --help`: a command's options;\n"
+		"`man teelab` (make man): all of them. --opt=VALUE and --opt VALUE are the same.\n\n%s",
+		exit_codes_help);
 }
 
-bool parse_lab_option(int argc, char **argv, int *i, struct config_overrides *ov)
+/* "usage: teelab run [options] <scenario>" and the other forms ("\n" in cmd->usage) */
+static void print_usage_lines(FILE *f, const struct command *cmd)
 {
-	static const struct {
-		const char *name;
-		size_t off;
-	} opts[] = {
-		{ "--profile", offsetof(struct config_overrides, profile) },
-		{ "--kernel", offsetof(struct config_overrides, kernel) },
-		{ "--secure", offsetof(struct config_overrides, secure) },
-		{ "--machine", offsetof(struct config_overrides, machine) },
-		{ "--rootfs", offsetof(struct config_overrides, rootfs) },
-		{ "--cache-dir", offsetof(struct config_overrides, cache_dir) },
-		{ "--runs-dir", offsetof(struct config_overrides, runs_dir) },
-		{ "--backend", offsetof(struct config_overrides, backend) },
-		{ "--connect", offsetof(struct config_overrides, connect) },
-	};
-	const char *arg = argv[*i];
+	const char *u = cmd->usage;
 
-	if (!strncmp(arg, "--optee-flag", 12) && (arg[12] == '=' || !arg[12])) {
-		if (!arg[12] && *i + 1 >= argc)
-			die(TL_EXIT_USAGE, "option '--optee-flag' needs a value");
-		if (ov->nr_optee_flags == ARRAY_SIZE(ov->optee_flags))
-			die(TL_EXIT_USAGE, "too many --optee-flag options");
-		ov->optee_flags[ov->nr_optee_flags++] = arg[12] ? arg + 13 : argv[++*i];
-		return true;
-	}
-	for (size_t k = 0; k < ARRAY_SIZE(opts); k++) {
-		size_t n = strlen(opts[k].name);
-		const char **slot = (const char **)((char *)ov + opts[k].off);
+	for (const char *lead = "usage:"; u; lead = "   or:") {
+		const char *nl = strchr(u, '\n');
 
-		if (strncmp(arg, opts[k].name, n))
-			continue;
-		if (arg[n] == '=') {
-			*slot = arg + n + 1;
-			return true;
-		}
-		if (arg[n])
-			continue;
-		if (*i + 1 >= argc)
-			die(TL_EXIT_USAGE, "option '%s' needs a value", opts[k].name);
-		*slot = argv[++*i];
-		return true;
+		fprintf(f, "%s teelab %s %.*s\n", lead, cmd->name, nl ? (int)(nl - u) : (int)strlen(u), u);
+		u = nl ? nl + 1 : NULL;
 	}
-	return false;
 }
 
-bool parse_scenario_option(int argc, char **argv, int *i, struct scenario_choice *ch)
+static void command_usage(FILE *f, const struct command *cmd)
 {
-	bool cell = !strcmp(argv[*i], "--cell");
+	print_usage_lines(f, cmd);
+	fprintf(f, "\n%s\n", cmd->description);
+	popt_print_help(f, cmd->options);
+}
 
-	if (!cell && strcmp(argv[*i], "--param"))
-		return false;
-	if (*i + 1 >= argc)
-		die(TL_EXIT_USAGE, "option '%s' needs %s", argv[*i], cell ? "a cell name" : "KEY=VALUE");
-	if (cell) {
-		ch->cell = argv[++*i];
-	} else {
-		if (ch->nr_params == ARRAY_SIZE(ch->params))
-			die(TL_EXIT_USAGE, "too many --param options");
-		ch->params[ch->nr_params++] = argv[++*i];
+int parse_command(int argc, char **argv, const struct command *cmd)
+{
+	int n = parse_options(argc, argv, cmd->options, 0);
+
+	if (n == -ECANCELED) {
+		command_usage(stdout, cmd);
+		exit(0);
 	}
-	return true;
+	if (n >= 0 && n < cmd->min_args) {
+		/* the usage's last <name>: "show: missing <scenario>" */
+		const char *nl = strchr(cmd->usage, '\n'), *lt = memrchr(cmd->usage, '<',
+			nl ? (size_t)(nl - cmd->usage) : strlen(cmd->usage));
+
+		error("%s: missing %.*s", cmd->name, lt ? (int)strcspn(lt, ">") + 1 : 8,
+		      lt ? lt : "argument");
+	}
+	else if (n > cmd->max_args)
+		error("%s: unexpected argument '%s'", cmd->name, argv[cmd->max_args]);
+	else if (n >= 0)
+		return n;
+	print_usage_lines(stderr, cmd);
+	fprintf(stderr, "See `teelab help %s`.\n", cmd->name);
+	exit(TL_EXIT_USAGE);
+}
+
+int scenario_param_cb(const struct popt *opt, const char *arg)
+{
+	struct scenario_choice *ch = opt->value;
+
+	if (ch->nr_params == ARRAY_SIZE(ch->params))
+		return error("too many --param options (at most %zu)", ARRAY_SIZE(ch->params));
+	ch->params[ch->nr_params++] = (char *)arg;
+	return 0;
 }
 
 void open_scenario(const char *arg, const struct scenario_choice *ch, struct config_overrides *ov,
@@ -145,36 +192,230 @@ void open_scenario(const char *arg, const struct scenario_choice *ch, struct con
 	free(datadir);
 }
 
-int main(int argc, char **argv)
-{
-	int i = 1;
 
-	runproc_setup();
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
-			tl_verbose++;
-		else if (!strcmp(argv[i], "-q") || !strcmp(argv[i], "--quiet"))
-			tl_quiet = true;
-		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-			usage(stdout);
+/* A paragraph text as roff: "\n\n" starts a new paragraph. */
+static void roff_text(FILE *f, const char *s)
+{
+	for (const char *p; *s; s = p) {
+		char *para;
+
+		p = strstr(s, "\n\n");
+		para = xstrndup(s, p ? (size_t)(p - s) : strlen(s));
+		roff_escape(f, para);
+		fprintf(f, "\n%s", p ? ".PP\n" : "");
+		free(para);
+		p = p ? p + 2 : s + strlen(s);
+	}
+}
+
+/* teelab(1): every command with its options, from the tables. */
+static void print_man(FILE *f)
+{
+	fprintf(f, ".\\\" generated by `teelab help --man` (make man); do not edit\n"
+		".TH TEELAB 1 \"\" \"teelab %s\" \"User Commands\"\n.nh\n"
+		".SH NAME\nteelab \\- integration lab for the Linux TEE subsystem and OP\\-TEE under QEMU\n"
+		".SH SYNOPSIS\n.B teelab\n[\\-v] [\\-q] [\\fIlab options\\fR] \\fIcommand\\fR [\\fIoptions\\fR] "
+		"[\\fIarguments\\fR]\n"
+		".SH DESCRIPTION\n", teelab_version());
+	roff_text(f, "teelab boots TF-A + OP-TEE + Linux (QEMU aarch64 virt, secure=on) and runs "
+		  "scenarios against the Linux TEE subsystem, collecting both worlds' logs into a "
+		  "run directory.\n\n"
+		  "Every option with a value takes --opt=VALUE and --opt VALUE; -v and -q are "
+		  "accepted before and after the command; -- ends the options.");
+	fprintf(f, ".SH COMMANDS\n");
+	for (size_t i = 0; i < ARRAY_SIZE(commands); i++) {
+		const struct command *cmd = commands[i];
+		const char *u = cmd->usage;
+
+		if (cmd->hidden)
+			continue;
+		fprintf(f, ".SS %s\n", cmd->name);
+		for (const char *nl; u; u = nl ? nl + 1 : NULL) {
+			char *line;
+
+			nl = strchr(u, '\n');
+			line = xstrndup(u, nl ? (size_t)(nl - u) : strlen(u));
+			fprintf(f, ".B teelab %s\n", cmd->name);
+			roff_escape(f, line);
+			fprintf(f, "\n.br\n");
+			free(line);
+		}
+		fprintf(f, ".PP\n");
+		roff_text(f, cmd->description);
+		popt_print_roff(f, cmd->options, false);
+	}
+	fprintf(f, ".SH GLOBAL OPTIONS\nBefore the command; the lab options are also accepted after it by "
+		"every command that boots or reads the configuration.\n");
+	popt_print_roff(f, global_options, true);
+	fprintf(f, ".SH EXIT STATUS\n");
+	roff_text(f, exit_codes_help);
+	fprintf(f, ".SH ENVIRONMENT\n");
+	roff_text(f, "TEELAB_DATADIR: the data directory (configs/, scenarios/, images/); by default "
+		  "the checkout beside the binary, ../share/teelab beside it, or the compiled-in path.\n\n"
+		  "TEELAB_CACHE_DIR, XDG_CACHE_HOME: the cache (--cache-dir).\n\n"
+		  "TEELAB_RUNS_DIR: the run directories (--runs-dir).");
+	fprintf(f, ".SH SEE ALSO\n");
+	roff_text(f, "README.md of the teelab sources; `teelab help <command>`; bash completion: "
+		  "share/bash-completion/completions/teelab.");
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	argc = parse_command(argc, argv, &command_help);
+	if (help_man) {
+		print_man(stdout);
+		return 0;
+	}
+	if (!argc) {
+		usage(stdout);
+		return 0;
+	}
+	cmd = find_command(argv[0]);
+	if (!cmd || cmd->hidden)
+		die(TL_EXIT_USAGE, "'%s' is not a teelab command; see `teelab help`", argv[0]);
+	command_usage(stdout, cmd);
+	return 0;
+}
+
+/* The *.yaml names under @datadir/@sub (or "words:a b") starting with @prefix, after @lead. */
+static void complete_values(const char *spec, const char *lead, const char *prefix)
+{
+	struct strvec names = STRVEC_INIT;
+	char *datadir, *dir;
+
+	if (starts_with(spec, "words:")) {
+		char *w = xstrdup(spec + 6), *save = NULL;
+
+		for (char *t = strtok_r(w, " ", &save); t; t = strtok_r(NULL, " ", &save))
+			strvec_push(&names, t);
+		free(w);
+	} else if (!strcmp(spec, "commands")) {
+		for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
+			if (!commands[i]->hidden)
+				strvec_push(&names, commands[i]->name);
+	} else if (!strcmp(spec, "runs")) {
+		char *runs = config_runs_dir(&global_overrides);
+
+		strvec_push(&names, "last");
+		list_dir(runs, &names);
+		free(runs);
+	} else if ((datadir = config_find_datadir())) {
+		dir = path_join(datadir, !strcmp(spec, "scenarios") ? "scenarios"
+				: !strcmp(spec, "matrices") ? "configs/matrix" : spec);
+		if (!list_dir(dir, &names)) {
+			for (size_t i = 0; i < names.nr; i++) {
+				if (ends_with(names.v[i], ".yaml"))
+					names.v[i][strlen(names.v[i]) - 5] = '\0';
+				else
+					names.v[i][0] = '\0';
+			}
+		}
+		free(dir);
+		free(datadir);
+	}
+	strvec_sort(&names);
+	for (size_t i = 0; i < names.nr; i++)
+		if (names.v[i][0] && names.v[i][0] != '.' && starts_with(names.v[i], prefix))
+			printf("%s%s\n", lead, names.v[i]);
+	strvec_release(&names);
+}
+
+/*
+ * `teelab __complete WORD... CUR`: the words after "teelab" on the command
+ * line, the last the one being completed (maybe ""); prints the candidates
+ * starting with it, one a line (contrib/completion/teelab.bash).
+ */
+static int cmd_complete(int argc, char **argv)
+{
+	const struct popt *opts = global_options, *o;
+	const struct command *cmd = NULL;
+	const char *cur;
+	bool has_value;
+	int i;
+
+	/* no parse_command(): every word is the user's, options included */
+	if (argc < 2)
+		return 0;
+	cur = argv[argc - 1];
+	for (i = 1; i < argc - 1; i++) {
+		if (!strcmp(argv[i], "--"))
 			return 0;
-		} else if (!strcmp(argv[i], "--version")) {
-			printf("teelab %s\n", teelab_version());
-			return 0;
-		} else if (!parse_lab_option(argc, argv, &i, &global_overrides)) {
-			fprintf(stderr, "teelab: unknown option '%s'\n", argv[i]);
-			usage(stderr);
-			return TL_EXIT_USAGE;
+		o = popt_find(opts, argv[i], &has_value);
+		if (o && o->argh && !has_value && argv[i][1] == '-')
+			i++;	/* its value */
+		else if (o && o->argh && !has_value && !argv[i][2])
+			i++;
+		else if (!o && argv[i][0] != '-' && !cmd) {
+			cmd = find_command(argv[i]);
+			if (!cmd)
+				return 0;
+			opts = cmd->options;
 		}
 	}
-	if (i >= argc) {
+	if (i == argc) {	/* the current word is the value of the option before it */
+		o = popt_find(opts, argv[argc - 2], &has_value);
+		if (o && o->complete)
+			complete_values(o->complete, "", cur);
+		return 0;
+	}
+	if (starts_with(cur, "--") && strchr(cur, '=')) {
+		char *lead = xstrndup(cur, strchr(cur, '=') - cur + 1);
+
+		o = popt_find(opts, cur, &has_value);
+		if (o && o->complete)
+			complete_values(o->complete, lead, cur + strlen(lead));
+		free(lead);
+	} else if (cur[0] == '-') {
+		FILE *mem;
+		char *names = NULL, *save = NULL;
+		size_t len = 0;
+
+		mem = open_memstream(&names, &len);
+		if (!mem)
+			return 0;
+		popt_print_names(mem, opts);
+		fclose(mem);
+		for (char *t = strtok_r(names, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+			if (starts_with(t, cur))
+				printf("%s\n", t);
+		free(names);
+	} else if (!cmd) {
+		complete_values("commands", "", cur);
+	} else if (cmd->complete_args) {
+		complete_values(cmd->complete_args, "", cur);
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const struct command *cmd;
+
+	runproc_setup();
+	argc = parse_options(argc, argv, global_options, POPT_STOP_AT_NON_OPTION);
+	if (argc == -ECANCELED) {
+		usage(stdout);
+		return 0;
+	}
+	if (argc < 0) {
+		fprintf(stderr, "usage: teelab [-v] [-q] [lab options] <command> [options]\n"
+			"See `teelab help`.\n");
+		return TL_EXIT_USAGE;
+	}
+	if (show_version) {
+		printf("teelab %s\n", teelab_version());
+		return 0;
+	}
+	if (!argc) {
 		usage(stderr);
 		return TL_EXIT_USAGE;
 	}
-	for (size_t k = 0; k < ARRAY_SIZE(commands); k++)
-		if (!strcmp(argv[i], commands[k].name))
-			return commands[k].fn(argc - i, argv + i);
-	fprintf(stderr, "teelab: '%s' is not a teelab command\n", argv[i]);
+	cmd = find_command(argv[0]);
+	if (cmd)
+		return cmd->fn(argc, argv);
+	fprintf(stderr, "teelab: '%s' is not a teelab command\n", argv[0]);
 	usage(stderr);
 	return TL_EXIT_USAGE;
 }

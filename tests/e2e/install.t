@@ -3,8 +3,9 @@
 # a prefix it was not built for (DESTDIR staging, so the compiled-in data path
 # does not exist) and must find configs/, scenarios/ and images/ beside itself
 # (../share/teelab), list them and run xtest-smoke from another directory;
-# `teelab --version` and result.json carry the checkout's version;
-# `make uninstall` removes what install put there.
+# `teelab --version` and result.json carry the checkout's version; the man
+# page and bash completion are installed and work; `make uninstall` removes
+# what install put there.
 . "$(dirname "$0")/lib.sh"
 
 stage="$WORK/stage"
@@ -17,6 +18,14 @@ ok $? "make install DESTDIR=... PREFIX=$prefix"
 [ -x "$bin" ] || diag "$WORK/make.out"
 check "the data is installed (configs/host-packages.txt)" test -f "$stage$prefix/share/teelab/configs/host-packages.txt"
 check "the compiled-in data path does not exist here" test ! -e "$prefix"
+man1="$stage$prefix/share/man/man1/teelab.1"
+compl="$stage$prefix/share/bash-completion/completions/teelab"
+check "the man page is installed (share/man/man1/teelab.1)" test -s "$man1"
+check "it is teelab(1), with the run command's options" \
+	bash -c "MANWIDTH=80 man -l '$man1' 2>/dev/null | grep -qE '^ +--timeout S\$'"
+check "the bash completion is installed (share/bash-completion/completions/teelab)" test -s "$compl"
+check "it completes with the installed binary" \
+	bash --norc -c ". '$compl'; COMP_LINE='$stage$prefix/bin/teelab ma'; COMP_POINT=\${#COMP_LINE}; _teelab; [ \"\${COMPREPLY[*]}\" = matrix ]"
 
 cd "$WORK"
 "$bin" list >"$WORK/list" 2>&1
@@ -41,6 +50,8 @@ make -s -C "$SRC" uninstall DESTDIR="$stage" PREFIX="$prefix" >"$WORK/make.out" 
 ok $? "make uninstall"
 check "uninstall removed the binary" test ! -e "$bin"
 check "uninstall removed the data" test ! -e "$stage$prefix/share/teelab"
+check "uninstall removed the man page" test ! -e "$man1"
+check "uninstall removed the bash completion" test ! -e "$compl"
 # the checkout's ./teelab back to its default data path for the tests after this one
 make -s -C "$SRC" >/dev/null 2>&1
 finish
