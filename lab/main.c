@@ -7,6 +7,7 @@
 
 #include "commands.h"
 #include "runproc.h"
+#include "step.h"
 #include "util.h"
 
 struct config_overrides global_overrides;
@@ -69,9 +70,9 @@ static const struct popt help_options[] = {
 };
 static const struct command command_help = {
 	.name = "help", .fn = cmd_help, .summary = "this list, or a command's options and usage",
-	.usage = "[<command>]",
+	.usage = "[<command> | steps]",
 	.description = "Without a command: the commands and the global options. With one: the same\n"
-		"as `teelab <command> --help`.",
+		"as `teelab <command> --help`. `teelab help steps`: the scenario step kinds.",
 	.options = help_options, .max_args = 1, .complete_args = "commands",
 };
 
@@ -208,6 +209,39 @@ static void roff_text(FILE *f, const char *s)
 	}
 }
 
+/* The scenario step kinds, from their table (step.h): `teelab help steps`, the man page. */
+static void print_steps(FILE *f, bool roff)
+{
+	size_t nr;
+	const struct step_ops *const *k = step_kinds(&nr);
+
+	if (!roff)
+		fprintf(f, "Scenario step kinds (README \"Scenario format\"); every step also takes "
+			"name: and xfail:.\n\n");
+	for (size_t i = 0; i < nr; i++) {
+		struct strbuf keys = STRBUF_INIT;
+
+		for (const char *const *o = k[i]->keys; o && *o; o++)
+			strbuf_addf(&keys, "%s%s", keys.len ? ", " : "", *o);
+		for (const char *const *a = k[i]->aliases; a && *a; a++)
+			strbuf_addf(&keys, "%s(alias: %s)", keys.len ? "; " : "", *a);
+		if (roff) {
+			fprintf(f, ".TP\n.B %s\n", k[i]->name);
+			roff_escape(f, k[i]->summary ? k[i]->summary : "");
+			if (keys.len) {
+				fprintf(f, " Options: ");
+				roff_escape(f, strbuf_str(&keys));
+			}
+			fprintf(f, "\n");
+		} else {
+			fprintf(f, "  %-11s %s\n", k[i]->name, k[i]->summary ? k[i]->summary : "");
+			if (keys.len)
+				fprintf(f, "  %-11s options: %s\n", "", strbuf_str(&keys));
+		}
+		strbuf_release(&keys);
+	}
+}
+
 /* teelab(1): every command with its options, from the tables. */
 static void print_man(FILE *f)
 {
@@ -244,6 +278,9 @@ static void print_man(FILE *f)
 		roff_text(f, cmd->description);
 		popt_print_roff(f, cmd->options, false);
 	}
+	fprintf(f, ".SH SCENARIO STEPS\nThe kinds of step a scenario's steps: list may hold; every "
+		"step also takes name: and xfail:.\n");
+	print_steps(f, true);
 	fprintf(f, ".SH GLOBAL OPTIONS\nBefore the command; the lab options are also accepted after it by "
 		"every command that boots or reads the configuration.\n");
 	popt_print_roff(f, global_options, true);
@@ -270,6 +307,10 @@ static int cmd_help(int argc, char **argv)
 	}
 	if (!argc) {
 		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[0], "steps")) {
+		print_steps(stdout, false);
 		return 0;
 	}
 	cmd = find_command(argv[0]);
