@@ -152,11 +152,16 @@ static void test_pass(void **state)
 	struct play p;
 
 	free(smoke_replay(state, "pass", 0, NULL));
-	play(state, "pass", "name: pass\nnetwork: false\n" SMOKE_STEPS "  - poweroff\n", &p);
+	play(state, "pass", "name: pass\nnetwork: false\n" SMOKE_STEPS
+	     "  - sleep: 0.05\n  - repeat: { times: 2, steps: [ { sleep: { seconds: 0.01 } } ] }\n"
+	     "  - poweroff\n", &p);
 	assert_verdict(&p, V_PASS);
 	assert_int_equal(p.exit_code, 0);
 	assert_int_equal(step(&p, "regression_1004")->verdict, V_PASS);
 	assert_int_equal(step(&p, "poweroff")->verdict, V_PASS);
+	/* a kind with data of its own (sleep.c), copied for each repeat */
+	assert_int_equal(step(&p, "sleep 0.05 s")->verdict, V_PASS);
+	assert_int_equal(step(&p, "sleep 0.01 s [2/2]")->verdict, V_PASS);
 	assert_file_has(p.run_dir, "nw-console.log", "@@TL:END:2:0@@");
 	assert_file_has(p.run_dir, "result.json", "\"verdict\": \"PASS\"");
 	assert_file_has(p.run_dir, "steps/05-run.log", "3 test cases of which 0 failed");

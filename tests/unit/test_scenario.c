@@ -476,12 +476,18 @@ static void test_bad_values(void **state)
 }
 
 #define ALL_TYPES "boot, expect, expect-not, run, background, join, kill, " \
-	"parallel, collect, reboot, kexec, sysrq, assert, poweroff, measure or repeat"
+	"parallel, collect, reboot, kexec, sysrq, assert, sleep, poweroff, measure or repeat"
 
 static void test_step_shape_errors(void **state)
 {
 	struct fixture *f = *state;
 
+	expect_invalid(f, "steps:\n- boot\n- sleep: soon\n",
+		       "3:10: expected a number of seconds for 'sleep', got 'soon'");
+	expect_invalid(f, "steps:\n- boot\n- sleep: { seconds: 0 }\n",
+		       "3:21: 'seconds' must be a positive number of seconds");
+	expect_invalid(f, "steps:\n- boot\n- sleep: { seconds: 1, timeout: 2 }\n",
+		       "3:24: unknown key 'timeout' in 'sleep' step");
 	expect_invalid(f, "steps:\n- reset\n",
 		       "2:3: unknown step type 'reset' (expected " ALL_TYPES ")");
 	expect_invalid(f, "steps:\n- boot\n- name: x\n",
