@@ -229,8 +229,9 @@ static void print_steps(FILE *f, bool roff)
 			fprintf(f, ".TP\n.B %s\n", k[i]->name);
 			roff_escape(f, k[i]->summary ? k[i]->summary : "");
 			if (keys.len) {
-				fprintf(f, " Options: ");
+				fprintf(f, " (options: ");
 				roff_escape(f, strbuf_str(&keys));
+				fprintf(f, ")");
 			}
 			fprintf(f, "\n");
 		} else {
