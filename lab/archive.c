@@ -178,15 +178,15 @@ static int clean_name(const char *name, int strip, const char *src,
 
 	strbuf_reset(out);
 	if (name[0] == '/')
-		return error("'%s' in '%s': absolute path refused", name, src),
-		       -EINVAL;
+		return error_code(-EINVAL, "'%s' in '%s': absolute path refused",
+				  name, src);
 	while (*p) {
 		const char *e = strchrnul(p, '/');
 		size_t n = (size_t)(e - p);
 
 		if (n == 2 && !memcmp(p, "..", 2))
-			return error("'%s' in '%s': '..' component refused",
-				     name, src), -EINVAL;
+			return error_code(-EINVAL, "'%s' in '%s': '..' component refused",
+					  name, src);
 		if (n && !(n == 1 && *p == '.')) {
 			if (skipped < strip) {
 				skipped++;
@@ -395,13 +395,12 @@ static int extract_symlink(struct extract *x, int dfd, const char *name)
 	if (!target)
 		target = archive_entry_symlink_utf8(x->e);
 	if (!target || !*target)
-		return error("'%s' in '%s': symlink without a target", x->rel,
-			     x->src), -EINVAL;
+		return error_code(-EINVAL, "'%s' in '%s': symlink without a target",
+				  x->rel, x->src);
 	ret = clear_slot(dfd, name);
 	if (ret)
-		return error("cannot extract '%s' from '%s': cannot replace "
-			     "'%s': %s", x->rel, x->src, x->host.buf, strerror(-ret)),
-		       ret;
+		return error_code(ret, "cannot extract '%s' from '%s': cannot replace "
+				  "'%s': %s", x->rel, x->src, x->host.buf, strerror(-ret));
 	if (symlinkat(target, dfd, name)) {
 		ret = -errno;
 		error_errno("cannot create symlink '%s'", x->host.buf);
@@ -722,7 +721,7 @@ static int write_file_data(struct archive *a, const char *full, off_t size)
 	int ret = 0;
 
 	if (fd < 0)
-		return error_errno("cannot open '%s'", full), -errno;
+		return error_errno("cannot open '%s'", full);
 	while (done < size) {
 		size_t want = size - done < (off_t)sizeof(buf) ?
 			      (size_t)(size - done) : sizeof(buf);

@@ -15,7 +15,7 @@
 
 static int fdt_err(const char *what, int err)
 {
-	return error("device tree: %s: %s", what, fdt_strerror(err)), -EINVAL;
+	return error_code(-EINVAL, "device tree: %s: %s", what, fdt_strerror(err));
 }
 
 int dtb_edit(char **blob, size_t *len)

@@ -236,15 +236,15 @@ static int elf_open(int rootfd, const char *path, int *fd, Elf **e)
 		return -err;
 	}
 	if (!S_ISREG(st.st_mode))
-		return error("'%s' is not a regular file", path),
-		       S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		return error_code(S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL,
+				  "'%s' is not a regular file", path);
 	if (pread(*fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) ||
 	    memcmp(ident, ELFMAG, SELFMAG) ||
 	    (ident[EI_CLASS] != ELFCLASS32 && ident[EI_CLASS] != ELFCLASS64) ||
 	    (ident[EI_DATA] != ELFDATA2LSB && ident[EI_DATA] != ELFDATA2MSB))
 		return -ENOEXEC;
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return error("libelf: %s", elf_errmsg(-1)), -EINVAL;
+		return error_code(-EINVAL, "libelf: %s", elf_errmsg(-1));
 	*e = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
 	if (!*e || elf_kind(*e) != ELF_K_ELF)
 		return corrupt_elf(path, "not readable as ELF");

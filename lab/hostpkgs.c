@@ -31,15 +31,15 @@ static int qualifier_admits(char *q, const char *suite, const char *where)
 		int this_neg = w[0] == '!';
 
 		if (neg >= 0 && this_neg != neg)
-			return error("%s: a qualifier is either suites or !suites, not both", where),
-			       -EINVAL;
+			return error_code(-EINVAL, "%s: a qualifier is either suites or !suites, not both",
+					  where);
 		neg = this_neg;
 		if (!strcmp(w + this_neg, suite))
 			hit = 1;
 		n++;
 	}
 	if (!n)
-		return error("%s: empty suite qualifier", where), -EINVAL;
+		return error_code(-EINVAL, "%s: empty suite qualifier", where);
 	return hit != neg;
 }
 
@@ -49,7 +49,7 @@ int hostpkgs_read(const char *path, const char *suite, struct strvec *out)
 	int ret = read_file(path, &text, NULL), lineno = 0;
 
 	if (ret)
-		return error("cannot read '%s': %s", path, strerror(-ret)), ret;
+		return error_code(ret, "cannot read '%s': %s", path, strerror(-ret));
 	for (char *p = text, *eol; p && *p; p = eol ? eol + 1 : NULL) {
 		char *line, *name, *q, *where;
 		int admits = 1;

@@ -310,7 +310,10 @@ static void con_close(struct lv_con *c)
 	atomic_store(&c->eof, true);
 }
 
-/* Write all of @buf to non-blocking @fd, waiting up to 10 s for room. */
+/*
+ * Write all of @buf to non-blocking @fd, waiting up to 10 s for room.
+ * 0 or -errno (-EAGAIN once the 10 s are up; not reported).
+ */
 static int write_all(int fd, const char *buf, size_t len)
 {
 	double deadline = now_mono() + 10;
@@ -327,7 +330,7 @@ static int write_all(int fd, const char *buf, size_t len)
 			continue;
 		}
 		if (n <= 0)
-			return -1;
+			return n < 0 ? -errno : -EIO;
 		buf += n;
 		len -= (size_t)n;
 	}

@@ -154,7 +154,7 @@ static int lib_init(void)
 	if (!state)
 		state = ssh_init() == SSH_OK ? 1 : -1;
 	if (state < 0)
-		return error("cannot initialise libssh"), -EIO;
+		return error("cannot initialise libssh");
 	return 0;
 }
 
@@ -243,7 +243,7 @@ static int load_key(const char *path, ssh_key *key)
 		return -e;
 	}
 	if (ssh_pki_import_privkey_file(path, NULL, no_passphrase, NULL, key) != SSH_OK)
-		return error("cannot load private key '%s'", path), -EINVAL;
+		return error_code(-EINVAL, "cannot load private key '%s'", path);
 	return 0;
 }
 
@@ -259,7 +259,7 @@ static int resolve(const char *host, int port, struct addrinfo **addrs)
 	snprintf(service, sizeof(service), "%d", port);
 	rc = getaddrinfo(host, service, &hints, addrs);
 	if (rc)
-		return error("cannot resolve '%s': %s", host, gai_strerror(rc)), -EINVAL;
+		return error_code(-EINVAL, "cannot resolve '%s': %s", host, gai_strerror(rc));
 	return 0;
 }
 
@@ -1347,8 +1347,7 @@ static int watchdog_start(struct watchdog *w, int fd, double deadline)
 	if (rc) {
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
-		errno = rc;
-		return error_errno("cannot start a thread"), -rc;
+		return error_code(-rc, "cannot start a thread: %s", strerror(rc));
 	}
 	return 0;
 }
@@ -1462,6 +1461,7 @@ static int local_fail(struct fetch *f, const char *what, const char *path)
 	return -e;
 }
 
+/* Write all of @p to @fd. 0 or -errno (not reported). */
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
@@ -1470,7 +1470,7 @@ static int write_all(int fd, const char *p, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return -1;
+			return -errno;	/* errno kept for local_fail() */
 		p += n;
 		len -= (size_t)n;
 	}
