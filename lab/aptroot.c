@@ -921,8 +921,7 @@ int aptroot_fetch_source(struct aptroot *a, const struct pkg_ref *ref,
 		free(what);
 	}
 	if (ret) {
-		error("%s: cannot download source '%s' (see '%s')", ref->where, spec, log);
-		ret = -EIO;
+		ret = error("%s: cannot download source '%s' (see '%s')", ref->where, spec, log);
 		goto out;
 	}
 	remove_tree(dest);

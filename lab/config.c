@@ -570,10 +570,10 @@ static int add_optee_flag(struct lab_config *cfg, const char *flag)
 	size_t n = strspn(flag, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 
 	if (!n || flag[n] != '=')
-		return error("OP-TEE flag '%s' is not NAME=VALUE (NAME in [A-Z0-9_])", flag);
+		return error_code(-EINVAL, "OP-TEE flag '%s' is not NAME=VALUE (NAME in [A-Z0-9_])", flag);
 	if (!cfg->secure.optee_build)
-		return error("OP-TEE flag '%s': secure profile '%s' does not build OP-TEE "
-			     "(optee: source: or tree:)", flag, cfg->secure.name);
+		return error_code(-EINVAL, "OP-TEE flag '%s': secure profile '%s' does not build OP-TEE "
+				  "(optee: source: or tree:)", flag, cfg->secure.name);
 	strvec_push(&cfg->secure.optee_flags, flag);
 	return 0;
 }

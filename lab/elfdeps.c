@@ -36,15 +36,13 @@ static void elf_deps_release(struct elf_deps *d)
 /* Report @path as a corrupt ELF file: @what. -EINVAL. */
 static int corrupt(const char *path, const char *what)
 {
-	error("'%s' is a corrupt ELF file: %s", path, what);
-	return -EINVAL;
+	return error_code(-EINVAL, "'%s' is a corrupt ELF file: %s", path, what);
 }
 
 /* corrupt() after a failed libelf call, with libelf's reason. -EINVAL. */
 static int corrupt_elf(const char *path, const char *what)
 {
-	error("'%s' is a corrupt ELF file: %s (%s)", path, what, elf_errmsg(-1));
-	return -EINVAL;
+	return error_code(-EINVAL, "'%s' is a corrupt ELF file: %s (%s)", path, what, elf_errmsg(-1));
 }
 
 static void split_path_list(const char *s, struct strvec *out)

@@ -66,9 +66,8 @@ int hostpkgs_read(const char *path, const char *suite, struct strvec *out)
 			char *close = strchr(q, ']');
 
 			if (!close || strspn(close + 1, " \t") != strlen(close + 1)) {
-				ret = error("%s: a suite qualifier is '[suite ...]' at the end of the line",
-					    where);
-				ret = -EINVAL;
+				ret = error_code(-EINVAL, "%s: a suite qualifier is '[suite ...]' at the end of the line",
+						 where);
 			} else {
 				*close = '\0';
 				*q = '\0';
@@ -80,14 +79,11 @@ int hostpkgs_read(const char *path, const char *suite, struct strvec *out)
 		save = NULL;
 		name = strtok_r(line, " \t\r", &save);
 		if (!ret && name && strtok_r(NULL, " \t\r", &save)) {
-			error("%s: one package a line", where);
-			ret = -EINVAL;
+			ret = error_code(-EINVAL, "%s: one package a line", where);
 		} else if (!ret && name && !package_name_ok(name)) {
-			error("%s: '%s' is not a Debian package name", where, name);
-			ret = -EINVAL;
+			ret = error_code(-EINVAL, "%s: '%s' is not a Debian package name", where, name);
 		} else if (!ret && !name && q) {
-			error("%s: a suite qualifier without a package", where);
-			ret = -EINVAL;
+			ret = error_code(-EINVAL, "%s: a suite qualifier without a package", where);
 		}
 		free(where);
 		if (ret)
@@ -114,8 +110,7 @@ int hostpkgs_missing(const struct strvec *pkgs, struct strvec *missing)
 	/* exit 1 names packages dpkg has never heard of: those are missing too */
 	ret = run_capture((const char *const *)argv.v, NULL, &out);
 	if (ret < 0 || ret > 1) {
-		ret = error("cannot run dpkg-query (status %d)", ret);
-		ret = -ENOEXEC;
+		ret = error_code(ret < 0 ? ret : -ENOEXEC, "cannot run dpkg-query (status %d)", ret);
 		goto out;
 	}
 	ret = 0;

@@ -931,8 +931,8 @@ static int recheck_regex(const struct scenario *sc, const struct scenario_step *
 		return 0;
 	}
 	regerror(rc, &re, msg, sizeof(msg));
-	return error("%s:%u: invalid regular expression '%s' for '%s' (parameters "
-		     "substituted): %s", sc->path, st->line, field, what, msg);
+	return error_code(-EINVAL, "%s:%u: invalid regular expression '%s' for '%s' (parameters "
+			  "substituted): %s", sc->path, st->line, field, what, msg);
 }
 
 /*
@@ -1123,8 +1123,8 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 		const char *eq = strchr(params[i], '=');
 
 		if (!eq || eq == params[i] || strspn(eq + 1, PARAM_VALUE_CHARS) != strlen(eq + 1)) {
-			ret = error("--param '%s': expected key=value, the value in "
-				    "[A-Za-z0-9_.,:/=+-]", params[i]);
+			ret = error_code(-EINVAL, "--param '%s': expected key=value, the value in "
+					 "[A-Za-z0-9_.,:/=+-]", params[i]);
 			break;
 		}
 		strvec_pushf(&keys, "%.*s", (int)(eq - params[i]), params[i]);
@@ -1150,8 +1150,8 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 		const char *to = sc->steps[i].to;
 
 		if (to && (!*to || strspn(to, NAME_CHARS) != strlen(to)))
-			ret = error("%s:%u: kexec 'to' is '%s' here: one kernel name (a list "
-				    "only in a 'repeat')", sc->path, sc->steps[i].line, to);
+			ret = error_code(-EINVAL, "%s:%u: kexec 'to' is '%s' here: one kernel name (a list "
+					 "only in a 'repeat')", sc->path, sc->steps[i].line, to);
 	}
 	strvec_release(&keys);
 	strvec_release(&values);
@@ -1165,8 +1165,7 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 		ov->secure = sc->cell->secure;
 	for (size_t i = 0; i < sc->cell->nr_optee_flags; i++) {
 		if (ov->nr_optee_flags == ARRAY_SIZE(ov->optee_flags)) {
-			error("%s:%u: too many OP-TEE flags", sc->path, sc->cell->line);
-			return -EINVAL;
+			return error_code(-EINVAL, "%s:%u: too many OP-TEE flags", sc->path, sc->cell->line);
 		}
 		ov->optee_flags[ov->nr_optee_flags++] = sc->cell->optee_flags[i];
 	}

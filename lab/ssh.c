@@ -1045,9 +1045,8 @@ static int job_start(struct guest_ssh *s, const char *command, double deadline,
 	if (!s->dead && !own)
 		main_ready(s, deadline);
 	if (s->dead) {
-		error("cannot run '%s': lost connection to '%s': %s", command,
-		      s->target, s->dead);
-		return -EPIPE;
+		return error_code(-EPIPE, "cannot run '%s': lost connection to '%s': %s", command,
+				  s->target, s->dead);
 	}
 	job = job_new(command, own ? NULL : s->session);
 	if (own) {
@@ -1111,16 +1110,13 @@ static int job_result(const struct guest_job *job)
 	if (job->status >= 0)
 		return 0;
 	if (!s) {
-		error("'%s' did not finish: its session was closed", job->command);
-		return -EPIPE;
+		return error_code(-EPIPE, "'%s' did not finish: its session was closed", job->command);
 	}
 	if (job->lost) {
-		error("lost connection to '%s' while running '%s': %s", s->target,
-		      job->command, job->session == s->session ? s->dead : job->why);
-		return -EPIPE;
+		return error_code(-EPIPE, "lost connection to '%s' while running '%s': %s", s->target,
+				  job->command, job->session == s->session ? s->dead : job->why);
 	}
-	error("'%s' on '%s' ended without an exit status", job->command, s->target);
-	return -EIO;
+	return error("'%s' on '%s' ended without an exit status", job->command, s->target);
 }
 
 int guest_job_wait(struct guest_job *job, double timeout)
@@ -1397,9 +1393,8 @@ static int fetch_check(struct fetch *f, const char *remote)
 	}
 	if (left(f->deadline) <= 0) {
 		f->fatal = true;
-		error("cannot fetch '%s' from '%s': timed out after %g s", remote,
-		      f->s->target, f->timeout);
-		return -ETIMEDOUT;
+		return error_code(-ETIMEDOUT, "cannot fetch '%s' from '%s': timed out after %g s", remote,
+				  f->s->target, f->timeout);
 	}
 	return 0;
 }
@@ -1423,9 +1418,8 @@ static int fetch_fail(struct fetch *f, const char *remote)
 	switch (f->sftp ? sftp_get_error(f->sftp) : SSH_FX_OK) {
 	case SSH_FX_OK:		/* no server status: the SFTP session broke */
 		f->fatal = true;
-		error("cannot fetch '%s' from '%s': %s", remote, f->s->target,
-		      ssh_get_error(f->ss));
-		return -EIO;
+		return error("cannot fetch '%s' from '%s': %s", remote, f->s->target,
+			     ssh_get_error(f->ss));
 	case SSH_FX_NO_SUCH_FILE:
 	case SSH_FX_NO_SUCH_PATH:
 		ret = -ENOENT;
@@ -1446,9 +1440,8 @@ static int fetch_fail(struct fetch *f, const char *remote)
 		ret = -EIO;
 		break;
 	}
-	error("cannot fetch '%s' from '%s': %s", remote, f->s->target,
-	      strerror(-ret));
-	return ret;
+	return error_code(ret, "cannot fetch '%s' from '%s': %s", remote, f->s->target,
+			  strerror(-ret));
 }
 
 /* A local failure (errno set) stops the copy. Returns -errno (reported). */
@@ -1457,8 +1450,7 @@ static int local_fail(struct fetch *f, const char *what, const char *path)
 	int e = errno ? errno : EIO;
 
 	f->fatal = true;
-	error("cannot %s '%s': %s", what, path, strerror(e));
-	return -e;
+	return error_code(-e, "cannot %s '%s': %s", what, path, strerror(e));
 }
 
 /* Write all of @p to @fd. 0 or -errno (not reported). */

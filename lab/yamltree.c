@@ -382,8 +382,7 @@ int ydoc_load(const char *path, struct ydoc *doc)
 	int ret = read_file(path, &text, &len);
 
 	if (ret) {
-		error("cannot read '%s': %s", path, strerror(-ret));
-		return -ENOENT;
+		return error_code(-ENOENT, "cannot read '%s': %s", path, strerror(-ret));
 	}
 	ret = load_buffer(path, text, len, doc);
 	free(text);
