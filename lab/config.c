@@ -161,9 +161,9 @@ static int load_doc(const struct lab_config *cfg, const char *sub,
 	int ret;
 
 	if (!file_exists(path)) {
-		error("%s '%s' not found (no file '%s')", what, name, path);
+		ret = error_code(-ENOENT, "%s '%s' not found (no file '%s')", what, name, path);
 		free(path);
-		return -ENOENT;
+		return ret;
 	}
 	ret = ydoc_load(path, doc);
 	free(path);
@@ -216,13 +216,13 @@ static int load_machine(struct lab_config *cfg, const char *name,
 	}
 	if (strcmp(backend, "qemu") && strcmp(backend, "libvirt")) {
 		ret = ov && ov->backend
-			? (error("--backend must be qemu or libvirt, not '%s'", backend), -EINVAL)
+			? error_code(-EINVAL, "--backend must be qemu or libvirt, not '%s'", backend)
 			: ynode_error(&doc, ynode_get(doc.root, "backend"),
 				      "backend must be qemu or libvirt, not '%s'", backend);
 		goto out;
 	}
 	if (connect && !strcmp(backend, "qemu")) {
-		ret = ov && ov->connect ? (error("--connect needs --backend libvirt"), -EINVAL)
+		ret = ov && ov->connect ? error_code(-EINVAL, "--connect needs --backend libvirt")
 			: ynode_error(&doc, ynode_get(doc.root, "connect"),
 				      "connect: is a libvirt URI; it needs backend: libvirt");
 		goto out;
