@@ -216,7 +216,7 @@ int host_mirror_read(const char *etc_apt, const char *codename, struct host_mirr
 	if (!codename)
 		codename = own = host_codename();
 	if (!codename) {
-		ret = error("cannot tell the host's Debian codename from /etc/os-release");
+		ret = error_code(-ENOENT, "cannot tell the host's Debian codename from /etc/os-release");
 		goto out;
 	}
 	sec = xasprintf("%s-security", codename);
@@ -238,9 +238,8 @@ int host_mirror_read(const char *etc_apt, const char *codename, struct host_mirr
 		m->security_uri = xstrdup(getenv("TEELAB_DEBIAN_SECURITY_MIRROR"));
 	}
 	if (!m->uri) {
-		ret = error("no Debian mirror for '%s' in %s/sources.list{,.d}; "
-			    "set TEELAB_DEBIAN_MIRROR", codename, etc_apt);
-		ret = -ENOENT;
+		ret = error_code(-ENOENT, "no Debian mirror for '%s' in %s/sources.list{,.d}; "
+				 "set TEELAB_DEBIAN_MIRROR", codename, etc_apt);
 		goto out;
 	}
 	if (!m->security_uri) {

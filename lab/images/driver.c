@@ -204,8 +204,8 @@ int image_kinds_order(const struct image_kind *const *kinds, size_t nr, size_t *
 	for (size_t i = 0; i < nr && !ret; i++)
 		for (const char *const *d = kinds[i]->deps; d && *d && !ret; d++)
 			if (kind_index(kinds, nr, *d) < 0)
-				ret = error("image kind '%s' depends on '%s', which is no kind",
-					    kinds[i]->name, *d);
+				ret = error_code(-EINVAL, "image kind '%s' depends on '%s', which is no kind",
+						 kinds[i]->name, *d);
 	/* repeatedly take the first kind, in table order, whose deps are placed */
 	while (!ret && done < nr) {
 		size_t i;
@@ -221,15 +221,16 @@ int image_kinds_order(const struct image_kind *const *kinds, size_t nr, size_t *
 		if (i == nr) {
 			for (i = 0; placed[i]; i++)
 				;
-			ret = error("image kinds depend on each other in a cycle (one of them: '%s')",
-				    kinds[i]->name);
+			ret = error_code(-EINVAL,
+					 "image kinds depend on each other in a cycle (one of them: '%s')",
+					 kinds[i]->name);
 			break;
 		}
 		placed[i] = true;
 		order[done++] = i;
 	}
 	free(placed);
-	return ret ? -EINVAL : 0;
+	return ret;
 }
 
 /* ---- entry points ---- */
