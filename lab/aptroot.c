@@ -302,6 +302,10 @@ static void kv_put(const struct aptroot *a, const char *key, const char *value)
 
 /* ---- the private root ---- */
 
+/*
+ * Run an apt tool (NULL-terminated arguments) in the private root, its
+ * stdout into @out (may be NULL). Its exit status (not reported) or -errno.
+ */
 static int apt_cmd(struct aptroot *a, struct strbuf *out, const char *log, ...)
 {
 	struct child c = CHILD_INIT;
@@ -342,9 +346,9 @@ static int run_update(struct aptroot *a)
 	}
 	ret = apt_cmd(a, NULL, log, "apt-get", "-q", "update", (char *)NULL);
 	if (ret) {
-		error("apt-get update failed (status %d); see '%s'", ret, log);
+		ret = error("apt-get update failed (status %d); see '%s'", ret, log);
 		free(log);
-		return -EIO;
+		return ret;
 	}
 	a->updated = true;
 	info("fetch: package lists updated in %.1f s", now_mono() - t0);
@@ -842,23 +846,19 @@ int aptroot_fetch_deb(struct aptroot *a, const struct pkg_ref *ref, char **path)
 	}
 	if (ret) {
 		ret = error("%s: cannot download '%s' (see '%s')", ref->where, spec, log);
-		ret = -EIO;
 		goto out;
 	}
 	got = only_file(tmp, ".deb");
 	if (!got || (ret = sha256_file(got, hex))) {
 		ret = error("download of '%s' left no .deb", spec);
-		ret = -EIO;
 		goto out;
 	}
 	if (strcmp(hex, sha)) {
 		ret = error("'%s': sha256 %s does not match the index (%s)", spec, hex, sha);
-		ret = -EIO;
 		goto out;
 	}
 	if (rename(got, dest)) {
 		ret = error_errno("cannot move '%s' into the cache", got);
-		ret = -EIO;
 		goto out;
 	}
 	a->downloads++;
@@ -926,7 +926,6 @@ int aptroot_fetch_source(struct aptroot *a, const struct pkg_ref *ref,
 	remove_tree(dest);
 	if (rename(tmp, dest)) {
 		ret = error_errno("cannot move '%s' into the cache", tmp);
-		ret = -EIO;
 		goto out;
 	}
 	a->downloads++;

@@ -66,6 +66,7 @@ static bool have_ccache(void)
 	return known;
 }
 
+/* make in the kernel tree: its exit status (reported if non-zero) or -errno. */
 static int kmake(const char *src, const char *obj, const char *log, const char *const *targets)
 {
 	struct child c = CHILD_INIT;
