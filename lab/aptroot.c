@@ -494,6 +494,7 @@ void aptroot_release(struct aptroot *a)
 
 /* ---- Debian version comparison (deb-version(7)) ---- */
 
+/* A character's weight in a non-digit run ('~' before everything, even the end). */
 static int order(int c)
 {
 	if (isdigit(c))
@@ -507,6 +508,7 @@ static int order(int c)
 	return 0;
 }
 
+/* Compare two upstream versions or revisions: <0, 0, >0 (a comparison, not an error). */
 static int verrevcmp(const char *a, const char *b)
 {
 	while (*a || *b) {

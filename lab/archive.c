@@ -81,6 +81,10 @@ struct deb {
 	char buf[READ_BLOCK];
 };
 
+/*
+ * libarchive read callback for the member of a .deb: bytes read, 0 at the
+ * end, -1 with archive_set_error() on failure (libarchive's contract).
+ */
 static la_ssize_t member_read(struct archive *a, void *data,
 			      const void **buf)
 {

@@ -187,6 +187,7 @@ out:
 	return ret;
 }
 
+/* The index of kind @name in @kinds, or -1 (not an error code) if none. */
 static int kind_index(const struct image_kind *const *kinds, size_t nr, const char *name)
 {
 	for (size_t i = 0; i < nr; i++)
