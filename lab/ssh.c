@@ -236,12 +236,8 @@ out:
 
 static int load_key(const char *path, ssh_key *key)
 {
-	if (access(path, R_OK)) {
-		int e = errno;
-
-		error_errno("cannot read private key '%s'", path);
-		return -e;
-	}
+	if (access(path, R_OK))
+		return error_errno("cannot read private key '%s'", path);
 	if (ssh_pki_import_privkey_file(path, NULL, no_passphrase, NULL, key) != SSH_OK)
 		return error_code(-EINVAL, "cannot load private key '%s'", path);
 	return 0;

@@ -9,6 +9,7 @@
  */
 #include "images/kind.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +22,18 @@ struct kernel_job {
 	struct strvec frags;	/* the fragments' paths */
 };
 
-/* Every option a fragment sets must be in .config as set ("=n" as not set). */
+/*
+ * Every option a fragment sets must be in .config as set ("=n" as not set).
+ * 0 or -errno (reported).
+ */
 static int check_fragment(const char *config_text, const char *fragment)
 {
 	char *text = NULL, *save = NULL;
 	int ret = 0;
 
-	if (read_file(fragment, &text, NULL))
-		return error("cannot read kernel config fragment '%s'", fragment);
+	if ((ret = read_file(fragment, &text, NULL)))
+		return error_code(ret, "cannot read kernel config fragment '%s': %s", fragment,
+				  strerror(-ret));
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char *eq, *want;
 		bool found;
@@ -243,10 +248,10 @@ static int kernel_prebuilt(struct build_ctx *b, struct kernel_files *k)
 	int ret = 0;
 
 	if (!file_exists(kc->image))
-		return error("kernel image '%s' (kernel '%s') does not exist", kc->image, kc->name);
+		return error_code(-ENOENT, "kernel image '%s' (kernel '%s') does not exist", kc->image, kc->name);
 	if (kc->modules_dir && !is_dir(kc->modules_dir))
-		return error("modules directory '%s' (kernel '%s') does not exist",
-			     kc->modules_dir, kc->name);
+		return error_code(-ENOENT, "modules directory '%s' (kernel '%s') does not exist",
+				  kc->modules_dir, kc->name);
 	k->image = xstrdup(kc->image);
 	k->modules_dir = kc->modules_dir ? xstrdup(kc->modules_dir) : NULL;
 	if (k->modules_dir) {
