@@ -137,8 +137,7 @@ static int deb_open_member(const char *deb, const char *prefix,
 
 		r = archive_read_next_header(d->outer, &e);
 		if (r == ARCHIVE_EOF) {
-			ret = -EINVAL;
-			error("'%s' has no %s.* member", deb, prefix);
+			ret = error_code(-EINVAL, "'%s' has no %s.* member", deb, prefix);
 			goto out;
 		}
 		if (r < ARCHIVE_WARN) {
@@ -312,8 +311,7 @@ static int extract_file(struct extract *x, int dfd, const char *name, mode_t per
 	}
 	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		ret = -errno;
-		error_errno("cannot create '%s'", host);
+		ret = error_errno("cannot create '%s'", host);
 		goto out;
 	}
 	while ((r = archive_read_data_block(x->a, &buf, &size, &off)) !=
@@ -334,20 +332,17 @@ static int extract_file(struct extract *x, int dfd, const char *name, mode_t per
 	/* a sparse file may end with a hole */
 	if (archive_entry_size_is_set(x->e) &&
 	    ftruncate(fd, (off_t)archive_entry_size(x->e))) {
-		ret = -errno;
-		error_errno("cannot write '%s'", host);
+		ret = error_errno("cannot write '%s'", host);
 		goto out;
 	}
 	if (fchmod(fd, perm)) {
-		ret = -errno;
-		error_errno("cannot chmod '%s'", host);
+		ret = error_errno("cannot chmod '%s'", host);
 		goto out;
 	}
 	set_times(fd, dfd, name, x->e);
 out:
 	if (fd >= 0 && close(fd) && !ret) {
-		ret = -errno;
-		error_errno("cannot write '%s'", host);
+		ret = error_errno("cannot write '%s'", host);
 	}
 	return ret;
 }
@@ -362,8 +357,7 @@ static int extract_dir(struct extract *x, int dfd, const char *name, mode_t perm
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
 		if (errno != ENOENT || mkdirat(dfd, name, perm)) {
-			ret = -errno;
-			error_errno("cannot create directory '%s'", host);
+			ret = error_errno("cannot create directory '%s'", host);
 			goto out;
 		}
 	} else if (S_ISLNK(st.st_mode)) {
@@ -374,15 +368,13 @@ static int extract_dir(struct extract *x, int dfd, const char *name, mode_t perm
 			      "symlink to no directory", x->rel, x->src, host);
 		goto out;
 	} else if (!S_ISDIR(st.st_mode)) {
-		ret = -EEXIST;
-		error("cannot extract '%s' from '%s': '%s' exists and is not a "
-		      "directory", x->rel, x->src, host);
+		ret = error_code(-EEXIST, "cannot extract '%s' from '%s': '%s' exists and is not a "
+				 "directory", x->rel, x->src, host);
 		goto out;
 	}
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fchmod(fd, perm)) {
-		ret = -errno;
-		error_errno("cannot chmod '%s'", host);
+		ret = error_errno("cannot chmod '%s'", host);
 	}
 out:
 	if (fd >= 0)
@@ -406,8 +398,7 @@ static int extract_symlink(struct extract *x, int dfd, const char *name)
 		return error_code(ret, "cannot extract '%s' from '%s': cannot replace "
 				  "'%s': %s", x->rel, x->src, x->host.buf, strerror(-ret));
 	if (symlinkat(target, dfd, name)) {
-		ret = -errno;
-		error_errno("cannot create symlink '%s'", x->host.buf);
+		ret = error_errno("cannot create symlink '%s'", x->host.buf);
 		return ret;
 	}
 	set_times(-1, dfd, name, x->e);
@@ -430,9 +421,8 @@ static int extract_hardlink(struct extract *x, int dfd, const char *name,
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		ret = -EPERM;
-		error("'%s' in '%s': hard link to directory '%s' refused",
-		      x->rel, x->src, target_rel);
+		ret = error_code(-EPERM, "'%s' in '%s': hard link to directory '%s' refused",
+				 x->rel, x->src, target_rel);
 		goto out;
 	}
 	if (!fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) &&
@@ -445,8 +435,7 @@ static int extract_hardlink(struct extract *x, int dfd, const char *name,
 		goto out;
 	}
 	if (linkat(tfd, tname, dfd, name, 0)) {
-		ret = -errno;
-		error_errno("cannot link '%s' to '%s'", host, x->host.buf);
+		ret = error_errno("cannot link '%s' to '%s'", host, x->host.buf);
 	}
 out:
 	if (tfd >= 0)
@@ -470,8 +459,7 @@ static int extract_all(struct archive *a, const char *src, const char *dest,
 		goto out;
 	x.rootfd = open(dest, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (x.rootfd < 0) {
-		ret = -errno;
-		error_errno("cannot open '%s'", dest);
+		ret = error_errno("cannot open '%s'", dest);
 		goto out;
 	}
 	for (;;) {
@@ -493,8 +481,7 @@ static int extract_all(struct archive *a, const char *src, const char *dest,
 		}
 		name = entry_name(e);
 		if (!name) {
-			ret = -EILSEQ;
-			error("'%s': entry with an unreadable name", src);
+			ret = error_code(-EILSEQ, "'%s': entry with an unreadable name", src);
 			goto out;
 		}
 		ret = clean_name(name, strip, src, &rel);
@@ -585,8 +572,7 @@ int deb_read_control(const char *deb, char **out)
 		int r = archive_read_next_header(d->inner, &e);
 
 		if (r == ARCHIVE_EOF) {
-			ret = -ENOENT;
-			error("'%s' has no control file", deb);
+			ret = error_code(-ENOENT, "'%s' has no control file", deb);
 			goto out;
 		}
 		if (r < ARCHIVE_WARN) {
@@ -628,8 +614,7 @@ int tar_extract(const char *tarball, const char *dest, int strip)
 	int ret = 0;
 
 	if (strip < 0) {
-		ret = -EINVAL;
-		error("invalid strip count %d for '%s'", strip, tarball);
+		ret = error_code(-EINVAL, "invalid strip count %d for '%s'", strip, tarball);
 		goto out;
 	}
 	if (archive_read_open_filename(a, tarball, READ_BLOCK)) {
@@ -654,8 +639,7 @@ static int collect_tree(const char *root, const char *rel,
 	int ret = 0;
 
 	if (!d) {
-		ret = -errno;
-		error_errno("cannot open directory '%s'", dir);
+		ret = error_errno("cannot open directory '%s'", dir);
 		goto out;
 	}
 	while ((errno = 0, de = readdir(d))) {
@@ -679,8 +663,7 @@ static int collect_tree(const char *root, const char *rel,
 			goto out;
 	}
 	if (errno) {
-		ret = -errno;
-		error_errno("cannot read directory '%s'", dir);
+		ret = error_errno("cannot read directory '%s'", dir);
 	}
 out:
 	if (d)
@@ -734,13 +717,11 @@ static int write_file_data(struct archive *a, const char *full, off_t size)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = -errno;
-			error_errno("cannot read '%s'", full);
+			ret = error_errno("cannot read '%s'", full);
 			goto out;
 		}
 		if (!n) {
-			ret = -EIO;
-			error("'%s' shrank while being archived", full);
+			ret = error("'%s' shrank while being archived", full);
 			goto out;
 		}
 		if (archive_write_data(a, buf, (size_t)n) != n) {
@@ -769,8 +750,7 @@ static int cpio_add(struct archive *a, struct archive_entry *e,
 	archive_entry_clear(e);
 	if (lstat(full, &st)) {
 		if (errno != ENOENT) {
-			ret = -errno;
-			error_errno("cannot stat '%s'", full);
+			ret = error_errno("cannot stat '%s'", full);
 			goto out;
 		}
 		/* an extra directory */
@@ -837,8 +817,7 @@ int cpio_write_tree(const char *root, const char *out, time_t mtime,
 	int ret = 0;
 
 	if (!is_dir(root)) {
-		ret = -ENOTDIR;
-		error("initramfs root '%s' is not a directory", root);
+		ret = error_code(-ENOTDIR, "initramfs root '%s' is not a directory", root);
 		goto out;
 	}
 	ret = collect_tree(root, "", &paths);
@@ -880,8 +859,7 @@ int cpio_write_tree(const char *root, const char *out, time_t mtime,
 		goto out;
 	}
 	if (rename(tmp, out)) {
-		ret = -errno;
-		error_errno("cannot rename '%s' to '%s'", tmp, out);
+		ret = error_errno("cannot rename '%s' to '%s'", tmp, out);
 	}
 out:
 	if (a)

@@ -490,8 +490,7 @@ int elf_resolve_closure(const char *sysroot, const char *const *progs,
 	int ret = 0;
 
 	if (c.rootfd < 0) {
-		ret = -errno;
-		error_errno("sysroot '%s' is not a directory", sysroot);
+		ret = error_errno("sysroot '%s' is not a directory", sysroot);
 		goto out;
 	}
 	for (size_t i = 0; i < nr_progs; i++) {

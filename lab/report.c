@@ -463,8 +463,7 @@ static int write_json(const struct report_matrix *m, const struct compare *cmp,
 
 	text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
 	if (!text) {
-		ret = -ENOMEM;
-		error("cannot encode '%s'", path);
+		ret = error_code(-ENOMEM, "cannot encode '%s'", path);
 	} else {
 		strbuf_addstr(&sb, text);
 		strbuf_addch(&sb, '\n');

@@ -793,9 +793,8 @@ int scenario_load(const char *path, struct scenario *sc)
 	sc->network = true;
 
 	if (!root) {
-		ret = -EINVAL;
-		error("%s:1:1: empty scenario (expected a mapping with 'steps')",
-		      path);
+		ret = error_code(-EINVAL, "%s:1:1: empty scenario (expected a mapping with 'steps')",
+				 path);
 		goto out;
 	}
 	ret = ynode_check_keys(&doc, root, "scenario", scenario_keys);

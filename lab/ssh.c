@@ -182,15 +182,13 @@ int ssh_keygen(const char *dir, char **priv_path, char **pub_line)
 	if (ret)
 		goto out;
 	if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK) {
-		ret = -EIO;
-		error("cannot generate an ed25519 key for '%s'", dir);
+		ret = error("cannot generate an ed25519 key for '%s'", dir);
 		goto out;
 	}
 	if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &priv_b64) != SSH_OK ||
 	    ssh_pki_export_privkey_to_pubkey(key, &pub) != SSH_OK ||
 	    ssh_pki_export_pubkey_base64(pub, &pub_b64) != SSH_OK) {
-		ret = -EIO;
-		error("cannot export the ed25519 key for '%s'", dir);
+		ret = error("cannot export the ed25519 key for '%s'", dir);
 		goto out;
 	}
 	priv = path_join(dir, KEY_NAME);
@@ -203,8 +201,7 @@ int ssh_keygen(const char *dir, char **priv_path, char **pub_line)
 		goto out;
 	/* write_file() creates with @mode; make sure of it on a replaced key too */
 	if (chmod(priv, 0600)) {
-		ret = -errno;
-		error_errno("cannot chmod '%s'", priv);
+		ret = error_errno("cannot chmod '%s'", priv);
 		goto out;
 	}
 	free(text);
@@ -486,8 +483,7 @@ int guest_ssh_connect(struct guest_ssh **out, const char *host, int port,
 	int ret = 0, fd = -1;
 
 	if (!host || !*host || !user || !*user || port <= 0 || port > 65535) {
-		ret = -EINVAL;
-		error("bad SSH target '%s@%s:%d'", user ? user : "", host ? host : "", port);
+		ret = error_code(-EINVAL, "bad SSH target '%s@%s:%d'", user ? user : "", host ? host : "", port);
 		goto out;
 	}
 	target = xasprintf("%s@%s:%d", user, host, port);
@@ -1675,14 +1671,12 @@ int guest_ssh_fetch(struct guest_ssh *s, const char *remote_path,
 	while (len > 1 && remote[len - 1] == '/')
 		remote[--len] = '\0';
 	if (!len) {
-		ret = -EINVAL;
-		error("cannot fetch '': empty remote path");
+		ret = error_code(-EINVAL, "cannot fetch '': empty remote path");
 		goto out;
 	}
 	if (s->dead) {
-		ret = -EPIPE;
-		error("cannot fetch '%s': lost connection to '%s': %s", remote,
-		      s->target, s->dead);
+		ret = error_code(-EPIPE, "cannot fetch '%s': lost connection to '%s': %s", remote,
+				 s->target, s->dead);
 		goto out;
 	}
 	ret = mkdir_p(local_dir, 0755);
@@ -1717,9 +1711,8 @@ int guest_ssh_fetch(struct guest_ssh *s, const char *remote_path,
 		if (!ret && session_broken(f.ss))
 			ret = fetch_fail(&f, remote);
 		if (!ret) {
-			ret = -EIO;
-			error("cannot start SFTP on '%s' (does the guest have an sftp-server?): %s",
-			      s->target, ssh_get_error(f.ss));
+			ret = error("cannot start SFTP on '%s' (does the guest have an sftp-server?): %s",
+				    s->target, ssh_get_error(f.ss));
 		}
 		goto out;
 	}

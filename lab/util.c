@@ -420,8 +420,7 @@ int mkdir_p(const char *path, mode_t mode)
 			continue;
 		*s = '\0';
 		if (mkdir(p, mode) && errno != EEXIST) {
-			ret = -errno;
-			error_errno("cannot create directory '%s'", p);
+			ret = error_errno("cannot create directory '%s'", p);
 			goto out;
 		}
 		*s = c;
@@ -429,8 +428,7 @@ int mkdir_p(const char *path, mode_t mode)
 			break;
 	}
 	if (!is_dir(path)) {
-		ret = -ENOTDIR;
-		error("'%s' exists and is not a directory", path);
+		ret = error_code(-ENOTDIR, "'%s' exists and is not a directory", path);
 	}
 out:
 	free(p);
@@ -496,8 +494,7 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode)
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 
 	if (fd < 0) {
-		ret = -errno;
-		error_errno("cannot write '%s'", path);
+		ret = error_errno("cannot write '%s'", path);
 		goto out;
 	}
 	while (len) {
@@ -506,8 +503,7 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			ret = -errno;
-			error_errno("cannot write '%s'", path);
+			ret = error_errno("cannot write '%s'", path);
 			close(fd);
 			unlink(tmp);
 			goto out;
@@ -516,8 +512,7 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode)
 		len -= (size_t)n;
 	}
 	if (close(fd) || rename(tmp, path)) {
-		ret = -errno;
-		error_errno("cannot write '%s'", path);
+		ret = error_errno("cannot write '%s'", path);
 		unlink(tmp);
 	}
 out:
