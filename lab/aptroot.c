@@ -330,6 +330,7 @@ static int apt_cmd(struct aptroot *a, struct strbuf *out, const char *log, ...)
 	return ret;
 }
 
+/* `apt-get update` in the private root. 0 or -EIO (reported, with the log). */
 static int run_update(struct aptroot *a)
 {
 	char *log = path_join(a->root, "update.log");
@@ -750,7 +751,7 @@ int aptroot_resolve(struct aptroot *a, const struct pkg_ref *ref,
 	return ret;
 }
 
-/* SHA256 of name:arch=version from the package index. */
+/* SHA256 of name:arch=version from the package index. 0 or -errno (reported). */
 static int index_sha256(struct aptroot *a, const char *name, const char *arch,
 			const char *version, char **sha)
 {

@@ -294,6 +294,10 @@ static int pwrite_all(int fd, const char *buf, size_t len, off_t off)
 	return 0;
 }
 
+/*
+ * Create entry @x as @name in @dfd: a regular file, directory, symlink or
+ * hard link. Each 0 or -errno (reported with the entry and archive).
+ */
 static int extract_file(struct extract *x, int dfd, const char *name, mode_t perm)
 {
 	const char *host = x->host.buf;
@@ -445,7 +449,7 @@ out:
 	return ret;
 }
 
-/* Unpack every entry of the opened reader @a into @dest. */
+/* Unpack every entry of the opened reader @a into @dest. 0 or -errno (reported). */
 static int extract_all(struct archive *a, const char *src, const char *dest,
 		       int strip)
 {
@@ -629,7 +633,7 @@ out:
 
 /* ---- initramfs ---- */
 
-/* Collect the paths under @root/@rel (relative, no "./") into @out. */
+/* Collect the paths under @root/@rel (relative, no "./") into @out. 0 or -errno (reported). */
 static int collect_tree(const char *root, const char *rel,
 			struct strvec *out)
 {
@@ -700,6 +704,7 @@ static void add_extra_dir(struct strvec *paths, const char *name)
 	strbuf_release(&sb);
 }
 
+/* Copy @size bytes of the file @full into the archive entry. 0 or -errno (reported). */
 static int write_file_data(struct archive *a, const char *full, off_t size)
 {
 	char buf[READ_BLOCK];
@@ -737,7 +742,7 @@ out:
 	return ret;
 }
 
-/* Write one entry for the tree path @rel (or an extra directory). */
+/* Write one entry for the tree path @rel (or an extra directory). 0 or -errno (reported). */
 static int cpio_add(struct archive *a, struct archive_entry *e,
 		    const char *root, const char *rel, time_t mtime,
 		    la_int64_t ino)

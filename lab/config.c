@@ -154,6 +154,10 @@ static int get_strvec(const struct ydoc *doc, const struct ynode *map,
 	return ret;
 }
 
+/*
+ * Load <datadir>/@sub/@name.yaml, the @what of a profile: 0, -ENOENT if
+ * there is no such file, -EINVAL if it is not a YAML mapping (reported).
+ */
 static int load_doc(const struct lab_config *cfg, const char *sub,
 		    const char *name, const char *what, struct ydoc *doc)
 {
@@ -172,6 +176,7 @@ static int load_doc(const struct lab_config *cfg, const char *sub,
 	return ret;
 }
 
+/* The machine part @name, with the command line's backend. 0, -ENOENT or -EINVAL (reported). */
 static int load_machine(struct lab_config *cfg, const char *name,
 			const struct config_overrides *ov)
 {
@@ -564,7 +569,7 @@ char *config_runs_dir(const struct config_overrides *ov)
 	return dir ? dir : xstrdup("runs");
 }
 
-/* Append "NAME=VALUE" (NAME: [A-Z0-9_]+) to the OP-TEE build's make flags. */
+/* Append "NAME=VALUE" (NAME: [A-Z0-9_]+) to the OP-TEE build's make flags. 0 or -EINVAL (reported). */
 static int add_optee_flag(struct lab_config *cfg, const char *flag)
 {
 	size_t n = strspn(flag, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");

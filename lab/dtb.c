@@ -13,6 +13,7 @@
 
 #define DTB_FREE_SPACE (64 * 1024)
 
+/* Report libfdt error @err while doing @what; returns -EINVAL. */
 static int fdt_err(const char *what, int err)
 {
 	return error_code(-EINVAL, "device tree: %s: %s", what, fdt_strerror(err));

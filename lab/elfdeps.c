@@ -344,6 +344,7 @@ static void enqueue(struct closure *c, const char *obj, const char *owner)
 	strvec_push(&c->owner, owner);
 }
 
+/* Report that @what, needed by object @idx, is not in the sysroot; returns -ENOENT. */
 static int not_found(const struct closure *c, size_t idx, const char *what)
 {
 	if (idx >= c->nr_progs)
@@ -427,7 +428,7 @@ out:
 	return ret;
 }
 
-/* Add the interpreter and libraries of object @idx to the closure. */
+/* Add the interpreter and libraries of object @idx to the closure. 0 or -errno (reported). */
 static int process(struct closure *c, size_t idx)
 {
 	struct strvec links = STRVEC_INIT;

@@ -21,7 +21,10 @@ static bool package_name_ok(const char *s)
 	return strlen(s) >= 2;
 }
 
-/* Whether qualifier text @q ("bookworm trixie" or "!bookworm") admits @suite. */
+/*
+ * Whether qualifier text @q ("bookworm trixie" or "!bookworm") admits
+ * @suite: 1 or 0, or -EINVAL (reported at @where) for a malformed one.
+ */
 static int qualifier_admits(char *q, const char *suite, const char *where)
 {
 	char *save = NULL;

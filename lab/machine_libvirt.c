@@ -402,7 +402,7 @@ static void con_input_cb(int watch, int fd, int events, void *opaque)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Open console @dev ("serial0") of @dom and pump it into a socketpair. */
+/* Open console @dev ("serial0") of @dom and pump it into a socketpair. 0 or -errno (reported). */
 static int con_open(virConnectPtr conn, virDomainPtr dom, const char *dev,
 		    struct lv_con **out, int *engine_fd)
 {
@@ -562,6 +562,7 @@ static void lifecycle_cb(virConnectPtr c, virDomainPtr dom, int event, int detai
 /*
  * The address of the libvirt host as this machine reaches it, for the SSH
  * forward: 127.0.0.1 for local URIs, else the URI's host resolved (IPv4).
+ * 0 or -EIO (reported).
  */
 static int forward_host(const char *uri, char *out, size_t outlen)
 {

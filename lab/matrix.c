@@ -591,6 +591,7 @@ static json_t *jstr_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* <out_dir>/matrix.json: the matrix, its cells and their outcomes. 0 or -EIO (reported). */
 static int write_matrix_json(const struct runner *r, const char *started, double duration)
 {
 	json_t *root = json_object(), *cells = json_array();

@@ -140,7 +140,7 @@ static int take(const struct popt *o, bool shrt, const char *inline_val, int arg
 	return store(o, shrt, inline_val) ? -EINVAL : 0;
 }
 
-/* A cluster of short options at argv[*i] ("-v", "-vq", "-j4"). */
+/* A cluster of short options at argv[*i] ("-v", "-vq", "-j4"). 0, -ECANCELED or -EINVAL as take(). */
 static int take_short(const struct popt *opts, int argc, char **argv, int *i)
 {
 	for (const char *p = argv[*i] + 1; *p; p++) {

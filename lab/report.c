@@ -419,6 +419,7 @@ static json_t *json_ids(const struct strvec *sv)
 	return a;
 }
 
+/* The report of @m (and @cmp) as JSON into @path. 0 or -errno (reported). */
 static int write_json(const struct report_matrix *m, const struct compare *cmp,
 		      const char *path)
 {

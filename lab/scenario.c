@@ -914,7 +914,7 @@ static const char *param_value(const struct strvec *keys, const struct strvec *v
 	return v;
 }
 
-/* @field of @st, once parameters are substituted, must still compile. */
+/* @field of @st, once parameters are substituted, must still compile. 0 or -EINVAL (reported). */
 static int recheck_regex(const struct scenario *sc, const struct scenario_step *st,
 			 const char *what, const char *field)
 {
@@ -1035,7 +1035,7 @@ static void copy_repeated(struct scenario_step *dst, const struct scenario_step 
 	dst->data = src->data && src->ops->dup ? src->ops->dup(src->data) : NULL;
 }
 
-/* Replace every repeat step by `times` copies of its body. */
+/* Replace every repeat step by `times` copies of its body. 0 or -EINVAL (reported). */
 static int expand_repeats(struct scenario *sc, const struct strvec *keys,
 			  const struct strvec *values)
 {

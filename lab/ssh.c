@@ -147,6 +147,7 @@ static void set_timeout(ssh_session ss, double secs)
 	ssh_options_set(ss, SSH_OPTIONS_TIMEOUT_USEC, &usec);
 }
 
+/* Initialise libssh once. 0 or -EIO (reported). */
 static int lib_init(void)
 {
 	static int state;	/* 0 not yet, 1 done, -1 failed */
@@ -231,6 +232,7 @@ out:
 
 /* ---- connecting ---- */
 
+/* The private key @path. 0, -errno if unreadable or -EINVAL if not a key (reported). */
 static int load_key(const char *path, ssh_key *key)
 {
 	if (access(path, R_OK))
@@ -240,6 +242,7 @@ static int load_key(const char *path, ssh_key *key)
 	return 0;
 }
 
+/* @host:@port as addresses (caller frees). 0 or -EINVAL (reported). */
 static int resolve(const char *host, int port, struct addrinfo **addrs)
 {
 	struct addrinfo hints;

@@ -82,6 +82,7 @@ static void ynode_append(struct ynode *n, size_t *alloc, struct ynode *child,
 
 /* ---- loading ---- */
 
+/* Report "PATH:LINE:COL: message" at @mark; returns -EINVAL. */
 static int located(struct loader *l, const yaml_mark_t *mark,
 		   const char *fmt, ...) PRINTF(3, 4);
 

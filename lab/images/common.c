@@ -238,7 +238,7 @@ char *find_in(const char *dir, const char *prefix, const char *infix, const char
 	return path;
 }
 
-/* Apply debian/patches/series (quilt layout) with patch(1), argv only. */
+/* Apply debian/patches/series (quilt layout) with patch(1), argv only. 0 or -errno (reported). */
 static int apply_series(const char *tree, const char *log)
 {
 	char *series = path_join(tree, "debian/patches/series");
@@ -277,7 +277,7 @@ static int apply_series(const char *tree, const char *log)
 	return ret;
 }
 
-/* Download, unpack and patch a source package once; *tree malloc'd. */
+/* Download, unpack and patch a source package once; *tree malloc'd. 0 or -errno (reported). */
 static int source_tree(struct build_ctx *b, const struct pkg_ref *ref,
 		       char **tree, char **version)
 {

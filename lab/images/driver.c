@@ -125,7 +125,10 @@ void image_job_release(struct image_job *j)
 	j->dir = NULL;
 }
 
-/* Move the finished build @tmp to @dir (another process may have finished it meanwhile). */
+/*
+ * Move the finished build @tmp to @dir (another process may have finished
+ * it meanwhile). 0 or -errno (reported).
+ */
 static int publish(const char *tmp, const char *dir)
 {
 	int ret;

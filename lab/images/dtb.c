@@ -38,6 +38,7 @@ static int dtb_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h
 	return 0;
 }
 
+/* QEMU's dumped tree, edited, as @dir/virt.dtb. 0 or -errno (reported). */
 static int dtb_make(struct build_ctx *b, struct image_job *j UNUSED, const char *dir,
 		    const char *log)
 {

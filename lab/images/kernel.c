@@ -240,7 +240,7 @@ static void kernel_built(struct build_ctx *b, const char *dir, const char *hex, 
 	free(rel);
 }
 
-/* A kernel teelab does not build: the user's files. */
+/* A kernel teelab does not build: the user's files. 0, -ENOENT or -errno (reported). */
 static int kernel_prebuilt(struct build_ctx *b, struct kernel_files *k)
 {
 	const struct kernel_cfg *kc = &b->cfg->kernel;
@@ -269,7 +269,7 @@ static int kernel_prebuilt(struct build_ctx *b, struct kernel_files *k)
 	return ret;
 }
 
-/* Debian's linux-image package, unpacked. */
+/* Debian's linux-image package, unpacked. 0 or -errno (reported). */
 static int kernel_debian(struct build_ctx *b, struct kernel_files *k)
 {
 	const struct kernel_cfg *kc = &b->cfg->kernel;

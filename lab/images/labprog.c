@@ -70,7 +70,8 @@ int labprog_build(struct build_ctx *b, struct image_job *j, const char *dir, con
 /*
  * Files of @dir to install: "*.ta" when @suffix is ".ta", else regular
  * executable files without a '.' in their name. Each goes to @files as
- * "<absolute path>=<@dest>/<name>".
+ * "<absolute path>=<@dest>/<name>". 0, or -errno (reported; -EIO when
+ * the build produced none).
  */
 static int collect_outputs(const char *dir, const char *suffix, const char *dest,
 			   struct strvec *files)

@@ -133,7 +133,10 @@ static int module_inputs(struct build_ctx *b, struct image_job *j, struct hasher
 	return ret;
 }
 
-/* Debian's headers of the kernel package, unpacked into @root; *hdir and *common malloc'd. */
+/*
+ * Debian's headers of the kernel package, unpacked into @root; *hdir and
+ * *common malloc'd. 0 or -errno (reported).
+ */
 static int fetch_headers(struct build_ctx *b, const struct module_job *m, const char *root,
 			 char **hdir, char **common)
 {

@@ -21,7 +21,10 @@ struct tfa_job {
 	char *tree, *version;	/* set by tfa_inputs() */
 };
 
-/* qemu_fw.bios = bl1.bin, zero-padded to 0x40000, then fip.bin (TF-A plat/qemu layout). */
+/*
+ * qemu_fw.bios = bl1.bin, zero-padded to 0x40000, then fip.bin (TF-A
+ * plat/qemu layout). 0, -EFBIG if bl1.bin does not fit, or -errno (reported).
+ */
 static int pack_bios(const char *bl1, const char *fip, const char *out)
 {
 	char *a = NULL, *f = NULL, *buf = NULL;
