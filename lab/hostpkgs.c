@@ -69,7 +69,8 @@ int hostpkgs_read(const char *path, const char *suite, struct strvec *out)
 			char *close = strchr(q, ']');
 
 			if (!close || strspn(close + 1, " \t") != strlen(close + 1)) {
-				ret = error_code(-EINVAL, "%s: a suite qualifier is '[suite ...]' at the end of the line",
+				ret = error_code(-EINVAL,
+						 "%s: a suite qualifier is '[suite ...]' at the end of the line",
 						 where);
 			} else {
 				*close = '\0';

@@ -133,7 +133,8 @@ static int take(const struct popt *o, bool shrt, const char *inline_val, int arg
 	}
 	if (!inline_val) {
 		if (*i + 1 >= argc) {
-			return error_code(-EINVAL, "option '%s' needs a value (%s)", opt_name(o, shrt, b), o->argh);
+			return error_code(-EINVAL,
+					  "option '%s' needs a value (%s)", opt_name(o, shrt, b), o->argh);
 		}
 		inline_val = argv[++*i];
 	}

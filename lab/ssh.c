@@ -486,7 +486,8 @@ int guest_ssh_connect(struct guest_ssh **out, const char *host, int port,
 	int ret = 0, fd = -1;
 
 	if (!host || !*host || !user || !*user || port <= 0 || port > 65535) {
-		ret = error_code(-EINVAL, "bad SSH target '%s@%s:%d'", user ? user : "", host ? host : "", port);
+		ret = error_code(-EINVAL,
+				 "bad SSH target '%s@%s:%d'", user ? user : "", host ? host : "", port);
 		goto out;
 	}
 	target = xasprintf("%s@%s:%d", user, host, port);

@@ -233,7 +233,8 @@ static int initramfs_inputs(struct build_ctx *b, struct image_job *j, struct has
 	ij->recipe = config_file(cfg, "images/rootfs", r->name);
 	ij->overlay = path_join(cfg->datadir, r->overlay);
 	if (!is_dir(ij->overlay))
-		return error_code(-ENOTDIR, "rootfs overlay '%s' (recipe '%s') is not a directory", ij->overlay,
+		return error_code(-ENOTDIR,
+				  "rootfs overlay '%s' (recipe '%s') is not a directory", ij->overlay,
 				  ij->recipe);
 	hasher_addstr(h, j->kind->recipe);
 	if ((ret = hasher_addfile(h, ij->recipe)) || (ret = hash_tree(h, ij->overlay, "")))

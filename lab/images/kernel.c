@@ -248,7 +248,8 @@ static int kernel_prebuilt(struct build_ctx *b, struct kernel_files *k)
 	int ret = 0;
 
 	if (!file_exists(kc->image))
-		return error_code(-ENOENT, "kernel image '%s' (kernel '%s') does not exist", kc->image, kc->name);
+		return error_code(-ENOENT,
+				  "kernel image '%s' (kernel '%s') does not exist", kc->image, kc->name);
 	if (kc->modules_dir && !is_dir(kc->modules_dir))
 		return error_code(-ENOENT, "modules directory '%s' (kernel '%s') does not exist",
 				  kc->modules_dir, kc->name);

@@ -30,7 +30,8 @@ int labprog_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h)
 	hasher_addstr(h, j->kind->name);
 	hasher_addstr(h, p->rel);
 	ret = is_dir(src) ? hash_tree(h, src, "") :
-			    error_code(-ENOTDIR, "%s source '%s' (profile '%s') is not a directory", j->kind->name,
+			    error_code(-ENOTDIR,
+				       "%s source '%s' (profile '%s') is not a directory", j->kind->name,
 				       src, b->cfg->profile);
 	for (size_t i = 0; p->also && i < p->also->nr && !ret; i++) {
 		char *dir = path_join(b->cfg->datadir, p->also->v[i]);

@@ -35,7 +35,8 @@ static int optee_inputs(struct build_ctx *b, struct image_job *j, struct hasher 
 	if (s->optee_overlay) {
 		o->overlay = path_join(b->cfg->datadir, s->optee_overlay);
 		if (!is_dir(o->overlay))
-			return error_code(-ENOTDIR, "OP-TEE overlay '%s' (secure profile '%s') is not a directory",
+			return error_code(-ENOTDIR,
+					  "OP-TEE overlay '%s' (secure profile '%s') is not a directory",
 					  o->overlay, s->name);
 		if ((ret = hash_tree(h, o->overlay, "")))
 			return ret;
