@@ -216,7 +216,7 @@ int host_mirror_read(const char *etc_apt, const char *codename, struct host_mirr
 	if (!codename)
 		codename = own = host_codename();
 	if (!codename) {
-		ret = error("cannot tell the host's Debian codename from /etc/os-release");
+		ret = error_code(-ENOENT, "cannot tell the host's Debian codename from /etc/os-release");
 		goto out;
 	}
 	sec = xasprintf("%s-security", codename);
@@ -238,9 +238,8 @@ int host_mirror_read(const char *etc_apt, const char *codename, struct host_mirr
 		m->security_uri = xstrdup(getenv("TEELAB_DEBIAN_SECURITY_MIRROR"));
 	}
 	if (!m->uri) {
-		ret = error("no Debian mirror for '%s' in %s/sources.list{,.d}; "
-			    "set TEELAB_DEBIAN_MIRROR", codename, etc_apt);
-		ret = -ENOENT;
+		ret = error_code(-ENOENT, "no Debian mirror for '%s' in %s/sources.list{,.d}; "
+				 "set TEELAB_DEBIAN_MIRROR", codename, etc_apt);
 		goto out;
 	}
 	if (!m->security_uri) {
@@ -303,6 +302,10 @@ static void kv_put(const struct aptroot *a, const char *key, const char *value)
 
 /* ---- the private root ---- */
 
+/*
+ * Run an apt tool (NULL-terminated arguments) in the private root, its
+ * stdout into @out (may be NULL). Its exit status (not reported) or -errno.
+ */
 static int apt_cmd(struct aptroot *a, struct strbuf *out, const char *log, ...)
 {
 	struct child c = CHILD_INIT;
@@ -327,6 +330,7 @@ static int apt_cmd(struct aptroot *a, struct strbuf *out, const char *log, ...)
 	return ret;
 }
 
+/* `apt-get update` in the private root. 0 or -EIO (reported, with the log). */
 static int run_update(struct aptroot *a)
 {
 	char *log = path_join(a->root, "update.log");
@@ -343,9 +347,9 @@ static int run_update(struct aptroot *a)
 	}
 	ret = apt_cmd(a, NULL, log, "apt-get", "-q", "update", (char *)NULL);
 	if (ret) {
-		error("apt-get update failed (status %d); see '%s'", ret, log);
+		ret = error("apt-get update failed (status %d); see '%s'", ret, log);
 		free(log);
-		return -EIO;
+		return ret;
 	}
 	a->updated = true;
 	info("fetch: package lists updated in %.1f s", now_mono() - t0);
@@ -491,6 +495,7 @@ void aptroot_release(struct aptroot *a)
 
 /* ---- Debian version comparison (deb-version(7)) ---- */
 
+/* A character's weight in a non-digit run ('~' before everything, even the end). */
 static int order(int c)
 {
 	if (isdigit(c))
@@ -504,6 +509,7 @@ static int order(int c)
 	return 0;
 }
 
+/* Compare two upstream versions or revisions: <0, 0, >0 (a comparison, not an error). */
 static int verrevcmp(const char *a, const char *b)
 {
 	while (*a || *b) {
@@ -745,7 +751,7 @@ int aptroot_resolve(struct aptroot *a, const struct pkg_ref *ref,
 	return ret;
 }
 
-/* SHA256 of name:arch=version from the package index. */
+/* SHA256 of name:arch=version from the package index. 0 or -errno (reported). */
 static int index_sha256(struct aptroot *a, const char *name, const char *arch,
 			const char *version, char **sha)
 {
@@ -843,23 +849,19 @@ int aptroot_fetch_deb(struct aptroot *a, const struct pkg_ref *ref, char **path)
 	}
 	if (ret) {
 		ret = error("%s: cannot download '%s' (see '%s')", ref->where, spec, log);
-		ret = -EIO;
 		goto out;
 	}
 	got = only_file(tmp, ".deb");
 	if (!got || (ret = sha256_file(got, hex))) {
 		ret = error("download of '%s' left no .deb", spec);
-		ret = -EIO;
 		goto out;
 	}
 	if (strcmp(hex, sha)) {
 		ret = error("'%s': sha256 %s does not match the index (%s)", spec, hex, sha);
-		ret = -EIO;
 		goto out;
 	}
 	if (rename(got, dest)) {
 		ret = error_errno("cannot move '%s' into the cache", got);
-		ret = -EIO;
 		goto out;
 	}
 	a->downloads++;
@@ -921,14 +923,12 @@ int aptroot_fetch_source(struct aptroot *a, const struct pkg_ref *ref,
 		free(what);
 	}
 	if (ret) {
-		error("%s: cannot download source '%s' (see '%s')", ref->where, spec, log);
-		ret = -EIO;
+		ret = error("%s: cannot download source '%s' (see '%s')", ref->where, spec, log);
 		goto out;
 	}
 	remove_tree(dest);
 	if (rename(tmp, dest)) {
 		ret = error_errno("cannot move '%s' into the cache", tmp);
-		ret = -EIO;
 		goto out;
 	}
 	a->downloads++;

@@ -31,7 +31,8 @@ struct host_mirror {
 /*
  * Parse apt sources in @etc_apt (normally "/etc/apt") into @m.
  * @codename is the host's (VERSION_CODENAME of /etc/os-release when NULL).
- * Returns 0, or -ENOENT (reported) if no Debian entry was found.
+ * Returns 0, or -ENOENT (reported) if no Debian entry was found or the
+ * host's codename is unknown.
  */
 int host_mirror_read(const char *etc_apt, const char *codename, struct host_mirror *m);
 void host_mirror_release(struct host_mirror *m);
@@ -65,7 +66,8 @@ void aptroot_release(struct aptroot *a);
 /*
  * Resolve @ref to an exact package name and version in its suite (a glob
  * name picks the highest version among matching names). *name and
- * *version are malloc'd. 0, or -ENOENT (reported with ref->where).
+ * *version are malloc'd. 0, -ENOENT when the suite has no such package
+ * or version, or another -errno when apt failed (reported with ref->where).
  */
 int aptroot_resolve(struct aptroot *a, const struct pkg_ref *ref,
 		    char **name, char **version);

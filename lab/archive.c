@@ -81,6 +81,10 @@ struct deb {
 	char buf[READ_BLOCK];
 };
 
+/*
+ * libarchive read callback for the member of a .deb: bytes read, 0 at the
+ * end, -1 with archive_set_error() on failure (libarchive's contract).
+ */
 static la_ssize_t member_read(struct archive *a, void *data,
 			      const void **buf)
 {
@@ -133,8 +137,7 @@ static int deb_open_member(const char *deb, const char *prefix,
 
 		r = archive_read_next_header(d->outer, &e);
 		if (r == ARCHIVE_EOF) {
-			ret = -EINVAL;
-			error("'%s' has no %s.* member", deb, prefix);
+			ret = error_code(-EINVAL, "'%s' has no %s.* member", deb, prefix);
 			goto out;
 		}
 		if (r < ARCHIVE_WARN) {
@@ -178,15 +181,15 @@ static int clean_name(const char *name, int strip, const char *src,
 
 	strbuf_reset(out);
 	if (name[0] == '/')
-		return error("'%s' in '%s': absolute path refused", name, src),
-		       -EINVAL;
+		return error_code(-EINVAL, "'%s' in '%s': absolute path refused",
+				  name, src);
 	while (*p) {
 		const char *e = strchrnul(p, '/');
 		size_t n = (size_t)(e - p);
 
 		if (n == 2 && !memcmp(p, "..", 2))
-			return error("'%s' in '%s': '..' component refused",
-				     name, src), -EINVAL;
+			return error_code(-EINVAL, "'%s' in '%s': '..' component refused",
+					  name, src);
 		if (n && !(n == 1 && *p == '.')) {
 			if (skipped < strip) {
 				skipped++;
@@ -291,6 +294,10 @@ static int pwrite_all(int fd, const char *buf, size_t len, off_t off)
 	return 0;
 }
 
+/*
+ * Create entry @x as @name in @dfd: a regular file, directory, symlink or
+ * hard link. Each 0 or -errno (reported with the entry and archive).
+ */
 static int extract_file(struct extract *x, int dfd, const char *name, mode_t perm)
 {
 	const char *host = x->host.buf;
@@ -308,8 +315,7 @@ static int extract_file(struct extract *x, int dfd, const char *name, mode_t per
 	}
 	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
-		ret = -errno;
-		error_errno("cannot create '%s'", host);
+		ret = error_errno("cannot create '%s'", host);
 		goto out;
 	}
 	while ((r = archive_read_data_block(x->a, &buf, &size, &off)) !=
@@ -330,20 +336,17 @@ static int extract_file(struct extract *x, int dfd, const char *name, mode_t per
 	/* a sparse file may end with a hole */
 	if (archive_entry_size_is_set(x->e) &&
 	    ftruncate(fd, (off_t)archive_entry_size(x->e))) {
-		ret = -errno;
-		error_errno("cannot write '%s'", host);
+		ret = error_errno("cannot write '%s'", host);
 		goto out;
 	}
 	if (fchmod(fd, perm)) {
-		ret = -errno;
-		error_errno("cannot chmod '%s'", host);
+		ret = error_errno("cannot chmod '%s'", host);
 		goto out;
 	}
 	set_times(fd, dfd, name, x->e);
 out:
 	if (fd >= 0 && close(fd) && !ret) {
-		ret = -errno;
-		error_errno("cannot write '%s'", host);
+		ret = error_errno("cannot write '%s'", host);
 	}
 	return ret;
 }
@@ -358,8 +361,7 @@ static int extract_dir(struct extract *x, int dfd, const char *name, mode_t perm
 
 	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW)) {
 		if (errno != ENOENT || mkdirat(dfd, name, perm)) {
-			ret = -errno;
-			error_errno("cannot create directory '%s'", host);
+			ret = error_errno("cannot create directory '%s'", host);
 			goto out;
 		}
 	} else if (S_ISLNK(st.st_mode)) {
@@ -370,15 +372,13 @@ static int extract_dir(struct extract *x, int dfd, const char *name, mode_t perm
 			      "symlink to no directory", x->rel, x->src, host);
 		goto out;
 	} else if (!S_ISDIR(st.st_mode)) {
-		ret = -EEXIST;
-		error("cannot extract '%s' from '%s': '%s' exists and is not a "
-		      "directory", x->rel, x->src, host);
+		ret = error_code(-EEXIST, "cannot extract '%s' from '%s': '%s' exists and is not a "
+				 "directory", x->rel, x->src, host);
 		goto out;
 	}
 	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fchmod(fd, perm)) {
-		ret = -errno;
-		error_errno("cannot chmod '%s'", host);
+		ret = error_errno("cannot chmod '%s'", host);
 	}
 out:
 	if (fd >= 0)
@@ -395,16 +395,14 @@ static int extract_symlink(struct extract *x, int dfd, const char *name)
 	if (!target)
 		target = archive_entry_symlink_utf8(x->e);
 	if (!target || !*target)
-		return error("'%s' in '%s': symlink without a target", x->rel,
-			     x->src), -EINVAL;
+		return error_code(-EINVAL, "'%s' in '%s': symlink without a target",
+				  x->rel, x->src);
 	ret = clear_slot(dfd, name);
 	if (ret)
-		return error("cannot extract '%s' from '%s': cannot replace "
-			     "'%s': %s", x->rel, x->src, x->host.buf, strerror(-ret)),
-		       ret;
+		return error_code(ret, "cannot extract '%s' from '%s': cannot replace "
+				  "'%s': %s", x->rel, x->src, x->host.buf, strerror(-ret));
 	if (symlinkat(target, dfd, name)) {
-		ret = -errno;
-		error_errno("cannot create symlink '%s'", x->host.buf);
+		ret = error_errno("cannot create symlink '%s'", x->host.buf);
 		return ret;
 	}
 	set_times(-1, dfd, name, x->e);
@@ -427,9 +425,8 @@ static int extract_hardlink(struct extract *x, int dfd, const char *name,
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		ret = -EPERM;
-		error("'%s' in '%s': hard link to directory '%s' refused",
-		      x->rel, x->src, target_rel);
+		ret = error_code(-EPERM, "'%s' in '%s': hard link to directory '%s' refused",
+				 x->rel, x->src, target_rel);
 		goto out;
 	}
 	if (!fstatat(dfd, name, &cur, AT_SYMLINK_NOFOLLOW) &&
@@ -442,8 +439,7 @@ static int extract_hardlink(struct extract *x, int dfd, const char *name,
 		goto out;
 	}
 	if (linkat(tfd, tname, dfd, name, 0)) {
-		ret = -errno;
-		error_errno("cannot link '%s' to '%s'", host, x->host.buf);
+		ret = error_errno("cannot link '%s' to '%s'", host, x->host.buf);
 	}
 out:
 	if (tfd >= 0)
@@ -453,7 +449,7 @@ out:
 	return ret;
 }
 
-/* Unpack every entry of the opened reader @a into @dest. */
+/* Unpack every entry of the opened reader @a into @dest. 0 or -errno (reported). */
 static int extract_all(struct archive *a, const char *src, const char *dest,
 		       int strip)
 {
@@ -467,8 +463,7 @@ static int extract_all(struct archive *a, const char *src, const char *dest,
 		goto out;
 	x.rootfd = open(dest, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (x.rootfd < 0) {
-		ret = -errno;
-		error_errno("cannot open '%s'", dest);
+		ret = error_errno("cannot open '%s'", dest);
 		goto out;
 	}
 	for (;;) {
@@ -490,8 +485,7 @@ static int extract_all(struct archive *a, const char *src, const char *dest,
 		}
 		name = entry_name(e);
 		if (!name) {
-			ret = -EILSEQ;
-			error("'%s': entry with an unreadable name", src);
+			ret = error_code(-EILSEQ, "'%s': entry with an unreadable name", src);
 			goto out;
 		}
 		ret = clean_name(name, strip, src, &rel);
@@ -582,8 +576,7 @@ int deb_read_control(const char *deb, char **out)
 		int r = archive_read_next_header(d->inner, &e);
 
 		if (r == ARCHIVE_EOF) {
-			ret = -ENOENT;
-			error("'%s' has no control file", deb);
+			ret = error_code(-ENOENT, "'%s' has no control file", deb);
 			goto out;
 		}
 		if (r < ARCHIVE_WARN) {
@@ -625,8 +618,7 @@ int tar_extract(const char *tarball, const char *dest, int strip)
 	int ret = 0;
 
 	if (strip < 0) {
-		ret = -EINVAL;
-		error("invalid strip count %d for '%s'", strip, tarball);
+		ret = error_code(-EINVAL, "invalid strip count %d for '%s'", strip, tarball);
 		goto out;
 	}
 	if (archive_read_open_filename(a, tarball, READ_BLOCK)) {
@@ -641,7 +633,7 @@ out:
 
 /* ---- initramfs ---- */
 
-/* Collect the paths under @root/@rel (relative, no "./") into @out. */
+/* Collect the paths under @root/@rel (relative, no "./") into @out. 0 or -errno (reported). */
 static int collect_tree(const char *root, const char *rel,
 			struct strvec *out)
 {
@@ -651,8 +643,7 @@ static int collect_tree(const char *root, const char *rel,
 	int ret = 0;
 
 	if (!d) {
-		ret = -errno;
-		error_errno("cannot open directory '%s'", dir);
+		ret = error_errno("cannot open directory '%s'", dir);
 		goto out;
 	}
 	while ((errno = 0, de = readdir(d))) {
@@ -676,8 +667,7 @@ static int collect_tree(const char *root, const char *rel,
 			goto out;
 	}
 	if (errno) {
-		ret = -errno;
-		error_errno("cannot read directory '%s'", dir);
+		ret = error_errno("cannot read directory '%s'", dir);
 	}
 out:
 	if (d)
@@ -714,6 +704,7 @@ static void add_extra_dir(struct strvec *paths, const char *name)
 	strbuf_release(&sb);
 }
 
+/* Copy @size bytes of the file @full into the archive entry. 0 or -errno (reported). */
 static int write_file_data(struct archive *a, const char *full, off_t size)
 {
 	char buf[READ_BLOCK];
@@ -722,7 +713,7 @@ static int write_file_data(struct archive *a, const char *full, off_t size)
 	int ret = 0;
 
 	if (fd < 0)
-		return error_errno("cannot open '%s'", full), -errno;
+		return error_errno("cannot open '%s'", full);
 	while (done < size) {
 		size_t want = size - done < (off_t)sizeof(buf) ?
 			      (size_t)(size - done) : sizeof(buf);
@@ -731,13 +722,11 @@ static int write_file_data(struct archive *a, const char *full, off_t size)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			ret = -errno;
-			error_errno("cannot read '%s'", full);
+			ret = error_errno("cannot read '%s'", full);
 			goto out;
 		}
 		if (!n) {
-			ret = -EIO;
-			error("'%s' shrank while being archived", full);
+			ret = error("'%s' shrank while being archived", full);
 			goto out;
 		}
 		if (archive_write_data(a, buf, (size_t)n) != n) {
@@ -753,7 +742,7 @@ out:
 	return ret;
 }
 
-/* Write one entry for the tree path @rel (or an extra directory). */
+/* Write one entry for the tree path @rel (or an extra directory). 0 or -errno (reported). */
 static int cpio_add(struct archive *a, struct archive_entry *e,
 		    const char *root, const char *rel, time_t mtime,
 		    la_int64_t ino)
@@ -766,8 +755,7 @@ static int cpio_add(struct archive *a, struct archive_entry *e,
 	archive_entry_clear(e);
 	if (lstat(full, &st)) {
 		if (errno != ENOENT) {
-			ret = -errno;
-			error_errno("cannot stat '%s'", full);
+			ret = error_errno("cannot stat '%s'", full);
 			goto out;
 		}
 		/* an extra directory */
@@ -834,8 +822,7 @@ int cpio_write_tree(const char *root, const char *out, time_t mtime,
 	int ret = 0;
 
 	if (!is_dir(root)) {
-		ret = -ENOTDIR;
-		error("initramfs root '%s' is not a directory", root);
+		ret = error_code(-ENOTDIR, "initramfs root '%s' is not a directory", root);
 		goto out;
 	}
 	ret = collect_tree(root, "", &paths);
@@ -877,8 +864,7 @@ int cpio_write_tree(const char *root, const char *out, time_t mtime,
 		goto out;
 	}
 	if (rename(tmp, out)) {
-		ret = -errno;
-		error_errno("cannot rename '%s' to '%s'", tmp, out);
+		ret = error_errno("cannot rename '%s' to '%s'", tmp, out);
 	}
 out:
 	if (a)

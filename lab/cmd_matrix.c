@@ -3,6 +3,7 @@
  * cmd_matrix.c - `teelab matrix <name|file>` (also `teelab run --matrix
  * <name|file>`): every cell of a matrix file, in parallel, and the report.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ static int shard_cb(const struct popt *opt UNUSED, const char *arg)
 	int i, n, end = 0;
 
 	if (sscanf(arg, "%d/%d%n", &i, &n, &end) != 2 || arg[end] || n < 1 || i < 1 || i > n)
-		return error("--shard needs I/N with 1 <= I <= N, got '%s'", arg);
+		return error_code(-EINVAL, "--shard needs I/N with 1 <= I <= N, got '%s'", arg);
 	matrix_opt.shard = i;
 	matrix_opt.shards = n;
 	return 0;
@@ -33,7 +34,7 @@ static int hosts_cb(const struct popt *opt UNUSED, const char *arg)
 		strvec_push(&matrix_hosts, h);
 	free(list);
 	if (!matrix_hosts.nr)
-		return error("--hosts needs libvirt URIs, got '%s'", arg);
+		return error_code(-EINVAL, "--hosts needs libvirt URIs, got '%s'", arg);
 	return 0;
 }
 

@@ -154,6 +154,10 @@ static int get_strvec(const struct ydoc *doc, const struct ynode *map,
 	return ret;
 }
 
+/*
+ * Load <datadir>/@sub/@name.yaml, the @what of a profile: 0, -ENOENT if
+ * there is no such file, -EINVAL if it is not a YAML mapping (reported).
+ */
 static int load_doc(const struct lab_config *cfg, const char *sub,
 		    const char *name, const char *what, struct ydoc *doc)
 {
@@ -161,9 +165,9 @@ static int load_doc(const struct lab_config *cfg, const char *sub,
 	int ret;
 
 	if (!file_exists(path)) {
-		error("%s '%s' not found (no file '%s')", what, name, path);
+		ret = error_code(-ENOENT, "%s '%s' not found (no file '%s')", what, name, path);
 		free(path);
-		return -ENOENT;
+		return ret;
 	}
 	ret = ydoc_load(path, doc);
 	free(path);
@@ -172,6 +176,7 @@ static int load_doc(const struct lab_config *cfg, const char *sub,
 	return ret;
 }
 
+/* The machine part @name, with the command line's backend. 0, -ENOENT or -EINVAL (reported). */
 static int load_machine(struct lab_config *cfg, const char *name,
 			const struct config_overrides *ov)
 {
@@ -216,13 +221,13 @@ static int load_machine(struct lab_config *cfg, const char *name,
 	}
 	if (strcmp(backend, "qemu") && strcmp(backend, "libvirt")) {
 		ret = ov && ov->backend
-			? (error("--backend must be qemu or libvirt, not '%s'", backend), -EINVAL)
+			? error_code(-EINVAL, "--backend must be qemu or libvirt, not '%s'", backend)
 			: ynode_error(&doc, ynode_get(doc.root, "backend"),
 				      "backend must be qemu or libvirt, not '%s'", backend);
 		goto out;
 	}
 	if (connect && !strcmp(backend, "qemu")) {
-		ret = ov && ov->connect ? (error("--connect needs --backend libvirt"), -EINVAL)
+		ret = ov && ov->connect ? error_code(-EINVAL, "--connect needs --backend libvirt")
 			: ynode_error(&doc, ynode_get(doc.root, "connect"),
 				      "connect: is a libvirt URI; it needs backend: libvirt");
 		goto out;
@@ -564,16 +569,16 @@ char *config_runs_dir(const struct config_overrides *ov)
 	return dir ? dir : xstrdup("runs");
 }
 
-/* Append "NAME=VALUE" (NAME: [A-Z0-9_]+) to the OP-TEE build's make flags. */
+/* Append "NAME=VALUE" (NAME: [A-Z0-9_]+) to the OP-TEE build's make flags. 0 or -EINVAL (reported). */
 static int add_optee_flag(struct lab_config *cfg, const char *flag)
 {
 	size_t n = strspn(flag, "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 
 	if (!n || flag[n] != '=')
-		return error("OP-TEE flag '%s' is not NAME=VALUE (NAME in [A-Z0-9_])", flag);
+		return error_code(-EINVAL, "OP-TEE flag '%s' is not NAME=VALUE (NAME in [A-Z0-9_])", flag);
 	if (!cfg->secure.optee_build)
-		return error("OP-TEE flag '%s': secure profile '%s' does not build OP-TEE "
-			     "(optee: source: or tree:)", flag, cfg->secure.name);
+		return error_code(-EINVAL, "OP-TEE flag '%s': secure profile '%s' does not build OP-TEE "
+				  "(optee: source: or tree:)", flag, cfg->secure.name);
 	strvec_push(&cfg->secure.optee_flags, flag);
 	return 0;
 }

@@ -13,9 +13,10 @@
 
 #define DTB_FREE_SPACE (64 * 1024)
 
+/* Report libfdt error @err while doing @what; returns -EINVAL. */
 static int fdt_err(const char *what, int err)
 {
-	return error("device tree: %s: %s", what, fdt_strerror(err)), -EINVAL;
+	return error_code(-EINVAL, "device tree: %s: %s", what, fdt_strerror(err));
 }
 
 int dtb_edit(char **blob, size_t *len)

@@ -36,15 +36,13 @@ static void elf_deps_release(struct elf_deps *d)
 /* Report @path as a corrupt ELF file: @what. -EINVAL. */
 static int corrupt(const char *path, const char *what)
 {
-	error("'%s' is a corrupt ELF file: %s", path, what);
-	return -EINVAL;
+	return error_code(-EINVAL, "'%s' is a corrupt ELF file: %s", path, what);
 }
 
 /* corrupt() after a failed libelf call, with libelf's reason. -EINVAL. */
 static int corrupt_elf(const char *path, const char *what)
 {
-	error("'%s' is a corrupt ELF file: %s (%s)", path, what, elf_errmsg(-1));
-	return -EINVAL;
+	return error_code(-EINVAL, "'%s' is a corrupt ELF file: %s (%s)", path, what, elf_errmsg(-1));
 }
 
 static void split_path_list(const char *s, struct strvec *out)
@@ -236,15 +234,15 @@ static int elf_open(int rootfd, const char *path, int *fd, Elf **e)
 		return -err;
 	}
 	if (!S_ISREG(st.st_mode))
-		return error("'%s' is not a regular file", path),
-		       S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		return error_code(S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL,
+				  "'%s' is not a regular file", path);
 	if (pread(*fd, ident, sizeof(ident), 0) != (ssize_t)sizeof(ident) ||
 	    memcmp(ident, ELFMAG, SELFMAG) ||
 	    (ident[EI_CLASS] != ELFCLASS32 && ident[EI_CLASS] != ELFCLASS64) ||
 	    (ident[EI_DATA] != ELFDATA2LSB && ident[EI_DATA] != ELFDATA2MSB))
 		return -ENOEXEC;
 	if (elf_version(EV_CURRENT) == EV_NONE)
-		return error("libelf: %s", elf_errmsg(-1)), -EINVAL;
+		return error_code(-EINVAL, "libelf: %s", elf_errmsg(-1));
 	*e = elf_begin(*fd, ELF_C_READ_MMAP, NULL);
 	if (!*e || elf_kind(*e) != ELF_K_ELF)
 		return corrupt_elf(path, "not readable as ELF");
@@ -346,6 +344,7 @@ static void enqueue(struct closure *c, const char *obj, const char *owner)
 	strvec_push(&c->owner, owner);
 }
 
+/* Report that @what, needed by object @idx, is not in the sysroot; returns -ENOENT. */
 static int not_found(const struct closure *c, size_t idx, const char *what)
 {
 	if (idx >= c->nr_progs)
@@ -429,7 +428,7 @@ out:
 	return ret;
 }
 
-/* Add the interpreter and libraries of object @idx to the closure. */
+/* Add the interpreter and libraries of object @idx to the closure. 0 or -errno (reported). */
 static int process(struct closure *c, size_t idx)
 {
 	struct strvec links = STRVEC_INIT;
@@ -492,8 +491,7 @@ int elf_resolve_closure(const char *sysroot, const char *const *progs,
 	int ret = 0;
 
 	if (c.rootfd < 0) {
-		ret = -errno;
-		error_errno("sysroot '%s' is not a directory", sysroot);
+		ret = error_errno("sysroot '%s' is not a directory", sysroot);
 		goto out;
 	}
 	for (size_t i = 0; i < nr_progs; i++) {

@@ -36,7 +36,8 @@ int elf_read_deps(const char *path, char **interp, struct strvec *needed,
  * sysroot-relative path that must be copied (the libraries, and the
  * symlink names through which they were found, and the interpreter),
  * each once, in a stable order. A missing library is an error naming the
- * program that needs it: -ENOENT.
+ * program that needs it: -ENOENT; other failures (an unreadable sysroot, a
+ * corrupt ELF file) are another negative errno. All reported.
  */
 int elf_resolve_closure(const char *sysroot, const char *const *progs,
 			size_t nr_progs, const char *const *libdirs,

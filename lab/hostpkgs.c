@@ -21,7 +21,10 @@ static bool package_name_ok(const char *s)
 	return strlen(s) >= 2;
 }
 
-/* Whether qualifier text @q ("bookworm trixie" or "!bookworm") admits @suite. */
+/*
+ * Whether qualifier text @q ("bookworm trixie" or "!bookworm") admits
+ * @suite: 1 or 0, or -EINVAL (reported at @where) for a malformed one.
+ */
 static int qualifier_admits(char *q, const char *suite, const char *where)
 {
 	char *save = NULL;
@@ -31,15 +34,15 @@ static int qualifier_admits(char *q, const char *suite, const char *where)
 		int this_neg = w[0] == '!';
 
 		if (neg >= 0 && this_neg != neg)
-			return error("%s: a qualifier is either suites or !suites, not both", where),
-			       -EINVAL;
+			return error_code(-EINVAL, "%s: a qualifier is either suites or !suites, not both",
+					  where);
 		neg = this_neg;
 		if (!strcmp(w + this_neg, suite))
 			hit = 1;
 		n++;
 	}
 	if (!n)
-		return error("%s: empty suite qualifier", where), -EINVAL;
+		return error_code(-EINVAL, "%s: empty suite qualifier", where);
 	return hit != neg;
 }
 
@@ -49,7 +52,7 @@ int hostpkgs_read(const char *path, const char *suite, struct strvec *out)
 	int ret = read_file(path, &text, NULL), lineno = 0;
 
 	if (ret)
-		return error("cannot read '%s': %s", path, strerror(-ret)), ret;
+		return error_code(ret, "cannot read '%s': %s", path, strerror(-ret));
 	for (char *p = text, *eol; p && *p; p = eol ? eol + 1 : NULL) {
 		char *line, *name, *q, *where;
 		int admits = 1;
@@ -66,9 +69,9 @@ int hostpkgs_read(const char *path, const char *suite, struct strvec *out)
 			char *close = strchr(q, ']');
 
 			if (!close || strspn(close + 1, " \t") != strlen(close + 1)) {
-				ret = error("%s: a suite qualifier is '[suite ...]' at the end of the line",
-					    where);
-				ret = -EINVAL;
+				ret = error_code(-EINVAL,
+						 "%s: a suite qualifier is '[suite ...]' at the end of the line",
+						 where);
 			} else {
 				*close = '\0';
 				*q = '\0';
@@ -80,14 +83,11 @@ int hostpkgs_read(const char *path, const char *suite, struct strvec *out)
 		save = NULL;
 		name = strtok_r(line, " \t\r", &save);
 		if (!ret && name && strtok_r(NULL, " \t\r", &save)) {
-			error("%s: one package a line", where);
-			ret = -EINVAL;
+			ret = error_code(-EINVAL, "%s: one package a line", where);
 		} else if (!ret && name && !package_name_ok(name)) {
-			error("%s: '%s' is not a Debian package name", where, name);
-			ret = -EINVAL;
+			ret = error_code(-EINVAL, "%s: '%s' is not a Debian package name", where, name);
 		} else if (!ret && !name && q) {
-			error("%s: a suite qualifier without a package", where);
-			ret = -EINVAL;
+			ret = error_code(-EINVAL, "%s: a suite qualifier without a package", where);
 		}
 		free(where);
 		if (ret)
@@ -114,8 +114,7 @@ int hostpkgs_missing(const struct strvec *pkgs, struct strvec *missing)
 	/* exit 1 names packages dpkg has never heard of: those are missing too */
 	ret = run_capture((const char *const *)argv.v, NULL, &out);
 	if (ret < 0 || ret > 1) {
-		ret = error("cannot run dpkg-query (status %d)", ret);
-		ret = -ENOEXEC;
+		ret = error_code(ret < 0 ? ret : -ENOEXEC, "cannot run dpkg-query (status %d)", ret);
 		goto out;
 	}
 	ret = 0;

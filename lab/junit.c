@@ -214,8 +214,7 @@ int junit_write(const struct junit *j, const char *path)
 	int ret = 0;
 
 	if (!x.w) {
-		ret = -ENOMEM;
-		error("'%s': cannot start the XML writer", path);
+		ret = error_code(-ENOMEM, "'%s': cannot start the XML writer", path);
 		goto out;
 	}
 	for (size_t i = 0; i < j->nr; i++)
@@ -234,8 +233,7 @@ int junit_write(const struct junit *j, const char *path)
 	xmlFreeTextWriter(x.w);	/* flushes into @buf */
 	x.w = NULL;
 	if (x.failed) {
-		ret = -ENOMEM;
-		error("'%s': cannot write the JUnit XML", path);
+		ret = error_code(-ENOMEM, "'%s': cannot write the JUnit XML", path);
 		goto out;
 	}
 	ret = write_file(path, xmlBufferContent(buf), (size_t)xmlBufferLength(buf), 0644);

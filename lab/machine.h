@@ -40,12 +40,16 @@ struct machine_ops {
 	int (*start)(struct machine *m);
 	/*
 	 * Stop: QMP "quit", then SIGTERM, then SIGKILL after @grace seconds.
-	 * Safe to call twice and on a machine that already exited.
+	 * Safe to call twice and on a machine that already exited. 0 or -errno.
 	 */
 	int (*stop)(struct machine *m, double grace);
 	/* Whether the emulator process has exited; *status as runproc. */
 	bool (*exited)(struct machine *m, int *status);
-	/* Send one QMP command (JSON text); reply (malloc'd) optional. */
+	/*
+	 * Send one QMP command (JSON text); reply (malloc'd) optional. 0, or
+	 * -EPIPE (no monitor or it closed), -ETIMEDOUT, -EIO, -EOPNOTSUPP (none
+	 * in this backend); not reported as errors (callers go on without).
+	 */
 	int (*qmp)(struct machine *m, const char *json, char **reply, double timeout);
 	/* Free the backend state (m->priv) after stop; machine_release() closes the fds and clears m->priv. */
 	void (*release)(struct machine *m);

@@ -310,7 +310,10 @@ static void con_close(struct lv_con *c)
 	atomic_store(&c->eof, true);
 }
 
-/* Write all of @buf to non-blocking @fd, waiting up to 10 s for room. */
+/*
+ * Write all of @buf to non-blocking @fd, waiting up to 10 s for room.
+ * 0 or -errno (-EAGAIN once the 10 s are up; not reported).
+ */
 static int write_all(int fd, const char *buf, size_t len)
 {
 	double deadline = now_mono() + 10;
@@ -327,7 +330,7 @@ static int write_all(int fd, const char *buf, size_t len)
 			continue;
 		}
 		if (n <= 0)
-			return -1;
+			return n < 0 ? -errno : -EIO;
 		buf += n;
 		len -= (size_t)n;
 	}
@@ -399,7 +402,7 @@ static void con_input_cb(int watch, int fd, int events, void *opaque)
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* Open console @dev ("serial0") of @dom and pump it into a socketpair. */
+/* Open console @dev ("serial0") of @dom and pump it into a socketpair. 0 or -errno (reported). */
 static int con_open(virConnectPtr conn, virDomainPtr dom, const char *dev,
 		    struct lv_con **out, int *engine_fd)
 {
@@ -559,6 +562,7 @@ static void lifecycle_cb(virConnectPtr c, virDomainPtr dom, int event, int detai
 /*
  * The address of the libvirt host as this machine reaches it, for the SSH
  * forward: 127.0.0.1 for local URIs, else the URI's host resolved (IPv4).
+ * 0 or -EIO (reported).
  */
 static int forward_host(const char *uri, char *out, size_t outlen)
 {

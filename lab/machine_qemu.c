@@ -197,7 +197,6 @@ static int qemu_start(struct machine *m)
 	for (int i = 0; i < 3; i++)
 		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pairs[i])) {
 			ret = error_errno("socketpair");
-			ret = -EIO;
 			goto out;
 		}
 	for (int i = 0; i < CON_COUNT; i++) {

@@ -17,7 +17,8 @@ static int optee_flag_cb(const struct popt *opt UNUSED, const char *arg)
 	struct config_overrides *ov = &global_overrides;
 
 	if (ov->nr_optee_flags == ARRAY_SIZE(ov->optee_flags))
-		return error("too many --optee-flag options (at most %zu)", ARRAY_SIZE(ov->optee_flags));
+		return error_code(-EINVAL, "too many --optee-flag options (at most %zu)",
+				  ARRAY_SIZE(ov->optee_flags));
 	ov->optee_flags[ov->nr_optee_flags++] = arg;
 	return 0;
 }
@@ -166,7 +167,7 @@ int scenario_param_cb(const struct popt *opt, const char *arg)
 	struct scenario_choice *ch = opt->value;
 
 	if (ch->nr_params == ARRAY_SIZE(ch->params))
-		return error("too many --param options (at most %zu)", ARRAY_SIZE(ch->params));
+		return error_code(-EINVAL, "too many --param options (at most %zu)", ARRAY_SIZE(ch->params));
 	ch->params[ch->nr_params++] = (char *)arg;
 	return 0;
 }

@@ -243,7 +243,7 @@ int matrix_load(const char *path, const char *datadir, struct matrix *m)
 	root = doc.root;
 	m->path = xstrdup(path);
 	if (!root || root->type != YNODE_MAP) {
-		ret = error("%s:1:1: a matrix is a mapping with 'scenarios'", path);
+		ret = error_code(-EINVAL, "%s:1:1: a matrix is a mapping with 'scenarios'", path);
 		goto out;
 	}
 	ret = ynode_check_keys(&doc, root, "matrix", matrix_keys);
@@ -283,14 +283,14 @@ int matrix_load(const char *path, const char *datadir, struct matrix *m)
 				m->cells[i].expect = xstrdup(ynode_get(exp->items[k], "verdict")->scalar);
 			}
 		if (strspn(m->cells[i].id, ID_CHARS) != strlen(m->cells[i].id))
-			ret = error("%s: cell id '%s' has characters other than [A-Za-z0-9_.-]",
-				    path, m->cells[i].id);
+			ret = error_code(-EINVAL, "%s: cell id '%s' has characters other than [A-Za-z0-9_.-]",
+					 path, m->cells[i].id);
 		for (size_t k = 0; k < i && !ret; k++)
 			if (!strcmp(m->cells[k].id, m->cells[i].id))
-				ret = error("%s: cell '%s' comes twice", path, m->cells[i].id);
+				ret = error_code(-EINVAL, "%s: cell '%s' comes twice", path, m->cells[i].id);
 	}
 	if (!ret && !m->nr_cells)
-		ret = error("%s: every cell is excluded", path);
+		ret = error_code(-EINVAL, "%s: every cell is excluded", path);
 	if (!ret) {
 		const char *base = strrchr(path, '/');
 
@@ -591,6 +591,7 @@ static json_t *jstr_or_null(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
+/* <out_dir>/matrix.json: the matrix, its cells and their outcomes. 0 or -EIO (reported). */
 static int write_matrix_json(const struct runner *r, const char *started, double duration)
 {
 	json_t *root = json_object(), *cells = json_array();

@@ -67,7 +67,10 @@ static const char *opt_name(const struct popt *o, bool shrt, char buf[64])
 	return buf;
 }
 
-/* Store @arg (NULL for an option without a value) as @o says. */
+/*
+ * Store @arg (NULL for an option without a value) as @o says. 0, or -EINVAL
+ * or the callback's negative errno (reported).
+ */
 static int store(const struct popt *o, bool shrt, const char *arg)
 {
 	char b[64], *end = NULL;
@@ -88,8 +91,8 @@ static int store(const struct popt *o, bool shrt, const char *arg)
 		errno = 0;
 		d = strtod(arg, &end);
 		if (end == arg || *end || errno || !isfinite(d) || d <= 0)
-			return error("option '%s' needs a number of seconds > 0, got '%s'",
-				     opt_name(o, shrt, b), arg);
+			return error_code(-EINVAL, "option '%s' needs a number of seconds > 0, got '%s'",
+					  opt_name(o, shrt, b), arg);
 		*(double *)o->value = d;
 		return 0;
 	}
@@ -99,13 +102,13 @@ static int store(const struct popt *o, bool shrt, const char *arg)
 		errno = 0;
 		l = strtol(arg, &end, 10);
 		if (end == arg || *end || errno || l < 1 || l > INT_MAX)
-			return error("option '%s' needs a whole number >= 1, got '%s'",
-				     opt_name(o, shrt, b), arg);
+			return error_code(-EINVAL, "option '%s' needs a whole number >= 1, got '%s'",
+					  opt_name(o, shrt, b), arg);
 		*(int *)o->value = (int)l;
 		return 0;
 	}
 	case POPT_CALLBACK:
-		return o->cb(o, arg) ? -1 : 0;
+		return o->cb(o, arg);
 	default:
 		return 0;
 	}
@@ -124,22 +127,21 @@ static int take(const struct popt *o, bool shrt, const char *inline_val, int arg
 		return -ECANCELED;
 	if (!o->argh) {
 		if (inline_val) {
-			error("option '%s' takes no value", opt_name(o, shrt, b));
-			return -EINVAL;
+			return error_code(-EINVAL, "option '%s' takes no value", opt_name(o, shrt, b));
 		}
 		return store(o, shrt, NULL) ? -EINVAL : 0;
 	}
 	if (!inline_val) {
 		if (*i + 1 >= argc) {
-			error("option '%s' needs a value (%s)", opt_name(o, shrt, b), o->argh);
-			return -EINVAL;
+			return error_code(-EINVAL,
+					  "option '%s' needs a value (%s)", opt_name(o, shrt, b), o->argh);
 		}
 		inline_val = argv[++*i];
 	}
 	return store(o, shrt, inline_val) ? -EINVAL : 0;
 }
 
-/* A cluster of short options at argv[*i] ("-v", "-vq", "-j4"). */
+/* A cluster of short options at argv[*i] ("-v", "-vq", "-j4"). 0, -ECANCELED or -EINVAL as take(). */
 static int take_short(const struct popt *opts, int argc, char **argv, int *i)
 {
 	for (const char *p = argv[*i] + 1; *p; p++) {
@@ -147,8 +149,7 @@ static int take_short(const struct popt *opts, int argc, char **argv, int *i)
 		int ret;
 
 		if (!o) {
-			error("unknown option '-%c'", *p);
-			return -EINVAL;
+			return error_code(-EINVAL, "unknown option '-%c'", *p);
 		}
 		if (o->argh)	/* the rest of the cluster is its value, else the next argument */
 			return take(o, true, p[1] ? p + 1 : NULL, argc, argv, i);
@@ -183,8 +184,7 @@ int parse_options(int argc, char **argv, const struct popt *opts, unsigned flags
 			const struct popt *o = find(opts, 0, arg + 2, n);
 
 			if (!o) {
-				error("unknown option '%.*s'", (int)n + 2, arg);
-				return -EINVAL;
+				return error_code(-EINVAL, "unknown option '%.*s'", (int)n + 2, arg);
 			}
 			ret = take(o, false, eq ? eq + 1 : NULL, argc, argv, &i);
 		} else {

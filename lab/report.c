@@ -92,21 +92,6 @@ static int load_json(const char *path, json_t **out, bool report)
 	return 0;
 }
 
-/* error() with @fmt, then -EINVAL: a malformed matrix.json. */
-static int invalid(const char *fmt, ...) PRINTF(1, 2);
-static int invalid(const char *fmt, ...)
-{
-	struct strbuf sb = STRBUF_INIT;
-	va_list ap;
-
-	va_start(ap, fmt);
-	strbuf_vaddf(&sb, fmt, ap);
-	va_end(ap);
-	error("%s", strbuf_str(&sb));
-	strbuf_release(&sb);
-	return -EINVAL;
-}
-
 static bool valid_id(const char *s)
 {
 	if (!s || !*s)
@@ -147,10 +132,10 @@ static int report_load(const char *dir, struct report_matrix *m)
 	if (ret)
 		return ret;
 	if (!json_is_object(m->root))
-		return invalid("'%s': not a JSON object", m->path);
+		return error_code(-EINVAL, "'%s': not a JSON object", m->path);
 	cells = json_object_get(m->root, "cells");
 	if (!json_is_array(cells))
-		return invalid("'%s': no \"cells\" array", m->path);
+		return error_code(-EINVAL, "'%s': no \"cells\" array", m->path);
 	m->name = jget_str(m->root, "name");
 	m->file = jget_str(m->root, "file");
 	m->started = jget_str(m->root, "started");
@@ -163,19 +148,19 @@ static int report_load(const char *dir, struct report_matrix *m)
 		json_t *met = json_object_get(o, "met");
 
 		if (!json_is_object(o))
-			return invalid("'%s': cell %zu is not an object", m->path, idx + 1);
+			return error_code(-EINVAL, "'%s': cell %zu is not an object", m->path, idx + 1);
 		c->j = o;
 		c->id = jget_str(o, "id");
 		if (!valid_id(c->id))
-			return invalid("'%s': cell %zu: \"id\" must be a non-empty string of "
-				     "[A-Za-z0-9_.-]", m->path, idx + 1);
+			return error_code(-EINVAL, "'%s': cell %zu: \"id\" must be a non-empty string of "
+				        "[A-Za-z0-9_.-]", m->path, idx + 1);
 		for (size_t k = 0; k < m->nr; k++)
 			if (!strcmp(m->cells[k].id, c->id))
-				return invalid("'%s': cell id '%s' appears twice", m->path,
-					     c->id);
+				return error_code(-EINVAL, "'%s': cell id '%s' appears twice", m->path,
+					        c->id);
 		if (!json_is_boolean(met))
-			return invalid("'%s': cell '%s': \"met\" must be true or false",
-				     m->path, c->id);
+			return error_code(-EINVAL, "'%s': cell '%s': \"met\" must be true or false",
+				        m->path, c->id);
 		c->met = json_is_true(met);
 		c->scenario = jget_str(o, "scenario");
 		c->cell = jget_str(o, "cell");
@@ -434,6 +419,7 @@ static json_t *json_ids(const struct strvec *sv)
 	return a;
 }
 
+/* The report of @m (and @cmp) as JSON into @path. 0 or -errno (reported). */
 static int write_json(const struct report_matrix *m, const struct compare *cmp,
 		      const char *path)
 {
@@ -478,8 +464,7 @@ static int write_json(const struct report_matrix *m, const struct compare *cmp,
 
 	text = json_dumps(root, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
 	if (!text) {
-		ret = -ENOMEM;
-		error("cannot encode '%s'", path);
+		ret = error_code(-ENOMEM, "cannot encode '%s'", path);
 	} else {
 		strbuf_addstr(&sb, text);
 		strbuf_addch(&sb, '\n');

@@ -559,8 +559,7 @@ int results_write_json(const struct run_result *r, const char *path)
 	int ret = 0;
 
 	if (!text) {
-		ret = -ENOMEM;
-		error("cannot encode '%s'", path);
+		ret = error_code(-ENOMEM, "cannot encode '%s'", path);
 		goto out;
 	}
 	strbuf_addstr(&sb, text);

@@ -130,7 +130,7 @@ int results_write_json(const struct run_result *r, const char *path);
 int results_write_junit(const struct run_result *r, const char *path);
 int results_write_tap(const struct run_result *r, const char *path);
 /* All three into @dir (created if needed) as result.json, junit.xml,
- * results.tap; tries every file, returns the first error. */
+ * results.tap; tries every file, returns 0 or the first -errno (reported). */
 int results_write_all(const struct run_result *r, const char *dir);
 
 /*

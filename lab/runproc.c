@@ -146,13 +146,14 @@ int child_start(struct child *c)
 	pid_t pid;
 
 	if (!c->argv.nr)
-		return error("child_start: empty argv"), -EINVAL;
+		return error_code(-EINVAL, "child_start: empty argv");
 	if (pipe2(errp, O_CLOEXEC))
-		return error_errno("pipe"), -errno;
+		return error_errno("pipe");
 	if (c->capture && pipe2(outp, O_CLOEXEC)) {
+		e = errno;
 		close(errp[0]);
 		close(errp[1]);
-		return error_errno("pipe"), -errno;
+		return error_code(-e, "pipe: %s", strerror(e));
 	}
 	fflush(NULL);
 	pid = fork();
@@ -164,7 +165,7 @@ int child_start(struct child *c)
 			close(outp[0]);
 			close(outp[1]);
 		}
-		return error("cannot fork: %s", strerror(e)), -e;
+		return error_code(-e, "cannot fork: %s", strerror(e));
 	}
 	if (!pid)
 		child_exec(c, errp[1], outp[1]);

@@ -42,7 +42,10 @@ int child_start(struct child *c);
  * -errno. With @capture, reads stdout until EOF first.
  */
 int child_finish(struct child *c);
-/* child_start + child_finish; reports a non-zero exit with the command. */
+/*
+ * child_start + child_finish: the exit status as child_finish() (a non-zero
+ * one reported with the command) or -errno.
+ */
 int child_run(struct child *c);
 /* Send @sig to the child's whole process group. */
 void child_kill(struct child *c, int sig);

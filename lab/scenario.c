@@ -793,9 +793,8 @@ int scenario_load(const char *path, struct scenario *sc)
 	sc->network = true;
 
 	if (!root) {
-		ret = -EINVAL;
-		error("%s:1:1: empty scenario (expected a mapping with 'steps')",
-		      path);
+		ret = error_code(-EINVAL, "%s:1:1: empty scenario (expected a mapping with 'steps')",
+				 path);
 		goto out;
 	}
 	ret = ynode_check_keys(&doc, root, "scenario", scenario_keys);
@@ -915,7 +914,7 @@ static const char *param_value(const struct strvec *keys, const struct strvec *v
 	return v;
 }
 
-/* @field of @st, once parameters are substituted, must still compile. */
+/* @field of @st, once parameters are substituted, must still compile. 0 or -EINVAL (reported). */
 static int recheck_regex(const struct scenario *sc, const struct scenario_step *st,
 			 const char *what, const char *field)
 {
@@ -931,8 +930,8 @@ static int recheck_regex(const struct scenario *sc, const struct scenario_step *
 		return 0;
 	}
 	regerror(rc, &re, msg, sizeof(msg));
-	return error("%s:%u: invalid regular expression '%s' for '%s' (parameters "
-		     "substituted): %s", sc->path, st->line, field, what, msg);
+	return error_code(-EINVAL, "%s:%u: invalid regular expression '%s' for '%s' (parameters "
+			  "substituted): %s", sc->path, st->line, field, what, msg);
 }
 
 /*
@@ -1036,7 +1035,7 @@ static void copy_repeated(struct scenario_step *dst, const struct scenario_step 
 	dst->data = src->data && src->ops->dup ? src->ops->dup(src->data) : NULL;
 }
 
-/* Replace every repeat step by `times` copies of its body. */
+/* Replace every repeat step by `times` copies of its body. 0 or -EINVAL (reported). */
 static int expand_repeats(struct scenario *sc, const struct strvec *keys,
 			  const struct strvec *values)
 {
@@ -1123,8 +1122,8 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 		const char *eq = strchr(params[i], '=');
 
 		if (!eq || eq == params[i] || strspn(eq + 1, PARAM_VALUE_CHARS) != strlen(eq + 1)) {
-			ret = error("--param '%s': expected key=value, the value in "
-				    "[A-Za-z0-9_.,:/=+-]", params[i]);
+			ret = error_code(-EINVAL, "--param '%s': expected key=value, the value in "
+					 "[A-Za-z0-9_.,:/=+-]", params[i]);
 			break;
 		}
 		strvec_pushf(&keys, "%.*s", (int)(eq - params[i]), params[i]);
@@ -1150,8 +1149,8 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 		const char *to = sc->steps[i].to;
 
 		if (to && (!*to || strspn(to, NAME_CHARS) != strlen(to)))
-			ret = error("%s:%u: kexec 'to' is '%s' here: one kernel name (a list "
-				    "only in a 'repeat')", sc->path, sc->steps[i].line, to);
+			ret = error_code(-EINVAL, "%s:%u: kexec 'to' is '%s' here: one kernel name (a list "
+					 "only in a 'repeat')", sc->path, sc->steps[i].line, to);
 	}
 	strvec_release(&keys);
 	strvec_release(&values);
@@ -1165,8 +1164,7 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 		ov->secure = sc->cell->secure;
 	for (size_t i = 0; i < sc->cell->nr_optee_flags; i++) {
 		if (ov->nr_optee_flags == ARRAY_SIZE(ov->optee_flags)) {
-			error("%s:%u: too many OP-TEE flags", sc->path, sc->cell->line);
-			return -EINVAL;
+			return error_code(-EINVAL, "%s:%u: too many OP-TEE flags", sc->path, sc->cell->line);
 		}
 		ov->optee_flags[ov->nr_optee_flags++] = sc->cell->optee_flags[i];
 	}

@@ -147,6 +147,7 @@ static void set_timeout(ssh_session ss, double secs)
 	ssh_options_set(ss, SSH_OPTIONS_TIMEOUT_USEC, &usec);
 }
 
+/* Initialise libssh once. 0 or -EIO (reported). */
 static int lib_init(void)
 {
 	static int state;	/* 0 not yet, 1 done, -1 failed */
@@ -154,7 +155,7 @@ static int lib_init(void)
 	if (!state)
 		state = ssh_init() == SSH_OK ? 1 : -1;
 	if (state < 0)
-		return error("cannot initialise libssh"), -EIO;
+		return error("cannot initialise libssh");
 	return 0;
 }
 
@@ -182,15 +183,13 @@ int ssh_keygen(const char *dir, char **priv_path, char **pub_line)
 	if (ret)
 		goto out;
 	if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &key) != SSH_OK) {
-		ret = -EIO;
-		error("cannot generate an ed25519 key for '%s'", dir);
+		ret = error("cannot generate an ed25519 key for '%s'", dir);
 		goto out;
 	}
 	if (ssh_pki_export_privkey_base64(key, NULL, NULL, NULL, &priv_b64) != SSH_OK ||
 	    ssh_pki_export_privkey_to_pubkey(key, &pub) != SSH_OK ||
 	    ssh_pki_export_pubkey_base64(pub, &pub_b64) != SSH_OK) {
-		ret = -EIO;
-		error("cannot export the ed25519 key for '%s'", dir);
+		ret = error("cannot export the ed25519 key for '%s'", dir);
 		goto out;
 	}
 	priv = path_join(dir, KEY_NAME);
@@ -203,8 +202,7 @@ int ssh_keygen(const char *dir, char **priv_path, char **pub_line)
 		goto out;
 	/* write_file() creates with @mode; make sure of it on a replaced key too */
 	if (chmod(priv, 0600)) {
-		ret = -errno;
-		error_errno("cannot chmod '%s'", priv);
+		ret = error_errno("cannot chmod '%s'", priv);
 		goto out;
 	}
 	free(text);
@@ -234,19 +232,17 @@ out:
 
 /* ---- connecting ---- */
 
+/* The private key @path. 0, -errno if unreadable or -EINVAL if not a key (reported). */
 static int load_key(const char *path, ssh_key *key)
 {
-	if (access(path, R_OK)) {
-		int e = errno;
-
-		error_errno("cannot read private key '%s'", path);
-		return -e;
-	}
+	if (access(path, R_OK))
+		return error_errno("cannot read private key '%s'", path);
 	if (ssh_pki_import_privkey_file(path, NULL, no_passphrase, NULL, key) != SSH_OK)
-		return error("cannot load private key '%s'", path), -EINVAL;
+		return error_code(-EINVAL, "cannot load private key '%s'", path);
 	return 0;
 }
 
+/* @host:@port as addresses (caller frees). 0 or -EINVAL (reported). */
 static int resolve(const char *host, int port, struct addrinfo **addrs)
 {
 	struct addrinfo hints;
@@ -259,7 +255,7 @@ static int resolve(const char *host, int port, struct addrinfo **addrs)
 	snprintf(service, sizeof(service), "%d", port);
 	rc = getaddrinfo(host, service, &hints, addrs);
 	if (rc)
-		return error("cannot resolve '%s': %s", host, gai_strerror(rc)), -EINVAL;
+		return error_code(-EINVAL, "cannot resolve '%s': %s", host, gai_strerror(rc));
 	return 0;
 }
 
@@ -490,8 +486,8 @@ int guest_ssh_connect(struct guest_ssh **out, const char *host, int port,
 	int ret = 0, fd = -1;
 
 	if (!host || !*host || !user || !*user || port <= 0 || port > 65535) {
-		ret = -EINVAL;
-		error("bad SSH target '%s@%s:%d'", user ? user : "", host ? host : "", port);
+		ret = error_code(-EINVAL,
+				 "bad SSH target '%s@%s:%d'", user ? user : "", host ? host : "", port);
 		goto out;
 	}
 	target = xasprintf("%s@%s:%d", user, host, port);
@@ -1045,9 +1041,8 @@ static int job_start(struct guest_ssh *s, const char *command, double deadline,
 	if (!s->dead && !own)
 		main_ready(s, deadline);
 	if (s->dead) {
-		error("cannot run '%s': lost connection to '%s': %s", command,
-		      s->target, s->dead);
-		return -EPIPE;
+		return error_code(-EPIPE, "cannot run '%s': lost connection to '%s': %s", command,
+				  s->target, s->dead);
 	}
 	job = job_new(command, own ? NULL : s->session);
 	if (own) {
@@ -1111,16 +1106,13 @@ static int job_result(const struct guest_job *job)
 	if (job->status >= 0)
 		return 0;
 	if (!s) {
-		error("'%s' did not finish: its session was closed", job->command);
-		return -EPIPE;
+		return error_code(-EPIPE, "'%s' did not finish: its session was closed", job->command);
 	}
 	if (job->lost) {
-		error("lost connection to '%s' while running '%s': %s", s->target,
-		      job->command, job->session == s->session ? s->dead : job->why);
-		return -EPIPE;
+		return error_code(-EPIPE, "lost connection to '%s' while running '%s': %s", s->target,
+				  job->command, job->session == s->session ? s->dead : job->why);
 	}
-	error("'%s' on '%s' ended without an exit status", job->command, s->target);
-	return -EIO;
+	return error("'%s' on '%s' ended without an exit status", job->command, s->target);
 }
 
 int guest_job_wait(struct guest_job *job, double timeout)
@@ -1347,8 +1339,7 @@ static int watchdog_start(struct watchdog *w, int fd, double deadline)
 	if (rc) {
 		pthread_cond_destroy(&w->cond);
 		pthread_mutex_destroy(&w->lock);
-		errno = rc;
-		return error_errno("cannot start a thread"), -rc;
+		return error_code(-rc, "cannot start a thread: %s", strerror(rc));
 	}
 	return 0;
 }
@@ -1398,9 +1389,8 @@ static int fetch_check(struct fetch *f, const char *remote)
 	}
 	if (left(f->deadline) <= 0) {
 		f->fatal = true;
-		error("cannot fetch '%s' from '%s': timed out after %g s", remote,
-		      f->s->target, f->timeout);
-		return -ETIMEDOUT;
+		return error_code(-ETIMEDOUT, "cannot fetch '%s' from '%s': timed out after %g s", remote,
+				  f->s->target, f->timeout);
 	}
 	return 0;
 }
@@ -1424,9 +1414,8 @@ static int fetch_fail(struct fetch *f, const char *remote)
 	switch (f->sftp ? sftp_get_error(f->sftp) : SSH_FX_OK) {
 	case SSH_FX_OK:		/* no server status: the SFTP session broke */
 		f->fatal = true;
-		error("cannot fetch '%s' from '%s': %s", remote, f->s->target,
-		      ssh_get_error(f->ss));
-		return -EIO;
+		return error("cannot fetch '%s' from '%s': %s", remote, f->s->target,
+			     ssh_get_error(f->ss));
 	case SSH_FX_NO_SUCH_FILE:
 	case SSH_FX_NO_SUCH_PATH:
 		ret = -ENOENT;
@@ -1447,9 +1436,8 @@ static int fetch_fail(struct fetch *f, const char *remote)
 		ret = -EIO;
 		break;
 	}
-	error("cannot fetch '%s' from '%s': %s", remote, f->s->target,
-	      strerror(-ret));
-	return ret;
+	return error_code(ret, "cannot fetch '%s' from '%s': %s", remote, f->s->target,
+			  strerror(-ret));
 }
 
 /* A local failure (errno set) stops the copy. Returns -errno (reported). */
@@ -1458,10 +1446,10 @@ static int local_fail(struct fetch *f, const char *what, const char *path)
 	int e = errno ? errno : EIO;
 
 	f->fatal = true;
-	error("cannot %s '%s': %s", what, path, strerror(e));
-	return -e;
+	return error_code(-e, "cannot %s '%s': %s", what, path, strerror(e));
 }
 
+/* Write all of @p to @fd. 0 or -errno (not reported). */
 static int write_all(int fd, const char *p, size_t len)
 {
 	while (len) {
@@ -1470,7 +1458,7 @@ static int write_all(int fd, const char *p, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			return -1;
+			return -errno;	/* errno kept for local_fail() */
 		p += n;
 		len -= (size_t)n;
 	}
@@ -1687,14 +1675,12 @@ int guest_ssh_fetch(struct guest_ssh *s, const char *remote_path,
 	while (len > 1 && remote[len - 1] == '/')
 		remote[--len] = '\0';
 	if (!len) {
-		ret = -EINVAL;
-		error("cannot fetch '': empty remote path");
+		ret = error_code(-EINVAL, "cannot fetch '': empty remote path");
 		goto out;
 	}
 	if (s->dead) {
-		ret = -EPIPE;
-		error("cannot fetch '%s': lost connection to '%s': %s", remote,
-		      s->target, s->dead);
+		ret = error_code(-EPIPE, "cannot fetch '%s': lost connection to '%s': %s", remote,
+				 s->target, s->dead);
 		goto out;
 	}
 	ret = mkdir_p(local_dir, 0755);
@@ -1729,9 +1715,8 @@ int guest_ssh_fetch(struct guest_ssh *s, const char *remote_path,
 		if (!ret && session_broken(f.ss))
 			ret = fetch_fail(&f, remote);
 		if (!ret) {
-			ret = -EIO;
-			error("cannot start SFTP on '%s' (does the guest have an sftp-server?): %s",
-			      s->target, ssh_get_error(f.ss));
+			ret = error("cannot start SFTP on '%s' (does the guest have an sftp-server?): %s",
+				    s->target, ssh_get_error(f.ss));
 		}
 		goto out;
 	}

@@ -86,7 +86,7 @@ int error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vreport("error: ", fmt, ap, NULL, true);
 	va_end(ap);
-	return -1;
+	return -EIO;
 }
 
 int error_errno(const char *fmt, ...)
@@ -95,10 +95,22 @@ int error_errno(const char *fmt, ...)
 	int saved = errno;
 
 	va_start(ap, fmt);
-	vreport("error: ", fmt, ap, strerror(saved), true);
+	vreport("error: ", fmt, ap, saved ? strerror(saved) : NULL, true);
 	va_end(ap);
 	errno = saved;
-	return -1;
+	return saved > 0 ? -saved : -EIO;
+}
+
+int error_code(int err, const char *fmt, ...)
+{
+	va_list ap;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	vreport("error: ", fmt, ap, NULL, true);
+	va_end(ap);
+	errno = saved;
+	return err < 0 ? err : -EIO;
 }
 
 void warning(const char *fmt, ...)
@@ -335,12 +347,8 @@ int list_dir(const char *dir, struct strvec *out)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 
-	if (!d) {
-		int e = errno;
-
-		error_errno("cannot open directory '%s'", dir);
-		return -e;
-	}
+	if (!d)
+		return error_errno("cannot open directory '%s'", dir);
 	while ((de = readdir(d)))
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
 			strvec_push(out, de->d_name);
@@ -412,8 +420,7 @@ int mkdir_p(const char *path, mode_t mode)
 			continue;
 		*s = '\0';
 		if (mkdir(p, mode) && errno != EEXIST) {
-			ret = -errno;
-			error_errno("cannot create directory '%s'", p);
+			ret = error_errno("cannot create directory '%s'", p);
 			goto out;
 		}
 		*s = c;
@@ -421,8 +428,7 @@ int mkdir_p(const char *path, mode_t mode)
 			break;
 	}
 	if (!is_dir(path)) {
-		ret = -ENOTDIR;
-		error("'%s' exists and is not a directory", path);
+		ret = error_code(-ENOTDIR, "'%s' exists and is not a directory", path);
 	}
 out:
 	free(p);
@@ -446,8 +452,10 @@ int remove_tree(const char *path)
 		return errno == ENOENT ? 0 : -errno;
 	/* make sure everything is writable/traversable first */
 	ret = nftw(path, rm_cb, 32, FTW_DEPTH | FTW_PHYS);
+	if (ret == -1)
+		ret = -errno;	/* nftw's own failure, or rm_cb's -EPERM */
 	if (ret)
-		return error("cannot remove '%s'", path), ret < 0 ? ret : -EIO;
+		return error_code(ret, "cannot remove '%s': %s", path, strerror(-ret));
 	return 0;
 }
 
@@ -486,8 +494,7 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode)
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 
 	if (fd < 0) {
-		ret = -errno;
-		error_errno("cannot write '%s'", path);
+		ret = error_errno("cannot write '%s'", path);
 		goto out;
 	}
 	while (len) {
@@ -496,8 +503,7 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			ret = -errno;
-			error_errno("cannot write '%s'", path);
+			ret = error_errno("cannot write '%s'", path);
 			close(fd);
 			unlink(tmp);
 			goto out;
@@ -506,8 +512,7 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode)
 		len -= (size_t)n;
 	}
 	if (close(fd) || rename(tmp, path)) {
-		ret = -errno;
-		error_errno("cannot write '%s'", path);
+		ret = error_errno("cannot write '%s'", path);
 		unlink(tmp);
 	}
 out:
@@ -558,7 +563,7 @@ int copy_file(const char *src, const char *dst)
 		return error_errno("cannot stat '%s'", src);
 	ret = read_file(src, &data, &len);
 	if (ret)
-		return error("cannot read '%s': %s", src, strerror(-ret));
+		return error_code(ret, "cannot read '%s': %s", src, strerror(-ret));
 	ret = write_file(dst, data, len, st.st_mode & 07777);
 	free(data);
 	return ret;
@@ -653,14 +658,16 @@ int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1])
 	ssize_t n;
 
 	if (fd < 0)
-		return error_errno("cannot open '%s'", path), -ENOENT;
+		return error_errno("cannot open '%s'", path);
 	h = hasher_new();
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		hasher_add(h, buf, (size_t)n);
+	if (n < 0)
+		n = -errno;
 	close(fd);
 	hasher_finish(h, hex);
 	if (n < 0)
-		return error_errno("cannot read '%s'", path), -EIO;
+		return error_code((int)n, "cannot read '%s': %s", path, strerror((int)-n));
 	return 0;
 }
 

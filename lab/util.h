@@ -4,9 +4,12 @@
  * files and hashing.
  *
  * Conventions (see README "Code conventions"):
- *  - library code returns 0 or a negative errno and reports what failed
- *    with error(), which itself returns -1 so it can be returned directly;
- *  - only command files (lab/cmd_*.c) call die();
+ *  - library code (everything but main.c and lab/cmd_*.c) returns 0 or a
+ *    negative errno and reports what failed with error() (-EIO),
+ *    error_errno() (-errno) or error_code() (the code given), each of which
+ *    returns that code so it can be returned directly. Functions returning
+ *    bool, a pointer, a count or a pid say so in their comment;
+ *  - only main.c and the command files (lab/cmd_*.c) call die() or exit;
  *  - a struct S has S_INIT, S_release() (free contents, reusable after)
  *    and S_detach() as the only way to take ownership of its buffer.
  */
@@ -38,12 +41,18 @@ enum tl_exit {
 };
 
 /*
- * Report "teelab: error: <msg>" on stderr. Always returns -1 so that
- * `return error("cannot open '%s'", path);` reads naturally.
+ * Report "teelab: error: <msg>" on stderr (and in the log mirror) and
+ * return a negative errno, so that `return error("cannot ...", ...);` both
+ * reports and fails:
+ *  - error() returns -EIO: "failed; the message says why";
+ *  - error_errno() appends ": strerror(errno)" and returns -errno as it was
+ *    at the call (-EIO if errno was 0); errno itself is kept;
+ *  - error_code() returns @err, a negative errno such as -EINVAL or -ENOENT
+ *    that a caller may test (a positive or zero @err becomes -EIO).
  */
 int error(const char *fmt, ...) PRINTF(1, 2);
-/* Like error() but appends ": strerror(errno)". Returns -1. */
 int error_errno(const char *fmt, ...) PRINTF(1, 2);
+int error_code(int err, const char *fmt, ...) PRINTF(2, 3);
 /* "teelab: warning: <msg>" on stderr. */
 void warning(const char *fmt, ...) PRINTF(1, 2);
 /* Print "teelab: <msg>" on stderr unless quiet mode is set. */
@@ -51,7 +60,7 @@ void info(const char *fmt, ...) PRINTF(1, 2);
 /*
  * Also append every error, warning and info line (info even under -q) to
  * @path, each prefixed with "[seconds since open]" - a run's teelab.log.
- * One mirror at a time; opening another closes the first. 0 or -1 (reported).
+ * One mirror at a time; opening another closes the first. 0 or -errno (reported).
  */
 int log_mirror_open(const char *path);
 /* Stop mirroring (no-op when none is open). */

@@ -285,6 +285,7 @@ static void clean_line(struct strbuf *sb, const char *s, size_t len)
 
 /* ---- cases ---- */
 
+/* The index of the case @id (@len bytes) in the report, newest first, or -1. */
 static ssize_t find_case(const struct parser *p, const char *id, size_t len)
 {
 	for (size_t i = p->rep->nr; i-- > 0;) {

@@ -82,6 +82,7 @@ static void ynode_append(struct ynode *n, size_t *alloc, struct ynode *child,
 
 /* ---- loading ---- */
 
+/* Report "PATH:LINE:COL: message" at @mark; returns -EINVAL. */
 static int located(struct loader *l, const yaml_mark_t *mark,
 		   const char *fmt, ...) PRINTF(3, 4);
 
@@ -382,8 +383,7 @@ int ydoc_load(const char *path, struct ydoc *doc)
 	int ret = read_file(path, &text, &len);
 
 	if (ret) {
-		error("cannot read '%s': %s", path, strerror(-ret));
-		return -ENOENT;
+		return error_code(-ENOENT, "cannot read '%s': %s", path, strerror(-ret));
 	}
 	ret = load_buffer(path, text, len, doc);
 	free(text);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 
+/* Create (truncate) @dir/@name for appending: an fd, or -1 (reported, errno set). */
 static int open_log(const char *dir, const char *name)
 {
 	char *p = path_join(dir, name);

@@ -238,7 +238,7 @@ char *find_in(const char *dir, const char *prefix, const char *infix, const char
 	return path;
 }
 
-/* Apply debian/patches/series (quilt layout) with patch(1), argv only. */
+/* Apply debian/patches/series (quilt layout) with patch(1), argv only. 0 or -errno (reported). */
 static int apply_series(const char *tree, const char *log)
 {
 	char *series = path_join(tree, "debian/patches/series");
@@ -277,7 +277,7 @@ static int apply_series(const char *tree, const char *log)
 	return ret;
 }
 
-/* Download, unpack and patch a source package once; *tree malloc'd. */
+/* Download, unpack and patch a source package once; *tree malloc'd. 0 or -errno (reported). */
 static int source_tree(struct build_ctx *b, const struct pkg_ref *ref,
 		       char **tree, char **version)
 {
@@ -347,7 +347,8 @@ int hash_cross_build(struct hasher *h, const char *recipe, const struct strvec *
 	char *cc = compiler_id("aarch64-linux-gnu-gcc");
 
 	if (!cc)
-		return error("the cross compiler 'aarch64-linux-gnu-gcc' is missing (package gcc-aarch64-linux-gnu)");
+		return error_code(-ENOENT, "the cross compiler 'aarch64-linux-gnu-gcc' is missing "
+				  "(package gcc-aarch64-linux-gnu)");
 	hasher_addstr(h, recipe);
 	hasher_addstr(h, cc);
 	for (size_t i = 0; i < flags->nr; i++)
@@ -368,8 +369,8 @@ int input_tree(struct build_ctx *b, const char *what, const char *user_tree,
 	*tree = *version = NULL;
 	if (user_tree) {
 		if (!is_dir(user_tree))
-			return error("%s tree '%s' (secure profile '%s') does not exist", what,
-				     user_tree, b->cfg->secure.name);
+			return error_code(-ENOENT, "%s tree '%s' (secure profile '%s') does not exist", what,
+					  user_tree, b->cfg->secure.name);
 		*tree = xstrdup(user_tree);
 		hasher_addstr(h, user_tree);
 		hasher_addstr(h, "user-tree");

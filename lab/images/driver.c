@@ -125,7 +125,10 @@ void image_job_release(struct image_job *j)
 	j->dir = NULL;
 }
 
-/* Move the finished build @tmp to @dir (another process may have finished it meanwhile). */
+/*
+ * Move the finished build @tmp to @dir (another process may have finished
+ * it meanwhile). 0 or -errno (reported).
+ */
 static int publish(const char *tmp, const char *dir)
 {
 	int ret;
@@ -187,6 +190,7 @@ out:
 	return ret;
 }
 
+/* The index of kind @name in @kinds, or -1 (not an error code) if none. */
 static int kind_index(const struct image_kind *const *kinds, size_t nr, const char *name)
 {
 	for (size_t i = 0; i < nr; i++)
@@ -204,8 +208,8 @@ int image_kinds_order(const struct image_kind *const *kinds, size_t nr, size_t *
 	for (size_t i = 0; i < nr && !ret; i++)
 		for (const char *const *d = kinds[i]->deps; d && *d && !ret; d++)
 			if (kind_index(kinds, nr, *d) < 0)
-				ret = error("image kind '%s' depends on '%s', which is no kind",
-					    kinds[i]->name, *d);
+				ret = error_code(-EINVAL, "image kind '%s' depends on '%s', which is no kind",
+						 kinds[i]->name, *d);
 	/* repeatedly take the first kind, in table order, whose deps are placed */
 	while (!ret && done < nr) {
 		size_t i;
@@ -221,15 +225,16 @@ int image_kinds_order(const struct image_kind *const *kinds, size_t nr, size_t *
 		if (i == nr) {
 			for (i = 0; placed[i]; i++)
 				;
-			ret = error("image kinds depend on each other in a cycle (one of them: '%s')",
-				    kinds[i]->name);
+			ret = error_code(-EINVAL,
+					 "image kinds depend on each other in a cycle (one of them: '%s')",
+					 kinds[i]->name);
 			break;
 		}
 		placed[i] = true;
 		order[done++] = i;
 	}
 	free(placed);
-	return ret ? -EINVAL : 0;
+	return ret;
 }
 
 /* ---- entry points ---- */

@@ -8,7 +8,9 @@
  */
 #include "images/kind.h"
 
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dtb.h"
 #include "machine.h"
@@ -36,6 +38,7 @@ static int dtb_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h
 	return 0;
 }
 
+/* QEMU's dumped tree, edited, as @dir/virt.dtb. 0 or -errno (reported). */
 static int dtb_make(struct build_ctx *b, struct image_job *j UNUSED, const char *dir,
 		    const char *log)
 {
@@ -53,7 +56,7 @@ static int dtb_make(struct build_ctx *b, struct image_job *j UNUSED, const char 
 		goto out;
 	}
 	if ((ret = read_file(raw, &blob, &len))) {
-		ret = error("QEMU wrote no device tree to '%s'", raw);
+		ret = error_code(ret, "QEMU wrote no device tree to '%s': %s", raw, strerror(-ret));
 		goto out;
 	}
 	if ((ret = dtb_edit(&blob, &len)) || (b->cfg->scmi && (ret = dtb_add_scmi(&blob, &len))) ||

@@ -55,7 +55,9 @@ static void index_modules(const char *dir, struct strvec *names, struct strvec *
 /*
  * Decompress module @name into @dir/<name>.ko after its dependencies,
  * read from the module's own .modinfo "depends=" (modules.dep is made by
- * depmod at install time, so a .deb does not ship it).
+ * depmod at install time, so a .deb does not ship it). 0, -ENOENT (not
+ * reported: the caller decides) when @name is not among @names, or
+ * another -errno (reported).
  */
 static int stage_module(const struct strvec *names, const struct strvec *paths,
 			const char *name, const char *dir, struct strvec *order, int depth)
@@ -103,7 +105,7 @@ out:
 	return ret;
 }
 
-/* Copy the configured modules (and their deps), decompressed, into @stage. */
+/* Copy the configured modules (and their deps), decompressed, into @stage. 0 or -errno (reported). */
 static int stage_modules(struct build_ctx *b, const char *stage)
 {
 	const struct kernel_files *k = &b->k;
@@ -175,6 +177,7 @@ static int stage_rpmb_key(const struct secure_cfg *s, const char *stage)
 	return ret;
 }
 
+/* The symlinks @links ("path=target") under @root. 0 or -errno (reported). */
 static int create_links(const char *root, const struct strvec *links)
 {
 	for (size_t i = 0; i < links->nr; i++) {
@@ -230,8 +233,9 @@ static int initramfs_inputs(struct build_ctx *b, struct image_job *j, struct has
 	ij->recipe = config_file(cfg, "images/rootfs", r->name);
 	ij->overlay = path_join(cfg->datadir, r->overlay);
 	if (!is_dir(ij->overlay))
-		return error("rootfs overlay '%s' (recipe '%s') is not a directory", ij->overlay,
-			     ij->recipe);
+		return error_code(-ENOTDIR,
+				  "rootfs overlay '%s' (recipe '%s') is not a directory", ij->overlay,
+				  ij->recipe);
 	hasher_addstr(h, j->kind->recipe);
 	if ((ret = hasher_addfile(h, ij->recipe)) || (ret = hash_tree(h, ij->overlay, "")))
 		return ret;
@@ -256,7 +260,10 @@ static int initramfs_inputs(struct build_ctx *b, struct image_job *j, struct has
 	return 0;
 }
 
-/* Copy the recipe's programs with their libraries' closure, and its copies, from the sysroot. */
+/*
+ * Copy the recipe's programs with their libraries' closure, and its copies,
+ * from the sysroot. 0 or -errno (reported).
+ */
 static int stage_programs(struct build_ctx *b, const char *stage)
 {
 	static const char *const libdirs[] = { "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu",

@@ -9,6 +9,7 @@
  */
 #include "images/kind.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,14 +22,18 @@ struct kernel_job {
 	struct strvec frags;	/* the fragments' paths */
 };
 
-/* Every option a fragment sets must be in .config as set ("=n" as not set). */
+/*
+ * Every option a fragment sets must be in .config as set ("=n" as not set).
+ * 0 or -errno (reported).
+ */
 static int check_fragment(const char *config_text, const char *fragment)
 {
 	char *text = NULL, *save = NULL;
 	int ret = 0;
 
-	if (read_file(fragment, &text, NULL))
-		return error("cannot read kernel config fragment '%s'", fragment);
+	if ((ret = read_file(fragment, &text, NULL)))
+		return error_code(ret, "cannot read kernel config fragment '%s': %s", fragment,
+				  strerror(-ret));
 	for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
 		char *eq, *want;
 		bool found;
@@ -66,6 +71,7 @@ static bool have_ccache(void)
 	return known;
 }
 
+/* make in the kernel tree: its exit status (reported if non-zero) or -errno. */
 static int kmake(const char *src, const char *obj, const char *log, const char *const *targets)
 {
 	struct child c = CHILD_INIT;
@@ -234,7 +240,7 @@ static void kernel_built(struct build_ctx *b, const char *dir, const char *hex, 
 	free(rel);
 }
 
-/* A kernel teelab does not build: the user's files. */
+/* A kernel teelab does not build: the user's files. 0, -ENOENT or -errno (reported). */
 static int kernel_prebuilt(struct build_ctx *b, struct kernel_files *k)
 {
 	const struct kernel_cfg *kc = &b->cfg->kernel;
@@ -242,10 +248,11 @@ static int kernel_prebuilt(struct build_ctx *b, struct kernel_files *k)
 	int ret = 0;
 
 	if (!file_exists(kc->image))
-		return error("kernel image '%s' (kernel '%s') does not exist", kc->image, kc->name);
+		return error_code(-ENOENT,
+				  "kernel image '%s' (kernel '%s') does not exist", kc->image, kc->name);
 	if (kc->modules_dir && !is_dir(kc->modules_dir))
-		return error("modules directory '%s' (kernel '%s') does not exist",
-			     kc->modules_dir, kc->name);
+		return error_code(-ENOENT, "modules directory '%s' (kernel '%s') does not exist",
+				  kc->modules_dir, kc->name);
 	k->image = xstrdup(kc->image);
 	k->modules_dir = kc->modules_dir ? xstrdup(kc->modules_dir) : NULL;
 	if (k->modules_dir) {
@@ -263,7 +270,7 @@ static int kernel_prebuilt(struct build_ctx *b, struct kernel_files *k)
 	return ret;
 }
 
-/* Debian's linux-image package, unpacked. */
+/* Debian's linux-image package, unpacked. 0 or -errno (reported). */
 static int kernel_debian(struct build_ctx *b, struct kernel_files *k)
 {
 	const struct kernel_cfg *kc = &b->cfg->kernel;

@@ -121,7 +121,7 @@ extern const struct image_kind tfa_kind, optee_kind, kernel_kind, module_kind, t
 void provenance(struct build_ctx *b, const char *key, const char *fmt, ...) PRINTF(3, 4);
 /* Hash every file under @dir/@rel (sorted relative paths, modes, contents). 0 or -errno. */
 int hash_tree(struct hasher *h, const char *dir, const char *rel);
-/* What every cross build's key shares: @recipe, the cross compiler's version, @flags. */
+/* What every cross build's key shares: @recipe, the cross compiler's version, @flags. 0 or -errno. */
 int hash_cross_build(struct hasher *h, const char *recipe, const struct strvec *flags);
 /* Copy @src (file, symlink or tree) to @dst, keeping symlinks as links. 0 or -errno. */
 int copy_path(const char *src, const char *dst);
@@ -152,9 +152,12 @@ int unpack_once(const char *tarball, const char *dir, int strip);
 
 /* ---- between kinds ---- */
 
-/* module.c: copy the built .ko files into @dir, their names appended to @order. */
+/* module.c: copy the built .ko files into @dir, their names appended to @order. 0 or -errno. */
 int module_copy(struct build_ctx *b, const char *dir, struct strvec *order);
-/* ta.c/guest.c: build one lab program directory (make -C <datadir>/@rel O=...). */
+/*
+ * ta.c/guest.c: build one lab program directory (make -C <datadir>/@rel O=...).
+ * labprog_inputs(), labprog_build() and labprog_run_all(): 0 or -errno (reported).
+ */
 struct labprog {
 	const char *rel;		/* datadir-relative source directory */
 	const struct strvec *also;	/* other source trees it includes */

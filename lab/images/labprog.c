@@ -7,6 +7,7 @@
  */
 #include "images/kind.h"
 
+#include <errno.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,8 +30,9 @@ int labprog_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h)
 	hasher_addstr(h, j->kind->name);
 	hasher_addstr(h, p->rel);
 	ret = is_dir(src) ? hash_tree(h, src, "") :
-			    error("%s source '%s' (profile '%s') is not a directory", j->kind->name,
-				  src, b->cfg->profile);
+			    error_code(-ENOTDIR,
+				       "%s source '%s' (profile '%s') is not a directory", j->kind->name,
+				       src, b->cfg->profile);
 	for (size_t i = 0; p->also && i < p->also->nr && !ret; i++) {
 		char *dir = path_join(b->cfg->datadir, p->also->v[i]);
 
@@ -69,7 +71,8 @@ int labprog_build(struct build_ctx *b, struct image_job *j, const char *dir, con
 /*
  * Files of @dir to install: "*.ta" when @suffix is ".ta", else regular
  * executable files without a '.' in their name. Each goes to @files as
- * "<absolute path>=<@dest>/<name>".
+ * "<absolute path>=<@dest>/<name>". 0, or -errno (reported; -EIO when
+ * the build produced none).
  */
 static int collect_outputs(const char *dir, const char *suffix, const char *dest,
 			   struct strvec *files)

@@ -8,6 +8,7 @@
  */
 #include "images/kind.h"
 
+#include <errno.h>
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,8 +108,9 @@ static int module_inputs(struct build_ctx *b, struct image_job *j, struct hasher
 		hasher_addstr(h, b->k.key ? b->k.key : "");
 	} else {
 		if (kc->kind != SRC_DEBIAN || !kc->nr_headers)
-			return error("profile '%s' builds modules (kmods) but kernel '%s' names no 'headers'",
-				     cfg->profile, kc->name);
+			return error_code(-EINVAL,
+					  "profile '%s' builds modules (kmods) but kernel '%s' names no 'headers'",
+					  cfg->profile, kc->name);
 		if ((ret = aptroot_resolve(&b->apt, &kc->deb, &m->name, &m->version)))
 			return ret;
 		/* linux-image-<abi>-arm64-unsigned */
@@ -124,13 +126,17 @@ static int module_inputs(struct build_ctx *b, struct image_job *j, struct hasher
 		char *src = path_join(cfg->datadir, cfg->kmods.v[i]);
 
 		hasher_addstr(h, cfg->kmods.v[i]);
-		ret = is_dir(src) ? hash_tree(h, src, "") : error("module source '%s' is not a directory", src);
+		ret = is_dir(src) ? hash_tree(h, src, "")
+				  : error_code(-ENOTDIR, "module source '%s' is not a directory", src);
 		free(src);
 	}
 	return ret;
 }
 
-/* Debian's headers of the kernel package, unpacked into @root; *hdir and *common malloc'd. */
+/*
+ * Debian's headers of the kernel package, unpacked into @root; *hdir and
+ * *common malloc'd. 0 or -errno (reported).
+ */
 static int fetch_headers(struct build_ctx *b, const struct module_job *m, const char *root,
 			 char **hdir, char **common)
 {

@@ -8,6 +8,7 @@
  */
 #include "images/kind.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +35,9 @@ static int optee_inputs(struct build_ctx *b, struct image_job *j, struct hasher 
 	if (s->optee_overlay) {
 		o->overlay = path_join(b->cfg->datadir, s->optee_overlay);
 		if (!is_dir(o->overlay))
-			return error("OP-TEE overlay '%s' (secure profile '%s') is not a directory",
-				     o->overlay, s->name);
+			return error_code(-ENOTDIR,
+					  "OP-TEE overlay '%s' (secure profile '%s') is not a directory",
+					  o->overlay, s->name);
 		if ((ret = hash_tree(h, o->overlay, "")))
 			return ret;
 	}

@@ -6,6 +6,8 @@
  */
 #include "images/kind.h"
 
+#include <errno.h>
+
 /* What every lab TA includes (datadir-relative) */
 #define TA_COMMON_DIR "images/ta/common"
 
@@ -18,9 +20,9 @@ static int ta_run(struct build_ctx *b)
 	if (!cfg->tas.nr)
 		return 0;
 	if (!b->out->ta_devkit)
-		return error("profile '%s' builds TAs (tas:) but secure profile '%s' uses a "
-			     "prebuilt OP-TEE: lab TAs need the TA dev kit of an OP-TEE teelab "
-			     "builds (optee: source: or tree:)", cfg->profile, cfg->secure.name);
+		return error_code(-EINVAL, "profile '%s' builds TAs (tas:) but secure profile '%s' uses a "
+				  "prebuilt OP-TEE: lab TAs need the TA dev kit of an OP-TEE teelab "
+				  "builds (optee: source: or tree:)", cfg->profile, cfg->secure.name);
 	strvec_push(&vars, "CROSS_COMPILE=aarch64-linux-gnu-");
 	strvec_push(&vars, "PYTHON3=/usr/bin/python3");
 	strvec_pushf(&vars, "TA_DEV_KIT_DIR=%s", b->out->ta_devkit);

@@ -6,6 +6,7 @@
  */
 #include "images/kind.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,10 @@ struct tfa_job {
 	char *tree, *version;	/* set by tfa_inputs() */
 };
 
-/* qemu_fw.bios = bl1.bin, zero-padded to 0x40000, then fip.bin (TF-A plat/qemu layout). */
+/*
+ * qemu_fw.bios = bl1.bin, zero-padded to 0x40000, then fip.bin (TF-A
+ * plat/qemu layout). 0, -EFBIG if bl1.bin does not fit, or -errno (reported).
+ */
 static int pack_bios(const char *bl1, const char *fip, const char *out)
 {
 	char *a = NULL, *f = NULL, *buf = NULL;
@@ -29,11 +33,11 @@ static int pack_bios(const char *bl1, const char *fip, const char *out)
 	int ret;
 
 	if ((ret = read_file(bl1, &a, &la)) || (ret = read_file(fip, &f, &lf))) {
-		ret = error("cannot read '%s' or '%s'", bl1, fip);
+		ret = error_code(ret, "cannot read '%s' or '%s': %s", bl1, fip, strerror(-ret));
 		goto out;
 	}
 	if (la > fip_off) {
-		ret = error("'%s' is larger than 0x40000 bytes", bl1);
+		ret = error_code(-EFBIG, "'%s' is larger than 0x40000 bytes", bl1);
 		goto out;
 	}
 	buf = xcalloc(1, fip_off + lf);
@@ -61,7 +65,7 @@ static int tfa_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h
 		char *f = path_join(b->bl32_dir, bl32_files[i]);
 
 		if (!file_exists(f))
-			ret = error("BL32 file '%s' missing (secure profile '%s')", f, s->name);
+			ret = error_code(-ENOENT, "BL32 file '%s' missing (secure profile '%s')", f, s->name);
 		else
 			ret = hasher_addfile(h, f);
 		free(f);
@@ -69,7 +73,7 @@ static int tfa_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h
 			return ret;
 	}
 	if (!file_exists(t->bl33))
-		return error("BL33 '%s' missing (secure profile '%s')", t->bl33, s->name);
+		return error_code(-ENOENT, "BL33 '%s' missing (secure profile '%s')", t->bl33, s->name);
 	j->label = t->tree;
 	return hasher_addfile(h, t->bl33);
 }
@@ -140,8 +144,8 @@ static int tfa_run(struct build_ctx *b)
 
 	if (s->tfa_kind == SRC_PREBUILT) {
 		if (!file_exists(s->tfa_bios))
-			return error("TF-A image '%s' (secure profile '%s') does not exist",
-				     s->tfa_bios, s->name);
+			return error_code(-ENOENT, "TF-A image '%s' (secure profile '%s') does not exist",
+					  s->tfa_bios, s->name);
 		b->out->bios = xstrdup(s->tfa_bios);
 		provenance(b, "tfa", "prebuilt %s", s->tfa_bios);
 		return 0;

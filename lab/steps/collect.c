@@ -40,6 +40,7 @@ static void describe_collect(const struct scenario_step *st, struct strbuf *sb)
 		strbuf_addf(sb, " +%zu", st->nr_paths - 1);
 }
 
+/* Decode the guest's base64 @text into @path. 0 or -errno (reported). */
 static int base64_to_file(const char *text, const char *path)
 {
 	struct strbuf clean = STRBUF_INIT;
