@@ -57,7 +57,13 @@ char *outcome_reason(const struct engine *e, enum outcome o, double timeout)
 				 b ? b->progress_lines : 0,
 				 b && b->last_line ? b->last_line : "none");
 	case O_EXITED:
-		return e->qemu_exited ? xasprintf("QEMU exited (status %d)", e->qemu_status)
+		/*
+		 * the same words as a step failing because QEMU died under it
+		 * (run.c): which the engine sees first, the consoles hanging up
+		 * or the command's connection breaking, is a race
+		 */
+		return e->qemu_exited ? xasprintf("QEMU exited (status %d) during the step",
+						  e->qemu_status)
 				      : xstrdup("the machine stopped answering on its console");
 	case O_NO_CHANNEL:
 		return xstrdup(e->ssh_port ? "no channel to the guest (SSH is not connected)"

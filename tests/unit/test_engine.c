@@ -319,7 +319,7 @@ static void test_qemu_dies(void **state)
 	free(smoke_replay(state, "dies", 100, "exit 137\n"));
 	play(state, "dies", "name: dies\nnetwork: false\nsteps:\n  - boot\n  - poweroff\n", &p);
 	assert_verdict(&p, V_INFRA);
-	assert_string_equal(step(&p, "boot")->message, "QEMU exited (status 137)");
+	assert_string_equal(step(&p, "boot")->message, "QEMU exited (status 137) during the step");
 	assert_int_equal(step(&p, "poweroff")->verdict, V_NOTRUN);
 	play_release(&p);
 }
