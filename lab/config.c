@@ -371,12 +371,13 @@ static int load_secure(struct lab_config *cfg, const char *name)
 {
 	static const char *const keys[] = { "description", "tfa", "optee", "bl33", "rpmb-key",
 		NULL };
-	static const char *const tfa_keys[] = { "source", "tree", "bios", "make-flags", NULL };
+	static const char *const tfa_keys[] = { "source", "tree", "bios", "make-flags",
+		"spmc-manifest", NULL };
 	static const char *const bin_keys[] = { "deb", "path", NULL };
 	struct secure_cfg *s = &cfg->secure;
 	struct ydoc doc = YDOC_INIT;
 	const struct ynode *tfa, *optee, *bl33;
-	const char *tree = NULL, *bios = NULL, *path = NULL, *rpmb_key = NULL;
+	const char *tree = NULL, *bios = NULL, *path = NULL, *rpmb_key = NULL, *manifest = NULL;
 	int ret = load_doc(cfg, "configs/secure", name, "secure-world profile", &doc);
 
 	if (ret)
@@ -414,8 +415,11 @@ static int load_secure(struct lab_config *cfg, const char *name)
 		ret = ynode_get_str(&doc, tfa, "bios", &bios);
 	if (!ret)
 		ret = get_strvec(&doc, tfa, "make-flags", &s->tfa_flags);
+	if (!ret)
+		ret = ynode_get_str(&doc, tfa, "spmc-manifest", &manifest);
 	if (ret)
 		goto out;
+	s->tfa_spmc_manifest = dup_or_null(manifest);
 	if (bios) {
 		s->tfa_kind = SRC_PREBUILT;
 		s->tfa_bios = user_path(&doc, bios);
@@ -691,6 +695,7 @@ void config_release(struct lab_config *cfg)
 	pkg_ref_release(&cfg->secure.tfa_src);
 	free(cfg->secure.tfa_tree);
 	free(cfg->secure.tfa_bios);
+	free(cfg->secure.tfa_spmc_manifest);
 	strvec_release(&cfg->secure.tfa_flags);
 	pkg_ref_release(&cfg->secure.optee_deb);
 	free(cfg->secure.optee_dir);

@@ -90,6 +90,13 @@ struct secure_cfg {
 	char *tfa_tree;		/* SRC_TREE */
 	char *tfa_bios;		/* SRC_PREBUILT: a ready qemu_fw.bios */
 	struct strvec tfa_flags;	/* make variables (PLAT=qemu SPD=opteed ...) */
+	/*
+	 * The SPMC manifest (datadir-relative DTS, teelab's own) for an FF-A
+	 * secure world with the SPMC at S-EL1 (SPD=spmd SPMC_OPTEE=1): built
+	 * by TF-A as TOS_FW_CONFIG (QEMU_TOS_FW_CONFIG_DTS), hashed into the
+	 * TF-A cache key; NULL for the SMC ABI (SPD=opteed).
+	 */
+	char *tfa_spmc_manifest;
 	/* OP-TEE OS (BL32): tee-header_v2.bin, tee-pager_v2.bin, tee-pageable_v2.bin */
 	enum src_kind optee_kind;	/* SRC_DEBIAN (binary .deb), SRC_PREBUILT, or built: */
 	bool optee_build;	/* built by teelab from optee_src (Debian source) or optee_tree */

@@ -883,6 +883,8 @@ void scenario_release(struct scenario *sc)
 		free(st->cmdline);
 		free(st->to);
 		free(st->times_param);
+		free(st->min_param);
+		free(st->max_param);
 		for (size_t j = 0; st->absent && st->absent[j]; j++)
 			free(st->absent[j]);
 		free(st->absent);
@@ -1021,6 +1023,8 @@ static void copy_repeated(struct scenario_step *dst, const struct scenario_step 
 		dst->to = xstrndup(p, strcspn(p, ","));
 	}
 	dst->times_param = NULL;
+	dst->min_param = dup_or_null(src->min_param);
+	dst->max_param = dup_or_null(src->max_param);
 	dst->absent = dup_list(src->absent);
 	dst->metric = src->metric ? xasprintf("%s.%u", src->metric, i) : NULL;
 	dst->at_least = dup_or_null(src->at_least);
@@ -1033,6 +1037,27 @@ static void copy_repeated(struct scenario_step *dst, const struct scenario_step 
 		}
 	dst->xfail = dup_or_null(src->xfail);
 	dst->data = src->data && src->ops->dup ? src->ops->dup(src->data) : NULL;
+}
+
+/* A "${param}" bound (*param) of @st's @key into *out; *param freed. 0 or -EINVAL (reported). */
+static int resolve_bound(const struct scenario *sc, const struct scenario_step *st,
+			 const char *key, char **param, double *out, const struct strvec *keys,
+			 const struct strvec *values)
+{
+	const char *v;
+	char *end = NULL;
+
+	if (!*param)
+		return 0;
+	v = param_value(keys, values, *param);
+	if (v && *v)
+		*out = strtod(v, &end);
+	if (!v || !*v || *end)
+		return error_code(-EINVAL, "%s:%u: '%s' is ${%s} = '%s', not a number", sc->path,
+				  st->line, key, *param, v ? v : "");
+	free(*param);
+	*param = NULL;
+	return 0;
 }
 
 /* Replace every repeat step by `times` copies of its body. 0 or -EINVAL (reported). */
@@ -1142,6 +1167,16 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 			ret = recheck_regex(sc, st, "expect-output", st->expect_output);
 		if (!ret)
 			ret = recheck_regex(sc, st, "progress", st->progress);
+	}
+	for (size_t i = 0; i < sc->nr_steps && !ret; i++) {
+		struct scenario_step *st = &sc->steps[i];
+
+		ret = resolve_bound(sc, st, "min", &st->min_param, &st->min, &keys, &values);
+		if (!ret)
+			ret = resolve_bound(sc, st, "max", &st->max_param, &st->max, &keys, &values);
+		if (!ret && st->has_min && st->has_max && st->min > st->max)
+			ret = error_code(-EINVAL, "%s:%u: 'max' (%g) is below 'min' (%g) here", sc->path,
+					 st->line, st->max, st->min);
 	}
 	if (!ret)
 		ret = expand_repeats(sc, &keys, &values);

@@ -91,6 +91,8 @@ struct scenario_step {
 	char *metric;		/* result.json "metrics" key ([A-Za-z0-9_.-]+, unique) */
 	bool has_min, has_max;
 	double min, max;	/* inclusive bounds */
+	/* "${param}" bounds: the parameter names until scenario_select() sets min/max */
+	char *min_param, *max_param;
 	char *at_least;		/* an earlier metric the value must reach, or NULL */
 	/* any step */
 	char *xfail;		/* expected to fail, with this reason; NULL = must pass */

@@ -19,6 +19,7 @@ static const char *const bl32_files[] = {
 struct tfa_job {
 	char *bl33;		/* U-Boot */
 	char *tree, *version;	/* set by tfa_inputs() */
+	char *manifest;		/* the SPMC manifest DTS (FF-A), or NULL */
 };
 
 /*
@@ -74,6 +75,15 @@ static int tfa_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h
 	}
 	if (!file_exists(t->bl33))
 		return error_code(-ENOENT, "BL33 '%s' missing (secure profile '%s')", t->bl33, s->name);
+	if (s->tfa_spmc_manifest) {
+		/* only FF-A profiles have one: SMC-ABI keys stay as they were */
+		t->manifest = path_join(b->cfg->datadir, s->tfa_spmc_manifest);
+		if (!file_exists(t->manifest))
+			return error_code(-ENOENT, "SPMC manifest '%s' missing (secure profile '%s')",
+					  t->manifest, s->name);
+		if ((ret = hasher_addfile(h, t->manifest)))
+			return ret;
+	}
 	j->label = t->tree;
 	return hasher_addfile(h, t->bl33);
 }
@@ -92,6 +102,8 @@ static int tfa_build(struct build_ctx *b, struct image_job *j, const char *dir, 
 	strvec_push(&c.argv, "CROSS_COMPILE=aarch64-linux-gnu-");
 	for (size_t i = 0; i < s->tfa_flags.nr; i++)
 		strvec_push(&c.argv, s->tfa_flags.v[i]);
+	if (t->manifest)	/* TOS_FW_CONFIG: the SPMD reads the SPMC's attributes there */
+		strvec_pushf(&c.argv, "QEMU_TOS_FW_CONFIG_DTS=%s", t->manifest);
 	strvec_pushf(&c.argv, "BUILD_BASE=%s", bdir);
 	strvec_pushf(&c.argv, "BL32=%s/%s", b->bl32_dir, bl32_files[0]);
 	strvec_pushf(&c.argv, "BL32_EXTRA1=%s/%s", b->bl32_dir, bl32_files[1]);
@@ -167,6 +179,7 @@ out:
 	free(t.bl33);
 	free(t.tree);
 	free(t.version);
+	free(t.manifest);
 	return ret;
 }
 

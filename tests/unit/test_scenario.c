@@ -1197,6 +1197,50 @@ static void test_kexec_errors(void **state)
 		       "3:11: expected a mapping of options for 'reboot' step, got 'now'");
 }
 
+/* measure bounds from parameters: each cell its own min/max */
+static void test_measure_param_bounds(void **state)
+{
+	struct fixture *f = *state;
+	const char *text =
+		"params: {lo: 3, hi: 100}\n"
+		"cells:\n  a: {}\n  b: {params: {lo: 0, hi: 0}}\n"
+		"steps:\n- boot\n"
+		"- measure: {metric: sri, command: 'echo 5', min: '${lo}', max: '${hi}'}\n";
+
+	assert_int_equal(load(f, text), 0);
+	assert_string_equal(f->sc.steps[1].min_param, "lo");
+	assert_int_equal(scenario_select(&f->sc, "a", NULL, 0, NULL), 0);
+	assert_null(f->sc.steps[1].min_param);
+	assert_true(f->sc.steps[1].has_min && f->sc.steps[1].min == 3);
+	assert_true(f->sc.steps[1].has_max && f->sc.steps[1].max == 100);
+	assert_int_equal(load(f, text), 0);
+	assert_int_equal(scenario_select(&f->sc, "b", NULL, 0, NULL), 0);
+	assert_true(f->sc.steps[1].min == 0 && f->sc.steps[1].max == 0);
+	/* a value that is no number, bounds crossed, an undeclared parameter */
+	assert_int_equal(load(f, text), 0);
+	{
+		char *cli[] = { "lo=few" };
+
+		capture_begin(&f->cap);
+		assert_int_equal(scenario_select(&f->sc, "a", cli, 1, NULL), -EINVAL);
+		free(f->err);
+		f->err = capture_end(&f->cap);
+		assert_non_null(strstr(f->err, ":7: 'min' is ${lo} = 'few', not a number"));
+	}
+	assert_int_equal(load(f, text), 0);
+	{
+		char *cli[] = { "lo=200" };
+
+		capture_begin(&f->cap);
+		assert_int_equal(scenario_select(&f->sc, "a", cli, 1, NULL), -EINVAL);
+		free(f->err);
+		f->err = capture_end(&f->cap);
+		assert_non_null(strstr(f->err, ":7: 'max' (100) is below 'min' (200) here"));
+	}
+	expect_invalid(f, "steps:\n- boot\n- measure: {metric: m, command: x, min: '${nope}'}\n",
+		       "3:41: 'min' names 'nope', which 'params' does not declare");
+}
+
 static void test_measure(void **state)
 {
 	struct fixture *f = *state;
@@ -1461,6 +1505,7 @@ int main(void)
 		T(test_assert_errors),
 		T(test_kexec_errors),
 		T(test_measure),
+		T(test_measure_param_bounds),
 		T(test_cells_and_params),
 		T(test_reload_after_error),
 	};
