@@ -66,7 +66,8 @@ int cmd_show(int argc, char **argv)
 	printf("machine   %s: %s -cpu %s -smp %d -m %d, gic-version=%d\n", cfg.machine.name,
 	       cfg.machine.qemu, cfg.machine.cpu, cfg.machine.smp, cfg.machine.memory_mb,
 	       cfg.machine.gic_version);
-	printf("kernel    %s\n", cfg.kernel.name);
+	printf("kernel    %s (FF-A transport: %s)\n", cfg.kernel.name,
+	       cfg.kernel.ffa_transport ? "yes" : "no");
 	if (cfg.kernel.build) {
 		show_pkg("source", &cfg.kernel.src_deb);
 		printf("  config    %s", cfg.kernel.base_config);
@@ -81,7 +82,8 @@ int cmd_show(int argc, char **argv)
 		printf("  module    %s\n", cfg.kernel.modules.v[i]);
 	for (size_t i = 0; i < cfg.kmods.nr; i++)
 		printf("  kmod      %s\n", cfg.kmods.v[i]);
-	printf("secure    %s\n", cfg.secure.name);
+	printf("secure    %s (%s)\n", cfg.secure.name,
+	       cfg.secure.ffa ? "FF-A ABI: SPMD at EL3, OP-TEE the SPMC at S-EL1" : "SMC ABI");
 	if (cfg.secure.tfa_kind == SRC_DEBIAN)
 		show_pkg("tf-a", &cfg.secure.tfa_src);
 	else

@@ -248,10 +248,25 @@ out:
 	return ret;
 }
 
+/* Whether the config fragment @rel (datadir-relative) sets @sym to y or m. */
+static bool fragment_sets(const struct lab_config *cfg, const char *rel, const char *sym)
+{
+	char *path = path_join(cfg->datadir, rel), *text = NULL, *save = NULL;
+	size_t len = strlen(sym);
+	bool set = false;
+
+	if (!read_file(path, &text, NULL))
+		for (char *l = strtok_r(text, "\n", &save); l && !set; l = strtok_r(NULL, "\n", &save))
+			set = !strncmp(l, sym, len) && (!strcmp(l + len, "=y") || !strcmp(l + len, "=m"));
+	free(text);
+	free(path);
+	return set;
+}
+
 static int load_kernel(struct lab_config *cfg, const char *name)
 {
 	static const char *const keys[] = { "description", "deb", "image",
-		"modules-dir", "modules", "cmdline", "headers", "source", NULL };
+		"modules-dir", "modules", "cmdline", "headers", "source", "ffa-transport", NULL };
 	struct kernel_cfg *k = &cfg->kernel;
 	struct ydoc doc = YDOC_INIT;
 	const char *image = NULL, *moddir = NULL, *cmdline = NULL;
@@ -268,8 +283,16 @@ static int load_kernel(struct lab_config *cfg, const char *name)
 		ret = ynode_get_str(&doc, doc.root, "cmdline", &cmdline);
 	if (!ret)
 		ret = get_strvec(&doc, doc.root, "modules", &k->modules);
+	if (!ret)
+		ret = ynode_get_bool(&doc, doc.root, "ffa-transport", &k->ffa_transport);
 	if (ret)
 		goto out;
+	if (ynode_get(doc.root, "ffa-transport") && ynode_get(doc.root, "source")) {
+		ret = ynode_error(&doc, ynode_get(doc.root, "ffa-transport"),
+				  "a kernel built from source has the FF-A transport when a fragment "
+				  "sets CONFIG_ARM_FFA_TRANSPORT; 'ffa-transport' is for the others");
+		goto out;
+	}
 	k->name = xstrdup(name);
 	k->cmdline = dup_or_null(cmdline);
 	if (image) {
@@ -295,6 +318,9 @@ static int load_kernel(struct lab_config *cfg, const char *name)
 			ret = get_pkg(&doc, src, "deb", NULL, &k->src_deb);
 		if (!ret)
 			k->base_config = xstrdup(base);
+		for (size_t i = 0; !ret && i < k->fragments.nr; i++)
+			k->ffa_transport |= fragment_sets(cfg, k->fragments.v[i],
+							  "CONFIG_ARM_FFA_TRANSPORT");
 	} else {
 		const struct ynode *hdr = ynode_get(doc.root, "headers");
 
@@ -420,6 +446,7 @@ static int load_secure(struct lab_config *cfg, const char *name)
 	if (ret)
 		goto out;
 	s->tfa_spmc_manifest = dup_or_null(manifest);
+	s->ffa = manifest || strvec_contains(&s->tfa_flags, "SPD=spmd");
 	if (bios) {
 		s->tfa_kind = SRC_PREBUILT;
 		s->tfa_bios = user_path(&doc, bios);
@@ -646,6 +673,12 @@ int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 		ret = load_rootfs(cfg, rootfs);
 	for (size_t i = 0; !ret && ov && i < ov->nr_optee_flags; i++)
 		ret = add_optee_flag(cfg, ov->optee_flags[i]);
+	if (!ret && cfg->secure.ffa && !cfg->kernel.ffa_transport)
+		/* refused before anything is fetched or built */
+		ret = error_code(-EINVAL, "secure profile '%s' talks FF-A (TF-A SPD=spmd, OP-TEE the "
+				 "SPMC at S-EL1), but kernel '%s' has no FF-A transport "
+				 "(CONFIG_ARM_FFA_TRANSPORT): use a kernel that has it, e.g. "
+				 "src-6.12-ffa or src-6.1-ffa", cfg->secure.name, cfg->kernel.name);
 out:
 	ydoc_release(&doc);
 	if (ret)

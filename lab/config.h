@@ -80,6 +80,13 @@ struct kernel_cfg {
 	struct pkg_ref src_deb;	/* Debian linux-source-* package (a tarball inside) */
 	char *base_config;	/* make target for the base config, e.g. allnoconfig */
 	struct strvec fragments;	/* config fragments, datadir-relative */
+	/*
+	 * Whether the kernel has the FF-A transport (CONFIG_ARM_FFA_TRANSPORT):
+	 * for a source kernel, a fragment sets it; otherwise the kernel file
+	 * says so (`ffa-transport: true`; Debian's arm64 6.1 and 6.12 images
+	 * have "# CONFIG_ARM_FFA_TRANSPORT is not set").
+	 */
+	bool ffa_transport;
 };
 
 struct secure_cfg {
@@ -97,6 +104,8 @@ struct secure_cfg {
 	 * TF-A cache key; NULL for the SMC ABI (SPD=opteed).
 	 */
 	char *tfa_spmc_manifest;
+	/* the FF-A ABI (TF-A SPD=spmd, OP-TEE the SPMC) rather than the SMC ABI (SPD=opteed) */
+	bool ffa;
 	/* OP-TEE OS (BL32): tee-header_v2.bin, tee-pager_v2.bin, tee-pageable_v2.bin */
 	enum src_kind optee_kind;	/* SRC_DEBIAN (binary .deb), SRC_PREBUILT, or built: */
 	bool optee_build;	/* built by teelab from optee_src (Debian source) or optee_tree */

@@ -260,6 +260,36 @@ static void test_repo_kernel_override(void **state)
 	assert_string_equal(cfg->rootfs.name, "xtest");
 }
 
+/*
+ * The ABI: the FF-A secure world (SPD=spmd) needs a kernel with the FF-A
+ * transport, found in its fragments; the pair is refused before anything
+ * is fetched, with the reason.
+ */
+static void test_repo_ffa_pairing(void **state)
+{
+	struct fixture *f = *state;
+	struct config_overrides ov = { .profile = "ffa" };
+
+	use_repo_datadir();
+	assert_int_equal(load(f, &ov), 0);
+	assert_true(f->cfg.secure.ffa);
+	assert_true(f->cfg.kernel.ffa_transport);
+	assert_string_equal(f->cfg.secure.tfa_spmc_manifest, "images/tfa/spmc-optee-sel1.dts");
+	ov.kernel = "src-6.1-ffa";
+	assert_int_equal(load(f, &ov), 0);
+	assert_true(f->cfg.kernel.ffa_transport);
+	/* the SMC-ABI profiles and kernels */
+	ov = (struct config_overrides){ .profile = "scmi-src" };
+	assert_int_equal(load(f, &ov), 0);
+	assert_false(f->cfg.secure.ffa);
+	assert_false(f->cfg.kernel.ffa_transport);
+	/* FF-A with Debian's prebuilt kernel: no transport */
+	ov = (struct config_overrides){ .profile = "ffa", .kernel = "debian-6.12" };
+	assert_int_equal(load(f, &ov), -EINVAL);
+	assert_non_null(strstr(f->err, "secure profile 'optee-ffa' talks FF-A"));
+	assert_non_null(strstr(f->err, "kernel 'debian-6.12' has no FF-A transport"));
+}
+
 /* Overrides of every part and of the directories. */
 static void test_overrides(void **state)
 {
@@ -633,6 +663,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_repo_default_profile),
 		T(test_repo_kernel_override),
+		T(test_repo_ffa_pairing),
 		T(test_overrides),
 		T(test_valid_tree),
 		T(test_prebuilt_kernel),
