@@ -176,6 +176,53 @@ static int load_doc(const struct lab_config *cfg, const char *sub,
 	return ret;
 }
 
+/*
+ * configs/known-failures/<secure profile>.yaml, if there is one: a list of
+ * { case: <xtest case id>, reason: <why>, link: <url> } (link optional).
+ * 0, or -EINVAL (reported with file:line).
+ */
+static int load_known_failures(struct lab_config *cfg)
+{
+	static const char *const keys[] = { "case", "reason", "link", NULL };
+	struct secure_cfg *s = &cfg->secure;
+	char *path = config_file(cfg, "configs/known-failures", s->name);
+	struct ydoc doc = YDOC_INIT;
+	int ret = 0;
+
+	if (!file_exists(path))
+		goto out;
+	ret = ydoc_load(path, &doc);
+	if (!ret && doc.root && doc.root->type != YNODE_SEQ)
+		ret = ynode_error(&doc, doc.root, "expected a list of known failures");
+	for (size_t i = 0; !ret && doc.root && i < doc.root->nr; i++) {
+		const struct ynode *n = doc.root->items[i];
+		const char *id = NULL, *reason = NULL, *link = NULL;
+
+		if (n->type != YNODE_MAP) {
+			ret = ynode_error(&doc, n, "expected { case:, reason:, link: }");
+			break;
+		}
+		ret = ynode_check_keys(&doc, n, "a known failure", keys);
+		if (!ret)
+			ret = ynode_get_str(&doc, n, "case", &id);
+		if (!ret)
+			ret = ynode_get_str(&doc, n, "reason", &reason);
+		if (!ret)
+			ret = ynode_get_str(&doc, n, "link", &link);
+		if (!ret && (!id || !reason))
+			ret = ynode_error(&doc, n, "a known failure needs 'case' and 'reason'");
+		if (ret)
+			break;
+		s->known = xrealloc(s->known, (s->nr_known + 1) * sizeof(*s->known));
+		s->known[s->nr_known++] = (struct known_failure){ xstrdup(id), xstrdup(reason),
+								  dup_or_null(link) };
+	}
+out:
+	ydoc_release(&doc);
+	free(path);
+	return ret;
+}
+
 /* The machine part @name, with the command line's backend. 0, -ENOENT or -EINVAL (reported). */
 static int load_machine(struct lab_config *cfg, const char *name,
 			const struct config_overrides *ov)
@@ -671,6 +718,8 @@ int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 		ret = load_secure(cfg, secure);
 	if (!ret)
 		ret = load_rootfs(cfg, rootfs);
+	if (!ret)
+		ret = load_known_failures(cfg);
 	for (size_t i = 0; !ret && ov && i < ov->nr_optee_flags; i++)
 		ret = add_optee_flag(cfg, ov->optee_flags[i]);
 	if (!ret && cfg->secure.ffa && !cfg->kernel.ffa_transport)
@@ -729,6 +778,12 @@ void config_release(struct lab_config *cfg)
 	free(cfg->secure.tfa_tree);
 	free(cfg->secure.tfa_bios);
 	free(cfg->secure.tfa_spmc_manifest);
+	for (size_t i = 0; i < cfg->secure.nr_known; i++) {
+		free(cfg->secure.known[i].id);
+		free(cfg->secure.known[i].reason);
+		free(cfg->secure.known[i].link);
+	}
+	free(cfg->secure.known);
 	strvec_release(&cfg->secure.tfa_flags);
 	pkg_ref_release(&cfg->secure.optee_deb);
 	free(cfg->secure.optee_dir);

@@ -60,6 +60,17 @@ struct machine_cfg {
 	char *replay;
 };
 
+/*
+ * An xtest case known to fail on a secure world for a reason outside
+ * teelab (an OP-TEE/xtest version mismatch, a feature the build lacks):
+ * its failure is XFAIL, a pass XPASS (configs/known-failures/).
+ */
+struct known_failure {
+	char *id;		/* the case id, "regression_1009" */
+	char *reason;		/* why, one line */
+	char *link;		/* an upstream report or commit, or NULL */
+};
+
 struct kernel_cfg {
 	char *name;
 	enum src_kind kind;	/* SRC_DEBIAN or SRC_PREBUILT */
@@ -130,6 +141,9 @@ struct secure_cfg {
 	 */
 	bool has_rpmb_key;
 	unsigned char rpmb_key[32];
+	/* configs/known-failures/<name>.yaml: xtest cases known to fail here */
+	struct known_failure *known;
+	size_t nr_known;
 };
 
 struct rootfs_cfg {

@@ -686,3 +686,43 @@ void xtest_report_to_results(const struct xtest_report *rep,
 		free(group);
 	}
 }
+
+size_t xtest_apply_known(struct xtest_report *rep, const struct known_failure *known, size_t nr)
+{
+	size_t xpass = 0;
+
+	for (size_t i = 0; i < rep->nr; i++) {
+		struct xtest_case *c = &rep->cases[i];
+		const struct known_failure *k = NULL;
+		char *m = NULL;
+
+		for (size_t j = 0; j < nr && !k; j++)
+			if (!strcmp(known[j].id, c->id))
+				k = &known[j];
+		if (!k)
+			continue;
+		if (c->verdict == V_FAIL) {
+			m = xasprintf("known failure: %s%s%s%s", k->reason, k->link ? " (" : "",
+				      k->link ? k->link : "", k->link ? ")" : "");
+			if (c->message) {
+				char *m2 = xasprintf("%s: %s", m, c->message);
+
+				free(m);
+				m = m2;
+			}
+			c->verdict = V_XFAIL;
+			if (rep->cases_failed > 0)
+				rep->cases_failed--;
+		} else if (c->verdict == V_PASS) {
+			m = xasprintf("listed as a known failure (%s) but passed: drop it from the list",
+				      k->reason);
+			c->verdict = V_XPASS;
+			xpass++;
+		}
+		if (m) {
+			free(c->message);
+			c->message = m;
+		}
+	}
+	return xpass;
+}

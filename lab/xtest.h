@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "config.h"
 #include "results.h"
 
 struct xtest_case {
@@ -53,5 +54,14 @@ void xtest_report_release(struct xtest_report *rep);
  * and its output bounded to 16 KiB (head and tail kept).
  */
 void xtest_report_to_results(const struct xtest_report *rep, struct run_result *r);
+
+/*
+ * Apply a secure world's known failures (@known, @nr; config.h) to @rep:
+ * a listed case that failed becomes XFAIL with the reason (and link) in
+ * its message and no longer counts in cases_failed; a listed case that
+ * passed becomes XPASS (a failure: the list is stale). Returns how many
+ * listed cases passed.
+ */
+size_t xtest_apply_known(struct xtest_report *rep, const struct known_failure *known, size_t nr);
 
 #endif

@@ -290,6 +290,30 @@ static void test_repo_ffa_pairing(void **state)
 	assert_non_null(strstr(f->err, "kernel 'debian-6.12' has no FF-A transport"));
 }
 
+/* configs/known-failures/<secure>.yaml: read with the secure world; errors located */
+static void test_known_failures(void **state)
+{
+	struct fixture *f = *state;
+	char *p = path_join(f->dir, "configs/known-failures");
+
+	put_valid_tree(f);
+	assert_int_equal(load(f, NULL), 0);
+	assert_int_equal(f->cfg.secure.nr_known, 0);
+	assert_int_equal(mkdir_p(p, 0755), 0);
+	put(f, "configs/known-failures/s.yaml",
+	    "- { case: regression_1009, reason: needs a free thread, link: https://x.invalid/1 }\n"
+	    "- { case: regression_4011, reason: no such algorithm here }\n");
+	assert_int_equal(load(f, NULL), 0);
+	assert_int_equal(f->cfg.secure.nr_known, 2);
+	assert_string_equal(f->cfg.secure.known[0].id, "regression_1009");
+	assert_string_equal(f->cfg.secure.known[0].link, "https://x.invalid/1");
+	assert_null(f->cfg.secure.known[1].link);
+	put(f, "configs/known-failures/s.yaml", "- { case: regression_1009 }\n");
+	assert_int_equal(load(f, NULL), -EINVAL);
+	assert_non_null(strstr(f->err, "known-failures/s.yaml:1:3: a known failure needs 'case' and 'reason'"));
+	free(p);
+}
+
 /* Overrides of every part and of the directories. */
 static void test_overrides(void **state)
 {
@@ -664,6 +688,7 @@ int main(void)
 		T(test_repo_default_profile),
 		T(test_repo_kernel_override),
 		T(test_repo_ffa_pairing),
+		T(test_known_failures),
 		T(test_overrides),
 		T(test_valid_tree),
 		T(test_prebuilt_kernel),

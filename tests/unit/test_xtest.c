@@ -141,6 +141,36 @@ static void test_fail1(void **state)
 	free(text);
 }
 
+/* A secure world's known failures: a listed failure is XFAIL, a listed pass XPASS. */
+static void test_known_failures(void **state)
+{
+	char *text = load("fail-1.log");
+	struct xtest_report rep = XTEST_REPORT_INIT;
+	const struct known_failure known[] = {
+		{ "regression_1004", "AES decrypt differs on this build", "https://example.invalid/1" },
+		{ "regression_1006", "listed but passes", NULL },
+		{ "regression_9999", "not run here", NULL },
+	};
+	const struct xtest_case *c = NULL;
+	long failed;
+
+	(void)state;
+	xtest_parse(text, &rep);
+	failed = rep.cases_failed;
+	assert_int_equal(xtest_apply_known(&rep, known, ARRAY_SIZE(known)), 1);
+	c = find(&rep, "regression_1004");
+	assert_int_equal(c->verdict, V_XFAIL);
+	assert_true(starts_with(c->message, "known failure: AES decrypt differs on this build "
+				"(https://example.invalid/1): regression_1004.2 FAILED"));
+	assert_int_equal(rep.cases_failed, failed - 1);
+	c = find(&rep, "regression_1006");
+	assert_int_equal(c->verdict, V_XPASS);
+	assert_string_equal(c->message, "listed as a known failure (listed but passes) but passed: "
+			    "drop it from the list");
+	xtest_report_release(&rep);
+	free(text);
+}
+
 static void test_truncated(void **state)
 {
 	char *text = load("truncated.log");
@@ -346,6 +376,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pass3),
 		cmocka_unit_test(test_fail1),
+		cmocka_unit_test(test_known_failures),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_interleaved),
 		cmocka_unit_test(test_edge_cases),
