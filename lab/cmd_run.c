@@ -86,6 +86,13 @@ int cmd_run(int argc, char **argv)
 	if (config_load(&cfg, &ov))
 		die(TL_EXIT_USAGE, "configuration is not valid (profile '%s')",
 		    ov.profile ? ov.profile : "default");
+	if (cfg.secure.ffa && scenario_has_kexec(&sc))
+		/* a known limitation, said before anything builds rather than a hang */
+		die(TL_EXIT_USAGE, "%s kexecs, and secure profile '%s' is FF-A: OP-TEE 4.10 as "
+		    "the S-EL1 SPMC does not answer the SPMD's PSCI CPU_OFF framework message "
+		    "(TF-A: \"spmd_cpu_off_handler invalid SPMC response\"), so the secondary CPUs "
+		    "cannot go down for kexec or kdump; use an SMC-ABI profile", sc.name,
+		    cfg.secure.name);
 
 	/* 2. the run directory exists from here on, whatever happens */
 	dir = run_dir_create(cfg.runs_dir, sc.name);

@@ -1213,6 +1213,14 @@ char *scenario_path(const char *datadir, const char *arg)
 	return xasprintf("%s/scenarios/%s.yaml", datadir, arg);
 }
 
+bool scenario_has_kexec(const struct scenario *sc)
+{
+	for (size_t i = 0; i < sc->nr_steps; i++)
+		if (sc->steps[i].ops == &step_kexec || sc->steps[i].kdump)
+			return true;
+	return false;
+}
+
 void scenario_kexec_targets(const struct scenario *sc, struct strvec *out)
 {
 	for (size_t i = 0; i < sc->nr_steps; i++)

@@ -162,6 +162,9 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 /* Resolve a scenario argument: a path, or <datadir>/scenarios/<name>.yaml (malloc'd). */
 char *scenario_path(const char *datadir, const char *arg);
 
+/* Whether @sc kexecs or crashes into a capture kernel (kexec steps, sysrq with kdump). */
+bool scenario_has_kexec(const struct scenario *sc);
+
 /* The distinct `to:` kernels of @sc's kexec steps, appended to @out. */
 void scenario_kexec_targets(const struct scenario *sc, struct strvec *out);
 

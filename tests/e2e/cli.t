@@ -57,6 +57,15 @@ expect 3 "teelab doctor --bogus" doctor --bogus
 expect 3 "teelab doctor -x" doctor -x
 has "a short unknown option is named" "unknown option '-x'"
 
+# FF-A: what cannot work is refused before anything is fetched, with the reason
+expect 3 "FF-A with Debian's kernel (no FF-A transport)" run --profile ffa --kernel debian-6.12 xtest-smoke
+has "the missing transport is named" "kernel 'debian-6.12' has no FF-A transport"
+expect 3 "kexec on the FF-A profile" run --profile ffa kexec-smoke
+has "the CPU_OFF limitation is named" "does not answer the SPMD's PSCI CPU_OFF"
+"$TEELAB" show --profile ffa xtest-smoke >"$WORK/out" 2>&1
+has "teelab show: the kernel's FF-A transport" "^kernel +src-6.12-ffa \\(FF-A transport: yes\\)"
+has "teelab show: the secure world's ABI" "^secure +optee-ffa \\(FF-A ABI"
+
 # missing arguments and values
 expect 3 "teelab show without a scenario" show
 has "show: a usage error" "^usage: teelab show "
