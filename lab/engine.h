@@ -206,6 +206,12 @@ enum outcome engine_serial_command(struct engine *e, const char *command, double
 /* One guest command on channel @ch; *err gets SSH stderr (may be NULL). */
 enum outcome engine_guest_command(struct engine *e, enum channel ch, const char *command,
 				  double timeout, struct strbuf *err);
+/*
+ * engine_guest_command(), then a non-zero exit status is the step's
+ * failure: r->msg = "@what failed (status N): <output tail>".
+ */
+enum outcome engine_guest_command_ok(struct engine *e, enum channel ch, const char *command,
+				     double timeout, const char *what, struct step_report *r);
 /* Wait for the next READY marker (or the END marker of cmd_id: then !e->matched). */
 enum outcome engine_wait_ready(struct engine *e, double timeout);
 void engine_ssh_connect(struct engine *e);

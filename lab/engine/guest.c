@@ -111,6 +111,17 @@ enum outcome engine_guest_command(struct engine *e, enum channel ch, const char 
 	return engine_serial_command(e, command, timeout);
 }
 
+enum outcome engine_guest_command_ok(struct engine *e, enum channel ch, const char *command,
+				     double timeout, const char *what, struct step_report *r)
+{
+	enum outcome p = engine_guest_command(e, ch, command, timeout, NULL);
+
+	if (p == O_DONE && e->cmd_rc)
+		r->msg = xasprintf("%s failed (status %d): %s", what, e->cmd_rc,
+				   engine_tail(strbuf_str(&e->cmd_out)));
+	return p;
+}
+
 /*
  * Lines of @text matching the ERE @pattern; *first (if @first) gets a copy
  * of the first one, or NULL. @stop_at_first ends the scan there.

@@ -199,10 +199,8 @@ static enum outcome play_kill(struct engine *e, size_t n, const struct scenario_
 		return O_DONE;
 	}
 	cmd = xasprintf("tl-kill %s", st->id);
-	p = engine_guest_command(e, CHAN_AUTO, cmd, 15, NULL);
+	p = engine_guest_command_ok(e, CHAN_AUTO, cmd, 15, "tl-kill", r);
 	free(cmd);
-	if (p == O_DONE && e->cmd_rc)
-		r->msg = xasprintf("tl-kill failed: %s", strbuf_str(&e->cmd_out));
 	if ((b = engine_find_job(e, st->id)))
 		engine_drop_job(e, b->job);
 	return p;

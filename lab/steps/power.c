@@ -98,10 +98,8 @@ static enum outcome kexec_crash(struct engine *e, const struct scenario_step *st
 	if (st->timeout <= 0)
 		r->timeout = e->step_to;	/* a command, not a boot */
 	kexec_command(st, &cmd);
-	p = engine_guest_command(e, CHAN_AUTO, strbuf_str(&cmd), r->timeout, NULL);
-	if (p == O_DONE && e->cmd_rc)
-		r->msg = xasprintf("loading the capture kernel failed (status %d): %s", e->cmd_rc,
-				   engine_tail(strbuf_str(&e->cmd_out)));
+	p = engine_guest_command_ok(e, CHAN_AUTO, strbuf_str(&cmd), r->timeout,
+				    "loading the capture kernel", r);
 	strbuf_release(&cmd);
 	return p;
 }
@@ -295,9 +293,7 @@ static enum outcome play_sysrq(struct engine *e, size_t n, const struct scenario
 	if (st->sysrq == 'c')
 		return sysrq_crash(e, st, r);	/* a crash never returns */
 	cmd = xasprintf("echo %c > /proc/sysrq-trigger", st->sysrq);
-	p = engine_guest_command(e, st->channel, cmd, r->timeout, NULL);
-	if (p == O_DONE && e->cmd_rc)
-		r->msg = xasprintf("sysrq %c failed (status %d)", st->sysrq, e->cmd_rc);
+	p = engine_guest_command_ok(e, st->channel, cmd, r->timeout, "sysrq", r);
 	free(cmd);
 	return p;
 }
