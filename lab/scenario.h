@@ -37,6 +37,7 @@ struct scenario_step {
 	enum console_id console;	/* default normal (secure for assert) */
 	char *pattern;		/* POSIX extended regex, matched per line */
 	double within;		/* expect-not: seconds to watch (required, > 0) */
+	unsigned count;		/* expect: matching lines to wait for (1 when not given) */
 	/* run, background, parallel, measure */
 	char *command;		/* a guest shell command line (busybox sh) */
 	int expect_exit;	/* expected exit status, default 0 (also join) */

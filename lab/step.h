@@ -171,6 +171,8 @@ const struct scenario_step *step_find_before(const struct scenario *sc,
 void step_add_oneline(struct strbuf *sb, const char *s, size_t max);
 /* Most iterations of a repeat. */
 #define STEP_MAX_REPEAT 1000
+/* The most lines an `expect` step's `count` may ask for. */
+#define STEP_MAX_COUNT 10000
 /* Generated names show at most this much of a command. */
 #define STEP_NAME_COMMAND_MAX 60
 

@@ -13,6 +13,25 @@
 /* The patterns of an `assert` without `absent`: OP-TEE panics and asserts. */
 static const char *const default_absent[] = { "Panic at", "assertion .* failed" };
 
+/* expect's `count`: a number of lines, 1..STEP_MAX_COUNT; 1 when not given. */
+static int parse_count(const struct step_parse *p, struct scenario_step *st)
+{
+	const struct ynode *c = ynode_get(p->opts, "count");
+	const char *v = c && c->type == YNODE_SCALAR ? c->scalar : NULL;
+	char *end = NULL;
+	unsigned long n;
+
+	st->count = 1;
+	if (!c)
+		return 0;
+	n = v ? strtoul(v, &end, 10) : 0;
+	if (!v || !*v || *end || n < 1 || n > STEP_MAX_COUNT)
+		return ynode_error(p->doc, c, "'count' must be 1..%d, got '%s'", STEP_MAX_COUNT,
+				   v ? v : "(not a number)");
+	st->count = (unsigned)n;
+	return 0;
+}
+
 static int parse_wait(const struct step_parse *p, struct scenario_step *st)
 {
 	int ret = step_get_console(p->doc, p->opts, &st->console);
@@ -21,6 +40,8 @@ static int parse_wait(const struct step_parse *p, struct scenario_step *st)
 		ret = step_get_regex(p->doc, p->opts, "pattern", &st->pattern);
 	if (!ret && !st->pattern)
 		ret = ynode_error(p->doc, p->where, "missing 'pattern' in '%s' step", p->key);
+	if (!ret && st->ops == &step_expect)
+		ret = parse_count(p, st);
 	if (ret || st->ops != &step_expect_not)
 		return ret;
 	if (!ynode_get(p->opts, "within"))
@@ -32,6 +53,8 @@ static void describe_wait(const struct scenario_step *st, struct strbuf *sb)
 {
 	strbuf_addf(sb, " %s: ", console_name(st->console));
 	step_add_oneline(sb, st->pattern, (size_t)-1);
+	if (st->count > 1)
+		strbuf_addf(sb, " (%u lines)", st->count);
 	if (st->ops == &step_expect_not)
 		strbuf_addf(sb, " (%g s)", st->within);
 }
@@ -39,6 +62,10 @@ static void describe_wait(const struct scenario_step *st, struct strbuf *sb)
 /* Wait on st->console for st->pattern (the parser validated it). */
 static enum outcome wait_pattern(struct engine *e, const struct scenario_step *st, double secs)
 {
+	if (e->wait_re_set) {	/* expect's next line of `count` */
+		regfree(&e->wait_re);
+		e->wait_re_set = false;
+	}
 	if (regcomp(&e->wait_re, st->pattern, REG_EXTENDED | REG_NOSUB))
 		return O_EXITED;	/* validated by the parser: not reached */
 	e->wait_re_set = true;
@@ -47,14 +74,30 @@ static enum outcome wait_pattern(struct engine *e, const struct scenario_step *s
 	return engine_pump(e, now_mono() + secs);
 }
 
+/*
+ * expect: `count` lines (1 by default) matching the pattern, each read
+ * after the previous one, all within the step's timeout.
+ */
 static enum outcome play_expect(struct engine *e, size_t n, const struct scenario_step *st,
 				struct step_report *r)
 {
+	double deadline = now_mono() + r->timeout;
+	unsigned want = st->count ? st->count : 1, got = 0;
+	enum outcome o = O_DONE;
+
 	(void)n;
-	return wait_pattern(e, st, r->timeout);
+	while (got < want) {
+		o = wait_pattern(e, st, deadline - now_mono());
+		if (o != O_DONE)
+			break;
+		got++;
+	}
+	if (want > 1 && o == O_TIMEOUT)
+		r->msg = xasprintf("%u of %u matching lines within %.0f s", got, want, r->timeout);
+	return o;
 }
 
-static const char *const wait_keys[] = { "console", "pattern", "timeout", NULL };
+static const char *const wait_keys[] = { "console", "pattern", "timeout", "count", NULL };
 static const char *const wait_aliases[] = { "wait", NULL };
 const struct step_ops step_expect = {
 	.name = "expect", .aliases = wait_aliases, .order = 20, .keys = wait_keys,

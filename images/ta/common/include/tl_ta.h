@@ -48,6 +48,13 @@ static TEE_Result tl_ta_cmd_sleep(uint32_t pt, TEE_Param params[TEE_NUM_PARAMS])
 	return res;
 }
 
+#ifndef TL_TA_OWN_ENTRY_POINTS
+/*
+ * The four entry points below are those of a stateless TA. A TA that keeps
+ * state or logs its entry points (teelab-ctx) defines TL_TA_OWN_ENTRY_POINTS
+ * before including this header and provides them itself.
+ */
+
 /* Instance constructor; nothing to set up.  Always TEE_SUCCESS. */
 TEE_Result TA_CreateEntryPoint(void)
 {
@@ -80,5 +87,6 @@ void TA_CloseSessionEntryPoint(void *sess_ctx)
 {
 	(void)sess_ctx;
 }
+#endif /* TL_TA_OWN_ENTRY_POINTS */
 
 #endif
