@@ -1126,8 +1126,10 @@ static int cmd_supp_race(int argc, char **argv)
 	sleep(2);
 	unlink(o.fifo);
 	supp = supplicant_pid();
-	say(PROG ": tee-supplicant after its answer: %s%d", supp ? "running, pid " : "gone",
-	    (int)supp);
+	if (supp)
+		say(PROG ": tee-supplicant after its answer: running, pid %d", (int)supp);
+	else
+		say(PROG ": tee-supplicant after its answer: gone (it gave up)");
 	return verdict(name, !*why, why);
 }
 
