@@ -1081,6 +1081,17 @@ static void test_expect_errors(void **state)
 	assert_non_null(strstr(f->err, ":4:14: invalid regular expression '(x' "
 			       "for 'pattern': "));
 	assert_null(f->sc.steps);
+	/* count: how many matching lines an expect waits for */
+	expect_invalid(f, "steps:\n- boot\n- expect: {pattern: x, count: 0}\n",
+		       "3:31: 'count' must be 1..10000, got '0'");
+	expect_invalid(f, "steps:\n- boot\n- expect: {pattern: x, count: two}\n",
+		       "3:31: 'count' must be 1..10000, got 'two'");
+	expect_invalid(f, "steps:\n- boot\n- expect-not: {pattern: x, within: 1, count: 2}\n",
+		       "3:39: unknown key 'count' in 'expect-not' step");
+	assert_int_equal(load(f, "steps:\n- boot\n- expect: {pattern: x, count: 4}\n"
+			      "- expect: {pattern: y}\n"), 0);
+	assert_int_equal(f->sc.steps[1].count, 4);
+	assert_int_equal(f->sc.steps[2].count, 1);
 }
 
 static void test_parallel_errors(void **state)
