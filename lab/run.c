@@ -231,8 +231,7 @@ void engine_setup(struct engine *e, const struct lab_images *im,
 	e->boot_to = e->opt->boot_timeout > 0 ? e->opt->boot_timeout : sc->boot_timeout;
 	e->tty = isatty(2);
 	engine_consoles_open(e);
-	classifier_init(&e->cls, e->t0);
-	e->cls.report_ignore = sc->kernel_bugs_ignore;
+	classifier_init(&e->cls, e->t0);	/* again at power-on (engine_boot) */
 	add_environment(e, im);
 
 	/* the guest network and a per-run key pair for the SSH channel */
