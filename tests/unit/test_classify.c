@@ -188,10 +188,11 @@ static void test_repeats_are_not_progress(void **state)
 }
 
 /*
- * Feed tests/data/consoles/@name (normal world) after a line of shell
- * output; the report the classifier kept. No panic event comes of it.
+ * Feed tests/data/consoles/@name (normal world); the report the classifier
+ * kept, of @kind with first line @line. No panic event comes of it.
  */
-static const struct kernel_report *feed_report(struct classifier *c, const char *name)
+static const struct kernel_report *feed_report(struct classifier *c, const char *name,
+					       enum kreport_kind kind, const char *line)
 {
 	struct log log = { 0 };
 	enum console_event ev;
@@ -200,6 +201,8 @@ static const struct kernel_report *feed_report(struct classifier *c, const char 
 	replay(c, &log, &ev);
 	assert_int_equal(ev, EV_NONE);
 	release(&log);
+	assert_int_equal(c->report.kind, kind);
+	assert_string_equal(c->report.line, line);
 	return &c->report;
 }
 
@@ -229,10 +232,9 @@ static void test_kasan_report(void **state)
 	const struct kernel_report *r;
 
 	(void)state;
-	r = feed_report(&c, "kasan-uaf-nw.log");
-	assert_int_equal(r->kind, KREPORT_KASAN);
+	r = feed_report(&c, "kasan-uaf-nw.log", KREPORT_KASAN,
+			"BUG: KASAN: slab-use-after-free in tl_bug_uaf_read+0x44/0x60 [tl_bug]");
 	assert_string_equal(kreport_kind_name(r->kind), "KASAN");
-	assert_string_equal(r->line, "BUG: KASAN: slab-use-after-free in tl_bug_uaf_read+0x44/0x60 [tl_bug]");
 	assert_true(r->complete);
 	assert_block(r, "==================================================================\n"
 		     "BUG: KASAN: slab-use-after-free in",
@@ -261,10 +263,8 @@ static void test_warning_report(void **state)
 	const struct kernel_report *r;
 
 	(void)state;
-	r = feed_report(&c, "warning-nw.log");
-	assert_int_equal(r->kind, KREPORT_WARNING);
-	assert_string_equal(r->line,
-			    "WARNING: CPU: 0 PID: 93 at drivers/tee/tee_shm.c:512 tee_shm_put+0x9c/0xb0");
+	r = feed_report(&c, "warning-nw.log", KREPORT_WARNING,
+			"WARNING: CPU: 0 PID: 93 at drivers/tee/tee_shm.c:512 tee_shm_put+0x9c/0xb0");
 	assert_true(r->complete);
 	assert_block(r, "[   14.512301] ------------[ cut here ]------------\n"
 		     "[   14.512438] WARNING: CPU: 0 PID: 93 at ",
@@ -285,10 +285,8 @@ static void test_oops_report(void **state)
 	const struct kernel_report *r;
 
 	(void)state;
-	r = feed_report(&c, "oops-nw.log");
-	assert_int_equal(r->kind, KREPORT_OOPS);
-	assert_string_equal(r->line, "Unable to handle kernel NULL pointer dereference at "
-			    "virtual address 0000000000000008");
+	r = feed_report(&c, "oops-nw.log", KREPORT_OOPS, "Unable to handle kernel NULL pointer "
+			"dereference at virtual address 0000000000000008");
 	assert_true(r->complete);
 	assert_non_null(strstr(strbuf_str(&r->text), "\nInternal error: Oops: 0000000096000006 [#1] PREEMPT SMP\n"));
 	assert_block(r, "Unable to handle kernel NULL", "---[ end trace 0000000000000000 ]---");
@@ -322,9 +320,8 @@ static void test_hung_task_report(void **state)
 	const struct kernel_report *r;
 
 	(void)state;
-	r = feed_report(&c, "hung-task-6.12-nw.log");
-	assert_int_equal(r->kind, KREPORT_HUNG_TASK);
-	assert_string_equal(r->line, "INFO: task irq/26-optee_no:39 blocked for more than 10 seconds.");
+	r = feed_report(&c, "hung-task-6.12-nw.log", KREPORT_HUNG_TASK,
+			"INFO: task irq/26-optee_no:39 blocked for more than 10 seconds.");
 	assert_false(r->complete);
 	assert_true(starts_with(strbuf_str(&r->text), "/ # \033[6nINFO: task irq/26-optee_no:39"));
 	assert_non_null(strstr(strbuf_str(&r->text), "\nINFO: task tl-storage:93 blocked"));
@@ -334,9 +331,8 @@ static void test_hung_task_report(void **state)
 	classifier_release(&c);
 
 	/* the captured 6.1 deadlock: three reports, the first at line start */
-	r = feed_report(&c, "deadlock-6.1-t2-nw.log");
-	assert_int_equal(r->kind, KREPORT_HUNG_TASK);
-	assert_string_equal(r->line, "INFO: task irq/26-optee_no:33 blocked for more than 10 seconds.");
+	r = feed_report(&c, "deadlock-6.1-t2-nw.log", KREPORT_HUNG_TASK,
+			"INFO: task irq/26-optee_no:33 blocked for more than 10 seconds.");
 	/* the serial command's END marker after the reports is not part of them */
 	assert_null(strstr(strbuf_str(&r->text), "@@TL:"));
 	assert_true(r->lines <= KREPORT_MAX_LINES_OPEN);
@@ -359,11 +355,10 @@ static void test_kmemleak_report(void **state)
 	const struct kernel_report *r;
 
 	(void)state;
-	r = feed_report(&c, "kmemleak-nw.log");
-	assert_int_equal(r->kind, KREPORT_KMEMLEAK);
+	r = feed_report(&c, "kmemleak-nw.log", KREPORT_KMEMLEAK,
+			"kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)");
 	assert_true(r->complete);
 	assert_int_equal(r->lines, 1);
-	assert_string_equal(r->line, "kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)");
 	/* the first report sticks */
 	classifier_line(&c, CON_NORMAL, "BUG: soft lockup - CPU#0 stuck for 22s! [tl-bug:97]", 5);
 	assert_int_equal(c.report.kind, KREPORT_KMEMLEAK);
