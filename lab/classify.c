@@ -116,7 +116,9 @@ static enum kreport_kind report_kind(const char *b, enum report_end *end)
 		*end = END_TRACE;
 		return KREPORT_BUG;
 	}
-	if (starts_with(b, "Unable to handle kernel ") || starts_with(b, "Internal error: ")) {
+	/* die(): "Internal error: <what>: <esr> [#<n>] ..." (a program's own words lack the count) */
+	if (starts_with(b, "Unable to handle kernel ") ||
+	    (starts_with(b, "Internal error: ") && (p = strstr(b, " [#")) && isdigit((unsigned char)p[3]))) {
 		*end = END_TRACE;
 		return KREPORT_OOPS;
 	}

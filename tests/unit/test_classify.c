@@ -296,6 +296,28 @@ static void test_oops_report(void **state)
 	assert_null(strstr(strbuf_str(&c.report.text), "Kernel panic"));
 	classifier_release(&c);
 
+	/*
+	 * Captured (Linux 6.12.117 Debian, a secure-only device left in the
+	 * normal world's tree): die()'s line first, with the kernel's stamps,
+	 * up to the end trace; then the panic
+	 */
+	{
+		struct log log = { 0 };
+		enum console_event ev;
+
+		load(&log, "kernel-panic-nw.log", CON_NORMAL);
+		replay(&c, &log, &ev);
+		assert_int_equal(ev, EV_KERNEL_PANIC);
+		release(&log);
+	}
+	assert_int_equal(c.report.kind, KREPORT_OOPS);
+	assert_string_equal(c.report.line, "Internal error: synchronous external abort: "
+			    "0000000096000010 [#1] SMP");
+	assert_block(&c.report, "[    0.368374] Internal error: synchronous external abort",
+		     "[    0.375484] ---[ end trace 0000000000000000 ]---");
+	assert_int_equal(c.report.lines, 31);
+	classifier_release(&c);
+
 	/* die() alone (a BUG_ON's "Oops - BUG") starts one too; the panic line ends it */
 	classifier_init(&c, 0);
 	classifier_line(&c, CON_NORMAL, "Internal error: Oops - BUG: 00000000f2000800 [#1] PREEMPT SMP", 1);
@@ -379,6 +401,7 @@ static void test_not_a_report(void **state)
 		"/ # \033[6necho BUG: x",
 		"xtest: BUG: nothing",
 		"[    1.000000] tl-storage: Internal error: none",
+		"Internal error: the program's own words",
 		"WARNING: CPU: x PID: 1 at y",
 		"WARNING: the lab eMMC is slow",
 		"INFO: task list done",

@@ -204,7 +204,10 @@ static void test_hang(void **state)
 	play_release(&p);
 }
 
-/* Linux dying at boot (captured): KERNEL_PANIC at the boot step. */
+/*
+ * Linux dying at boot (captured): KERNEL_PANIC at the boot step, the oops
+ * before the panic quoted in result.json.
+ */
 static void test_kernel_panic(void **state)
 {
 	char *dir = xasprintf("%s/kpanic/replay", (char *)*state);
@@ -216,6 +219,9 @@ static void test_kernel_panic(void **state)
 	assert_verdict(&p, V_KERNEL_PANIC);
 	assert_int_equal(p.exit_code, TL_EXIT_KERNEL_PANIC);
 	assert_non_null(strstr(step(&p, "boot")->message, "Attempted to kill init"));
+	assert_string_equal(p.res.kernel_bug.kind, "OOPS");
+	assert_string_equal(p.res.kernel_bug.line,
+			    "Internal error: synchronous external abort: 0000000096000010 [#1] SMP");
 	assert_int_equal(step(&p, "poweroff")->verdict, V_NOTRUN);
 	free(dir);
 	play_release(&p);
