@@ -8,7 +8,7 @@
  *   lab/engine/jobs.c      SSH jobs: background and parallel commands, stalls
  *   lab/engine/guest.c     guest commands over SSH or the serial shell
  *   lab/engine/outcomes.c  what each outcome means (verdict, rest, evidence)
- *   lab/engine/evidence.c  evidence on HANG, DEADLOCK and TIMEOUT
+ *   lab/engine/evidence.c  evidence on HANG, DEADLOCK, TIMEOUT and KERNEL_BUG
  *   lab/engine/shell.c     `teelab shell`
  *   lab/run.c              the run: setup, the steps, results, teardown
  *   lab/steps/             the step kinds (step.h), one family per file
@@ -245,7 +245,10 @@ char *outcome_reason(const struct engine *e, enum outcome o, double timeout);
 
 /* ---- evidence (lab/engine/evidence.c) ---- */
 
-/* Registers, guest stacks, jobs' output and console tails into evidence/ (EVIDENCE_BUDGET). */
+/*
+ * Registers, guest stacks, jobs' output and console tails into evidence/
+ * (EVIDENCE_BUDGET); the kernel report a step ended on as kernel-bug.txt.
+ */
 void engine_collect_evidence(struct engine *e);
 
 /* ---- setup and teardown (lab/run.c) ---- */

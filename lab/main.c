@@ -92,7 +92,8 @@ static const struct command *const commands[] = {
 static const char exit_codes_help[] =
 	"Exit codes: 0 pass, 1 test failure, 2 timeout, 3 usage or scenario error,\n"
 	"4 infrastructure error (fetch, build, QEMU), 5 hang, 6 kernel panic,\n"
-	"7 OP-TEE panic, 8 deadlock, 130 interrupted.\n";
+	"7 OP-TEE panic, 8 deadlock, 9 kernel bug report (KASAN, oops, WARNING, ...),\n"
+	"130 interrupted.\n";
 
 static const struct command *find_command(const char *name)
 {

@@ -199,7 +199,8 @@ static int check_rules(const struct ydoc *doc, const struct ynode *list, const c
 		       bool verdict)
 {
 	static const char *const verdicts[] = {
-		"PASS", "FAIL", "DEADLOCK", "HANG", "TIMEOUT", "KERNEL_PANIC", "TEE_PANIC", "INFRA", NULL
+		"PASS", "FAIL", "DEADLOCK", "HANG", "TIMEOUT", "KERNEL_PANIC", "KERNEL_BUG", "TEE_PANIC",
+		"INFRA", NULL
 	};
 
 	if (!list)

@@ -513,7 +513,7 @@ static const char *verdict_class(const struct cell *c)
 		{ "PASS", "v-pass" }, { "XFAIL", "v-met" },
 		{ "FAIL", "v-fail" }, { "XPASS", "v-fail" },
 		{ "DEADLOCK", "v-stall" }, { "HANG", "v-stall" }, { "TIMEOUT", "v-stall" },
-		{ "KERNEL_PANIC", "v-panic" }, { "TEE_PANIC", "v-panic" },
+		{ "KERNEL_PANIC", "v-panic" }, { "KERNEL_BUG", "v-panic" }, { "TEE_PANIC", "v-panic" },
 		{ "INFRA", "v-infra" },
 	};
 
@@ -742,7 +742,7 @@ static void html_matrix(struct strbuf *sb, const struct report_matrix *m)
 		      "<span class=\"v-pass\">PASS</span>"
 		      "<span class=\"v-fail\">FAIL, XPASS</span>"
 		      "<span class=\"v-stall\">DEADLOCK, HANG, TIMEOUT</span>"
-		      "<span class=\"v-panic\">KERNEL_PANIC, TEE_PANIC</span>"
+		      "<span class=\"v-panic\">KERNEL_PANIC, KERNEL_BUG, TEE_PANIC</span>"
 		      "<span class=\"v-infra\">INFRA</span>"
 		      "<span class=\"v-met\">XFAIL, or the expected non-PASS verdict</span>"
 		      "<span class=\"v-other\">other (ERROR, INTERRUPTED, ...)</span>"

@@ -30,6 +30,7 @@ static const char *const verdict_names[] = {
 	[V_KERNEL_PANIC] = "KERNEL_PANIC",
 	[V_TEE_PANIC] = "TEE_PANIC",
 	[V_INFRA] = "INFRA",
+	[V_KERNEL_BUG] = "KERNEL_BUG",
 };
 
 const char *verdict_name(enum verdict v)
@@ -64,6 +65,7 @@ const char *verdict_junit_element(enum verdict v)
 	case V_HANG:
 	case V_DEADLOCK:
 	case V_KERNEL_PANIC:
+	case V_KERNEL_BUG:
 	case V_TEE_PANIC:
 		return "failure";
 	case V_ERROR:
@@ -172,6 +174,18 @@ struct boot_record *run_result_boot(struct run_result *r, int n, const char *how
 	return b;
 }
 
+void run_result_kernel_bug(struct run_result *r, const char *kind, const char *line,
+			   const char *report, double at)
+{
+	free(r->kernel_bug.kind);
+	free(r->kernel_bug.line);
+	free(r->kernel_bug.report);
+	r->kernel_bug.kind = xstrdup(kind);
+	r->kernel_bug.line = xstrdup(line ? line : "");
+	r->kernel_bug.report = xstrdup(report ? report : "");
+	r->kernel_bug.at = at;
+}
+
 struct boot_record *run_result_cur_boot(struct run_result *r)
 {
 	return r->nr_boots ? &r->boots[r->nr_boots - 1] : NULL;
@@ -207,6 +221,9 @@ void run_result_release(struct run_result *r)
 	free(r->started);
 	free(r->reason);
 	free(r->expected);
+	free(r->kernel_bug.kind);
+	free(r->kernel_bug.line);
+	free(r->kernel_bug.report);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -396,7 +413,7 @@ static json_t *jsecs(double d)
 
 struct counts {
 	size_t total, passed, failed, xfail, xpass, skipped, timeout, error,
-	       interrupted, notrun, hang, deadlock, kernel_panic, tee_panic, infra;
+	       interrupted, notrun, hang, deadlock, kernel_panic, kernel_bug, tee_panic, infra;
 };
 
 static void count_tests(const struct run_result *r, struct counts *c)
@@ -417,6 +434,7 @@ static void count_tests(const struct run_result *r, struct counts *c)
 		case V_HANG: c->hang++; break;
 		case V_DEADLOCK: c->deadlock++; break;
 		case V_KERNEL_PANIC: c->kernel_panic++; break;
+		case V_KERNEL_BUG: c->kernel_bug++; break;
 		case V_TEE_PANIC: c->tee_panic++; break;
 		case V_INFRA: c->infra++; break;
 		}
@@ -443,6 +461,7 @@ static json_t *json_summary(const struct run_result *r)
 	json_object_set_new(o, "hang", json_integer((json_int_t)c.hang));
 	json_object_set_new(o, "deadlock", json_integer((json_int_t)c.deadlock));
 	json_object_set_new(o, "kernel_panic", json_integer((json_int_t)c.kernel_panic));
+	json_object_set_new(o, "kernel_bug", json_integer((json_int_t)c.kernel_bug));
 	json_object_set_new(o, "tee_panic", json_integer((json_int_t)c.tee_panic));
 	json_object_set_new(o, "infra", json_integer((json_int_t)c.infra));
 	return o;
@@ -520,6 +539,15 @@ static json_t *json_run(const struct run_result *r)
 	json_object_set_new(root, "expected", json_string(r->expected ? r->expected : "PASS"));
 	json_object_set_new(root, "observed", json_string(verdict_name(r->observed)));
 	json_object_set_new(root, "exit_code", json_integer(r->exit_code));
+	if (r->kernel_bug.kind) {
+		json_t *k = json_object();
+
+		json_object_set_new(k, "kind", jstr(r->kernel_bug.kind));
+		json_object_set_new(k, "line", jstr(r->kernel_bug.line));
+		json_object_set_new(k, "report", jstr(r->kernel_bug.report));
+		json_object_set_new(k, "at", jsecs(r->kernel_bug.at));
+		json_object_set_new(root, "kernel_bug", k);
+	}
 	for (size_t i = 0; i < r->nr_env; i++) {
 		struct strbuf key = STRBUF_INIT;
 
@@ -595,6 +623,7 @@ static const char *default_message(enum verdict v)
 	case V_HANG: return "no progress (hang)";
 	case V_DEADLOCK: return "clients stopped making progress (deadlock)";
 	case V_KERNEL_PANIC: return "kernel panic";
+	case V_KERNEL_BUG: return "kernel bug report";
 	case V_TEE_PANIC: return "OP-TEE panic";
 	case V_INFRA: return "infrastructure failure";
 	case V_XFAIL: return "expected failure";

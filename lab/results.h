@@ -30,6 +30,7 @@ enum verdict {
 	V_KERNEL_PANIC,	/* "Kernel panic - not syncing" on the normal world */
 	V_TEE_PANIC,	/* OP-TEE "Panic at" / "assertion ... failed" on the secure console */
 	V_INFRA,	/* infrastructure: QEMU died, an image is missing, a build failed */
+	V_KERNEL_BUG,	/* a kernel report (KASAN, BUG, oops, WARNING, hung task, kmemleak): classify.h */
 };
 const char *verdict_name(enum verdict v);	/* "PASS", "FAIL", ... */
 /* Whether @v counts as success for the run (PASS, XFAIL, SKIP). */
@@ -38,7 +39,7 @@ bool verdict_ok(enum verdict v);
 int verdict_parse(const char *name, enum verdict *v);
 /*
  * The JUnit element a testcase with verdict @v carries: "failure" (FAIL,
- * XPASS, TIMEOUT, HANG, DEADLOCK, KERNEL_PANIC, TEE_PANIC), "error" (ERROR,
+ * XPASS, TIMEOUT, HANG, DEADLOCK, KERNEL_PANIC, KERNEL_BUG, TEE_PANIC), "error" (ERROR,
  * INTERRUPTED, INFRA), "skipped" (SKIP, NOTRUN), NULL (PASS, XFAIL).
  */
 const char *verdict_junit_element(enum verdict v);
@@ -91,6 +92,16 @@ struct run_result {
 	/* every boot, in order (result.json "boots") */
 	size_t nr_boots;
 	struct boot_record *boots;
+	/*
+	 * result.json "kernel_bug": the kernel report a KERNEL_BUG verdict (or
+	 * the oops before a KERNEL_PANIC) came from; kind NULL when none.
+	 */
+	struct {
+		char *kind;	/* "KASAN", "BUG", "OOPS", "WARNING", "HUNG_TASK", "KMEMLEAK" */
+		char *line;	/* its first line */
+		char *report;	/* the block as printed */
+		double at;	/* seconds since QEMU started (the consoles' clock) */
+	} kernel_bug;
 };
 #define RUN_RESULT_INIT { 0 }
 
@@ -116,6 +127,9 @@ bool run_result_get_metric(const struct run_result *r, const char *name, double 
  */
 struct boot_record *run_result_boot(struct run_result *r, int n, const char *how,
 				    const char *kernel, double requested);
+/* Record the kernel report (strings copied; replaces an earlier one). */
+void run_result_kernel_bug(struct run_result *r, const char *kind, const char *line,
+			   const char *report, double at);
 /* The current boot record, or NULL before the first. */
 struct boot_record *run_result_cur_boot(struct run_result *r);
 void run_result_release(struct run_result *r);

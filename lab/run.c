@@ -7,7 +7,8 @@
  *
  * Verdicts: a step ends PASS/FAIL/XFAIL/XPASS/TIMEOUT; the run also ends
  * on HANG (no new console line and no step completion for the hang window,
- * classify.c), DEADLOCK, KERNEL_PANIC, TEE_PANIC, INFRA (QEMU died) or
+ * classify.c), DEADLOCK, KERNEL_PANIC, KERNEL_BUG (a kernel report, classify.h),
+ * TEE_PANIC, INFRA (QEMU died) or
  * INTERRUPTED.
  */
 #include "engine.h"
@@ -45,6 +46,8 @@ int verdict_exit_code(enum verdict v)
 		return TL_EXIT_DEADLOCK;
 	case V_KERNEL_PANIC:
 		return TL_EXIT_KERNEL_PANIC;
+	case V_KERNEL_BUG:
+		return TL_EXIT_KERNEL_BUG;
 	case V_TEE_PANIC:
 		return TL_EXIT_TEE_PANIC;
 	case V_INTERRUPTED:
@@ -114,7 +117,7 @@ static void add_environment(struct engine *e, const struct lab_images *im)
 static void overall(struct run_result *res)
 {
 	static const enum verdict order[] = { V_INTERRUPTED, V_INFRA, V_TEE_PANIC, V_KERNEL_PANIC,
-		V_DEADLOCK, V_HANG, V_TIMEOUT, V_FAIL, V_XPASS, V_ERROR };
+		V_KERNEL_BUG, V_DEADLOCK, V_HANG, V_TIMEOUT, V_FAIL, V_XPASS, V_ERROR };
 
 	if (res->verdict != V_PASS)
 		return;
@@ -228,7 +231,7 @@ void engine_setup(struct engine *e, const struct lab_images *im,
 	e->boot_to = e->opt->boot_timeout > 0 ? e->opt->boot_timeout : sc->boot_timeout;
 	e->tty = isatty(2);
 	engine_consoles_open(e);
-	classifier_init(&e->cls, e->t0);
+	classifier_init(&e->cls, e->t0);	/* again at power-on (engine_boot) */
 	add_environment(e, im);
 
 	/* the guest network and a per-run key pair for the SSH channel */
@@ -349,6 +352,15 @@ static void note_deadlock(struct engine *e)
 	free(secs);
 }
 
+/* result.json "kernel_bug": the report the run ended on, or the oops before its panic. */
+static void note_kernel_bug(struct engine *e)
+{
+	const struct kernel_report *k = &e->cls.report;
+
+	run_result_kernel_bug(e->res, kreport_kind_name(k->kind), k->line, strbuf_str(&k->text),
+			      e->m.started > 0 ? k->at - e->m.started : 0);
+}
+
 int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 		 const struct scenario *sc, const struct run_options *opt,
 		 struct run_result *res)
@@ -389,6 +401,8 @@ int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 		row = outcome_row(o);
 		if (!r.msg && o != O_DONE)
 			r.msg = outcome_reason(&e, o, r.timeout);
+		if (o == O_KERNEL_BUG && !r.output)	/* JUnit's system-out quotes it */
+			r.output = xstrdup(strbuf_str(&e.cls.report.text));
 		r.verdict = apply_xfail(st, r.verdict);
 		if (r.verdict == V_XFAIL) {
 			char *m2 = xasprintf("expected failure (%s): %s", st->xfail, r.msg ? r.msg : "");
@@ -419,6 +433,8 @@ int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 	for (; i < sc->nr_steps; i++)
 		run_result_add(res, "steps", sc->steps[i].name, V_NOTRUN, 0, "not reached", NULL);
 
+	if (e.cls.report.taken || (last == O_KERNEL_PANIC && e.cls.report.kind != KREPORT_NONE))
+		note_kernel_bug(&e);
 	if (runproc_interrupted()) {
 		res->verdict = V_INTERRUPTED;
 		res->reason = xasprintf("interrupted by signal %d", runproc_interrupted());

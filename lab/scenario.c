@@ -2,6 +2,7 @@
 /* scenario.c - see scenario.h */
 #include "scenario.h"
 
+#include "classify.h"
 #include "config.h"
 #include "step.h"
 #include "util.h"
@@ -19,14 +20,14 @@
 
 static const char *const scenario_keys[] = {
 	"name", "description", "profile", "kernel-cmdline", "network",
-	"timeouts", "steps", "params", "expect", "cells", "default-cell", NULL
+	"timeouts", "steps", "params", "expect", "cells", "default-cell", "ignore-kernel-bugs", NULL
 };
 static const char *const cell_keys[] = {
 	"description", "kernel", "secure", "optee-flags", "params", "expect", NULL
 };
 /* Verdicts a scenario or cell may expect (results.h names). */
 static const char *const expectable[] = {
-	"PASS", "FAIL", "DEADLOCK", "HANG", "TIMEOUT", "KERNEL_PANIC", "TEE_PANIC", NULL
+	"PASS", "FAIL", "DEADLOCK", "HANG", "TIMEOUT", "KERNEL_PANIC", "KERNEL_BUG", "TEE_PANIC", NULL
 };
 #define PARAM_VALUE_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.,:/=+-"
 #define NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
@@ -711,7 +712,36 @@ static int get_expect(const struct ydoc *doc, const struct ynode *map, char **ou
 			return 0;
 	return ynode_error(doc, ynode_get(map, "expect"),
 			   "unknown verdict '%s' for 'expect' (PASS, FAIL, DEADLOCK, HANG, TIMEOUT, "
-			   "KERNEL_PANIC or TEE_PANIC)", *out);
+			   "KERNEL_PANIC, KERNEL_BUG or TEE_PANIC)", *out);
+}
+
+/* "ignore-kernel-bugs: [HUNG_TASK, ...]" (kinds of classify.h, or "all") into a mask. */
+static int get_ignore_kernel_bugs(const struct ydoc *doc, const struct ynode *root, unsigned *mask)
+{
+	const struct ynode *n = ynode_get(root, "ignore-kernel-bugs");
+	char **list = NULL;
+	size_t nr = 0;
+	int ret;
+
+	if (!n)
+		return 0;
+	ret = step_get_list(doc, n, "ignore-kernel-bugs", &list, &nr);
+	for (size_t i = 0; !ret && i < nr; i++) {
+		enum kreport_kind k = kreport_kind_parse(list[i]);
+
+		if (!strcmp(list[i], "all"))
+			*mask = ~0u;
+		else if (k != KREPORT_NONE)
+			*mask |= 1u << k;
+		else
+			ret = ynode_error(doc, step_list_item(n, i),
+					  "unknown kind of kernel report '%s' for 'ignore-kernel-bugs' "
+					  "(KASAN, BUG, OOPS, WARNING, HUNG_TASK, KMEMLEAK or all)", list[i]);
+	}
+	for (size_t i = 0; i < nr; i++)
+		free(list[i]);
+	free(list);
+	return ret;
 }
 
 static int parse_cells(const struct ydoc *doc, const struct ynode *root, struct scenario *sc)
@@ -820,6 +850,8 @@ int scenario_load(const char *path, struct scenario *sc)
 				   &sc->param_values);
 	if (!ret)
 		ret = get_expect(&doc, root, &sc->expect);
+	if (!ret)
+		ret = get_ignore_kernel_bugs(&doc, root, &sc->kernel_bugs_ignore);
 	if (!ret && ynode_get(root, "default-cell") && !ynode_get(root, "cells"))
 		ret = ynode_error(&doc, ynode_get(root, "default-cell"),
 				  "'default-cell' needs 'cells'");

@@ -132,6 +132,8 @@ struct scenario {
 	/* "params:": ${name} in commands, patterns and expect-output */
 	struct strvec param_keys, param_values;	/* parallel */
 	char *expect;		/* "expect:": the verdict expected (default PASS) */
+	/* "ignore-kernel-bugs:": bit 1u << enum kreport_kind (classify.h) per kind not reported */
+	unsigned kernel_bugs_ignore;
 	struct scenario_cell *cells;	/* "cells:", in file order */
 	size_t nr_cells;
 	char *default_cell;	/* "default-cell:", or NULL */

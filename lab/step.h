@@ -39,6 +39,7 @@ enum outcome {
 	O_INTERRUPTED,	/* SIGINT/SIGTERM to teelab */
 	O_KERNEL_PANIC,	/* "Kernel panic - not syncing" on the normal world */
 	O_TEE_PANIC,	/* OP-TEE "Panic at" / an assertion on the secure world */
+	O_KERNEL_BUG,	/* a kernel report on the normal world, complete (classify.h) */
 	O_HANG,		/* no console line and no step completion for the hang window */
 	O_DEADLOCK,	/* a background command's progress stalled while it still ran */
 	O_COUNT

@@ -37,6 +37,7 @@ enum tl_exit {
 	TL_EXIT_KERNEL_PANIC = 6,	/* Linux panicked */
 	TL_EXIT_TEE_PANIC = 7,	/* OP-TEE panicked or failed an assertion */
 	TL_EXIT_DEADLOCK = 8,	/* clients stalled for their window while still running */
+	TL_EXIT_KERNEL_BUG = 9,	/* Linux reported a bug and went on (KASAN, oops, WARNING, ...) */
 	TL_EXIT_INTERRUPTED = 130, /* SIGINT/SIGTERM (128 + SIGINT) */
 };
 

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
-/* evidence.c - what a developer needs to see why a run hung, deadlocked or timed out; see engine.h */
+/*
+ * evidence.c - what a developer needs to see why a run hung, deadlocked,
+ * timed out or hit a kernel report; see engine.h
+ */
 #include "engine.h"
 
 #include <stdlib.h>
@@ -52,6 +55,13 @@ void engine_collect_evidence(struct engine *e)
 
 	engine_stage_begin(e, "collecting evidence");
 	e->collecting = true;
+	if (e->cls.report.taken) {
+		strbuf_addf(&summary, "KERNEL_BUG: %s: %s (at %.1f s)\n"
+			    "kernel-bug.txt: the kernel's report as printed (%zu lines)\n",
+			    kreport_kind_name(e->cls.report.kind), e->cls.report.line,
+			    e->cls.report.at - e->m.started, e->cls.report.lines);
+		write_evidence(e, "kernel-bug.txt", strbuf_str(&e->cls.report.text));
+	}
 	if (e->stalled)
 		strbuf_addf(&summary, "DEADLOCK: '%s' printed no progress line for %.0f s while "
 			    "still running (%zu progress lines; last: %s)\n",

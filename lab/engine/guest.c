@@ -50,8 +50,11 @@ enum outcome engine_serial_command(struct engine *e, const char *command, double
 	if (engine_serial_send(e, "tl-run", command, W_COMMAND))
 		return O_NO_CHANNEL;
 	p = engine_pump(e, now_mono() + timeout);
-	if (p == O_TIMEOUT || p == O_HANG || p == O_DEADLOCK) {
-		/* interrupt the command (the shell has a controlling tty) */
+	if (p == O_TIMEOUT || p == O_HANG || p == O_DEADLOCK || p == O_KERNEL_BUG) {
+		/*
+		 * interrupt the command (the shell has a controlling tty); after
+		 * a kernel report it may still run, and evidence needs the shell
+		 */
 		engine_console_send(e, "\003");
 		/* as long as the step had, at most 5 s, for the prompt to come back */
 		if (engine_pump(e, now_mono() + (timeout < 5 ? timeout : 5)) != O_DONE) {

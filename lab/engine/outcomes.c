@@ -24,6 +24,8 @@ static const struct outcome_row rows[O_COUNT] = {
 	[O_INTERRUPTED]  = { O_INTERRUPTED, "interrupted", V_INTERRUPTED, true, true, false },
 	[O_KERNEL_PANIC] = { O_KERNEL_PANIC, "kernel-panic", V_KERNEL_PANIC, true, true, false },
 	[O_TEE_PANIC]    = { O_TEE_PANIC, "tee-panic", V_TEE_PANIC, true, true, false },
+	/* the kernel reported a bug and goes on: stop there, the guest still answers */
+	[O_KERNEL_BUG]   = { O_KERNEL_BUG, "kernel-bug", V_KERNEL_BUG, true, true, true },
 	[O_HANG]         = { O_HANG, "hang", V_HANG, true, true, true },
 	[O_DEADLOCK]     = { O_DEADLOCK, "deadlock", V_DEADLOCK, true, true, true },
 };
@@ -73,6 +75,9 @@ char *outcome_reason(const struct engine *e, enum outcome o, double timeout)
 			       "finished and Ctrl-C did not bring the prompt back");
 	case O_INTERRUPTED:
 		return xstrdup("interrupted");
+	case O_KERNEL_BUG:
+		return xasprintf("%s: %s", kreport_kind_name(e->cls.report.kind),
+				 e->cls.report.line ? e->cls.report.line : "");
 	case O_KERNEL_PANIC:
 	case O_TEE_PANIC:
 		return xasprintf("%s: %s", console_event_name(e->cls.event),

@@ -46,8 +46,34 @@ void engine_stage_end(struct engine *e, enum verdict v, const char *name,
 }
 
 /*
+ * Whether a kernel report ends the step now: complete (and settled, so a
+ * panic right after an oops wins) or quiet for KREPORT_QUIET seconds.
+ * While one is still being printed, *@pending holds the step open: the
+ * report belongs to the step it began in.
+ */
+static bool kernel_report_ends(struct engine *e, double now, bool *pending)
+{
+	*pending = false;
+	if (e->wait == W_EXIT || e->collecting || !classifier_report_pending(&e->cls))
+		return false;	/* evidence comes after the verdict: a report then changes nothing */
+	if (e->panic_ok) {
+		classifier_clear_report(&e->cls);	/* the crash a kdump step made */
+		return false;
+	}
+	if (e->cls.event != EV_NONE)
+		return false;	/* the panic outcome wins */
+	if (!classifier_report_ready(&e->cls, now, KREPORT_QUIET)) {
+		*pending = true;
+		return false;
+	}
+	e->cls.report.taken = true;
+	return true;
+}
+
+/*
  * Run the event loop until the current wait is satisfied, @deadline
- * passes, QEMU exits, a panic or a hang is seen, or teelab is interrupted.
+ * passes, QEMU exits, a panic, a kernel report or a hang is seen, or
+ * teelab is interrupted.
  */
 enum outcome engine_pump(struct engine *e, double deadline)
 {
@@ -58,15 +84,17 @@ enum outcome engine_pump(struct engine *e, double deadline)
 		int nfd = 0;
 		double now = now_mono(), until = deadline;
 		int timeout_ms;
-		bool jobs = e->nr_jobs > 0;
+		bool jobs = e->nr_jobs > 0, report;
 
-		if (e->wait == W_PATTERN && engine_scan_history(e))
+		if (kernel_report_ends(e, now, &report))
+			return O_KERNEL_BUG;
+		if (!report && e->wait == W_PATTERN && engine_scan_history(e))
 			return O_DONE;
-		if ((e->wait == W_COMMAND || e->wait == W_READY) && e->matched)
+		if (!report && (e->wait == W_COMMAND || e->wait == W_READY) && e->matched)
 			return O_DONE;
-		if (e->wait == W_NONE)	/* W_READY ended by the command's END marker */
+		if (!report && e->wait == W_NONE)	/* W_READY ended by the command's END marker */
 			return O_DONE;
-		if (e->wait == W_JOBS && engine_pump_jobs(e, 0))
+		if (!report && e->wait == W_JOBS && engine_pump_jobs(e, 0))
 			return O_DONE;
 		if (e->cls.event == EV_KERNEL_PANIC && e->panic_ok)
 			classifier_clear_event(&e->cls);	/* the crash a kdump step made */
@@ -87,6 +115,10 @@ enum outcome engine_pump(struct engine *e, double deadline)
 			return O_HANG;
 		if (e->run_deadline < until)
 			until = e->run_deadline;
+		if (now >= until && report) {
+			e->cls.report.taken = true;	/* cut short by the deadline: what came of it */
+			return O_KERNEL_BUG;
+		}
 		if (now >= until)
 			return until == e->run_deadline && deadline > e->run_deadline
 				? O_RUN_TIMEOUT : O_TIMEOUT;

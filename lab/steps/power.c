@@ -28,6 +28,7 @@ enum outcome engine_boot(struct engine *e, double timeout, char **msg)
 		return O_EXITED;
 	}
 	classifier_init(&e->cls, now_mono());
+	e->cls.report_ignore = e->sc ? e->sc->kernel_bugs_ignore : 0;
 	for (int i = 0; i < CON_COUNT; i++)
 		e->con[i].fd = e->m.console_fd[i];
 	e->feed = console_feed_start(e->m.console_fd, CON_COUNT,

@@ -85,6 +85,7 @@ static void play(void **state, const char *name, const char *yaml, struct play *
 	assert_int_equal(mkdir_p(p->run_dir, 0755), 0);
 	opt.run_dir = p->run_dir;
 	p->res = (struct run_result)RUN_RESULT_INIT;
+	p->res.expected = xstrdup(scenario_expected(&sc));	/* as cmd_run.c */
 	capture_begin(&cap);
 	p->exit_code = run_scenario(&cfg, &im, &sc, &opt, &p->res);
 	p->log = capture_end(&cap);
@@ -203,7 +204,10 @@ static void test_hang(void **state)
 	play_release(&p);
 }
 
-/* Linux dying at boot (captured): KERNEL_PANIC at the boot step. */
+/*
+ * Linux dying at boot (captured): KERNEL_PANIC at the boot step, the oops
+ * before the panic quoted in result.json.
+ */
 static void test_kernel_panic(void **state)
 {
 	char *dir = xasprintf("%s/kpanic/replay", (char *)*state);
@@ -215,6 +219,9 @@ static void test_kernel_panic(void **state)
 	assert_verdict(&p, V_KERNEL_PANIC);
 	assert_int_equal(p.exit_code, TL_EXIT_KERNEL_PANIC);
 	assert_non_null(strstr(step(&p, "boot")->message, "Attempted to kill init"));
+	assert_string_equal(p.res.kernel_bug.kind, "OOPS");
+	assert_string_equal(p.res.kernel_bug.line,
+			    "Internal error: synchronous external abort: 0000000096000010 [#1] SMP");
 	assert_int_equal(step(&p, "poweroff")->verdict, V_NOTRUN);
 	free(dir);
 	play_release(&p);
@@ -263,7 +270,9 @@ static void test_deadlock(void **state)
 	put_file(dir, "script", "ssh\n"
 		 "job ^tl-bg clients.txt running\n"
 		 "job ^tl-evidence guest.txt 0\n");
-	play(state, "deadlock", "name: deadlock\ntimeouts: { hang: 60 }\nsteps:\n  - boot\n"
+	/* as system-invocation.yaml: the deadlock's hung-task reports are its symptom */
+	play(state, "deadlock", "name: deadlock\ntimeouts: { hang: 60 }\n"
+	     "ignore-kernel-bugs: HUNG_TASK\nsteps:\n  - boot\n"
 	     "  - background: { id: clients, command: 'tl-storage load -c 2', "
 	     "progress: '^tl-storage: progress client ', stall: 0.3 }\n"
 	     "  - join: { id: clients, timeout: 30 }\n  - poweroff\n", &p);
@@ -277,9 +286,131 @@ static void test_deadlock(void **state)
 	assert_file_has(p.run_dir, "evidence/summary.txt", "scmi_optee_send_message");
 	assert_file_has(p.run_dir, "result.json", "deadlock_chain");
 	assert_file_has(p.run_dir, "nw-console.log", "blocked for more than 10 seconds");
+	assert_null(p.res.kernel_bug.kind);
 	free(guest);
 	free(ev);
 	free(dir);
+	play_release(&p);
+}
+
+/*
+ * The xtest-smoke consoles cut while xtest (serial command 2) runs, then
+ * tests/data/consoles/@report on the normal world (@tail after it).
+ */
+static void report_replay(void **state, const char *name, const char *report, const char *tail)
+{
+	char *dir = xasprintf("%s/%s/replay", (char *)*state, name);
+	char *src = xasprintf("%s/tests/data/consoles", test_srcdir());
+	char *text = tu_slurp(src, report);
+	char *append = xasprintf("%s%s", text, tail ? tail : "");
+
+	put_console(dir, "nw-console.log", "xtest-smoke-nw.log", 330, append);
+	put_console(dir, "sw-console.log", "xtest-smoke-sw.log", 0, NULL);
+	put_file(dir, "script", "");
+	free(append);
+	free(text);
+	free(src);
+	free(dir);
+}
+
+#define REPORT_STEPS \
+	"steps:\n" \
+	"  - boot\n" \
+	"  - run: { name: supplicant, command: pidof tee-supplicant }\n" \
+	"  - run: { name: xtest, command: 'xtest -t regression 1001 1004 6001', timeout: 1 }\n" \
+	"  - poweroff\n"
+
+/*
+ * KASAN reports a use-after-free while xtest runs (the report is written
+ * in mm/kasan/report.c's format, tests/data/consoles/README.md): the step
+ * ends KERNEL_BUG once the closing rule came, the rest is not run, the
+ * block is quoted in result.json, junit.xml and evidence/kernel-bug.txt.
+ */
+static void test_kernel_bug(void **state)
+{
+	struct play p;
+	const struct test_result *t;
+
+	report_replay(state, "kbug", "kasan-uaf-nw.log", NULL);
+	play(state, "kbug", "name: kbug\nnetwork: false\n" REPORT_STEPS, &p);
+	assert_verdict(&p, V_KERNEL_BUG);
+	assert_int_equal(p.exit_code, TL_EXIT_KERNEL_BUG);
+	assert_int_equal(p.exit_code, 9);
+	t = step(&p, "xtest");
+	assert_int_equal(t->verdict, V_KERNEL_BUG);
+	assert_string_equal(t->message, "KASAN: BUG: KASAN: slab-use-after-free in "
+			    "tl_bug_uaf_read+0x44/0x60 [tl_bug]");
+	assert_non_null(strstr(t->output, "Freed by task 97:"));
+	assert_string_equal(p.res.reason, "xtest: KASAN: BUG: KASAN: slab-use-after-free in "
+			    "tl_bug_uaf_read+0x44/0x60 [tl_bug]");
+	assert_int_equal(step(&p, "poweroff")->verdict, V_NOTRUN);
+	/* the whole block, from rule to rule, in result.json */
+	assert_string_equal(p.res.kernel_bug.kind, "KASAN");
+	assert_string_equal(p.res.kernel_bug.line, "BUG: KASAN: slab-use-after-free in "
+			    "tl_bug_uaf_read+0x44/0x60 [tl_bug]");
+	assert_true(starts_with(p.res.kernel_bug.report, "=================="));
+	assert_true(ends_with(p.res.kernel_bug.report, "==================\n"));
+	assert_true(p.res.kernel_bug.at >= 0);
+	assert_file_has(p.run_dir, "result.json", "\"kernel_bug\": {");
+	assert_file_has(p.run_dir, "result.json", "\"kind\": \"KASAN\"");
+	assert_file_has(p.run_dir, "result.json", "Read of size 8 at addr ffff000004a3b208 by task tl-bug/97\\n");
+	assert_file_has(p.run_dir, "result.json", "\"kernel_bug\": 1");
+	assert_file_has(p.run_dir, "result.json", "\"exit_code\": 9");
+	assert_file_has(p.run_dir, "junit.xml", "<failure message=\"KASAN: BUG: KASAN: slab-use-after-free");
+	assert_file_has(p.run_dir, "junit.xml", "type=\"KERNEL_BUG\"");
+	assert_file_has(p.run_dir, "results.tap", "not ok 3 - steps/xtest\n  ---\n  message: \"KASAN: ");
+	assert_file_has(p.run_dir, "results.tap", "  verdict: KERNEL_BUG\n");
+	assert_file_has(p.run_dir, "evidence/summary.txt", "KERNEL_BUG: KASAN: BUG: KASAN: slab-use-after-free");
+	assert_file_has(p.run_dir, "evidence/kernel-bug.txt", "Memory state around the buggy address:");
+	play_release(&p);
+
+	/* the same run where the scenario expects it passes */
+	report_replay(state, "kbug-expected", "kasan-uaf-nw.log", NULL);
+	play(state, "kbug-expected", "name: kbug\nnetwork: false\nexpect: KERNEL_BUG\n" REPORT_STEPS, &p);
+	assert_verdict(&p, V_PASS);
+	assert_int_equal(p.exit_code, 0);
+	assert_int_equal(p.res.observed, V_KERNEL_BUG);
+	assert_true(starts_with(p.res.reason, "KERNEL_BUG as expected: xtest: KASAN: "));
+	assert_string_equal(p.res.kernel_bug.kind, "KASAN");
+	play_release(&p);
+
+	/* expected but not there: the run passing is a failure */
+	free(smoke_replay(state, "kbug-missing", 0, NULL));
+	play(state, "kbug-missing", "name: kbug\nnetwork: false\nexpect: KERNEL_BUG\n" SMOKE_STEPS
+	     "  - poweroff\n", &p);
+	assert_verdict(&p, V_FAIL);
+	assert_int_equal(p.exit_code, TL_EXIT_FAIL);
+	assert_string_equal(p.res.reason, "expected KERNEL_BUG, got PASS");
+	assert_null(p.res.kernel_bug.kind);
+	play_release(&p);
+
+	/* a kind the scenario ignores changes nothing: xtest, cut there, times out */
+	report_replay(state, "kbug-ignored", "kmemleak-nw.log", NULL);
+	play(state, "kbug-ignored", "name: kbug\nnetwork: false\nignore-kernel-bugs: [KMEMLEAK]\n"
+	     REPORT_STEPS, &p);
+	assert_verdict(&p, V_TIMEOUT);
+	assert_null(p.res.kernel_bug.kind);
+	play_release(&p);
+}
+
+/*
+ * An oops, then the panic it led to: KERNEL_PANIC (the worse one), with the
+ * oops quoted in result.json as what came before it.
+ */
+static void test_oops_then_panic(void **state)
+{
+	struct play p;
+
+	report_replay(state, "oops", "oops-nw.log",
+		      "[    3.400] Kernel panic - not syncing: Oops: Fatal exception\n");
+	play(state, "oops", "name: oops\nnetwork: false\n" REPORT_STEPS, &p);
+	assert_verdict(&p, V_KERNEL_PANIC);
+	assert_int_equal(p.exit_code, TL_EXIT_KERNEL_PANIC);
+	assert_string_equal(step(&p, "xtest")->message,
+			    "kernel panic: Kernel panic - not syncing: Oops: Fatal exception");
+	assert_string_equal(p.res.kernel_bug.kind, "OOPS");
+	assert_non_null(strstr(p.res.kernel_bug.report, "\nInternal error: Oops: 0000000096000006"));
+	assert_file_has(p.run_dir, "result.json", "\"kind\": \"OOPS\"");
 	play_release(&p);
 }
 
@@ -332,6 +463,8 @@ int main(void)
 		cmocka_unit_test(test_hang),
 		cmocka_unit_test(test_kernel_panic),
 		cmocka_unit_test(test_tee_panic),
+		cmocka_unit_test(test_kernel_bug),
+		cmocka_unit_test(test_oops_then_panic),
 		cmocka_unit_test(test_deadlock),
 		cmocka_unit_test(test_wedged_shell),
 		cmocka_unit_test(test_qemu_dies),

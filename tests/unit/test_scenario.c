@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "classify.h"
 #include "config.h"
 #include "scenario.h"
 #include "step.h"
@@ -1371,7 +1372,20 @@ static void test_cells_and_params(void **state)
 		       "(values go into guest commands)");
 	expect_invalid(f, "expect: MAYBE\nsteps:\n- boot\n",
 		       "1:9: unknown verdict 'MAYBE' for 'expect' (PASS, FAIL, DEADLOCK, HANG, "
-		       "TIMEOUT, KERNEL_PANIC or TEE_PANIC)");
+		       "TIMEOUT, KERNEL_PANIC, KERNEL_BUG or TEE_PANIC)");
+	/* a kernel report expected, or some kinds of it not reported */
+	assert_int_equal(load(f, "expect: KERNEL_BUG\nignore-kernel-bugs: [HUNG_TASK, KMEMLEAK]\n"
+			      "steps:\n- boot\n"), 0);
+	assert_string_equal(f->sc.expect, "KERNEL_BUG");
+	assert_int_equal(f->sc.kernel_bugs_ignore,
+			 (1u << KREPORT_HUNG_TASK) | (1u << KREPORT_KMEMLEAK));
+	assert_int_equal(load(f, "ignore-kernel-bugs: all\nsteps:\n- boot\n"), 0);
+	assert_int_equal(f->sc.kernel_bugs_ignore, ~0u);
+	assert_int_equal(load(f, "steps:\n- boot\n"), 0);
+	assert_int_equal(f->sc.kernel_bugs_ignore, 0);
+	expect_invalid(f, "ignore-kernel-bugs: [WARNING, hung]\nsteps:\n- boot\n",
+		       "1:31: unknown kind of kernel report 'hung' for 'ignore-kernel-bugs' "
+		       "(KASAN, BUG, OOPS, WARNING, HUNG_TASK, KMEMLEAK or all)");
 	expect_invalid(f, "default-cell: x\ncells: {a: {}}\nsteps:\n- boot\n",
 		       "1:15: default-cell 'x' is not one of the cells");
 	expect_invalid(f, "cells: {a: {optee-flags: [threads]}}\nsteps:\n- boot\n",
