@@ -552,55 +552,58 @@ static void test_pinned_source_from_cache_without_apt(void **state)
 	pinroot_close(&p);
 }
 
-/* Not in the cache, not in the archive: the error names package, version, suite and the cache. */
-static void test_pinned_deb_gone_everywhere(void **state)
+/*
+ * aptroot_fetch_deb() in a root whose apt knows no package, with a .deb of
+ * @cached_version in the cache: it must fail with -ENOENT; what it printed
+ * (malloc'd).
+ */
+static char *fetch_missing(struct fixture *f, const struct pkg_ref *ref, const char *cached_version)
 {
-	struct fixture *f = *state;
 	struct pinroot p;
 	struct capture c;
-	char *path = NULL, *err;
+	char *path = NULL, *err, *deb;
 	int ret;
 
 	pinroot_open(f, &p, true);
-	/* another version in the cache does not stand in for the pinned one */
-	put(f, "debs/linux-source-6.1_6.1.176-1_all.deb", "a .deb");
-	put(f, "debs/linux-source-6.1_6.1.176-1_all.deb.sha256", "00ff\n");
+	deb = xasprintf("debs/linux-source-6.1_%s_all.deb", cached_version);
+	put(f, deb, "a .deb");
+	free(deb);
+	deb = xasprintf("debs/linux-source-6.1_%s_all.deb.sha256", cached_version);
+	put(f, deb, "00ff\n");
+	free(deb);
 	capture_begin(&c);
-	ret = aptroot_fetch_deb(&p.a, &pinned_src, &path);
+	ret = aptroot_fetch_deb(&p.a, ref, &path);
 	err = capture_end(&c);
 	assert_int_equal(ret, -ENOENT);
 	assert_null(path);
+	pinroot_close(&p);
+	return err;
+}
+
+/* Not in the cache, not in the archive: the error names package, version, suite and the cache. */
+static void test_pinned_deb_gone_everywhere(void **state)
+{
+	/* another version in the cache does not stand in for the pinned one */
+	char *err = fetch_missing(*state, &pinned_src, "6.1.176-1");
+
 	assert_non_null(strstr(err, "src-6.1.170.yaml:3:8: no package 'linux-source-6.1' "
 				    "version '6.1.170-3' in suite 'bookworm'"));
 	assert_non_null(strstr(err, "the pinned version 6.1.170-3 of 'linux-source-6.1' is not "
 				    "in the cache"));
 	assert_non_null(strstr(err, "/debs/linux-source-6.1_6.1.170-3_all.deb"));
 	free(err);
-	pinroot_close(&p);
 }
 
 /* Without a version the cached file is not used blindly: apt decides (here: nothing). */
 static void test_unpinned_deb_asks_apt(void **state)
 {
-	struct fixture *f = *state;
 	struct pkg_ref ref = pinned_src;
-	struct pinroot p;
-	struct capture c;
-	char *path = NULL, *err;
-	int ret;
+	char *err;
 
 	ref.version = NULL;
-	pinroot_open(f, &p, true);
-	put(f, "debs/linux-source-6.1_6.1.170-3_all.deb", "a .deb");
-	put(f, "debs/linux-source-6.1_6.1.170-3_all.deb.sha256", "00ff\n");
-	capture_begin(&c);
-	ret = aptroot_fetch_deb(&p.a, &ref, &path);
-	err = capture_end(&c);
-	assert_int_equal(ret, -ENOENT);
-	assert_null(path);
+	err = fetch_missing(*state, &ref, "6.1.170-3");
 	assert_null(strstr(err, "pinned"));
 	free(err);
-	pinroot_close(&p);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
