@@ -646,13 +646,18 @@ static void push_query(struct strvec *argv, const char *name, const char *arch)
 	free(q);
 }
 
+/* Whether @name is a pattern: shell globs, plus ksh's +(...) etc. (glibc FNM_EXTMATCH) */
+static bool is_pattern(const char *name)
+{
+	return strpbrk(name, "*?[") != NULL;
+}
+
 static int resolve_once(struct aptroot *a, const struct pkg_ref *ref,
 			char **name, char **version)
 {
 	struct strvec argv = STRVEC_INIT;
 	struct strbuf out = STRBUF_INIT;
-	/* shell globs, plus ksh's +(...) etc. (glibc FNM_EXTMATCH) to say "digits only" */
-	bool glob = strpbrk(ref->name, "*?[") != NULL;
+	bool glob = is_pattern(ref->name);
 	int ret = 0;
 
 	strvec_pushl(&argv, "apt-cache", "madison", NULL);
@@ -802,16 +807,61 @@ static char *only_file(const char *dir, const char *suffix)
 	return ret;
 }
 
+/*
+ * Where the cache keeps @ref when it pins an exact name and version
+ * (malloc'd), or NULL when it does not pin one. @dir: a->debs or
+ * a->sources; @suffix: "_<arch>.deb" or "".
+ */
+static char *pinned_path(const char *dir, const struct pkg_ref *ref, const char *suffix)
+{
+	if (!ref->version || is_pattern(ref->name))
+		return NULL;
+	return xasprintf("%s/%s_%s%s", dir, ref->name, ref->version, suffix);
+}
+
+/*
+ * Resolve a package that is not in the cache. A pinned version the suite
+ * no longer serves is said to be missing from the cache too (@cache_path).
+ */
+static int resolve_uncached(struct aptroot *a, const struct pkg_ref *ref,
+			    const char *cache_path, char **name, char **version)
+{
+	int ret = aptroot_resolve(a, ref, name, version);
+
+	if (ret == -ENOENT && cache_path)
+		error("%s: the pinned version %s of '%s' is not in the cache ('%s') either",
+		      ref->where, ref->version, ref->name, cache_path);
+	return ret;
+}
+
 int aptroot_fetch_deb(struct aptroot *a, const struct pkg_ref *ref, char **path)
 {
 	char *name = NULL, *version = NULL, *sha = NULL, *tmp = NULL, *got = NULL;
 	char *spec = NULL, *log = NULL, *dest = NULL, *sidecar = NULL, *cached = NULL;
+	char *suffix = xasprintf("_%s.deb", ref->arch);
+	char *pinned = pinned_path(a->debs, ref, suffix);
 	char hex[SHA256_HEX_LEN + 1];
 	const char *arch = ref->arch;
 	int ret;
 
 	*path = NULL;
-	ret = aptroot_resolve(a, ref, &name, &version);
+	if (pinned) {
+		/*
+		 * A version's contents never change in Debian: the copy
+		 * verified when it was downloaded is used without apt, so it
+		 * outlives the archive's serving it.
+		 */
+		sidecar = xasprintf("%s.sha256", pinned);
+		if (file_exists(pinned) && file_exists(sidecar)) {
+			*path = pinned;
+			pinned = NULL;
+			ret = 0;
+			goto out;
+		}
+		free(sidecar);
+		sidecar = NULL;
+	}
+	ret = resolve_uncached(a, ref, pinned, &name, &version);
 	if (ret)
 		goto out;
 	if (!strcmp(arch, "all"))
@@ -883,6 +933,8 @@ out:
 	free(dest);
 	free(sidecar);
 	free(cached);
+	free(suffix);
+	free(pinned);
 	return ret;
 }
 
@@ -894,9 +946,21 @@ int aptroot_fetch_source(struct aptroot *a, const struct pkg_ref *ref,
 	int ret;
 
 	*dir = *version = NULL;
-	ret = aptroot_resolve(a, ref, &name, &ver);
+	/* a pinned version in the cache: used without apt, as in aptroot_fetch_deb() */
+	if ((dest = pinned_path(a->sources, ref, ""))) {
+		done = path_join(dest, ".complete");
+		if (file_exists(done)) {
+			ver = xstrdup(ref->version);
+			ret = 0;
+			goto found;
+		}
+		free(done);
+		done = NULL;
+	}
+	ret = resolve_uncached(a, ref, dest, &name, &ver);
 	if (ret)
 		goto out;
+	free(dest);
 	dest = xasprintf("%s/%s_%s", a->sources, name, ver);
 	done = path_join(dest, ".complete");
 	if (file_exists(done))

@@ -75,14 +75,18 @@ int aptroot_resolve(struct aptroot *a, const struct pkg_ref *ref,
 /*
  * Make the .deb for @ref available locally and return its path in *path
  * (malloc'd). A cached file with the index's SHA256 is used without any
- * network access. 0 or -errno (reported).
+ * network access. A pinned package (exact name and @ref->version) already
+ * in the cache is used without apt at all, so it stays usable after the
+ * archive stops serving that version. 0 or -errno (reported; -ENOENT when
+ * the suite lacks the package or version and, if pinned, the cache too).
  */
 int aptroot_fetch_deb(struct aptroot *a, const struct pkg_ref *ref, char **path);
 
 /*
  * Download the source package @ref (.dsc, .orig.tar.*, .debian.tar.*)
  * into a cached directory, returned in *dir (malloc'd); *version gets the
- * exact version. 0 or -errno (reported).
+ * exact version. A pinned version already in the cache is used without
+ * apt, as in aptroot_fetch_deb(). 0 or -errno (reported).
  */
 int aptroot_fetch_source(struct aptroot *a, const struct pkg_ref *ref,
 			 char **dir, char **version);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include "aptroot.h"
 #include "util.h"
@@ -460,6 +461,151 @@ static void test_version_equal(void **state)
 	assert_ver_eq("", "");
 }
 
+
+/* ---- a pinned version and the cache ---- */
+
+/*
+ * A private apt root in the fixture dir whose apt tools are two scripts on
+ * PATH: apt-cache knows no package (prints nothing), apt-get update works.
+ * @with_apt false: no apt tool at all, so any apt call fails.
+ */
+struct pinroot {
+	struct aptroot a;
+	char *old_path;
+};
+
+static void pinroot_open(struct fixture *f, struct pinroot *p, bool with_apt)
+{
+	char *bin = path_join(f->dir, "bin");
+
+	memset(p, 0, sizeof(*p));
+	p->a.root = xstrdup(f->dir);
+	p->a.conf = path_join(f->dir, "apt.conf");
+	p->a.debs = path_join(f->dir, "debs");
+	p->a.sources = path_join(f->dir, "sources");
+	assert_int_equal(mkdir_p(p->a.debs, 0755), 0);
+	assert_int_equal(mkdir_p(p->a.sources, 0755), 0);
+	assert_int_equal(mkdir_p(bin, 0755), 0);
+	if (with_apt) {
+		static const char *const tools[] = { "apt-cache", "apt-get" };
+
+		for (size_t i = 0; i < 2; i++) {
+			char *tool = path_join(bin, tools[i]);
+
+			write_file_str(tool, "#!/bin/sh\nexit 0\n");
+			assert_int_equal(chmod(tool, 0755), 0);
+			free(tool);
+		}
+	}
+	p->old_path = xstrdup(getenv("PATH"));
+	setenv("PATH", bin, 1);
+	free(bin);
+}
+
+static void pinroot_close(struct pinroot *p)
+{
+	setenv("PATH", p->old_path, 1);
+	free(p->old_path);
+	free(p->a.root);
+	free(p->a.conf);
+	free(p->a.debs);
+	free(p->a.sources);
+}
+
+static const struct pkg_ref pinned_src = {
+	.name = "linux-source-6.1", .suite = "bookworm", .version = "6.1.170-3",
+	.arch = "all", .where = "src-6.1.170.yaml:3:8",
+};
+
+static void test_pinned_deb_from_cache_without_apt(void **state)
+{
+	struct fixture *f = *state;
+	struct pinroot p;
+	char *path = NULL;
+
+	pinroot_open(f, &p, false);
+	put(f, "debs/linux-source-6.1_6.1.170-3_all.deb", "a .deb");
+	put(f, "debs/linux-source-6.1_6.1.170-3_all.deb.sha256", "00ff\n");
+	assert_int_equal(aptroot_fetch_deb(&p.a, &pinned_src, &path), 0);
+	assert_non_null(path);
+	assert_true(ends_with(path, "/debs/linux-source-6.1_6.1.170-3_all.deb"));
+	free(path);
+	pinroot_close(&p);
+}
+
+static void test_pinned_source_from_cache_without_apt(void **state)
+{
+	struct fixture *f = *state;
+	struct pinroot p;
+	char *dir = NULL, *version = NULL, *src;
+
+	pinroot_open(f, &p, false);
+	src = path_join(p.a.sources, "linux-source-6.1_6.1.170-3");
+	assert_int_equal(mkdir_p(src, 0755), 0);
+	free(src);
+	put(f, "sources/linux-source-6.1_6.1.170-3/.complete", "6.1.170-3");
+	assert_int_equal(aptroot_fetch_source(&p.a, &pinned_src, &dir, &version), 0);
+	assert_true(ends_with(dir, "/sources/linux-source-6.1_6.1.170-3"));
+	assert_string_equal(version, "6.1.170-3");
+	free(dir);
+	free(version);
+	pinroot_close(&p);
+}
+
+/*
+ * aptroot_fetch_deb() in a root whose apt knows no package, with a .deb of
+ * @cached_version in the cache: it must fail with -ENOENT; what it printed
+ * (malloc'd).
+ */
+static char *fetch_missing(struct fixture *f, const struct pkg_ref *ref, const char *cached_version)
+{
+	struct pinroot p;
+	struct capture c;
+	char *path = NULL, *err, *deb;
+	int ret;
+
+	pinroot_open(f, &p, true);
+	deb = xasprintf("debs/linux-source-6.1_%s_all.deb", cached_version);
+	put(f, deb, "a .deb");
+	free(deb);
+	deb = xasprintf("debs/linux-source-6.1_%s_all.deb.sha256", cached_version);
+	put(f, deb, "00ff\n");
+	free(deb);
+	capture_begin(&c);
+	ret = aptroot_fetch_deb(&p.a, ref, &path);
+	err = capture_end(&c);
+	assert_int_equal(ret, -ENOENT);
+	assert_null(path);
+	pinroot_close(&p);
+	return err;
+}
+
+/* Not in the cache, not in the archive: the error names package, version, suite and the cache. */
+static void test_pinned_deb_gone_everywhere(void **state)
+{
+	/* another version in the cache does not stand in for the pinned one */
+	char *err = fetch_missing(*state, &pinned_src, "6.1.176-1");
+
+	assert_non_null(strstr(err, "src-6.1.170.yaml:3:8: no package 'linux-source-6.1' "
+				    "version '6.1.170-3' in suite 'bookworm'"));
+	assert_non_null(strstr(err, "the pinned version 6.1.170-3 of 'linux-source-6.1' is not "
+				    "in the cache"));
+	assert_non_null(strstr(err, "/debs/linux-source-6.1_6.1.170-3_all.deb"));
+	free(err);
+}
+
+/* Without a version the cached file is not used blindly: apt decides (here: nothing). */
+static void test_unpinned_deb_asks_apt(void **state)
+{
+	struct pkg_ref ref = pinned_src;
+	char *err;
+
+	ref.version = NULL;
+	err = fetch_missing(*state, &ref, "6.1.170-3");
+	assert_null(strstr(err, "pinned"));
+	free(err);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -484,6 +630,10 @@ int main(void)
 		cmocka_unit_test(test_version_revisions),
 		cmocka_unit_test(test_version_numeric),
 		cmocka_unit_test(test_version_equal),
+		T(test_pinned_deb_from_cache_without_apt),
+		T(test_pinned_source_from_cache_without_apt),
+		T(test_pinned_deb_gone_everywhere),
+		T(test_unpinned_deb_asks_apt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
