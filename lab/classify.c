@@ -136,9 +136,15 @@ static enum kreport_kind report_kind(const char *b, enum report_end *end)
 	return KREPORT_NONE;
 }
 
+/*
+ * Add @line to the report's block as printed, but without a shell prompt
+ * the kernel's line was glued to (its printk stamp stays).
+ */
 static void report_add(struct kernel_report *r, const char *line, double now)
 {
-	strbuf_addstr(&r->text, line);
+	const char *unstamped = strip_stamp(line), *p = skip_prompt(unstamped);
+
+	strbuf_addstr(&r->text, p != unstamped ? p : line);
 	strbuf_addch(&r->text, '\n');
 	r->lines++;
 	r->last = now;
