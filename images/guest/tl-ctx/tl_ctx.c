@@ -1126,10 +1126,10 @@ static int cmd_supp_race(int argc, char **argv)
 	sleep(2);
 	unlink(o.fifo);
 	supp = supplicant_pid();
-	if (supp)
-		say(PROG ": tee-supplicant after its answer: running, pid %d", (int)supp);
+	if (!supp)
+		say(PROG ": tee-supplicant's process 2 s after its answer: gone");
 	else
-		say(PROG ": tee-supplicant after its answer: gone (it gave up)");
+		say(PROG ": tee-supplicant's process 2 s after its answer: pid %d", (int)supp);
 	return verdict(name, !*why, why);
 }
 
