@@ -71,10 +71,21 @@ static const char *skip_prompt(const char *line)
 	return p;
 }
 
+/*
+ * @line without a shell prompt the kernel's line was glued to ("[ 1.2] / #
+ * \033[6n[ 8.4] BUG: ..." -> "[ 8.4] BUG: ..."), or @line itself.
+ */
+static const char *unprompted(const char *line)
+{
+	const char *unstamped = strip_stamp(line), *p = skip_prompt(unstamped);
+
+	return p != unstamped ? p : line;
+}
+
 /* Where a kernel report would start in @line: after stamp, prompt and stamp. */
 static const char *report_body(const char *line)
 {
-	return strip_stamp(skip_prompt(strip_stamp(line)));
+	return strip_stamp(unprompted(line));
 }
 
 /* "<digits>" at @p followed by @then: the rest after it, or NULL. */
@@ -142,9 +153,7 @@ static enum kreport_kind report_kind(const char *b, enum report_end *end)
  */
 static void report_add(struct kernel_report *r, const char *line, double now)
 {
-	const char *unstamped = strip_stamp(line), *p = skip_prompt(unstamped);
-
-	strbuf_addstr(&r->text, p != unstamped ? p : line);
+	strbuf_addstr(&r->text, unprompted(line));
 	strbuf_addch(&r->text, '\n');
 	r->lines++;
 	r->last = now;

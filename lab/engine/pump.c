@@ -70,6 +70,25 @@ static bool kernel_report_ends(struct engine *e, double now, bool *pending)
 	return true;
 }
 
+/* Whether the current wait is satisfied (a line, the command's end, the jobs). */
+static bool wait_met(struct engine *e)
+{
+	switch (e->wait) {
+	case W_PATTERN:
+		return engine_scan_history(e);
+	case W_COMMAND:
+	case W_READY:
+		return e->matched;
+	case W_NONE:	/* W_READY ended by the command's END marker */
+		return true;
+	case W_JOBS:
+		return engine_pump_jobs(e, 0);
+	case W_EXIT:	/* QEMU exiting ends the loop itself */
+		break;
+	}
+	return false;
+}
+
 /*
  * Run the event loop until the current wait is satisfied, @deadline
  * passes, QEMU exits, a panic, a kernel report or a hang is seen, or
@@ -88,13 +107,7 @@ enum outcome engine_pump(struct engine *e, double deadline)
 
 		if (kernel_report_ends(e, now, &report))
 			return O_KERNEL_BUG;
-		if (!report && e->wait == W_PATTERN && engine_scan_history(e))
-			return O_DONE;
-		if (!report && (e->wait == W_COMMAND || e->wait == W_READY) && e->matched)
-			return O_DONE;
-		if (!report && e->wait == W_NONE)	/* W_READY ended by the command's END marker */
-			return O_DONE;
-		if (!report && e->wait == W_JOBS && engine_pump_jobs(e, 0))
+		if (!report && wait_met(e))
 			return O_DONE;
 		if (e->cls.event == EV_KERNEL_PANIC && e->panic_ok)
 			classifier_clear_event(&e->cls);	/* the crash a kdump step made */
