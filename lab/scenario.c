@@ -216,6 +216,20 @@ static int get_common(const struct ydoc *doc, const struct ynode *outer,
 }
 
 /* Optional "console" of @opts into *out. */
+int step_get_count(const struct ydoc *doc, const struct ynode *n, const char *key, unsigned max,
+		   const char *alt, unsigned *out)
+{
+	const char *v = n->type == YNODE_SCALAR ? n->scalar : NULL;
+	char *end = NULL;
+	unsigned long x = v ? strtoul(v, &end, 10) : 0;
+
+	if (!v || !*v || *end || x < 1 || x > max)
+		return ynode_error(doc, n, "'%s' must be 1..%u%s, got '%s'", key, max, alt,
+				   v ? v : "(not a number)");
+	*out = (unsigned)x;
+	return 0;
+}
+
 int step_get_console(const struct ydoc *doc, const struct ynode *opts,
 		       enum console_id *out)
 {

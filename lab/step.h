@@ -136,6 +136,13 @@ int step_check_regex(const struct ydoc *doc, const struct ynode *n, const char *
 /* Seconds, > 0 (>= 0 when @zero_ok); *out kept when absent. */
 int step_get_seconds(const struct ydoc *doc, const struct ynode *map, const char *key,
 		     bool zero_ok, double *out);
+/*
+ * @n's scalar as a whole number 1..@max into *out. The error names @key,
+ * the range and then @alt, what else the key takes ("" or " or
+ * \"${param}\""), and the value given. 0 or -EINVAL (reported).
+ */
+int step_get_count(const struct ydoc *doc, const struct ynode *n, const char *key, unsigned max,
+		   const char *alt, unsigned *out);
 /* "console": normal or secure into *out (kept when absent). */
 int step_get_console(const struct ydoc *doc, const struct ynode *map, enum console_id *out);
 /*

@@ -17,19 +17,9 @@ static const char *const default_absent[] = { "Panic at", "assertion .* failed" 
 static int parse_count(const struct step_parse *p, struct scenario_step *st)
 {
 	const struct ynode *c = ynode_get(p->opts, "count");
-	const char *v = c && c->type == YNODE_SCALAR ? c->scalar : NULL;
-	char *end = NULL;
-	unsigned long n;
 
 	st->count = 1;
-	if (!c)
-		return 0;
-	n = v ? strtoul(v, &end, 10) : 0;
-	if (!v || !*v || *end || n < 1 || n > STEP_MAX_COUNT)
-		return ynode_error(p->doc, c, "'count' must be 1..%d, got '%s'", STEP_MAX_COUNT,
-				   v ? v : "(not a number)");
-	st->count = (unsigned)n;
-	return 0;
+	return c ? step_get_count(p->doc, c, "count", STEP_MAX_COUNT, "", &st->count) : 0;
 }
 
 static int parse_wait(const struct step_parse *p, struct scenario_step *st)

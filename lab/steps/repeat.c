@@ -18,8 +18,6 @@ static int parse_repeat(const struct step_parse *p, struct scenario_step *st)
 	const struct ydoc *doc = p->doc;
 	const struct ynode *t = ynode_get(p->opts, "times"), *body = ynode_get(p->opts, "steps");
 	const char *v = t && t->type == YNODE_SCALAR ? t->scalar : NULL;
-	char *end = NULL;
-	unsigned long n;
 
 	if (!t)
 		return ynode_error(doc, p->where, "missing 'times' in 'repeat' step");
@@ -35,12 +33,7 @@ static int parse_repeat(const struct step_parse *p, struct scenario_step *st)
 					   "declare", st->times_param);
 		return 0;
 	}
-	n = strtoul(v, &end, 10);
-	if (!*v || *end || n < 1 || n > STEP_MAX_REPEAT)
-		return ynode_error(doc, t, "'times' must be 1..%d or \"${param}\", got '%s'",
-				   STEP_MAX_REPEAT, v);
-	st->times = (unsigned)n;
-	return 0;
+	return step_get_count(doc, t, "times", STEP_MAX_REPEAT, " or \"${param}\"", &st->times);
 }
 
 static void describe_repeat(const struct scenario_step *st, struct strbuf *sb)
