@@ -174,6 +174,36 @@ static int tee_open(const char *what)
 	return fd;
 }
 
+/* A value parameter of type @attr (TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_*) with a = @a. */
+static struct tee_ioctl_param value_param(uint64_t attr, uint64_t a)
+{
+	return (struct tee_ioctl_param){ .attr = attr, .a = a };
+}
+
+/*
+ * A memory reference of type @attr (TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_*) to
+ * the first @size bytes of shm @shm_id (<linux/tee.h>: a offset, b size,
+ * c shm id).
+ */
+static struct tee_ioctl_param memref_param(uint64_t attr, int shm_id, size_t size)
+{
+	return (struct tee_ioctl_param){ .attr = attr, .a = 0, .b = size, .c = (uint64_t)shm_id };
+}
+
+/*
+ * A TEE ioctl that takes a struct tee_ioctl_buf_data (@len bytes at @buf:
+ * the argument and its parameters). false if it failed (reported as @what).
+ */
+static bool buf_ioctl(int fd, unsigned long req, void *buf, size_t len, const char *what)
+{
+	struct tee_ioctl_buf_data data = { .buf_ptr = (uintptr_t)buf, .buf_len = len };
+
+	if (!ioctl(fd, req, &data))
+		return true;
+	say(PROG ": %s: %s", what, strerror(errno));
+	return false;
+}
+
 /*
  * TEE_IOC_OPEN_SESSION with @nparams parameters (0 or 1: value input
  * a = @tag), public login. On success *@session is the session id.
@@ -187,21 +217,16 @@ static uint32_t open_session(int fd, const char *uuid, unsigned nparams,
 		struct tee_ioctl_open_session_arg arg;
 		struct tee_ioctl_param params[1];
 	} buf;
-	struct tee_ioctl_buf_data data = { .buf_ptr = (uintptr_t)&buf, .buf_len = sizeof(buf) };
 
 	memset(&buf, 0, sizeof(buf));
 	if (!parse_uuid(uuid, buf.arg.uuid))
 		return 0xFFFF0006u;	/* TEE_ERROR_BAD_PARAMETERS */
 	buf.arg.clnt_login = TEE_IOCTL_LOGIN_PUBLIC;
 	buf.arg.num_params = nparams;
-	buf.params[0].attr = TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_INPUT;
-	buf.params[0].a = tag;
-	if (!nparams)
-		data.buf_len = sizeof(buf.arg);
-	if (ioctl(fd, TEE_IOC_OPEN_SESSION, &data)) {
-		say(PROG ": TEE_IOC_OPEN_SESSION %s: %s", uuid, strerror(errno));
+	buf.params[0] = value_param(TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_INPUT, tag);
+	if (!buf_ioctl(fd, TEE_IOC_OPEN_SESSION, &buf,
+		       nparams ? sizeof(buf) : sizeof(buf.arg), "TEE_IOC_OPEN_SESSION"))
 		return 0xFFFF0000u;
-	}
 	if (buf.arg.ret)
 		say(PROG ": open session %s: 0x%08" PRIx32 " origin %" PRIu32, uuid,
 		    (uint32_t)buf.arg.ret, (uint32_t)buf.arg.ret_origin);
@@ -232,17 +257,14 @@ static uint32_t invoke(int fd, uint32_t session, uint32_t func,
 		struct tee_ioctl_invoke_arg arg;
 		struct tee_ioctl_param params[4];
 	} buf;
-	struct tee_ioctl_buf_data data = { .buf_ptr = (uintptr_t)&buf, .buf_len = sizeof(buf) };
 
 	memset(&buf, 0, sizeof(buf));
 	buf.arg.func = func;
 	buf.arg.session = session;
 	buf.arg.num_params = 4;
 	memcpy(buf.params, p, n * sizeof(*p));
-	if (ioctl(fd, TEE_IOC_INVOKE, &data)) {
-		say(PROG ": TEE_IOC_INVOKE %" PRIu32 ": %s", func, strerror(errno));
+	if (!buf_ioctl(fd, TEE_IOC_INVOKE, &buf, sizeof(buf), "TEE_IOC_INVOKE"))
 		return 0xFFFF0000u;
-	}
 	memcpy(p, buf.params, n * sizeof(*p));
 	return buf.arg.ret;
 }
@@ -253,7 +275,6 @@ struct shm {
 	int id;
 	void *map;	/* mmap of an allocated shm, or the registered buffer */
 	size_t size;
-	bool registered;
 };
 
 /*
@@ -301,7 +322,6 @@ static int shm_register(int fd, size_t size, struct shm *s)
 	}
 	s->id = d.id;
 	s->size = size;
-	s->registered = true;
 	return 0;
 }
 
@@ -321,12 +341,8 @@ static bool roundtrip(int fd, uint32_t session, struct shm *s, uint32_t seed)
 		b[i] = (uint8_t)(i * 31u + seed);
 		sum += b[i];
 	}
-	memset(p, 0, sizeof(p));
-	p[0].attr = TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_INOUT;
-	p[0].a = 0;
-	p[0].b = s->size;
-	p[0].c = (uint64_t)s->id;
-	p[1].attr = TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_OUTPUT;
+	p[0] = memref_param(TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_INOUT, s->id, s->size);
+	p[1] = value_param(TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_OUTPUT, 0);
 	res = invoke(fd, session, TEELAB_CTX_CMD_ROUNDTRIP, p, 2);
 	if (res) {
 		say(PROG ": roundtrip on shm %d: 0x%08" PRIx32, s->id, res);
@@ -348,11 +364,8 @@ static bool roundtrip(int fd, uint32_t session, struct shm *s, uint32_t seed)
 /* CMD_SLEEP for @ms in the TA. The TEE result. */
 static uint32_t ta_sleep(int fd, uint32_t session, uint32_t ms)
 {
-	struct tee_ioctl_param p[1];
+	struct tee_ioctl_param p[1] = { value_param(TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_INPUT, ms) };
 
-	memset(p, 0, sizeof(p));
-	p[0].attr = TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_INPUT;
-	p[0].a = ms;
 	return invoke(fd, session, TEELAB_CTX_CMD_SLEEP, p, 1);
 }
 
@@ -385,15 +398,13 @@ struct tee_stats {
 static uint32_t read_alloc(int fd, uint32_t session, struct shm *s, uint32_t id,
 			   uint32_t *out)
 {
-	struct tee_ioctl_param p[2];
+	struct tee_ioctl_param p[2] = {
+		value_param(TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_INPUT, id),
+		memref_param(TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_OUTPUT, s->id,
+			     sizeof(struct stats_alloc)),
+	};
 	uint32_t res;
 
-	memset(p, 0, sizeof(p));
-	p[0].attr = TEE_IOCTL_PARAM_ATTR_TYPE_VALUE_INPUT;
-	p[0].a = id;
-	p[1].attr = TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_OUTPUT;
-	p[1].b = sizeof(struct stats_alloc);
-	p[1].c = (uint64_t)s->id;
 	res = invoke(fd, session, STATS_CMD_ALLOC_STATS, p, 2);
 	if (!res)
 		*out = ((struct stats_alloc *)s->map)->allocated;
@@ -428,10 +439,7 @@ static int read_stats(struct tee_stats *st)
 		say(PROG ": STATS_CMD_ALLOC_STATS: 0x%08" PRIx32, res);
 		goto out;
 	}
-	memset(p, 0, sizeof(p));
-	p[0].attr = TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_OUTPUT;
-	p[0].b = s.size;
-	p[0].c = (uint64_t)s.id;
+	p[0] = memref_param(TEE_IOCTL_PARAM_ATTR_TYPE_MEMREF_OUTPUT, s.id, s.size);
 	res = invoke(fd, session, STATS_CMD_TA_STATS, p, 1);
 	if (res == TL_TEE_ERROR_ITEM_NOT_FOUND) {	/* no user TA loaded */
 		ret = 0;
