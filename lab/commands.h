@@ -19,6 +19,8 @@ int cmd_doctor(int argc, char **argv);
 int cmd_shell(int argc, char **argv);
 int cmd_logs(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 
 /*
  * A `teelab <name>`: its entry point and everything --help, `teelab help`,
@@ -39,7 +41,7 @@ struct command {
 };
 
 extern const struct command command_run, command_matrix, command_build, command_list,
-	command_shell, command_logs, command_show, command_doctor;
+	command_shell, command_logs, command_show, command_doctor, command_export, command_import;
 
 /*
  * Parse a command's options (parse_options() with cmd->options; argv[0] is

@@ -33,7 +33,6 @@
 #include "ssh.h"
 #include "step.h"
 
-#define READY_MARKER "@@TL:READY@@"
 #define OUTPUT_KEEP (256 * 1024)	/* bytes of a step's output kept in results */
 #define SSH_CONNECT_TIMEOUT 5.0	/* seconds after the shell is ready */
 #define EVIDENCE_BUDGET 30.0		/* seconds for all evidence together */
@@ -197,8 +196,6 @@ enum outcome engine_wait_jobs(struct engine *e, struct guest_job **jobs, size_t 
 bool engine_have_ssh(const struct engine *e);
 /* The channel @c resolves to now (auto: SSH when connected). */
 enum channel engine_pick(const struct engine *e, enum channel c);
-/* base64 of @s (malloc'd), for the guest helpers' arguments. */
-char *engine_base64(const char *s);
 /* Send "<helper> <id> <base64 of @arg>" to the serial shell and wait for @w. 0 or -errno. */
 int engine_serial_send(struct engine *e, const char *helper, const char *arg, enum wait_kind w);
 /* Run @command on the serial shell: output in e->cmd_out, status in e->cmd_rc. */

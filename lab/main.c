@@ -86,7 +86,8 @@ static const struct command command_complete = {
 
 static const struct command *const commands[] = {
 	&command_run, &command_matrix, &command_build, &command_list, &command_shell,
-	&command_logs, &command_show, &command_doctor, &command_help, &command_complete,
+	&command_logs, &command_show, &command_export, &command_import, &command_doctor,
+	&command_help, &command_complete,
 };
 
 static const char exit_codes_help[] =

@@ -837,3 +837,15 @@ int results_write_all(const struct run_result *r, const char *dir)
 	}
 	return ret;
 }
+
+void boot_record_line(struct boot_record *b, const char *line, double at)
+{
+	const char *v;
+
+	if (!b->release && (v = strstr(line, "Linux version ")))
+		b->release = xstrndup(v + 14, strcspn(v + 14, " "));
+	if (b->optee_at < 0 && strstr(line, "optee: initialized driver"))
+		b->optee_at = at;
+	if (b->ready_at < 0 && strstr(line, READY_MARKER))
+		b->ready_at = at;
+}

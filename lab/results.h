@@ -130,6 +130,14 @@ struct boot_record *run_result_boot(struct run_result *r, int n, const char *how
 /* Record the kernel report (strings copied; replaces an earlier one). */
 void run_result_kernel_bug(struct run_result *r, const char *kind, const char *line,
 			   const char *report, double at);
+/* What teelab's /init prints when the guest's shell is ready. */
+#define READY_MARKER "@@TL:READY@@"
+/*
+ * Note what normal-world console line @line (seen @at seconds after QEMU
+ * started) says about boot @b: the kernel release ("Linux version X"),
+ * "optee: initialized driver", the ready marker; the first of each counts.
+ */
+void boot_record_line(struct boot_record *b, const char *line, double at);
 /* The current boot record, or NULL before the first. */
 struct boot_record *run_result_cur_boot(struct run_result *r);
 void run_result_release(struct run_result *r);

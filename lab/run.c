@@ -216,6 +216,18 @@ static bool machine_gone(struct engine *e, double grace)
 	return e->qemu_exited;
 }
 
+void kernel_cmdline(const struct lab_config *cfg, const struct scenario *sc, const char *sshkey,
+		    struct strbuf *sb)
+{
+	strbuf_addstr(sb, "console=ttyAMA0 rdinit=/init");
+	if (sshkey)
+		strbuf_addf(sb, " teelab.sshkey=%s", sshkey);
+	if (cfg->kernel.cmdline)
+		strbuf_addf(sb, " %s", cfg->kernel.cmdline);
+	if (sc->cmdline_extra)
+		strbuf_addf(sb, " %s", sc->cmdline_extra);
+}
+
 /* Everything before the first step: logs, key pair, command line, machine. */
 void engine_setup(struct engine *e, const struct lab_images *im,
 			 struct machine_spec *spec, struct strbuf *append)
@@ -249,13 +261,8 @@ void engine_setup(struct engine *e, const struct lab_images *im,
 	 * engine ends the run on its console line) instead of rebooting, and a
 	 * loaded crash kernel still takes over (kdump).
 	 */
-	strbuf_addstr(append, "console=ttyAMA0 rdinit=/init");
-	if (e->ssh_pub && strchr(e->ssh_pub, ' '))
-		strbuf_addf(append, " teelab.sshkey=%s", strchr(e->ssh_pub, ' ') + 1);
-	if (cfg->kernel.cmdline)
-		strbuf_addf(append, " %s", cfg->kernel.cmdline);
-	if (sc->cmdline_extra)
-		strbuf_addf(append, " %s", sc->cmdline_extra);
+	kernel_cmdline(cfg, sc, e->ssh_pub && strchr(e->ssh_pub, ' ') ? strchr(e->ssh_pub, ' ') + 1
+		       : NULL, append);
 	run_result_env(e->res, "kernel_cmdline", strbuf_str(append));
 	spec->cfg = &cfg->machine;
 	spec->bios = im->bios;

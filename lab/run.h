@@ -66,6 +66,15 @@ int run_shell(const struct lab_config *cfg, const struct lab_images *im,
  */
 int run_finish(struct run_result *res, const char *dir);
 
+/*
+ * The lab kernel's command line for @cfg and @sc into @sb: the console,
+ * /init, the guest's SSH key (@sshkey, the base64 of an ed25519 public key,
+ * or NULL: none), the kernel config's and the scenario's additions.
+ */
+struct strbuf;
+void kernel_cmdline(const struct lab_config *cfg, const struct scenario *sc, const char *sshkey,
+		    struct strbuf *sb);
+
 /* Exit code for an overall verdict (README "Exit codes"). */
 int verdict_exit_code(enum verdict v);
 

@@ -704,3 +704,12 @@ char *strtrim(char *s)
 		*--e = '\0';
 	return s;
 }
+
+char *base64_str(const char *s)
+{
+	size_t len = strlen(s);
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
+	return out;
+}

@@ -149,6 +149,8 @@ double now_mono(void);
 #define SHA256_HEX_LEN 64
 /* Hash a file into a 65-byte hex buffer. 0 or -errno (reported). */
 int sha256_file(const char *path, char hex[SHA256_HEX_LEN + 1]);
+/* base64 of the string @s (malloc'd, one line): the guest helpers' arguments. */
+char *base64_str(const char *s);
 /* Hash a memory buffer into a 65-byte hex buffer. */
 void sha256_hex(const void *data, size_t len, char hex[SHA256_HEX_LEN + 1]);
 

@@ -23,6 +23,7 @@ struct loader {
 	yaml_parser_t parser;
 	struct ydoc *doc;
 	const char *text;	/* the whole input, for reader error positions */
+	bool quiet;		/* errors are returned, not reported */
 	size_t len;
 };
 
@@ -92,6 +93,8 @@ static int located(struct loader *l, const yaml_mark_t *mark,
 	struct strbuf sb = STRBUF_INIT;
 	va_list ap;
 
+	if (l->quiet)
+		return -EINVAL;
 	va_start(ap, fmt);
 	strbuf_vaddf(&sb, fmt, ap);
 	va_end(ap);
@@ -157,7 +160,11 @@ static int next_event(struct loader *l, yaml_event_t *ev)
 	return 0;
 }
 
-/* Anchors, aliases and tags are deliberately unsupported. */
+/*
+ * Anchors, aliases and tags are deliberately unsupported, but for the
+ * non-specific tag "!" (a scalar to be taken as it is written; PyYAML puts
+ * it on quoted numbers, as in LAVA's job logs).
+ */
 static int check_plain_node(struct loader *l, const yaml_event_t *ev)
 {
 	const yaml_char_t *anchor = NULL, *tag = NULL;
@@ -186,7 +193,7 @@ static int check_plain_node(struct loader *l, const yaml_event_t *ev)
 		return located(l, &ev->start_mark,
 			       "anchors are not supported ('&%s')",
 			       (const char *)anchor);
-	if (tag)
+	if (tag && strcmp((const char *)tag, "!"))
 		return located(l, &ev->start_mark,
 			       "tags are not supported ('%s')",
 			       (const char *)tag);
@@ -356,9 +363,9 @@ out:
 }
 
 static int load_buffer(const char *name, const char *text, size_t len,
-		       struct ydoc *doc)
+		       struct ydoc *doc, bool quiet)
 {
-	struct loader l = { .doc = doc, .text = text, .len = len };
+	struct loader l = { .doc = doc, .text = text, .len = len, .quiet = quiet };
 	int ret = 0;
 
 	doc->path = xstrdup(name);
@@ -385,14 +392,19 @@ int ydoc_load(const char *path, struct ydoc *doc)
 	if (ret) {
 		return error_code(-ENOENT, "cannot read '%s': %s", path, strerror(-ret));
 	}
-	ret = load_buffer(path, text, len, doc);
+	ret = load_buffer(path, text, len, doc, false);
 	free(text);
 	return ret;
 }
 
 int ydoc_load_string(const char *name, const char *text, struct ydoc *doc)
 {
-	return load_buffer(name, text, strlen(text), doc);
+	return load_buffer(name, text, strlen(text), doc, false);
+}
+
+int ydoc_load_string_quiet(const char *name, const char *text, struct ydoc *doc)
+{
+	return load_buffer(name, text, strlen(text), doc, true);
 }
 
 void ydoc_release(struct ydoc *doc)

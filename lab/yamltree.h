@@ -40,6 +40,8 @@ struct ydoc {
 int ydoc_load(const char *path, struct ydoc *doc);
 /* Same from a memory buffer; @name is used in messages. */
 int ydoc_load_string(const char *name, const char *text, struct ydoc *doc);
+/* ydoc_load_string() that reports nothing: -EINVAL for text that is not YAML. */
+int ydoc_load_string_quiet(const char *name, const char *text, struct ydoc *doc);
 void ydoc_release(struct ydoc *doc);
 
 /* Report "PATH:LINE:COL: message" for @n via error(); returns -EINVAL. */

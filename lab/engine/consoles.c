@@ -58,7 +58,6 @@ void engine_expect_boot(struct engine *e, const char *how, const char *kernel, c
 static void note_boot_line(struct engine *e, const char *line, double stamp)
 {
 	struct boot_record *b = NULL;
-	const char *v;
 
 	if (e->pending_how && strstr(line, "tl-kexec: kexec -e"))
 		e->pending_requested = stamp;	/* the hop starts here, not at the command */
@@ -68,12 +67,7 @@ static void note_boot_line(struct engine *e, const char *line, double stamp)
 	b = run_result_cur_boot(e->res);
 	if (!b || e->pending_how)
 		return;
-	if (!b->release && (v = strstr(line, "Linux version ")))
-		b->release = xstrndup(v + 14, strcspn(v + 14, " "));
-	if (b->optee_at < 0 && strstr(line, "optee: initialized driver"))
-		b->optee_at = stamp - e->m.started;
-	if (b->ready_at < 0 && strstr(line, READY_MARKER))
-		b->ready_at = stamp - e->m.started;
+	boot_record_line(b, line, stamp - e->m.started);
 }
 
 static void write_all(int *fd, const char *what, const char *data, size_t len)

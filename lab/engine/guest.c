@@ -8,24 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
 
 #include "xtest.h"
 
 
-char *engine_base64(const char *s)
-{
-	size_t len = strlen(s);
-	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
-	return out;
-}
-
 /* Send "<helper> <id> <base64 of @arg>" to the serial shell; sets up W_COMMAND. */
 int engine_serial_send(struct engine *e, const char *helper, const char *arg, enum wait_kind w)
 {
-	char *b64 = engine_base64(arg);
+	char *b64 = base64_str(arg);
 	char *line = xasprintf("%s %d %s\n", helper, ++e->cmd_id, b64);
 	int ret;
 

@@ -111,7 +111,7 @@ static enum outcome play_background(struct engine *e, size_t n, const struct sce
 {
 	struct guest_job *job = NULL;
 	struct bg_job *b = NULL;
-	char *b64 = engine_base64(st->command);
+	char *b64 = base64_str(st->command);
 	char *cmd = xasprintf("tl-bg %s %s", st->id, b64);
 
 	(void)n;
