@@ -400,13 +400,18 @@ static void emit_metadata(struct exporter *x, struct yemit *y)
 	yemit_kv_str(y, "teelab.secure", x->cfg->secure.name);
 	yemit_kv_str(y, "teelab.version", teelab_version());
 	if (x->plan.nr_dropped) {
+		/* the job's description of what --lossy left out (no other free text passes the schema) */
 		struct strbuf sb = STRBUF_INIT;
 
+		strbuf_addf(&sb, "exported with --lossy: %zu step(s) of %s not carried:",
+			    x->plan.nr_dropped, x->sc->path);
 		for (size_t i = 0; i < x->plan.nr; i++)
 			if (x->plan.steps[i].why)
-				strbuf_addf(&sb, "%s%zu %s", sb.len ? "; " : "", i + 1,
-					    x->sc->steps[i].name);
-		yemit_kv_str(y, "teelab.dropped", strbuf_str(&sb));
+				strbuf_addf(&sb, "\n- step %zu '%s' (%s, line %u): %s", i + 1,
+					    x->sc->steps[i].name, x->sc->steps[i].ops->name,
+					    x->sc->steps[i].line, x->plan.steps[i].why);
+		yemit_key(y, "teelab.dropped");
+		yemit_text(y, strbuf_str(&sb));
 		strbuf_release(&sb);
 	}
 	yemit_end(y);
@@ -421,27 +426,13 @@ static int write_job(struct exporter *x)
 
 	yemit_init(&y);
 	yemit_map(&y, false);
-	s = xasprintf("teelab %s%s%s", x->sc->name, x->sc->cell ? " cell " : "",
-		      x->sc->cell ? x->sc->cell->name : "");
+	s = xasprintf("teelab %s%s%s%s", x->sc->name, x->sc->cell ? " cell " : "",
+		      x->sc->cell ? x->sc->cell->name : "", x->plan.nr_dropped ? " (lossy)" : "");
 	yemit_kv_str(&y, "job_name", s);
 	free(s);
 	yemit_kv_str(&y, "device_type", "qemu");
 	yemit_kv_str(&y, "visibility", "public");
 	yemit_kv_str(&y, "priority", "medium");
-	if (x->plan.nr_dropped) {
-		struct strbuf sb = STRBUF_INIT;
-
-		strbuf_addf(&sb, "exported with --lossy: %zu step(s) of %s not carried:",
-			    x->plan.nr_dropped, x->sc->path);
-		for (size_t i = 0; i < x->plan.nr; i++)
-			if (x->plan.steps[i].why)
-				strbuf_addf(&sb, "\n- step %zu '%s' (%s, line %u): %s", i + 1,
-					    x->sc->steps[i].name, x->sc->steps[i].ops->name,
-					    x->sc->steps[i].line, x->plan.steps[i].why);
-		yemit_key(&y, "description");
-		yemit_text(&y, strbuf_str(&sb));
-		strbuf_release(&sb);
-	}
 	yemit_key(&y, "timeouts");
 	yemit_map(&y, false);
 	kv_seconds(&y, "job", x->sc->run_timeout + 2 * LAVA_MARGIN);

@@ -61,6 +61,8 @@ struct importer {
 	struct classifier cls;
 	double t0;		/* the log's time of QEMU's start (the first console line) */
 	const struct lava_entry *job;	/* the "lava"/"job" result, or NULL */
+	bool invalid;		/* LAVA's "validate" or "deployimages" failed: the job never booted */
+	bool login_failed;	/* its "auto-login-action" failed: no shell prompt */
 };
 
 static void console_line(struct importer *im, int con, const struct lava_entry *e)
@@ -99,6 +101,13 @@ static void read_consoles(struct importer *im)
 		} else if (!strcmp(e->lvl, "results") && e->definition && e->tcase &&
 			   !strcmp(e->definition, "lava") && !strcmp(e->tcase, "job")) {
 			im->job = e;
+		} else if (!strcmp(e->lvl, "results") && e->definition && e->tcase &&
+			   !strcmp(e->definition, "lava") && e->result && strcmp(e->result, "pass")) {
+			/* LAVA's own actions (lava_dispatcher/actions/...) */
+			if (!strcmp(e->tcase, "validate") || !strcmp(e->tcase, "deployimages"))
+				im->invalid = true;
+			else if (!strcmp(e->tcase, "auto-login-action"))
+				im->login_failed = true;
 		}
 	}
 	free(cur);
@@ -231,8 +240,14 @@ static enum verdict check_absent(const struct importer *im, json_t *step, char *
 	return V_PASS;
 }
 
-/* What the job's own failure means for the step it stopped at. */
-static enum verdict job_error_verdict(const char *error_type)
+/*
+ * What the job's own failure means for the step it stopped at and for the
+ * run: a job LAVA refused before running it (an image it cannot fetch, a
+ * sha256 that does not match) tested nothing: INFRA, as a missing image is
+ * for `teelab run`; a boot that never reached the shell prompt in time is
+ * the boot step's TIMEOUT.
+ */
+static enum verdict job_verdict(const struct importer *im)
 {
 	static const struct {
 		const char *type;
@@ -242,11 +257,28 @@ static enum verdict job_error_verdict(const char *error_type)
 		{ "LAVATimeout", V_TIMEOUT }, { "Canceled", V_INTERRUPTED },
 		{ "Job", V_FAIL }, { "Test", V_FAIL },
 	};
+	const char *type = im->job ? im->job->error_type : NULL;
 
-	for (size_t i = 0; error_type && i < ARRAY_SIZE(table); i++)
-		if (!strcmp(error_type, table[i].type))
+	if (im->invalid)
+		return V_INFRA;
+	/* the boot step's timeout, as `teelab run` gives it */
+	if (im->login_failed && im->job && im->job->error_msg && strstr(im->job->error_msg, "timed out"))
+		return V_TIMEOUT;
+	for (size_t i = 0; type && i < ARRAY_SIZE(table); i++)
+		if (!strcmp(type, table[i].type))
 			return table[i].v;
 	return V_FAIL;
+}
+
+/* "LAVA job <error_type>: <error_msg>" (malloc'd) */
+static char *job_reason(const struct importer *im, const char *what)
+{
+	char *r = xasprintf("%s%s: %s", what, im->job && im->job->error_type ?
+			    im->job->error_type : "error",
+			    im->job && im->job->error_msg ? im->job->error_msg : "");
+
+	strtrim(r);	/* error_msg ends in a newline; r starts with @what */
+	return r;
 }
 
 /* The scenario's steps, in order, from the mapping. */
@@ -292,11 +324,9 @@ static void add_steps(struct importer *im)
 			/* the first step LAVA did not report: where the job ended */
 			stopped = true;
 			if (im->job && im->job->result && strcmp(im->job->result, "pass")) {
-				v = job_error_verdict(im->job->error_type);
-				msg = xasprintf("the LAVA job ended here: %s: %s",
-						im->job->error_type ? im->job->error_type : "error",
-						im->job->error_msg ? im->job->error_msg : "");
-				strtrim(msg);
+				v = job_verdict(im);
+				msg = job_reason(im, im->invalid ? "LAVA did not run the job: "
+						 : "the LAVA job ended here: ");
 			} else {
 				v = V_ERROR;
 				msg = xstrdup("LAVA reported no result for it");
@@ -349,10 +379,9 @@ static void judge(struct importer *im)
 		res->verdict = V_KERNEL_BUG;
 		res->reason = xasprintf("kernel report %s: %s", kreport_kind_name(kr->kind), kr->line);
 	} else if (im->job && im->job->result && strcmp(im->job->result, "pass")) {
-		res->verdict = job_error_verdict(im->job->error_type);
-		res->reason = xasprintf("LAVA job %s: %s", im->job->error_type ? im->job->error_type
-					: "error", im->job->error_msg ? im->job->error_msg : "");
-		strtrim(res->reason);
+		res->verdict = job_verdict(im);
+		res->reason = job_reason(im, im->invalid ? "LAVA did not run the job: "
+					 : "LAVA job ");
 	} else if (!im->job) {
 		res->verdict = V_INFRA;
 		res->reason = xstrdup("the LAVA log has no job result (the job did not finish)");
@@ -454,6 +483,16 @@ int lava_import_run(const char *log_path, const char *mapping, const char *run_d
 
 	if (lava_log_load(log_path, &log))
 		return TL_EXIT_USAGE;
+	if (mapping) {
+		json_error_t jerr;
+		json_t *m = json_load_file(mapping, 0, &jerr);
+
+		if (!m) {
+			lava_log_release(&log);
+			return error("%s:%d: %s", mapping, jerr.line, jerr.text), TL_EXIT_USAGE;
+		}
+		json_decref(m);
+	}
 	res.scenario = mapping ? lava_mapping_scenario(mapping) : NULL;
 	if (!res.scenario)
 		res.scenario = xstrdup("lava-job");
