@@ -7,6 +7,7 @@
 #   make bench         speed targets (cached xtest-smoke run under 10 s)
 #   make nightly       the nightly matrix in parallel + its report (NIGHTLY_FLAGS="-j 1 --compare DIR")
 #   make deps          install what is missing of configs/host-packages.txt (sudo when not root)
+#   make test-deps     the same and configs/test-packages.txt (what only the tests need)
 #   make host-packages print this suite's host packages
 #   make man           build/teelab.1, the man page, from the option tables (teelab help --man)
 #   make install PREFIX=/usr/local DESTDIR=     make uninstall (same PREFIX)
@@ -103,7 +104,7 @@ unit: $(UNIT_BINS)
 # One real boot: CI's end-to-end budget (see README "Tests").
 E2E_CI := tests/e2e/doctor.t tests/e2e/xtest-smoke.t tests/e2e/errors.t tests/e2e/guest.t tests/e2e/scmi.t \
 	tests/e2e/scmi-rpmb.t tests/e2e/ffa.t tests/e2e/system-invocation.t tests/e2e/kexec-shm.t tests/e2e/ctx-lifetime.t \
-	tests/e2e/supp-race.t tests/e2e/matrix.t \
+	tests/e2e/supp-race.t tests/e2e/matrix.t tests/e2e/lava.t \
 	tests/e2e/libvirt.t tests/e2e/install.t tests/e2e/cli.t
 e2e-ci: teelab
 	TEELAB_SRCDIR=$(CURDIR) prove -v -f --exec bash $(E2E_CI)
@@ -125,28 +126,40 @@ nightly: teelab
 
 # Debian suite of this host (host-packages.txt has per-suite lines)
 SUITE ?= $(shell . /etc/os-release 2>/dev/null && echo $$VERSION_CODENAME)
-# The suite's packages from configs/host-packages.txt (see its header)
-HOST_PKGS = $(shell awk -v s='$(SUITE)' ' \
-	{ sub(/\#.*/, "") } NF == 0 { next } \
+# The suite's packages of a package list (configs/host-packages.txt's format, see its header)
+HASH := \#
+pkgs_of = $(shell awk -v s='$(SUITE)' ' \
+	{ sub(/$(HASH).*/, "") } NF == 0 { next } \
 	NF == 1 { print $$1; next } \
 	{ q = $$0; sub(/^[^[]*\[/, "", q); sub(/\].*/, "", q); n = split(q, w, " "); \
 	  neg = (substr(w[1], 1, 1) == "!"); hit = 0; \
 	  for (i = 1; i <= n; i++) { x = w[i]; sub(/^!/, "", x); if (x == s) hit = 1 } \
-	  if (hit != neg) print $$1 }' configs/host-packages.txt)
+	  if (hit != neg) print $$1 }' $(1))
+HOST_PKGS = $(call pkgs_of,configs/host-packages.txt)
+# What only the tests need (LAVA's dispatcher and its ~140 packages): make test-deps
+TEST_PKGS = $(call pkgs_of,configs/test-packages.txt)
 
-# Installs what is missing of the list; as root directly, else through sudo.
-# Nothing to install: nothing is asked (no root needed).
-deps:
-	@missing=$$(for p in $(HOST_PKGS); do \
+# install_missing <what> <packages>: installs what is missing of them; as root
+# directly, else through sudo. Nothing to install: nothing is asked (no root needed).
+define install_missing
+	@missing=$$(for p in $(2); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed$$' || echo $$p; \
 	done); \
-	if [ -z "$$missing" ]; then echo "make deps: every host package for $(SUITE) is installed"; exit 0; fi; \
-	echo "make deps: installing for $(SUITE):" $$missing; \
+	if [ -z "$$missing" ]; then echo "make $(1): every package for $(SUITE) is installed"; exit 0; fi; \
+	echo "make $(1): installing for $(SUITE):" $$missing; \
 	if [ "$$(id -u)" = 0 ]; then as=; \
 	elif command -v sudo >/dev/null; then as=sudo; \
-	else echo "make deps: installing needs root: run it as root, or install sudo" >&2; exit 1; fi; \
+	else echo "make $(1): installing needs root: run it as root, or install sudo" >&2; exit 1; fi; \
 	$$as apt-get update && \
 	$$as env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing
+endef
+
+deps:
+	$(call install_missing,deps,$(HOST_PKGS))
+
+# the host packages and the tests' own (configs/test-packages.txt): README command 2
+test-deps:
+	$(call install_missing,test-deps,$(HOST_PKGS) $(TEST_PKGS))
 
 # The host packages of this suite, one a line (what `make deps` installs)
 host-packages:
@@ -177,6 +190,6 @@ dist:
 clean:
 	rm -rf $(B) teelab
 
-.PHONY: all man unit e2e e2e-ci check bench nightly deps host-packages install uninstall print-version dist clean FORCE
+.PHONY: all man unit e2e e2e-ci check bench nightly deps test-deps host-packages install uninstall print-version dist clean FORCE
 FORCE:
 -include $(wildcard $(B)/lab/*.d)

@@ -12,7 +12,7 @@
 
 static struct scenario_choice export_choice;
 static const char *export_out, *export_base_url, *export_submit;
-static bool export_lossy;
+static bool export_lossy, export_check;
 
 static const struct popt export_options[] = {
 	OPT_GROUP("Export options:"),
@@ -27,6 +27,9 @@ static const struct popt export_options[] = {
 	OPT_STRING(0, "submit", &export_submit, "IDENTITY",
 		   "submit the job with `lavacli -i IDENTITY`, wait for it and\n"
 		   "import its result into a run directory", NULL),
+	OPT_BOOL(0, "check", &export_check,
+		 "only say whether the scenario exports (exit 0, or 3 with\n"
+		 "the steps LAVA cannot carry); nothing is built or written"),
 	OPT_SCENARIO_CHOICE(&export_choice),
 	OPT_INCLUDE(lab_options),
 	OPT_END(),
@@ -98,6 +101,11 @@ int cmd_export(int argc, char **argv)
 		die(TL_EXIT_USAGE, "%s: not exported (--lossy drops what LAVA cannot carry)",
 		    sc.name);
 	lava_plan_release(&plan);
+	if (export_check) {
+		scenario_release(&sc);
+		config_release(&cfg);
+		return TL_EXIT_PASS;
+	}
 	if (export_out)
 		out = xstrdup(export_out);
 	else

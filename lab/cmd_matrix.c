@@ -52,6 +52,10 @@ static const struct popt matrix_options[] = {
 		     "libvirt URIs, comma-separated: each cell runs on the least\n"
 		     "loaded one (--connect URI); a cell whose machine does not start\n"
 		     "there is retried on another, and is INFRA if none can run it", hosts_cb),
+	OPT_STRING(0, "lava", &matrix_opt.lava, "IDENTITY",
+		   "run every cell whose scenario exports on a LAVA lab\n"
+		   "(`lavacli -i IDENTITY`; `teelab export lava --submit`); the\n"
+		   "others here. The report says where each cell ran", NULL),
 	/* `teelab run --matrix X ...` comes here with its argv */
 	{ .type = POPT_STRING, .long_name = "matrix", .value = &matrix_file, .argh = "NAME|FILE",
 	  .help = "the matrix (`teelab run --matrix`)", .flags = POPT_HIDDEN,

@@ -347,6 +347,7 @@ struct cell_run {
 	bool met;
 	const char *host;	/* the libvirt URI it ran on, or NULL (this machine) */
 	bool *tried;		/* per opt->hosts entry: its machine did not start there */
+	bool on_lava;		/* --lava: exported and run on the LAVA lab */
 	struct strvec failed;	/* "URI: why" for each of those, for matrix.json */
 };
 
@@ -358,14 +359,29 @@ struct runner {
 	size_t nr, next, done;
 	size_t nr_hosts;
 	int *host_load;		/* cells running on each of opt->hosts */
+	char *lava_host;	/* --lava: "LAVA <identity>", the report's host of its cells */
 	pthread_mutex_t lock;
 };
 
-/* argv of a child teelab for @c: @cmd is "run" or "build" */
+/*
+ * argv of a child teelab for @c: @cmd is "run", "build", "export" (the
+ * cell on the LAVA lab: exported, submitted, imported into @runs_dir) or
+ * "check" (`export lava --check`: whether it can be exported).
+ */
 static void child_argv(const struct runner *r, const struct matrix_cell *c, const char *cmd,
 		       const char *runs_dir, const char *host, struct strvec *argv)
 {
-	strvec_pushl(argv, r->self, "-q", cmd, NULL);
+	bool lava = !strcmp(cmd, "export") || !strcmp(cmd, "check");
+
+	strvec_pushl(argv, r->self, "-q", lava ? "export" : cmd, NULL);
+	if (lava)
+		strvec_push(argv, "lava");
+	if (!strcmp(cmd, "check"))
+		strvec_push(argv, "--check");
+	if (!strcmp(cmd, "export")) {
+		strvec_pushl(argv, "--submit", r->opt->lava, "--out", NULL);
+		strvec_pushf(argv, "%s/lava", runs_dir);
+	}
 	for (size_t i = 0; r->opt->pass && r->opt->pass[i]; i++)
 		strvec_push(argv, r->opt->pass[i]);
 	if (host)
@@ -489,13 +505,16 @@ static void run_one(struct runner *r, struct cell_run *cr)
 		int fd = open(out, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 
 		pthread_mutex_lock(&r->lock);
-		if (r->nr_hosts) {
+		if (r->nr_hosts && !cr->on_lava) {
 			host = pick_host(r, cr);
 			r->host_load[host]++;
 			cr->host = r->opt->hosts[host];
 		}
 		pthread_mutex_unlock(&r->lock);
-		child_argv(r, c, "run", abs, cr->host, &ch.argv);
+		if (cr->on_lava)
+			child_argv(r, c, "export", abs, NULL, &ch.argv);
+		else
+			child_argv(r, c, "run", abs, cr->host, &ch.argv);
 		ch.out_fd = fd;
 		pthread_mutex_lock(&r->lock);	/* runproc's child registry */
 		cr->exit_code = child_start(&ch) ? -1 : 0;
@@ -559,6 +578,27 @@ static void *worker(void *arg)
 	}
 }
 
+/*
+ * --lava: whether the cell's scenario exports (`teelab export lava --check`,
+ * its answer in cells/<id>/lava-check.log): then it runs on the lab; else
+ * here, and the report's host column says why.
+ */
+static void lava_check(struct runner *r, struct cell_run *cr)
+{
+	struct child ch = CHILD_INIT;
+	char *log = xasprintf("%s/cells/%s/lava-check.log", r->opt->out_dir, cr->cell->id);
+
+	child_argv(r, cr->cell, "check", NULL, NULL, &ch.argv);
+	ch.log_path = log;
+	ch.capture = true;
+	cr->on_lava = !child_start(&ch) && !child_finish(&ch);
+	cr->host = cr->on_lava ? r->lava_host : "this machine (not exportable to LAVA: see lava-check.log)";
+	if (!cr->on_lava)
+		info("matrix: %s has steps LAVA cannot carry: it runs here (%s)", cr->cell->id, log);
+	child_release(&ch);
+	free(log);
+}
+
 /* One `teelab build` per cell, in turn: the cache is then warm for every run. */
 static int build_images(struct runner *r)
 {
@@ -583,6 +623,8 @@ static int build_images(struct runner *r)
 		child_release(&ch);
 		free(log);
 		free(dir);
+		if (r->opt->lava)
+			lava_check(r, &r->runs[i]);
 	}
 	return failed;
 }
@@ -675,6 +717,8 @@ int matrix_run(const struct matrix *m, const struct matrix_options *opt_in)
 	while (opt.hosts && opt.hosts[r.nr_hosts])
 		r.nr_hosts++;
 	r.host_load = xcalloc(r.nr_hosts + 1, sizeof(*r.host_load));
+	if (opt.lava)
+		r.lava_host = xasprintf("LAVA %s", opt.lava);
 	for (size_t i = 0; i < m->nr_cells; i++)
 		if ((int)(i % (size_t)opt.shards) == opt.shard - 1) {
 			r.runs[r.nr].cell = &m->cells[i];
@@ -714,6 +758,7 @@ int matrix_run(const struct matrix *m, const struct matrix_options *opt_in)
 	}
 	free(r.runs);
 	free(r.host_load);
+	free(r.lava_host);
 	free(threads);
 	pthread_mutex_destroy(&r.lock);
 	return ret;

@@ -62,6 +62,12 @@ struct matrix_options {
 	 * there is retried on the next host, and is INFRA if none could run it.
 	 */
 	const char *const *hosts;
+	/*
+	 * A lavacli identity (--lava), or NULL: every cell whose scenario
+	 * exports (`teelab export lava --check`) is exported, submitted to that
+	 * LAVA lab and imported (`export lava --submit`); the others run here.
+	 */
+	const char *lava;
 };
 
 /* What the host allows: min(online CPUs, (available memory - 1 GiB) / 1.5 GiB), at least 1. */
