@@ -766,9 +766,9 @@ int lava_export(const struct lab_config *cfg, const struct scenario *sc,
 	int ret;
 
 	if (strpbrk(o->kernel_cmdline, "\"\\$`"))
-		return error("%s: the kernel command line '%s' holds a quote, '\\', '$' or '`': "
-			     "LAVA puts it in a QEMU command line of its own", sc->path,
-			     o->kernel_cmdline);
+		return error_code(-EINVAL, "%s: the kernel command line '%s' holds a quote, "
+				  "'\\', '$' or '`': LAVA puts it in a QEMU command line of "
+				  "its own", sc->path, o->kernel_cmdline);
 	ret = lava_plan(sc, o->lossy, &x.plan);
 	if (ret)
 		return ret;

@@ -96,7 +96,7 @@ int lava_log_parse(const char *name, const char *text, struct lava_log *log)
 		p = *nl ? nl + 1 : nl;
 	}
 	if (!log->nr)
-		return error("%s: not a LAVA job log (no line is a log entry)", name);
+		return error_code(-EINVAL, "%s: not a LAVA job log (no line is a log entry)", name);
 	return 0;
 }
 

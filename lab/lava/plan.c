@@ -204,8 +204,8 @@ int lava_plan(const struct scenario *sc, bool lossy, struct lava_plan *plan)
 	plan->nr = sc->nr_steps;
 	plan->steps = xcalloc(sc->nr_steps ? sc->nr_steps : 1, sizeof(*plan->steps));
 	if (!sc->nr_steps || sc->steps[0].ops != &step_boot)
-		ret = error("%s: a LAVA job starts by booting: the scenario's first step must be "
-			    "'boot'", sc->path);
+		ret = error_code(-EINVAL, "%s: a LAVA job starts by booting: the scenario's "
+				 "first step must be 'boot'", sc->path);
 	for (size_t i = 0; i < sc->nr_steps; i++) {
 		const struct scenario_step *st = &sc->steps[i];
 		struct lava_step *ls = &plan->steps[i];
@@ -221,8 +221,9 @@ int lava_plan(const struct scenario *sc, bool lossy, struct lava_plan *plan)
 				sc->path, st->line, i + 1, st->name, st->ops->name, why);
 			plan->nr_dropped++;
 		} else {
-			ret = error("%s:%u: step %zu '%s' (%s): no faithful LAVA form: %s", sc->path,
-				    st->line, i + 1, st->name, st->ops->name, why);
+			ret = error_code(-EINVAL, "%s:%u: step %zu '%s' (%s): no faithful LAVA "
+					 "form: %s", sc->path, st->line, i + 1, st->name,
+					 st->ops->name, why);
 		}
 	}
 	if (ret)
