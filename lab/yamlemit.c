@@ -162,6 +162,24 @@ void yemit_kv_bool(struct yemit *y, const char *key, bool value)
 	yemit_bool(y, value);
 }
 
+void yemit_kv_null(struct yemit *y, const char *key)
+{
+	yemit_key(y, key);
+	yemit_null(y);
+}
+
+void yemit_kv_map(struct yemit *y, const char *key, bool flow)
+{
+	yemit_key(y, key);
+	yemit_map(y, flow);
+}
+
+void yemit_kv_seq(struct yemit *y, const char *key, bool flow)
+{
+	yemit_key(y, key);
+	yemit_seq(y, flow);
+}
+
 int yemit_finish(struct yemit *y, char **out)
 {
 	yaml_event_t ev;

@@ -50,6 +50,10 @@ void yemit_null(struct yemit *y);
 void yemit_kv_str(struct yemit *y, const char *key, const char *value);
 void yemit_kv_int(struct yemit *y, const char *key, long long value);
 void yemit_kv_bool(struct yemit *y, const char *key, bool value);
+void yemit_kv_null(struct yemit *y, const char *key);
+/* key: then a mapping / sequence opened (closed by yemit_end()) */
+void yemit_kv_map(struct yemit *y, const char *key, bool flow);
+void yemit_kv_seq(struct yemit *y, const char *key, bool flow);
 /*
  * End the document and hand over its text (*out, malloc'd, caller frees).
  * Returns 0, or the first error (reported once here with libyaml's

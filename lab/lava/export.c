@@ -55,8 +55,7 @@ struct exporter {
 
 static void kv_seconds(struct yemit *y, const char *key, double seconds)
 {
-	yemit_key(y, key);
-	yemit_map(y, true);
+	yemit_kv_map(y, key, true);
 	yemit_kv_int(y, "seconds", (long long)(seconds + 0.999));
 	yemit_end(y);
 }
@@ -92,8 +91,7 @@ static int emit_images(struct exporter *x, struct yemit *y)
 
 	if (ret)
 		error_errno("cannot create '%s'", idir);
-	yemit_key(y, "images");
-	yemit_map(y, false);
+	yemit_kv_map(y, "images", false);
 	for (size_t i = 0; !ret && i < ARRAY_SIZE(image_labels); i++) {
 		const char *src = image_path(x->im, i), *base;
 		char hex[SHA256_HEX_LEN + 1], *dst, *url;
@@ -110,8 +108,7 @@ static int emit_images(struct exporter *x, struct yemit *y)
 					ends_with(x->o->image_base_url, "/") ? "" : "/", base);
 		else
 			url = xasprintf("file://%s", dst);
-		yemit_key(y, image_labels[i].label);
-		yemit_map(y, false);
+		yemit_kv_map(y, image_labels[i].label, false);
 		yemit_kv_str(y, "url", url);
 		yemit_kv_str(y, "sha256sum", hex);
 		if (image_labels[i].arg) {
@@ -127,8 +124,7 @@ static int emit_images(struct exporter *x, struct yemit *y)
 			yemit_kv_str(y, "format", "cpio.newc");
 			if (ends_with(src, ".gz"))
 				yemit_kv_str(y, "compression", "gz");
-			yemit_key(y, "overlays");
-			yemit_map(y, false);
+			yemit_kv_map(y, "overlays", false);
 			yemit_kv_bool(y, "lava", true);
 			yemit_end(y);
 		}
@@ -181,21 +177,17 @@ static void interactive_start(struct yemit *y, const char *ns, double timeout, c
 			      const char *prompt)
 {
 	yemit_map(y, false);
-	yemit_key(y, "test");
-	yemit_map(y, false);
+	yemit_kv_map(y, "test", false);
 	yemit_kv_str(y, "namespace", ns);
 	yemit_kv_str(y, "connection-namespace", ns);
 	kv_seconds(y, "timeout", timeout);
-	yemit_key(y, "interactive");
-	yemit_seq(y, false);
+	yemit_kv_seq(y, "interactive", false);
 	yemit_map(y, false);
 	yemit_kv_str(y, "name", name);
-	yemit_key(y, "prompts");
-	yemit_seq(y, true);
+	yemit_kv_seq(y, "prompts", true);
 	yemit_str(y, prompt);
 	yemit_end(y);
-	yemit_key(y, "script");
-	yemit_seq(y, false);
+	yemit_kv_seq(y, "script", false);
 }
 
 static void interactive_end(struct yemit *y)
@@ -219,8 +211,7 @@ static void interactive_item(struct yemit *y, const char *name, const char *comm
 		yemit_str(y, command);
 	else
 		yemit_null(y);
-	yemit_key(y, "successes");
-	yemit_seq(y, false);
+	yemit_kv_seq(y, "successes", false);
 	yemit_map(y, false);
 	yemit_kv_str(y, "message", python_re);
 	yemit_end(y);
@@ -232,8 +223,7 @@ static void interactive_item(struct yemit *y, const char *name, const char *comm
 static void boot_connection(struct yemit *y, const char *ns, const char *connection)
 {
 	yemit_map(y, false);
-	yemit_key(y, "boot");
-	yemit_map(y, false);
+	yemit_kv_map(y, "boot", false);
 	yemit_kv_str(y, "namespace", ns);
 	yemit_kv_str(y, "method", "new_connection");
 	yemit_kv_str(y, "connection", connection);
@@ -320,30 +310,24 @@ static size_t emit_definition(struct exporter *x, struct yemit *y, size_t i)
 		end++;
 	}
 	yemit_map(y, false);
-	yemit_key(y, "test");
-	yemit_map(y, false);
+	yemit_kv_map(y, "test", false);
 	yemit_kv_str(y, "namespace", "normal");
 	kv_seconds(y, "timeout", timeout);
-	yemit_key(y, "definitions");
-	yemit_seq(y, false);
+	yemit_kv_seq(y, "definitions", false);
 	yemit_map(y, false);
 	yemit_kv_str(y, "from", "inline");
 	yemit_kv_str(y, "name", name);
 	path = xasprintf("inline/%s.yaml", name);
 	yemit_kv_str(y, "path", path);
 	free(path);
-	yemit_key(y, "repository");
-	yemit_map(y, false);
-	yemit_key(y, "metadata");
-	yemit_map(y, false);
+	yemit_kv_map(y, "repository", false);
+	yemit_kv_map(y, "metadata", false);
 	yemit_kv_str(y, "format", "Lava-Test Test Definition 1.0");
 	yemit_kv_str(y, "name", name);
 	yemit_kv_str(y, "description", x->sc->description ? x->sc->description : x->sc->name);
 	yemit_end(y);
-	yemit_key(y, "run");
-	yemit_map(y, false);
-	yemit_key(y, "steps");
-	yemit_seq(y, false);
+	yemit_kv_map(y, "run", false);
+	yemit_kv_seq(y, "steps", false);
 	for (size_t k = i; k < end; k++) {
 		const struct scenario_step *st = &x->sc->steps[k];
 		char *line = NULL;
@@ -390,8 +374,7 @@ static void emit_poweroff(struct exporter *x, struct yemit *y, size_t i)
 
 static void emit_metadata(struct exporter *x, struct yemit *y)
 {
-	yemit_key(y, "metadata");
-	yemit_map(y, false);
+	yemit_kv_map(y, "metadata", false);
 	yemit_kv_str(y, "teelab.scenario", x->sc->name);
 	if (x->sc->cell)
 		yemit_kv_str(y, "teelab.cell", x->sc->cell->name);
@@ -433,23 +416,20 @@ static int write_job(struct exporter *x)
 	yemit_kv_str(&y, "device_type", "qemu");
 	yemit_kv_str(&y, "visibility", "public");
 	yemit_kv_str(&y, "priority", "medium");
-	yemit_key(&y, "timeouts");
-	yemit_map(&y, false);
+	yemit_kv_map(&y, "timeouts", false);
 	kv_seconds(&y, "job", x->sc->run_timeout + 2 * LAVA_MARGIN);
 	kv_seconds(&y, "action", x->sc->step_timeout + LAVA_MARGIN);
 	kv_seconds(&y, "connection", x->sc->step_timeout + LAVA_MARGIN);
 	yemit_end(&y);
 	/* the machine, as a lab's qemu.jinja2 renders it from the job's context */
-	yemit_key(&y, "context");
-	yemit_map(&y, false);
+	yemit_kv_map(&y, "context", false);
 	yemit_kv_str(&y, "arch", "arm64");
 	s = xasprintf("virt,secure=on,virtualization=off,gic-version=%d", m->gic_version);
 	yemit_kv_str(&y, "machine", s);
 	free(s);
 	yemit_kv_str(&y, "cpu", m->cpu);
 	yemit_kv_int(&y, "memory", m->memory_mb);
-	yemit_key(&y, "extra_options");
-	yemit_seq(&y, false);
+	yemit_kv_seq(&y, "extra_options", false);
 	s = xasprintf("-smp %d", m->smp);
 	yemit_str(&y, s);
 	free(s);
@@ -459,12 +439,10 @@ static int write_job(struct exporter *x)
 	yemit_end(&y);
 	emit_metadata(x, &y);
 
-	yemit_key(&y, "actions");
-	yemit_seq(&y, false);
+	yemit_kv_seq(&y, "actions", false);
 	/* deploy */
 	yemit_map(&y, false);
-	yemit_key(&y, "deploy");
-	yemit_map(&y, false);
+	yemit_kv_map(&y, "deploy", false);
 	yemit_kv_str(&y, "namespace", "normal");
 	yemit_kv_str(&y, "to", "tmpfs");
 	kv_seconds(&y, "timeout", 300);
@@ -473,14 +451,12 @@ static int write_job(struct exporter *x)
 	yemit_end(&y);
 	/* boot */
 	yemit_map(&y, false);
-	yemit_key(&y, "boot");
-	yemit_map(&y, false);
+	yemit_kv_map(&y, "boot", false);
 	yemit_kv_str(&y, "namespace", "normal");
 	yemit_kv_str(&y, "method", "qemu");
 	yemit_kv_str(&y, "media", "tmpfs");
 	kv_seconds(&y, "timeout", x->sc->boot_timeout);
-	yemit_key(&y, "prompts");
-	yemit_seq(&y, true);
+	yemit_kv_seq(&y, "prompts", true);
 	yemit_str(&y, SHELL_PROMPT);
 	yemit_end(&y);
 	yemit_end(&y);
@@ -537,14 +513,11 @@ static int write_device(struct exporter *x)
 
 	yemit_init(&y);
 	yemit_map(&y, false);
-	yemit_key(&y, "available_architectures");
-	yemit_seq(&y, false);
+	yemit_kv_seq(&y, "available_architectures", false);
 	yemit_str(&y, "arm64");
 	yemit_end(&y);
-	yemit_key(&y, "constants");
-	yemit_map(&y, false);
-	yemit_key(&y, "posix");
-	yemit_map(&y, false);
+	yemit_kv_map(&y, "constants", false);
+	yemit_kv_map(&y, "posix", false);
 	yemit_kv_str(&y, "lava_test_sh_cmd", "/bin/sh");
 	yemit_kv_str(&y, "lava_test_results_dir", "/lava-%s");
 	yemit_kv_str(&y, "lava_test_shell_file", "~/.bashrc");
@@ -553,50 +526,35 @@ static int write_device(struct exporter *x)
 	yemit_kv_str(&y, "default-shell-prompt", "lava-test: # ");
 	yemit_kv_str(&y, "spawn_maxread", "4092");
 	yemit_kv_int(&y, "failure_retry", 1);
-	yemit_key(&y, "boot_retry");
-	yemit_null(&y);
+	yemit_kv_null(&y, "boot_retry");
 	yemit_end(&y);
 	/* required by the device schema (lava_common/schemas/device.py) */
-	yemit_key(&y, "parameters");
-	yemit_map(&y, false);
-	yemit_key(&y, "pass");
-	yemit_null(&y);
+	yemit_kv_map(&y, "parameters", false);
+	yemit_kv_null(&y, "pass");
 	yemit_end(&y);
-	yemit_key(&y, "commands");
-	yemit_map(&y, false);
-	yemit_key(&y, "connections");
-	yemit_map(&y, false);
+	yemit_kv_map(&y, "commands", false);
+	yemit_kv_map(&y, "connections", false);
 	for (int k = 0; k < 2; k++) {
-		yemit_key(&y, k ? CONN_NORMAL_LOG : CONN_SECURE);
-		yemit_map(&y, false);
+		yemit_kv_map(&y, k ? CONN_NORMAL_LOG : CONN_SECURE, false);
 		s = xasprintf("tail -c +1 -F %s", k ? uart0 : uart1);
 		yemit_kv_str(&y, "connect", s);
 		free(s);
-		yemit_key(&y, "tags");
-		yemit_seq(&y, true);
+		yemit_kv_seq(&y, "tags", true);
 		yemit_end(&y);
 		yemit_end(&y);
 	}
 	yemit_end(&y);
 	yemit_end(&y);
-	yemit_key(&y, "actions");
-	yemit_map(&y, false);
-	yemit_key(&y, "deploy");
-	yemit_map(&y, false);
-	yemit_key(&y, "connections");
-	yemit_map(&y, false);
-	yemit_key(&y, "serial");
-	yemit_null(&y);
+	yemit_kv_map(&y, "actions", false);
+	yemit_kv_map(&y, "deploy", false);
+	yemit_kv_map(&y, "connections", false);
+	yemit_kv_null(&y, "serial");
 	yemit_end(&y);
 	/* deploy to tmpfs is the "image" method; its guest disk is required, not used */
-	yemit_key(&y, "methods");
-	yemit_map(&y, false);
-	yemit_key(&y, "image");
-	yemit_map(&y, false);
-	yemit_key(&y, "parameters");
-	yemit_map(&y, false);
-	yemit_key(&y, "guest");
-	yemit_map(&y, true);
+	yemit_kv_map(&y, "methods", false);
+	yemit_kv_map(&y, "image", false);
+	yemit_kv_map(&y, "parameters", false);
+	yemit_kv_map(&y, "guest", true);
 	yemit_kv_int(&y, "size", 512);
 	yemit_kv_str(&y, "interface", "virtio");
 	yemit_kv_str(&y, "driveid", "lavatest");
@@ -605,22 +563,15 @@ static int write_device(struct exporter *x)
 	yemit_end(&y);
 	yemit_end(&y);
 	yemit_end(&y);
-	yemit_key(&y, "boot");
-	yemit_map(&y, false);
-	yemit_key(&y, "connections");
-	yemit_map(&y, false);
-	yemit_key(&y, "serial");
-	yemit_null(&y);
+	yemit_kv_map(&y, "boot", false);
+	yemit_kv_map(&y, "connections", false);
+	yemit_kv_null(&y, "serial");
 	yemit_end(&y);
-	yemit_key(&y, "methods");
-	yemit_map(&y, false);
-	yemit_key(&y, "qemu");
-	yemit_map(&y, false);
-	yemit_key(&y, "parameters");
-	yemit_map(&y, false);
+	yemit_kv_map(&y, "methods", false);
+	yemit_kv_map(&y, "qemu", false);
+	yemit_kv_map(&y, "parameters", false);
 	yemit_kv_str(&y, "command", m->qemu);
-	yemit_key(&y, "options");
-	yemit_seq(&y, false);
+	yemit_kv_seq(&y, "options", false);
 	yemit_str(&y, "-nographic");
 	s = xasprintf("-machine virt,secure=on,virtualization=off,gic-version=%d", m->gic_version);
 	yemit_str(&y, s);
@@ -648,14 +599,11 @@ static int write_device(struct exporter *x)
 	yemit_end(&y);	/* boot */
 	yemit_end(&y);	/* actions */
 	/* the device schema wants both; the job's own timeouts are what count */
-	yemit_key(&y, "timeouts");
-	yemit_map(&y, false);
-	yemit_key(&y, "actions");
-	yemit_map(&y, false);
+	yemit_kv_map(&y, "timeouts", false);
+	yemit_kv_map(&y, "actions", false);
 	kv_seconds(&y, "power-off", 10);
 	yemit_end(&y);
-	yemit_key(&y, "connections");
-	yemit_map(&y, false);
+	yemit_kv_map(&y, "connections", false);
 	kv_seconds(&y, "lava-test-shell", 10);
 	yemit_end(&y);
 	yemit_end(&y);

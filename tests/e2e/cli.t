@@ -46,7 +46,7 @@ has "teelab --help lists the commands" "^  matrix +run every cell"
 expect 3 "teelab help no-such-command" help no-such-command
 
 # unknown options: a usage error with the usage, in every command (before anything runs)
-for c in run matrix build list shell logs show doctor help; do
+for c in run matrix build list shell logs show export import doctor help; do
 	expect 3 "teelab $c --bogus" "$c" --bogus
 	has "$c names the unknown option" "unknown option '--bogus'"
 	has "$c prints its usage" "^usage: teelab $c "
@@ -183,7 +183,7 @@ c() { # c <what> <command line> <expected candidates>
 	[ "$got" = "$3" ] || echo "# got '$got'" >&2
 }
 c "a command" "$TEELAB r" "run"
-c "every command" "$TEELAB " "build doctor help list logs matrix run shell show"
+c "every command" "$TEELAB " "build doctor export help import list logs matrix run shell show"
 c "an option" "$TEELAB run --ti" "--timeout"
 c "options of show" "$TEELAB show --c" "--cell --cache-dir --connect"
 c "scenarios" "$TEELAB run xtest-" "xtest-regression xtest-smoke"
