@@ -43,6 +43,9 @@ static char *start_namespace(const char *msg)
 	return xstrndup(open + 1, (size_t)(close - open - 1));
 }
 
+/* lava_dispatcher/power.py (the job's finalize): the namespace whose connection is read next */
+#define FINALISING "Finalising connection for namespace '"
+
 /* A definition's name without LAVA's "<stage>_" prefix. */
 static const char *bare_definition(const char *d)
 {
@@ -92,6 +95,11 @@ static void read_consoles(struct importer *im)
 		if (e->msg && !strcmp(e->lvl, "info") && (ns = start_namespace(e->msg))) {
 			free(cur);
 			cur = ns;
+		} else if (e->msg && starts_with(e->msg, FINALISING)) {
+			/* the job's end reads each connection once more */
+			free(cur);
+			cur = xstrndup(e->msg + strlen(FINALISING),
+				       strcspn(e->msg + strlen(FINALISING), "'"));
 		} else if (e->msg && !strcmp(e->lvl, "target")) {
 			if ((con = ns_console(namespaces, cur)) >= 0)
 				console_line(im, con, e);
@@ -286,6 +294,7 @@ static void add_steps(struct importer *im)
 {
 	json_t *steps = json_object_get(im->map, "steps"), *st;
 	bool stopped = false;	/* a step was not reached: the job ended there */
+	double prev = im->t0 > 0 ? im->t0 : 0;	/* when the step before ended (log time) */
 	size_t k;
 
 	json_array_foreach(steps, k, st) {
@@ -341,7 +350,11 @@ static void add_steps(struct importer *im)
 		} else if (xfail && v == V_PASS) {
 			v = V_XPASS;
 		}
-		run_result_add(im->res, "steps", name, v, 0, msg, out && *out ? out : NULL);
+		/* a step's duration: from the previous step's result to its own */
+		run_result_add(im->res, "steps", name, v, at > prev ? at - prev : 0, msg,
+			       out && *out ? out : NULL);
+		if (at > prev)
+			prev = at;
 		free(msg);
 		free(out);
 	}
