@@ -64,10 +64,14 @@ static int submit(const char *identity, const char *out, const struct scenario *
 	/* LAVA's own deadline is the job's timeout; lavacli waits a little longer */
 	if (!ret)
 		ret = lava_submit_job(identity, out, sc->run_timeout + 300, &id);
-	if (id && !lava_fetch_log(identity, id, log))
-		ret = lava_import_run(log, mapping, NULL, cfg->runs_dir);
-	else
+	if (id && !lava_fetch_log(identity, id, log)) {
+		char *job = xasprintf("%s job %s", identity, id);
+
+		ret = lava_import_run(log, mapping, NULL, cfg->runs_dir, job);
+		free(job);
+	} else {
 		ret = TL_EXIT_INFRA;
+	}
 	free(id);
 	free(mapping);
 	free(log);

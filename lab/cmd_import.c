@@ -84,7 +84,7 @@ int cmd_import(int argc, char **argv)
 	ov = global_overrides;
 	if (config_load(&cfg, &ov))
 		die(TL_EXIT_USAGE, "configuration is not valid");
-	ret = lava_import_run(logpath, mapping, import_run_dir, cfg.runs_dir);
+	ret = lava_import_run(logpath, mapping, import_run_dir, cfg.runs_dir, NULL);
 	config_release(&cfg);
 	free(logpath);
 	free(mapping);

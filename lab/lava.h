@@ -158,10 +158,12 @@ int lava_fetch_log(const char *identity, const char *job_id, const char *path);
  * `teelab import lava`: read the log at @log_path, make the run directory
  * (@run_dir, or a new one under @runs_dir named after the mapping's
  * scenario), keep the log there as lava-job.log, lava_import(), and print
- * the verdict line. Returns the run's exit code (TL_EXIT_*).
+ * the verdict line. @lava_job ("<identity> job <id>", or NULL) goes to
+ * result.json's environment as "lava_job". Returns the run's exit code
+ * (TL_EXIT_*).
  */
 int lava_import_run(const char *log_path, const char *mapping, const char *run_dir,
-		    const char *runs_dir);
+		    const char *runs_dir, const char *lava_job);
 
 /* The scenario an export's mapping.json is of (malloc'd), or NULL (unreadable: not reported). */
 char *lava_mapping_scenario(const char *mapping_path);

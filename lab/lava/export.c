@@ -539,7 +539,9 @@ static int write_device(struct exporter *x)
 		s = xasprintf("tail -c +1 -F %s", k ? uart0 : uart1);
 		yemit_kv_str(&y, "connect", s);
 		free(s);
+		/* a connection with tags is chosen by its name (lava_dispatcher/connections/serial.py) */
 		yemit_kv_seq(&y, "tags", true);
+		yemit_str(&y, "teelab");
 		yemit_end(&y);
 		yemit_end(&y);
 	}
@@ -641,7 +643,9 @@ static int write_dictionary(struct exporter *x)
 		"{%% set serial = '%s' %%}\n"
 		"{%% set connection_list = ['%s', '%s'] %%}\n"
 		"{%% set connection_commands = {'%s': 'tail -c +1 -F %s', '%s': 'tail -c +1 -F %s'} %%}\n"
-		"{%% set connection_tags = {'%s': [], '%s': []} %%}\n",
+		"{# tags make LAVA pick a connection by its name; an empty list renders as\n"
+		"   null, which lava-server's device schema refuses (the device goes Bad) #}\n"
+		"{%% set connection_tags = {'%s': ['teelab'], '%s': ['teelab']} %%}\n",
 		serial, CONN_SECURE, CONN_NORMAL_LOG, CONN_SECURE, uart1, CONN_NORMAL_LOG, uart0,
 		CONN_SECURE, CONN_NORMAL_LOG);
 	char *path = path_join(x->dir, "device-dictionary.jinja2");

@@ -486,7 +486,7 @@ char *lava_mapping_scenario(const char *mapping_path)
 }
 
 int lava_import_run(const char *log_path, const char *mapping, const char *run_dir,
-		    const char *runs_dir)
+		    const char *runs_dir, const char *lava_job)
 {
 	struct lava_log log;
 	struct run_result res = RUN_RESULT_INIT;
@@ -529,6 +529,8 @@ int lava_import_run(const char *log_path, const char *mapping, const char *run_d
 	iso_time_now(started, sizeof(started));
 	res.started = xstrdup(started);
 	run_result_env(&res, "lava_log", log_path);
+	if (lava_job)
+		run_result_env(&res, "lava_job", lava_job);
 	/* the log as LAVA wrote it, beside what teelab made of it */
 	copy = path_join(dir, "lava-job.log");
 	if (copy_file(log_path, copy))
