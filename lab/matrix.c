@@ -513,8 +513,8 @@ static void run_one(struct runner *r, struct cell_run *cr)
 		pthread_mutex_unlock(&r->lock);
 		if (cr->on_lava)
 			child_argv(r, c, "export", abs, NULL, &ch.argv);
-		else
-			child_argv(r, c, "run", abs, cr->host, &ch.argv);
+		else	/* cr->host is a libvirt URI only when a host was picked */
+			child_argv(r, c, "run", abs, host >= 0 ? cr->host : NULL, &ch.argv);
 		ch.out_fd = fd;
 		pthread_mutex_lock(&r->lock);	/* runproc's child registry */
 		cr->exit_code = child_start(&ch) ? -1 : 0;
