@@ -146,7 +146,9 @@ int lava_import(const struct lava_log *log, const char *mapping_path, const char
 
 /*
  * Submit @export_dir/job.yaml with `lavacli -i @identity jobs submit` and
- * wait for it (`jobs wait`, at most @timeout seconds). *job_id gets the
+ * wait for it (`jobs wait`, at most @timeout seconds; then `jobs cancel`).
+ * `jobs wait` answers 0 for any finished job: the verdict is the log's
+ * (lava_import()). *job_id gets the
  * server's id (malloc'd) once submitted, else NULL. 0, or lavacli's exit
  * status / -errno (reported).
  */

@@ -48,6 +48,10 @@ int lava_submit_job(const char *identity, const char *export_dir, double timeout
 		ret = lavacli(identity, (const char *const[]){ "jobs", "wait", id, "--timeout",
 				secs, NULL }, NULL);
 		free(secs);
+		/* not finished in time: it is not left to hold the lab's device */
+		if (ret && lavacli(identity, (const char *const[]){ "jobs", "cancel", id, NULL },
+				   NULL))
+			warning("LAVA job %s may still run on %s", id, identity);
 	}
 	strbuf_release(&out);
 	free(job);
