@@ -135,10 +135,10 @@ static enum verdict lava_verdict(const char *result)
 /*
  * The verdict LAVA gave @definition's case @tcase, and its cases
  * "@tcase.N" (an expect's further lines): FAIL if one failed, NOTRUN if
- * none was reported. *at gets the first one's time.
+ * none was reported. *at gets the first one's time, *idx its log index.
  */
 static enum verdict case_verdict(const struct importer *im, const char *definition,
-				 const char *tcase, double *at)
+				 const char *tcase, double *at, size_t *idx)
 {
 	enum verdict v = V_NOTRUN;
 	size_t len = strlen(tcase);
@@ -150,8 +150,10 @@ static enum verdict case_verdict(const struct importer *im, const char *definiti
 		    strcmp(bare_definition(e->definition), definition) ||
 		    strncmp(e->tcase, tcase, len) || (e->tcase[len] && e->tcase[len] != '.'))
 			continue;
-		if (v == V_NOTRUN)
+		if (v == V_NOTRUN) {
 			*at = e->t;
+			*idx = i;
+		}
 		if (v == V_NOTRUN || v == V_PASS)
 			v = lava_verdict(e->result);
 	}
@@ -202,10 +204,13 @@ static char *case_output(const struct importer *im, const char *tcase)
 	return strbuf_detach(&out);
 }
 
-/* The xtest cases tl-lava-case reported for a run step's definition (not steps' own cases). */
-static void add_xtest_cases(struct importer *im, const char *definition)
+/*
+ * The xtest cases tl-lava-case reported in @definition between log
+ * entries @from and @to (a run step's, before its own case).
+ */
+static void add_xtest_cases(struct importer *im, const char *definition, size_t from, size_t to)
 {
-	for (size_t i = 0; i < im->log->nr; i++) {
+	for (size_t i = from; i < to && i < im->log->nr; i++) {
 		const struct lava_entry *e = &im->log->v[i];
 		char *group;
 
@@ -295,6 +300,7 @@ static void add_steps(struct importer *im)
 	json_t *steps = json_object_get(im->map, "steps"), *st;
 	bool stopped = false;	/* a step was not reached: the job ended there */
 	double prev = im->t0 > 0 ? im->t0 : 0;	/* when the step before ended (log time) */
+	size_t from = 0;	/* the log entry after the step before's result */
 	size_t k;
 
 	json_array_foreach(steps, k, st) {
@@ -306,6 +312,7 @@ static void add_steps(struct importer *im)
 		enum verdict v = V_NOTRUN;
 		char *msg = NULL, *out = NULL;
 		double at = 0;
+		size_t idx = 0;
 		bool timeout = false;
 
 		if (!form || !name)
@@ -319,14 +326,14 @@ static void add_steps(struct importer *im)
 		} else if (!strcmp(form, "sleep")) {
 			v = stopped ? V_NOTRUN : V_PASS;
 		} else if (def && tcase) {
-			v = case_verdict(im, def, tcase, &at);
+			v = case_verdict(im, def, tcase, &at, &idx);
 			if (!strcmp(form, "run")) {
 				out = case_output(im, tcase);
 				msg = case_reason(im, tcase, &timeout);
 				if (v == V_FAIL && timeout)
 					v = V_TIMEOUT;
 				if (json_string_value(json_object_get(st, "parser")))
-					add_xtest_cases(im, def);
+					add_xtest_cases(im, def, from, v == V_NOTRUN ? im->log->nr : idx);
 			}
 		}
 		if (v == V_NOTRUN && !stopped) {
@@ -355,6 +362,8 @@ static void add_steps(struct importer *im)
 			       out && *out ? out : NULL);
 		if (at > prev)
 			prev = at;
+		if (idx)
+			from = idx + 1;
 		free(msg);
 		free(out);
 	}
