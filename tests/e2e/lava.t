@@ -7,7 +7,7 @@
 # and xtest cases, both consoles. Then what must not export (system-invocation,
 # with file:line; --lossy listing what it dropped) and two jobs that fail on
 # purpose (a missing image: INFRA; a failing step: FAIL), each with its reason.
-# Needs lava-dispatcher (configs/test-packages.txt, Debian bookworm).
+# Needs lava-dispatcher (configs/test-packages.txt, Debian bookworm) and root.
 . "$(dirname "$0")/lib.sh"
 
 if ! command -v lava-run >/dev/null; then
@@ -18,6 +18,10 @@ if ! command -v lava-run >/dev/null; then
 		exit
 	fi
 	echo "1..0 # SKIP LAVA's dispatcher is packaged for bookworm only (here: ${VERSION_CODENAME:-?})"
+	exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+	echo "1..0 # SKIP lava-run runs only as root (it checks its effective uid)"
 	exit 0
 fi
 PY=/usr/bin/python3	# LAVA's modules are the system Python's
