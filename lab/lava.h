@@ -79,6 +79,7 @@ enum lava_form {
 	LAVA_FORM_RUN,		/* a step of an inline definition: tl-lava-case */
 	LAVA_FORM_SLEEP,	/* a step of an inline definition: sleep */
 	LAVA_FORM_POWEROFF,	/* interactive: `poweroff -f`, "reboot: Power down" */
+	LAVA_FORM_REBOOT,	/* interactive: a marker, `reboot -f`, the new boot's ready marker */
 	LAVA_FORM_IMPORT,	/* checked by `teelab import lava` on the imported console */
 	LAVA_FORM_NONE,		/* no faithful form: refused, or dropped with --lossy */
 };

@@ -18,6 +18,8 @@
  *   run, sleep          consecutive ones: one inline definition, each run
  *                       one `tl-lava-case` (images/rootfs/overlay/usr/bin)
  *   poweroff            interactive: `poweroff -f`, "reboot: Power down"
+ *   reboot              interactive: a marker line, `reboot -f`, the new boot's ready
+ *                       marker (a normal-world expect after it starts at the marker)
  *   assert              checked by `teelab import lava` on the imported console
  */
 #include <errno.h>
@@ -28,6 +30,7 @@
 
 #include "classify.h"
 #include "lava.h"
+#include "results.h"
 #include "step.h"
 #include "yamlemit.h"
 
@@ -172,6 +175,12 @@ static void map_step(struct exporter *x, size_t i, const char *form, const char 
 	json_array_append_new(x->steps, o);
 }
 
+/* The line a reboot step prints before `reboot -f`: where the normal console's next boot starts. */
+static char *reboot_marker(size_t i)
+{
+	return xasprintf("@@TL:REBOOT:%02zu@@", i + 1);
+}
+
 /* An interactive test: one named item per name, items with no name wait silently. */
 static void interactive_start(struct yemit *y, const char *ns, double timeout, const char *name,
 			      const char *prompt)
@@ -245,9 +254,21 @@ static void emit_expect(struct exporter *x, struct yemit *y, size_t i)
 	char *test = xasprintf("expect-%02zu", i + 1);
 	struct strbuf re = STRBUF_INIT;
 
+	size_t first = 1;
+
 	boot_connection(y, ns, st->console == CON_SECURE ? CONN_SECURE : CONN_NORMAL_LOG);
 	interactive_start(y, ns, step_timeout(x, st), test, NO_PROMPT);
-	for (size_t k = 1; k < i; k++) {
+	/* teelab's normal-world cursor restarts at a reboot: at its marker here */
+	for (size_t k = 1; k < i && st->console == CON_NORMAL; k++)
+		if (x->plan.steps[k].form == LAVA_FORM_REBOOT)
+			first = k;
+	if (first > 1) {
+		char *marker = reboot_marker(first);
+
+		interactive_item(y, NULL, NULL, marker);
+		free(marker);
+	}
+	for (size_t k = first; k < i; k++) {
 		const struct scenario_step *p = &x->sc->steps[k];
 
 		if (p->ops != &step_expect || p->console != st->console ||
@@ -372,6 +393,46 @@ static void emit_poweroff(struct exporter *x, struct yemit *y, size_t i)
 	free(test);
 }
 
+/*
+ * reboot: print a marker, `reboot -f` (PSCI SYSTEM_RESET through TF-A
+ * again), and wait for the new boot's ready marker. The initramfs LAVA
+ * deployed (with its overlay) is loaded again, so later definitions run.
+ */
+static void emit_reboot(struct exporter *x, struct yemit *y, size_t i)
+{
+	char *test = xasprintf("reboot-%02zu", i + 1), *marker = reboot_marker(i);
+	char *cmd = xasprintf("echo %s; sync; reboot -f", marker);
+
+	interactive_start(y, "normal", step_timeout(x, &x->sc->steps[i]) + x->sc->boot_timeout,
+			  test, NO_PROMPT);
+	interactive_item(y, x->plan.steps[i].tcase, cmd, READY_MARKER);
+	yemit_end(y);	/* script */
+	yemit_end(y);	/* the test */
+	/*
+	 * An interactive test leaves its prompts as the connection's: a second
+	 * one, waiting for the shell's prompt after a command, puts the shell
+	 * prompt back for the lava-test-shell actions that follow.
+	 */
+	yemit_map(y, false);
+	yemit_kv_str(y, "name", "shell-prompt");
+	yemit_kv_seq(y, "prompts", true);
+	yemit_str(y, SHELL_PROMPT);
+	yemit_end(y);
+	yemit_kv_seq(y, "script", false);
+	yemit_map(y, false);
+	yemit_kv_str(y, "command", "true");
+	yemit_end(y);
+	yemit_end(y);	/* script */
+	yemit_end(y);	/* the test */
+	yemit_end(y);	/* interactive */
+	yemit_end(y);	/* test */
+	yemit_end(y);	/* the action */
+	map_step(x, i, "reboot", test, "normal");
+	free(cmd);
+	free(marker);
+	free(test);
+}
+
 static void emit_metadata(struct exporter *x, struct yemit *y)
 {
 	yemit_kv_map(y, "metadata", false);
@@ -473,6 +534,9 @@ static int write_job(struct exporter *x)
 			break;
 		case LAVA_FORM_POWEROFF:
 			emit_poweroff(x, &y, i++);
+			break;
+		case LAVA_FORM_REBOOT:
+			emit_reboot(x, &y, i++);
 			break;
 		case LAVA_FORM_IMPORT:
 			map_step(x, i++, "import", NULL, NULL);

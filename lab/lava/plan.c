@@ -187,9 +187,11 @@ static char *form_of(size_t n, const struct scenario_step *st, enum lava_form *f
 		      "has no such channel";
 	} else if (k == &step_measure) {
 		why = "measure (metrics with bounds) is not exported yet";
-	} else if (k == &step_reboot || k == &step_kexec || k == &step_sysrq) {
-		why = "a reboot, kexec or sysrq mid-job (its QMP evidence and the boot that "
-		      "follows) is not exported yet";
+	} else if (k == &step_reboot) {
+		*form = LAVA_FORM_REBOOT;
+	} else if (k == &step_kexec || k == &step_sysrq) {
+		why = "a kexec or sysrq mid-job (the lab kernel's disk, QMP evidence, the "
+		      "capture kernel) is not exported yet";
 	} else {
 		why = "this kind of step has no LAVA form";
 	}

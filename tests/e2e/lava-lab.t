@@ -4,10 +4,11 @@
 # qemu device with teelab's device dictionary) started by
 # tests/lava-lab/lab.sh in a fresh bookworm root made by .ci/clean-root (never
 # on this machine itself: it is a database and a web service), then
-# `teelab run --matrix smoke --lava <identity>`: the cells whose scenario
-# exports (xtest-smoke on 6.12 and on 6.1) are submitted to the lab with
-# lavacli and imported, the one that does not (reboot-after-xtest) runs here,
-# and one report says where each ran. About 4 minutes, most of it installing
+# `teelab run --matrix tests/e2e/matrix/lava.yaml --lava <identity>`: the
+# cells whose scenario exports (xtest-smoke on 6.12 and on 6.1,
+# reboot-after-xtest) are submitted to the lab with lavacli and imported, the
+# one that does not (guest-control: SSH) runs here, and one report says where
+# each ran. About 4 minutes, most of it installing
 # LAVA into the root. Needs root, debootstrap and lavacli
 # (configs/test-packages.txt), and Debian bookworm (LAVA's suite).
 . "$(dirname "$0")/lib.sh"
@@ -61,10 +62,10 @@ check "lavacli reaches it" lavacli -i lava-lab system version
 check "its qemu device is there" bash -c "lavacli -i lava-lab devices list | grep -q qemu01"
 
 t0=$(date +%s)
-"$TEELAB" run --matrix smoke --lava lava-lab -j 2 --out "$WORK/m" \
+"$TEELAB" run --matrix "$SRC/tests/e2e/matrix/lava.yaml" --lava lava-lab -j 2 --out "$WORK/m" \
 	>"$WORK/out" 2>"$WORK/err"
 rc=$?
-ok $rc "teelab run --matrix smoke --lava lava-lab exits 0 (got $rc, $(($(date +%s) - t0)) s)"
+ok $rc "teelab run --matrix tests/e2e/matrix/lava.yaml --lava lava-lab exits 0 (got $rc, $(($(date +%s) - t0)) s)"
 [ $rc -eq 0 ] || diag "$WORK/err"
 # where each cell ran, from matrix.json
 $PY_SYS -c 'import json,sys
@@ -73,7 +74,8 @@ for c in json.load(open(sys.argv[1]))["cells"]: print(c["id"], "|", c["verdict"]
 diag "$WORK/cells"
 check "xtest-smoke on debian-6.12 ran on the LAVA lab and passed" grep -q "^xtest-smoke.debian-6.12.debian-optee | PASS | LAVA lava-lab |" "$WORK/cells"
 check "xtest-smoke on debian-6.1 ran on the LAVA lab and passed" grep -q "^xtest-smoke.debian-6.1.debian-optee | PASS | LAVA lava-lab |" "$WORK/cells"
-check "reboot-after-xtest (not exportable) ran here and passed" grep -q "^reboot-after-xtest.* | PASS | this machine (not exportable" "$WORK/cells"
+check "reboot-after-xtest (a reboot mid-job) ran on the LAVA lab and passed" grep -q "^reboot-after-xtest.* | PASS | LAVA lava-lab |" "$WORK/cells"
+check "guest-control (not exportable: SSH) ran here and passed" grep -q "^guest-control.* | PASS | this machine (not exportable" "$WORK/cells"
 lava_run=$(awk -F' [|] ' '/^xtest-smoke.debian-6.12/ { print $4 }' "$WORK/cells")
 check "the LAVA cell's run directory: both consoles and LAVA's log" \
 	test -s "$WORK/m/$lava_run/sw-console.log" -a -s "$WORK/m/$lava_run/nw-console.log" -a -s "$WORK/m/$lava_run/lava-job.log"
