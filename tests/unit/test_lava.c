@@ -155,6 +155,20 @@ static void test_plan_xtest_smoke(void **state)
 	scenario_release(&sc);
 }
 
+static void test_plan_reboot(void **state)
+{
+	struct scenario sc = SCENARIO_INIT;
+	struct lava_plan plan;
+
+	(void)state;
+	load_scenario("reboot-after-xtest", &sc);
+	assert_int_equal(lava_plan(&sc, false, &plan), 0);
+	assert_int_equal(plan.steps[2].form, LAVA_FORM_REBOOT);
+	assert_int_equal(plan.steps[6].form, LAVA_FORM_IMPORT);	/* assert */
+	lava_plan_release(&plan);
+	scenario_release(&sc);
+}
+
 static void test_plan_refuses(void **state)
 {
 	struct scenario sc = SCENARIO_INIT;
@@ -370,6 +384,7 @@ int main(void)
 		cmocka_unit_test(test_emit_unbalanced),
 		cmocka_unit_test(test_pattern),
 		cmocka_unit_test(test_plan_xtest_smoke),
+		cmocka_unit_test(test_plan_reboot),
 		cmocka_unit_test(test_plan_refuses),
 		cmocka_unit_test(test_log_parse),
 		cmocka_unit_test(test_log_not_lava),
