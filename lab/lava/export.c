@@ -140,6 +140,18 @@ static int emit_images(struct exporter *x, struct yemit *y)
 	return ret;
 }
 
+/* @text (NULL: an earlier error, nothing written) into <export dir>/@name; 0 or -errno (reported). */
+static int write_out(const struct exporter *x, const char *name, const char *text)
+{
+	char *path = path_join(x->dir, name);
+	int ret = text ? write_file_str(path, text) : -EINVAL;
+
+	if (text && ret)
+		error_errno("cannot write '%s'", path);
+	free(path);
+	return ret;
+}
+
 /* ---- the job's actions ---- */
 
 static void map_step(struct exporter *x, size_t i, const char *form, const char *definition,
@@ -465,7 +477,7 @@ static int write_job(struct exporter *x)
 {
 	const struct machine_cfg *m = &x->cfg->machine;
 	struct yemit y;
-	char *text, *path, *s;
+	char *text, *s;
 	int ret;
 
 	yemit_init(&y);
@@ -549,10 +561,8 @@ static int write_job(struct exporter *x)
 	yemit_end(&y);
 	if (yemit_finish(&y, &text))
 		return -EINVAL;
-	path = path_join(x->dir, "job.yaml");
-	if (!ret && (ret = write_file_str(path, text)))
-		error_errno("cannot write '%s'", path);
-	free(path);
+	if (!ret)
+		ret = write_out(x, "job.yaml", text);
 	free(text);
 	return ret;
 }
@@ -571,7 +581,7 @@ static int write_device(struct exporter *x)
 {
 	const struct machine_cfg *m = &x->cfg->machine;
 	char *uart0 = path_join(x->consoles, "uart0.log"), *uart1 = path_join(x->consoles, "uart1.log");
-	char *text = NULL, *path, *s;
+	char *text = NULL, *s;
 	struct yemit y;
 	int ret;
 
@@ -674,11 +684,8 @@ static int write_device(struct exporter *x)
 	yemit_end(&y);
 	yemit_end(&y);
 	yemit_end(&y);
-	ret = yemit_finish(&y, &text);
-	path = path_join(x->dir, "device.yaml");
-	if (!ret && (ret = write_file_str(path, text)))
-		error_errno("cannot write '%s'", path);
-	free(path);
+	yemit_finish(&y, &text);
+	ret = write_out(x, "device.yaml", text);
 	free(text);
 	free(uart0);
 	free(uart1);
@@ -712,12 +719,8 @@ static int write_dictionary(struct exporter *x)
 		"{%% set connection_tags = {'%s': ['teelab'], '%s': ['teelab']} %%}\n",
 		serial, CONN_SECURE, CONN_NORMAL_LOG, CONN_SECURE, uart1, CONN_NORMAL_LOG, uart0,
 		CONN_SECURE, CONN_NORMAL_LOG);
-	char *path = path_join(x->dir, "device-dictionary.jinja2");
-	int ret = write_file_str(path, text);
+	int ret = write_out(x, "device-dictionary.jinja2", text);
 
-	if (ret)
-		error_errno("cannot write '%s'", path);
-	free(path);
 	free(text);
 	free(serial);
 	free(uart0);
@@ -729,20 +732,15 @@ static int write_dictionary(struct exporter *x)
 static int write_dispatcher(struct exporter *x)
 {
 	struct yemit y;
-	char *text, *path;
+	char *text;
 	int ret;
 
 	yemit_init(&y);
 	yemit_map(&y, false);
 	yemit_kv_str(&y, "dispatcher_ip", "127.0.0.1");
 	yemit_end(&y);
-	if (yemit_finish(&y, &text))
-		return -EINVAL;
-	path = path_join(x->dir, "dispatcher.yaml");
-	ret = write_file_str(path, text);
-	if (ret)
-		error_errno("cannot write '%s'", path);
-	free(path);
+	yemit_finish(&y, &text);
+	ret = write_out(x, "dispatcher.yaml", text);
 	free(text);
 	return ret;
 }
