@@ -96,6 +96,14 @@ int cmd_export(int argc, char **argv)
 	if (strcmp(argv[0], "lava"))
 		die(TL_EXIT_USAGE, "export: unknown format '%s' (the one there is: lava)", argv[0]);
 	ov = global_overrides;
+	/*
+	 * LAVA's qemu device boots with -kernel/-initrd/-append from its
+	 * deploy step: BL33 must be U-Boot, which takes them from fw_cfg.
+	 */
+	if (ov.boot && strcmp(ov.boot, "u-boot"))
+		die(TL_EXIT_USAGE, "export lava: LAVA's qemu device gives the kernel with -kernel, "
+		    "so exported jobs boot through U-Boot (--boot u-boot), not --boot %s", ov.boot);
+	ov.boot = "u-boot";
 	choice = export_choice;
 	open_scenario(argv[1], &choice, &ov, &sc);
 	if (config_load(&cfg, &ov))

@@ -86,7 +86,7 @@ static void pass_lab_options(const struct config_overrides *ov, struct strvec *p
 		{ "--profile", ov->profile }, { "--machine", ov->machine },
 		{ "--rootfs", ov->rootfs }, { "--cache-dir", ov->cache_dir },
 		{ "--runs-dir", ov->runs_dir }, { "--backend", ov->backend },
-		{ "--connect", ov->connect },
+		{ "--connect", ov->connect }, { "--boot", ov->boot },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++)

@@ -228,11 +228,11 @@ static int load_machine(struct lab_config *cfg, const char *name,
 			const struct config_overrides *ov)
 {
 	static const char *const keys[] = { "description", "qemu", "cpu", "smp",
-		"memory", "gic-version", "extra-args", "backend", "connect", NULL };
+		"memory", "gic-version", "extra-args", "backend", "connect", "boot", NULL };
 	struct machine_cfg *m = &cfg->machine;
 	struct ydoc doc = YDOC_INIT;
 	const char *qemu = "qemu-system-aarch64", *cpu = "cortex-a57";
-	const char *backend = "qemu", *connect = NULL;
+	const char *backend = "qemu", *connect = NULL, *boot = "direct";
 	int ret = load_doc(cfg, "configs/machines", name, "machine", &doc);
 
 	if (ret)
@@ -257,8 +257,24 @@ static int load_machine(struct lab_config *cfg, const char *name,
 		ret = ynode_get_str(&doc, doc.root, "backend", &backend);
 	if (!ret)
 		ret = ynode_get_str(&doc, doc.root, "connect", &connect);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "boot", &boot);
 	if (ret)
 		goto out;
+	if (ov && ov->boot)
+		boot = ov->boot;
+	if (!strcmp(boot, "direct")) {
+		m->boot = BOOT_DIRECT;
+	} else if (!strcmp(boot, "u-boot")) {
+		m->boot = BOOT_UBOOT;
+	} else {
+		ret = ov && ov->boot
+			? error_code(-EINVAL, "--boot must be direct or u-boot, not '%s'", boot)
+			: ynode_error(&doc, ynode_get(doc.root, "boot"),
+				      "boot must be direct (TF-A enters Linux) or u-boot (BL33 = U-Boot), not '%s'",
+				      boot);
+		goto out;
+	}
 	if (ov && ov->backend)
 		backend = ov->backend;
 	if (ov && ov->connect) {
@@ -293,6 +309,11 @@ static int load_machine(struct lab_config *cfg, const char *name,
 out:
 	ydoc_release(&doc);
 	return ret;
+}
+
+const char *boot_mode_name(enum boot_mode b)
+{
+	return b == BOOT_UBOOT ? "u-boot" : "direct";
 }
 
 /* Whether the config fragment @rel (datadir-relative) sets @sym to y or m. */
@@ -716,6 +737,8 @@ int config_load(struct lab_config *cfg, const struct config_overrides *ov)
 		ret = load_kernel(cfg, kernel);
 	if (!ret)
 		ret = load_secure(cfg, secure);
+	if (!ret && cfg->secure.tfa_kind == SRC_PREBUILT)
+		cfg->machine.boot = BOOT_UBOOT;	/* the user's firmware has its own BL33 */
 	if (!ret)
 		ret = load_rootfs(cfg, rootfs);
 	if (!ret)

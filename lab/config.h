@@ -53,6 +53,18 @@ struct machine_cfg {
 	char *backend;
 	char *connect;
 	/*
+	 * What BL31 hands the normal world to (machine file `boot:`, --boot):
+	 * BOOT_DIRECT (default): TF-A built with ARM_LINUX_KERNEL_AS_BL33=1
+	 * enters Linux itself; QEMU preloads the Image at DIRECT_KERNEL_BASE and
+	 * the initramfs above it, and the run's device tree carries /chosen
+	 * (bootargs, linux,initrd-start/-end) (TF-A docs/plat/qemu.rst).
+	 * BOOT_UBOOT: BL33 = U-Boot, which takes -kernel/-initrd/-append from
+	 * QEMU's fw_cfg (a user's bootflow; LAVA's qemu device boots this way).
+	 * A prebuilt TF-A image (secure profile `tfa: prebuilt`) carries its own
+	 * BL33, so it always boots as BOOT_UBOOT.
+	 */
+	enum boot_mode { BOOT_DIRECT, BOOT_UBOOT } boot;
+	/*
 	 * "replay" backend (machine_replay.c, the engine's unit tests): a
 	 * directory of captured consoles and a script played instead of a
 	 * machine. Set by the caller, not read from a machine file.
@@ -179,6 +191,7 @@ struct config_overrides {
 	const char *machine, *kernel, *secure, *rootfs;
 	const char *cache_dir, *runs_dir;
 	const char *backend, *connect;	/* --backend, --connect */
+	const char *boot;		/* --boot: "direct" or "u-boot" (machine_cfg.boot) */
 	/*
 	 * OP-TEE make variables ("CFG_NUM_THREADS=1") appended to the secure
 	 * profile's make-flags (the later wins); only for an OP-TEE teelab
@@ -210,6 +223,9 @@ int config_load(struct lab_config *cfg, const struct config_overrides *ov);
  * $XDG_CACHE_HOME/teelab or ~/.cache/teelab; --runs-dir, else
  * $TEELAB_RUNS_DIR, else "runs". malloc'd, never NULL.
  */
+/* "direct" or "u-boot" for result.json and messages. */
+const char *boot_mode_name(enum boot_mode b);
+
 char *config_cache_dir(const struct config_overrides *ov);
 char *config_runs_dir(const struct config_overrides *ov);
 void config_release(struct lab_config *cfg);

@@ -145,3 +145,39 @@ int dtb_add_scmi(char **blob, size_t *len)
 	*len = fdt_totalsize(fdt);
 	return 0;
 }
+
+int dtb_set_chosen(char **blob, size_t *len, const char *bootargs, uint64_t initrd_start,
+		   uint64_t initrd_end)
+{
+	/* room for the three properties, the free space OP-TEE needs kept */
+	size_t size;
+	char *fdt;
+	int off, err;
+
+	err = fdt_check_header(*blob);
+	if (err)
+		return fdt_err("not a device tree", err);
+	size = fdt_totalsize(*blob) + strlen(bootargs) + 256;
+	fdt = xcalloc(1, size);
+	err = fdt_open_into(*blob, fdt, (int)size);
+	if (err) {
+		free(fdt);
+		return fdt_err("cannot open the lab's tree", err);
+	}
+	off = fdt_path_offset(fdt, "/chosen");
+	if (off == -FDT_ERR_NOTFOUND)
+		off = fdt_add_subnode(fdt, 0, "chosen");
+	err = off < 0 ? off : fdt_setprop_string(fdt, off, "bootargs", bootargs);
+	if (!err && initrd_end > initrd_start)
+		err = fdt_setprop_u64(fdt, off, "linux,initrd-start", initrd_start);
+	if (!err && initrd_end > initrd_start)
+		err = fdt_setprop_u64(fdt, off, "linux,initrd-end", initrd_end);
+	if (err) {
+		free(fdt);
+		return fdt_err("cannot set /chosen", err);
+	}
+	free(*blob);
+	*len = size;
+	*blob = fdt;
+	return 0;
+}

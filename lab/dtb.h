@@ -16,6 +16,7 @@
 #define TEELAB_DTB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include "config.h"
 
 /*
@@ -37,5 +38,17 @@ int dtb_edit(char **blob, size_t *len);
  * 0 or -errno (reported).
  */
 int dtb_add_scmi(char **blob, size_t *len);
+
+/*
+ * Set what a bootloader would put in /chosen for a kernel entered directly
+ * by TF-A (boot: direct): bootargs = @bootargs, linux,initrd-start and
+ * linux,initrd-end = the initramfs' guest-physical range [@initrd_start,
+ * @initrd_end) (64-bit cells; Linux Documentation/devicetree/usage-model,
+ * drivers/of/fdt.c reads one or two cells; none when @initrd_end <=
+ * @initrd_start). @blob as for dtb_edit(); the
+ * free space dtb_edit() left for OP-TEE is kept. 0 or -EINVAL (reported).
+ */
+int dtb_set_chosen(char **blob, size_t *len, const char *bootargs, uint64_t initrd_start,
+		   uint64_t initrd_end);
 
 #endif

@@ -133,6 +133,7 @@ struct engine {
 	bool qemu_exited;
 	int qemu_status;
 	int echo_fd;		/* `teelab shell`: raw normal-world output goes here, or -1 */
+	char *boot_dtb;		/* boot: direct: <run>/boot.dtb (the tree with /chosen), or NULL */
 };
 
 

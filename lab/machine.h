@@ -14,18 +14,42 @@
 #define TEELAB_MACHINE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "config.h"
 #include "scenario.h"
+
+/*
+ * Direct boot (machine_cfg.boot == BOOT_DIRECT): where QEMU preloads the
+ * kernel Image, the address TF-A is built with (PRELOADED_BL33_BASE). Above
+ * the device tree (0x40000000, at most 1 MiB: TF-A's PLAT_QEMU_DT_BASE/
+ * _MAX_SIZE, plat/qemu/qemu/include/platform_def.h) and OP-TEE's static shm
+ * (CFG_SHMEM_START 0x42000000, 2 MiB: optee_os plat-vexpress/conf.mk);
+ * 2 MiB aligned as the arm64 boot protocol wants (Linux
+ * Documentation/arch/arm64/booting.rst). build.git uses the same address.
+ */
+#define DIRECT_KERNEL_BASE 0x42200000ULL
+/* The lowest address of the initramfs in a direct boot (2 MiB aligned). */
+#define DIRECT_INITRD_MIN 0x48000000ULL
+/* Guest RAM starts here on QEMU's virt board (hw/arm/virt.c, VIRT_MEM). */
+#define VIRT_RAM_BASE 0x40000000ULL
 
 /* What to boot. Paths are borrowed from the caller for the machine's life. */
 struct machine_spec {
 	const struct machine_cfg *cfg;
 	const char *bios;	/* BL1 + FIP image (qemu_fw.bios), -bios */
-	const char *kernel;	/* arm64 Image, -kernel (BL33 U-Boot takes it from fw_cfg) */
-	const char *initrd;	/* initramfs, -initrd */
-	const char *append;	/* kernel command line */
-	const char *dtb;	/* device tree to pass instead of QEMU's, or NULL */
+	/*
+	 * arm64 Image. BOOT_UBOOT: -kernel (U-Boot takes it from fw_cfg);
+	 * BOOT_DIRECT: loaded raw at DIRECT_KERNEL_BASE (QEMU's generic loader).
+	 */
+	const char *kernel;
+	/* initramfs: -initrd, or BOOT_DIRECT: loaded raw at @initrd_addr */
+	const char *initrd;
+	uint64_t initrd_addr;	/* BOOT_DIRECT, from direct_boot_prepare() */
+	/* kernel command line: -append (BOOT_DIRECT: in @dtb's /chosen, not passed) */
+	const char *append;
+	/* device tree to pass instead of QEMU's, or NULL (BOOT_DIRECT: the run's own) */
+	const char *dtb;
 	const char *run_dir;	/* qemu.cmdline, qemu-rerun.sh and qemu.log go here */
 	int ssh_port;		/* user networking with 127.0.0.1:ssh_port -> guest :22, or 0 */
 	const char *kexec_disk;	/* read-only virtio-blk disk for kexec steps, or NULL */
@@ -99,6 +123,29 @@ const struct machine_ops *machine_backend(const char *name);
  */
 void machine_dtb_argv(const struct machine_cfg *cfg, const char *bios,
 		      const char *dtb_out, struct strvec *argv);
+
+/*
+ * Prepare a direct boot of @kernel with @initrd for machine @cfg: check
+ * that @kernel is an uncompressed arm64 Image (magic "ARM\x64" at 0x38;
+ * its image_size at 0x10, little-endian; Linux
+ * Documentation/arch/arm64/booting.rst), place the initramfs at the first
+ * 2 MiB boundary at or above DIRECT_INITRD_MIN and above the kernel's
+ * image_size, check both fit in the guest's RAM, and write @dtb_in with
+ * /chosen (bootargs = @bootargs, the initramfs' range) to @dtb_out.
+ * *@initrd_addr: the initramfs' guest-physical address. 0, or -EINVAL
+ * (a compressed or foreign kernel, too little RAM) / -errno (reported,
+ * naming the file).
+ */
+int direct_boot_prepare(const struct machine_cfg *cfg, const char *kernel, const char *initrd,
+			const char *dtb_in, const char *bootargs, const char *dtb_out,
+			uint64_t *initrd_addr);
+
+/*
+ * The value of QEMU's `-device loader,...` that loads @path as it is at
+ * guest-physical @addr (hw/core/generic-loader.c, force-raw=on); a comma in
+ * @path is doubled as QEMU's option syntax wants. malloc'd.
+ */
+char *loader_value(const char *path, uint64_t addr);
 
 /* Fill @m for @ops and @spec (nothing started yet). */
 void machine_init(struct machine *m, const struct machine_ops *ops,

@@ -637,12 +637,14 @@ char *libvirt_domain_xml(const struct machine *m, const char *name, char *const 
 	x_elem(w, "type", "hvm", "arch", "aarch64", "machine", "virt", NULL);
 	/* BL1 + FIP (TF-A's qemu_fw.bios): -bios */
 	x_elem(w, "loader", hp[0], "type", "rom", "readonly", "yes", NULL);
-	x_elem(w, "kernel", hp[1], NULL);
-	if (hp[2])
-		x_elem(w, "initrd", hp[2], NULL);
-	x_elem(w, "cmdline", s->append, NULL);
-	if (hp[3])
-		x_elem(w, "dtb", hp[3], NULL);
+	if (c->boot == BOOT_UBOOT) {
+		x_elem(w, "kernel", hp[1], NULL);
+		if (hp[2])
+			x_elem(w, "initrd", hp[2], NULL);
+		x_elem(w, "cmdline", s->append, NULL);
+		if (hp[3])
+			x_elem(w, "dtb", hp[3], NULL);
+	}	/* boot: direct: no <kernel>; the loaders and -dtb in qemu:commandline */
 	xmlTextWriterEndElement(w);	/* os */
 	xmlTextWriterStartElement(w, BAD_CAST "features");
 	snprintf(num, sizeof(num), "%d", c->gic_version);
@@ -710,6 +712,24 @@ char *libvirt_domain_xml(const struct machine *m, const char *name, char *const 
 		qemu_arg(w, "{\"driver\":\"virtio-net-pci\",\"netdev\":\"tlnet0\",\"romfile\":\"\","
 			 "\"bus\":\"pcie.0\",\"addr\":\"0x1\"}");
 		free(v);
+	}
+	if (c->boot == BOOT_DIRECT) {
+		/* as machine_qemu.c: BL31 enters the kernel QEMU preloaded; /chosen in the tree */
+		char *v = loader_value(hp[1], DIRECT_KERNEL_BASE);
+
+		qemu_arg(w, "-device");
+		qemu_arg(w, v);
+		free(v);
+		if (hp[2]) {
+			v = loader_value(hp[2], s->initrd_addr);
+			qemu_arg(w, "-device");
+			qemu_arg(w, v);
+			free(v);
+		}
+		if (hp[3]) {
+			qemu_arg(w, "-dtb");
+			qemu_arg(w, hp[3]);
+		}
 	}
 	for (size_t i = 0; i < c->extra_args.nr; i++)
 		qemu_arg(w, c->extra_args.v[i]);

@@ -106,6 +106,28 @@ void machine_dtb_argv(const struct machine_cfg *cfg, const char *bios,
 	machine_args(cfg, dtb_out, argv);
 }
 
+char *loader_value(const char *path, uint64_t addr)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_addstr(&sb, "loader,file=");
+	for (const char *p = path; *p; p++) {
+		if (*p == ',')
+			strbuf_addch(&sb, ',');
+		strbuf_addch(&sb, *p);
+	}
+	strbuf_addf(&sb, ",addr=0x%llx,force-raw=on", (unsigned long long)addr);
+	return strbuf_detach(&sb);
+}
+
+static void push_loader(struct strvec *argv, const char *path, uint64_t addr)
+{
+	char *v = loader_value(path, addr);
+
+	strvec_pushl(argv, "-device", v, NULL);
+	free(v);
+}
+
 /* The argv, with QEMU's console/QMP chardev specs @nw, @sw and @qmp. */
 static void build_argv(const struct machine_spec *s, struct strvec *argv,
 		       const char *nw, const char *sw, const char *qmp)
@@ -120,10 +142,23 @@ static void build_argv(const struct machine_spec *s, struct strvec *argv,
 	 */
 	strvec_pushl(argv, "-nographic", NULL);
 	machine_args(c, NULL, argv);
-	strvec_pushl(argv, "-bios", s->bios, "-kernel", s->kernel, NULL);
-	if (s->initrd)
-		strvec_pushl(argv, "-initrd", s->initrd, NULL);
-	strvec_pushl(argv, "-append", s->append, NULL);
+	strvec_pushl(argv, "-bios", s->bios, NULL);
+	if (c->boot == BOOT_DIRECT) {
+		/*
+		 * BL31 enters the kernel: QEMU's generic loader puts the Image
+		 * and the initramfs in RAM as they are (force-raw: no ELF/uImage
+		 * probing), again at every reset; the command line and the
+		 * initramfs' range are in the run's device tree.
+		 */
+		push_loader(argv, s->kernel, DIRECT_KERNEL_BASE);
+		if (s->initrd)
+			push_loader(argv, s->initrd, s->initrd_addr);
+	} else {
+		strvec_pushl(argv, "-kernel", s->kernel, NULL);
+		if (s->initrd)
+			strvec_pushl(argv, "-initrd", s->initrd, NULL);
+		strvec_pushl(argv, "-append", s->append, NULL);
+	}
 	if (s->dtb)
 		strvec_pushl(argv, "-dtb", s->dtb, NULL);
 	if (s->ssh_port) {

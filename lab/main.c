@@ -50,6 +50,9 @@ const struct popt lab_options[] = {
 		   "qemu:///embed?root=<cache dir>/libvirt/embed-N, no daemon);\n"
 		   "qemu:///system, qemu+ssh://host/system, qemu+tcp://host/system",
 		   "words:qemu:///system"),
+	OPT_STRING(0, "boot", &global_overrides.boot, "HOW",
+		   "direct (TF-A enters Linux, the default) or u-boot\n"
+		   "(BL33 = U-Boot; default: the machine's boot:)", "words:direct u-boot"),
 	OPT_END(),
 };
 

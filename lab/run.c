@@ -264,6 +264,7 @@ void engine_setup(struct engine *e, const struct lab_images *im,
 	kernel_cmdline(cfg, sc, e->ssh_pub && strchr(e->ssh_pub, ' ') ? strchr(e->ssh_pub, ' ') + 1
 		       : NULL, append);
 	run_result_env(e->res, "kernel_cmdline", strbuf_str(append));
+	run_result_env(e->res, "boot", boot_mode_name(cfg->machine.boot));
 	spec->cfg = &cfg->machine;
 	spec->bios = im->bios;
 	spec->kernel = im->kernel;
@@ -307,6 +308,7 @@ void engine_teardown(struct engine *e)
 	free(e->matched_line);
 	free(e->ssh_key);
 	free(e->ssh_pub);
+	free(e->boot_dtb);
 }
 
 /*

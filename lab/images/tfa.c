@@ -1,8 +1,14 @@
 // SPDX-License-Identifier: MIT
 /*
  * images/tfa.c - TF-A (BL1, BL2, BL31) built from Debian's
- * arm-trusted-firmware source (or the user's tree) with BL32 = OP-TEE and
- * BL33 = U-Boot, packed as qemu_fw.bios (bl1.bin with fip.bin at 0x40000).
+ * arm-trusted-firmware source (or the user's tree) with BL32 = OP-TEE,
+ * packed as qemu_fw.bios (bl1.bin with fip.bin at 0x40000). BL33 is U-Boot
+ * for a machine with `boot: u-boot`; for `boot: direct` there is none:
+ * TF-A is built with ARM_LINUX_KERNEL_AS_BL33=1 and
+ * PRELOADED_BL33_BASE=DIRECT_KERNEL_BASE, so BL2 skips loading BL33 and
+ * BL31 enters the kernel QEMU preloaded there with x0 = the device tree
+ * (plat/qemu/common/qemu_bl2_setup.c, qemu_bl2_mem_params_desc.c;
+ * docs/plat/qemu.rst, TF-A 2.x).
  */
 #include "images/kind.h"
 
@@ -10,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "machine.h"
 #include "runproc.h"
 
 static const char *const bl32_files[] = {
@@ -17,7 +24,7 @@ static const char *const bl32_files[] = {
 };
 
 struct tfa_job {
-	char *bl33;		/* U-Boot */
+	char *bl33;		/* U-Boot, or NULL: boot: direct */
 	char *tree, *version;	/* set by tfa_inputs() */
 	char *manifest;		/* the SPMC manifest DTS (FF-A), or NULL */
 };
@@ -73,7 +80,7 @@ static int tfa_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h
 		if (ret)
 			return ret;
 	}
-	if (!file_exists(t->bl33))
+	if (t->bl33 && !file_exists(t->bl33))
 		return error_code(-ENOENT, "BL33 '%s' missing (secure profile '%s')", t->bl33, s->name);
 	if (s->tfa_spmc_manifest) {
 		/* only FF-A profiles have one: SMC-ABI keys stay as they were */
@@ -85,6 +92,14 @@ static int tfa_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h
 			return ret;
 	}
 	j->label = t->tree;
+	if (!t->bl33) {
+		/* U-Boot keys stay as they were; a direct-boot key says where the kernel is */
+		char *k = xasprintf("bl33=kernel@0x%llx", (unsigned long long)DIRECT_KERNEL_BASE);
+
+		hasher_addstr(h, k);
+		free(k);
+		return 0;
+	}
 	return hasher_addfile(h, t->bl33);
 }
 
@@ -108,7 +123,12 @@ static int tfa_build(struct build_ctx *b, struct image_job *j, const char *dir, 
 	strvec_pushf(&c.argv, "BL32=%s/%s", b->bl32_dir, bl32_files[0]);
 	strvec_pushf(&c.argv, "BL32_EXTRA1=%s/%s", b->bl32_dir, bl32_files[1]);
 	strvec_pushf(&c.argv, "BL32_EXTRA2=%s/%s", b->bl32_dir, bl32_files[2]);
-	strvec_pushf(&c.argv, "BL33=%s", t->bl33);
+	if (t->bl33) {
+		strvec_pushf(&c.argv, "BL33=%s", t->bl33);
+	} else {
+		strvec_push(&c.argv, "ARM_LINUX_KERNEL_AS_BL33=1");
+		strvec_pushf(&c.argv, "PRELOADED_BL33_BASE=0x%llx", (unsigned long long)DIRECT_KERNEL_BASE);
+	}
 	strvec_pushl(&c.argv, "all", "fip", NULL);
 	c.log_path = log;
 	ret = child_run(&c);
@@ -162,7 +182,10 @@ static int tfa_run(struct build_ctx *b)
 		provenance(b, "tfa", "prebuilt %s", s->tfa_bios);
 		return 0;
 	}
-	if (s->bl33_kind == SRC_DEBIAN) {
+	if (b->cfg->machine.boot == BOOT_DIRECT) {
+		provenance(b, "bl33", "none: TF-A enters Linux at 0x%llx (boot: direct)",
+			   (unsigned long long)DIRECT_KERNEL_BASE);
+	} else if (s->bl33_kind == SRC_DEBIAN) {
 		ret = unpacked_deb(b, &s->bl33_deb, &uboot_root, NULL);
 		if (ret)
 			goto out;

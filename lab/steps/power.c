@@ -6,11 +6,39 @@
  */
 #include "engine.h"
 
+#include <errno.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- boot ---- */
+
+/*
+ * boot: direct: the run's tree (<run>/boot.dtb), QEMU's with /chosen
+ * saying what a bootloader would have said (machine.h). Once per run: a
+ * reset reloads the same tree. 0, or -errno with *@msg set.
+ */
+static int direct_boot_tree(struct engine *e, char **msg)
+{
+	struct machine_spec *s = &e->m.spec;
+	int ret;
+
+	if (s->cfg->boot != BOOT_DIRECT || s->cfg->replay || e->boot_dtb)
+		return 0;
+	if (!s->dtb) {
+		*msg = xstrdup("a direct boot needs the lab's device tree (boot: direct)");
+		return -EINVAL;
+	}
+	e->boot_dtb = path_join(e->dir, "boot.dtb");
+	ret = direct_boot_prepare(s->cfg, s->kernel, s->initrd, s->dtb, s->append, e->boot_dtb,
+				  &s->initrd_addr);
+	if (ret) {
+		*msg = xstrdup("cannot prepare the direct boot (see teelab.log)");
+		return ret;
+	}
+	s->dtb = e->boot_dtb;
+	return 0;
+}
 
 enum outcome engine_boot(struct engine *e, double timeout, char **msg)
 {
@@ -18,6 +46,10 @@ enum outcome engine_boot(struct engine *e, double timeout, char **msg)
 	int ret;
 
 	engine_new_boot(e, "power-on", NULL, 0);
+	if (direct_boot_tree(e, msg)) {
+		e->qemu_exited = true;
+		return O_EXITED;
+	}
 	ret = e->m.ops->start(&e->m);
 	if (e->m.uri[0])
 		run_result_env(e->res, "libvirt_uri", e->m.uri);
