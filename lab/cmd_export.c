@@ -125,7 +125,7 @@ int cmd_export(int argc, char **argv)
 				sc.cell ? sc.cell->name : "");
 	if (images_build_scenario(&cfg, &ov, &sc, false, &im))
 		die(TL_EXIT_INFRA, "building the images failed");
-	kernel_cmdline(&cfg, &sc, NULL, &cmdline);
+	kernel_cmdline(&cfg, &sc, &cmdline);
 	o.out_dir = out;
 	o.image_base_url = export_base_url;
 	o.lossy = export_lossy;

@@ -27,6 +27,9 @@ static const struct popt run_options[] = {
 		    "seconds for the whole run (default: the scenario's)"),
 	OPT_SECONDS("hang-window", &run_opt.hang_window,
 		    "seconds without progress before HANG (default: the scenario's)"),
+	OPT_BOOL(0, "cold", &run_opt.cold, "boot from power-on even if a snapshot of the lab exists"),
+	OPT_BOOL(0, "warm", &run_opt.warm, "start from a snapshot of the booted lab even where the\n"
+		 "rule would boot cold (the first run makes it)"),
 	OPT_SCENARIO_CHOICE(&run_choice),
 	OPT_BOOL(0, "refresh", &run_refresh, "update the package lists before resolving packages"),
 	OPT_STRING(0, "matrix", &run_matrix, "NAME|FILE",
@@ -81,6 +84,8 @@ int cmd_run(int argc, char **argv)
 	choice = run_choice;
 	refresh = run_refresh;
 
+	if (opt.cold && opt.warm)
+		die(TL_EXIT_USAGE, "--cold and --warm: choose one");
 	/* 1. everything the user wrote is validated before anything starts */
 	open_scenario(arg, &choice, &ov, &sc);
 	if (config_load(&cfg, &ov))

@@ -30,6 +30,7 @@
 #include "console_feed.h"
 #include "machine.h"
 #include "run.h"
+#include "snapshot.h"
 #include "ssh.h"
 #include "step.h"
 
@@ -134,6 +135,10 @@ struct engine {
 	int qemu_status;
 	int echo_fd;		/* `teelab shell`: raw normal-world output goes here, or -1 */
 	char *boot_dtb;		/* boot: direct: <run>/boot.dtb (the tree with /chosen), or NULL */
+	/* warm starts (snapshot.h) */
+	struct snapshot snap;	/* this lab's snapshot (key, dir), when the rule allows one */
+	bool snap_save;		/* save at the next ready marker (a cold boot that makes one) */
+	bool warm;		/* the first boot came from the snapshot */
 };
 
 
@@ -199,6 +204,22 @@ bool engine_have_ssh(const struct engine *e);
 enum channel engine_pick(const struct engine *e, enum channel c);
 /* Send "<helper> <id> <base64 of @arg>" to the serial shell and wait for @w. 0 or -errno. */
 int engine_serial_send(struct engine *e, const char *helper, const char *arg, enum wait_kind w);
+/*
+ * After a ready marker (or a restore, @restored): what each run has of its
+ * own, over the serial shell: the run's SSH public key into
+ * /root/.ssh/authorized_keys; after a restore also the clock (the host's
+ * time) and 32 host random bytes mixed into the guest's RNG. 0, or -EIO
+ * (the shell did not answer in @timeout seconds, or the command failed).
+ */
+int engine_personalise(struct engine *e, bool restored, double timeout);
+/* Seconds the serial shell gets for engine_personalise() */
+#define SERIAL_SETUP_TIMEOUT 15.0
+/*
+ * Save the lab into e->snap at the ready marker (snapshot_save()), then
+ * let it run on; a failure is a warning, never the run's. (steps/power.c)
+ */
+void engine_snapshot_save(struct engine *e);
+
 /* Run @command on the serial shell: output in e->cmd_out, status in e->cmd_rc. */
 enum outcome engine_serial_command(struct engine *e, const char *command, double timeout);
 /* One guest command on channel @ch; *err gets SSH stderr (may be NULL). */

@@ -54,6 +54,11 @@ struct machine_spec {
 	int ssh_port;		/* user networking with 127.0.0.1:ssh_port -> guest :22, or 0 */
 	const char *kexec_disk;	/* read-only virtio-blk disk for kexec steps, or NULL */
 	const char *state_dir;	/* backend state (libvirt's embed roots), the cache dir */
+	/*
+	 * > 0: start from the machine state saved in this file (a warm start:
+	 * QEMU's `-incoming fd:N`, paused when loaded; snapshot.h). Borrowed.
+	 */
+	int incoming_fd;
 };
 
 struct machine;
@@ -75,6 +80,11 @@ struct machine_ops {
 	 * in this backend); not reported as errors (callers go on without).
 	 */
 	int (*qmp)(struct machine *m, const char *json, char **reply, double timeout);
+	/*
+	 * As qmp, with descriptor @fd passed along (SCM_RIGHTS), as QMP's
+	 * getfd wants; NULL when the backend cannot (no warm snapshots then).
+	 */
+	int (*qmp_fd)(struct machine *m, const char *json, int fd, char **reply, double timeout);
 	/* Free the backend state (m->priv) after stop; machine_release() closes the fds and clears m->priv. */
 	void (*release)(struct machine *m);
 	/*

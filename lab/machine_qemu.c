@@ -184,6 +184,11 @@ static void build_argv(const struct machine_spec *s, struct strvec *argv,
 		strvec_pushl(argv, "-chardev", qmp, "-mon", "chardev=qmp,mode=control", NULL);
 	for (size_t i = 0; i < c->extra_args.nr; i++)
 		strvec_push(argv, c->extra_args.v[i]);
+	if (qmp && s->incoming_fd > 0) {
+		/* a warm start: the machine's state from a file (QEMU migration, "fd:N") */
+		strvec_push(argv, "-incoming");
+		strvec_pushf(argv, "fd:%d", s->incoming_fd);
+	}
 }
 
 static int write_cmdlines(const struct machine_spec *s, const struct strvec *argv)
@@ -221,7 +226,7 @@ static int qemu_start(struct machine *m)
 {
 	struct qemu_priv *p = xcalloc(1, sizeof(*p));
 	int pairs[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
-	int keep[4];
+	int keep[5];
 	char nw[64], sw[64], qmp[64];
 	char *log = NULL;
 	int ret = 0;
@@ -251,7 +256,8 @@ static int qemu_start(struct machine *m)
 	keep[0] = p->peer_fd[CON_NORMAL];
 	keep[1] = p->peer_fd[CON_SECURE];
 	keep[2] = p->qmp_peer;
-	keep[3] = -1;
+	keep[3] = m->spec.incoming_fd > 0 ? m->spec.incoming_fd : -1;
+	keep[4] = -1;
 	p->child.keep_fds = keep;
 	log = path_join(m->spec.run_dir, "qemu.log");
 	p->child.log_path = log;
@@ -353,7 +359,28 @@ static int qmp_send(struct qemu_priv *p, const char *json)
 	return 0;
 }
 
-static int qemu_qmp(struct machine *m, const char *json, char **reply, double timeout)
+/* @json with descriptor @fd attached (SCM_RIGHTS), for QMP's getfd. */
+static int qmp_send_fd(struct qemu_priv *p, const char *json, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { (void *)json, strlen(json) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm;
+
+	memset(cbuf, 0, sizeof(cbuf));
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	if (sendmsg(p->qmp_fd, &msg, MSG_NOSIGNAL) != (ssize_t)iov.iov_len ||
+	    write(p->qmp_fd, "\n", 1) != 1)
+		return -EPIPE;
+	return 0;
+}
+
+static int qemu_qmp_fd(struct machine *m, const char *json, int fd, char **reply, double timeout)
 {
 	struct qemu_priv *p = m->priv;
 	int ret;
@@ -371,10 +398,15 @@ static int qemu_qmp(struct machine *m, const char *json, char **reply, double ti
 			return ret;
 		p->qmp_ready = true;
 	}
-	ret = qmp_send(p, json);
+	ret = fd >= 0 ? qmp_send_fd(p, json, fd) : qmp_send(p, json);
 	if (!ret)
 		ret = qmp_read_reply(p, reply, timeout);
 	return ret;
+}
+
+static int qemu_qmp(struct machine *m, const char *json, char **reply, double timeout)
+{
+	return qemu_qmp_fd(m, json, -1, reply, timeout);
 }
 
 static int qemu_stop(struct machine *m, double grace)
@@ -403,6 +435,7 @@ const struct machine_ops machine_qemu_ops = {
 	.stop = qemu_stop,
 	.exited = qemu_exited,
 	.qmp = qemu_qmp,
+	.qmp_fd = qemu_qmp_fd,
 	.release = qemu_release,
 	.exit_latency = 1.0,
 };

@@ -216,12 +216,9 @@ static bool machine_gone(struct engine *e, double grace)
 	return e->qemu_exited;
 }
 
-void kernel_cmdline(const struct lab_config *cfg, const struct scenario *sc, const char *sshkey,
-		    struct strbuf *sb)
+void kernel_cmdline(const struct lab_config *cfg, const struct scenario *sc, struct strbuf *sb)
 {
 	strbuf_addstr(sb, "console=ttyAMA0 rdinit=/init");
-	if (sshkey)
-		strbuf_addf(sb, " teelab.sshkey=%s", sshkey);
 	if (cfg->kernel.cmdline)
 		strbuf_addf(sb, " %s", cfg->kernel.cmdline);
 	if (sc->cmdline_extra)
@@ -261,8 +258,12 @@ void engine_setup(struct engine *e, const struct lab_images *im,
 	 * engine ends the run on its console line) instead of rebooting, and a
 	 * loaded crash kernel still takes over (kdump).
 	 */
-	kernel_cmdline(cfg, sc, e->ssh_pub && strchr(e->ssh_pub, ' ') ? strchr(e->ssh_pub, ' ') + 1
-		       : NULL, append);
+	/*
+	 * The SSH key is not on it: it goes in over the serial shell at the
+	 * ready marker (engine_personalise()), so the command line and a
+	 * snapshot of the booted lab are every run's.
+	 */
+	kernel_cmdline(cfg, sc, append);
 	run_result_env(e->res, "kernel_cmdline", strbuf_str(append));
 	run_result_env(e->res, "boot", boot_mode_name(cfg->machine.boot));
 	spec->cfg = &cfg->machine;
@@ -309,6 +310,7 @@ void engine_teardown(struct engine *e)
 	free(e->ssh_key);
 	free(e->ssh_pub);
 	free(e->boot_dtb);
+	snapshot_release(&e->snap);
 }
 
 /*

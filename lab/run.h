@@ -30,6 +30,8 @@ struct run_options {
 	double run_timeout;	/* seconds; 0 = the scenario's */
 	double hang_window;	/* seconds without progress -> HANG; 0 = the scenario's */
 	const char *run_dir;	/* already created run directory */
+	/* --cold / --warm: override the warm-start rule (snapshot.h) */
+	bool cold, warm;
 };
 
 /*
@@ -68,12 +70,11 @@ int run_finish(struct run_result *res, const char *dir);
 
 /*
  * The lab kernel's command line for @cfg and @sc into @sb: the console,
- * /init, the guest's SSH key (@sshkey, the base64 of an ed25519 public key,
- * or NULL: none), the kernel config's and the scenario's additions.
+ * /init, the kernel config's and the scenario's additions. Nothing per run
+ * (the SSH key goes in over the serial shell: engine_personalise()).
  */
 struct strbuf;
-void kernel_cmdline(const struct lab_config *cfg, const struct scenario *sc, const char *sshkey,
-		    struct strbuf *sb);
+void kernel_cmdline(const struct lab_config *cfg, const struct scenario *sc, struct strbuf *sb);
 
 /* Exit code for an overall verdict (README "Exit codes"). */
 int verdict_exit_code(enum verdict v);

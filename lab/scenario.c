@@ -19,7 +19,7 @@
 #define DEFAULT_HANG_WINDOW 60.0
 
 static const char *const scenario_keys[] = {
-	"name", "description", "profile", "kernel-cmdline", "network",
+	"name", "description", "profile", "kernel-cmdline", "network", "cold-boot",
 	"timeouts", "steps", "params", "expect", "cells", "default-cell", "ignore-kernel-bugs", NULL
 };
 static const char *const cell_keys[] = {
@@ -857,6 +857,8 @@ int scenario_load(const char *path, struct scenario *sc)
 				  &sc->cmdline_extra);
 	if (!ret)
 		ret = ynode_get_bool(&doc, root, "network", &sc->network);
+	if (!ret)
+		ret = ynode_get_bool(&doc, root, "cold-boot", &sc->cold_boot);
 	if (!ret)
 		ret = parse_timeouts(&doc, root, sc);
 	if (!ret)

@@ -123,6 +123,8 @@ struct scenario {
 	char *profile;		/* "profile:" lab profile name, or NULL for default */
 	char *cmdline_extra;	/* "kernel-cmdline:" appended to the kernel command line, or NULL */
 	bool network;		/* "network:" guest network + SSH (default true) */
+	/* "cold-boot:": never start from a snapshot (it tests the boot itself; snapshot.h) */
+	bool cold_boot;
 	double boot_timeout;	/* seconds (timeouts.boot, default 120) */
 	double step_timeout;	/* seconds (timeouts.step, default 300) */
 	double run_timeout;	/* seconds (timeouts.run, whole run, default 1800) */

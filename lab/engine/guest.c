@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <regex.h>
+#include <sys/random.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,6 +221,42 @@ void engine_ssh_connect(struct engine *e)
 	classifier_progress(&e->cls, now_mono());
 }
 
+int engine_personalise(struct engine *e, bool restored, double timeout)
+{
+	struct strbuf cmd = STRBUF_INIT;
+	enum outcome p;
+	int ret = 0;
+
+	if (e->m.ops->guest || e->m.spec.cfg->replay)
+		return 0;	/* a replayed machine: nothing runs there */
+	if (e->ssh_port && e->ssh_pub) {
+		/* "ssh-ed25519 <base64>": teelab's own key, no shell metacharacters */
+		strbuf_addf(&cmd, "umask 077 && mkdir -p /root/.ssh && echo '%s teelab' "
+			    ">/root/.ssh/authorized_keys", e->ssh_pub);
+	}
+	if (restored) {
+		unsigned char rnd[32];
+		struct timespec ts;
+
+		/* the snapshot's clock stopped when it was saved; its RNG state is every restore's */
+		clock_gettime(CLOCK_REALTIME, &ts);
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			memset(rnd, 0, sizeof(rnd));
+		strbuf_addf(&cmd, "%sdate -u -s @%lld >/dev/null && echo ", cmd.len ? " && " : "",
+			    (long long)ts.tv_sec);
+		for (size_t i = 0; i < sizeof(rnd); i++)
+			strbuf_addf(&cmd, "%02x", rnd[i]);
+		strbuf_addstr(&cmd, " >/dev/urandom");
+	}
+	if (cmd.len) {
+		p = engine_serial_command(e, strbuf_str(&cmd), timeout);
+		if (p != O_DONE || e->cmd_rc != 0)
+			ret = -EIO;
+	}
+	strbuf_release(&cmd);
+	return ret;
+}
+
 enum outcome engine_wait_ready(struct engine *e, double timeout)
 {
 	enum outcome p;
@@ -231,7 +269,14 @@ enum outcome engine_wait_ready(struct engine *e, double timeout)
 	e->wait = W_NONE;
 	if (p == O_DONE) {
 		classifier_progress(&e->cls, now_mono());
-		engine_ssh_connect(e);
+		/* before anything of this run's own goes in: the snapshot is every run's */
+		if (e->snap_save)
+			engine_snapshot_save(e);
+		if (engine_personalise(e, false, SERIAL_SETUP_TIMEOUT))
+			warning("the serial shell did not take this run's SSH key: guest commands "
+				"use the serial shell");
+		else
+			engine_ssh_connect(e);
 	}
 	return p;
 }

@@ -8,6 +8,9 @@
 
 #include <errno.h>
 #include <regex.h>
+#include <unistd.h>
+
+#include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,11 +43,260 @@ static int direct_boot_tree(struct engine *e, char **msg)
 	return 0;
 }
 
+/* The consoles' reader thread on the started machine; false (with *@msg) if it cannot start. */
+static bool attach_consoles(struct engine *e, char **msg)
+{
+	classifier_init(&e->cls, now_mono());
+	e->cls.report_ignore = e->sc ? e->sc->kernel_bugs_ignore : 0;
+	for (int i = 0; i < CON_COUNT; i++)
+		e->con[i].fd = e->m.console_fd[i];
+	e->feed = console_feed_start(e->m.console_fd, CON_COUNT,
+				     e->echo_fd >= 0 ? 1u << CON_NORMAL : 0);
+	if (!e->feed)
+		*msg = xstrdup("cannot read the consoles (see teelab.log)");
+	return e->feed != NULL;
+}
+
+/*
+ * Whether every wait/expect between the boot and the first other step
+ * matches a line of the snapshot's recorded console: the restored run
+ * sees only those lines of the boot. NULL, or why not (static).
+ */
+static const char *boot_waits_recorded(struct engine *e)
+{
+	const struct scenario *sc = e->sc;
+	const char *why = NULL;
+
+	for (size_t i = 1; i < sc->nr_steps && !why; i++) {
+		const struct scenario_step *st = &sc->steps[i];
+		char *log, *text = NULL;
+		size_t len = 0;
+		regex_t re;
+		bool hit = false;
+
+		if (strcmp(st->ops->name, "expect"))
+			break;
+		log = path_join(e->snap.dir, st->console == CON_SECURE ? "sw-console.log"
+				: "nw-console.log");
+		if (!read_file(log, &text, &len) && !regcomp(&re, st->pattern, REG_EXTENDED | REG_NOSUB)) {
+			for (char *l = strtok(text, "\n"); l && !hit; l = strtok(NULL, "\n")) {
+				char *p = strstr(l, "] ");	/* the "[ seconds] " stamp */
+
+				hit = !regexec(&re, p ? p + 2 : l, 0, NULL, 0);
+			}
+			regfree(&re);
+		}
+		if (!hit)
+			why = "a wait/expect after the boot looks for a line the snapshot's boot did not print";
+		free(text);
+		free(log);
+	}
+	return why;
+}
+
+/* Decide how the first boot starts (the rule in snapshot.h); result.json says which and why. */
+static bool plan_first_boot(struct engine *e)
+{
+	const char *why = e->opt->cold ? "--cold"
+			  : snapshot_cold_reason(e->cfg, e->sc, e->m.ops, e->opt->warm);
+
+	if (!why && snapshot_lookup(&e->snap, e->cfg->cache_dir, &e->m.spec, e->m.spec.append))
+		why = "QEMU's version could not be read for the snapshot key";
+	if (!why && !e->snap.exists) {
+		e->snap_save = true;
+		why = "no snapshot of this lab yet (this run makes one)";
+	}
+	if (!why && !e->opt->warm)
+		why = boot_waits_recorded(e);
+	run_result_env(e->res, "boot_start", why ? "cold" : "snapshot");
+	if (why)
+		run_result_env(e->res, "cold_reason", why);
+	return !why;
+}
+
+/* The snapshot's boot consoles into the run: files beside the run's own, lines into the history. */
+static void restore_consoles(struct engine *e)
+{
+	static const char *const name[CON_COUNT] = { "nw-console", "sw-console" };
+
+	for (int i = 0; i < CON_COUNT; i++) {
+		char *src = xasprintf("%s/%s.log", e->snap.dir, name[i]);
+		char *dst = xasprintf("%s/%s.snapshot.log", e->dir, name[i]);
+		char *text = NULL, *note;
+		size_t len = 0;
+
+		copy_file(src, dst);
+		if (!read_file(src, &text, &len)) {
+			for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
+				char *p = strstr(l, "] ");
+
+				strbuf_addstr(&e->con[i].history, p ? p + 2 : l);
+				strbuf_addch(&e->con[i].history, '\n');
+			}
+		}
+		/* where the lines before this one are */
+		note = xasprintf("[    0.000] teelab: started from snapshot %.16s (made %s); the boot it "
+				 "saved is in %s.snapshot.log\n", e->snap.key, e->snap.made, name[i]);
+		if (e->con[i].log_fd >= 0 && write(e->con[i].log_fd, note, strlen(note)) < 0)
+			warning("cannot write the %s log", e->con[i].name);
+		free(note);
+		free(text);
+		free(src);
+		free(dst);
+	}
+}
+
+/* "status" of QMP query-status, malloc'd, or NULL. */
+static char *qmp_status(struct engine *e)
+{
+	char *reply = NULL, *st = NULL;
+	json_t *j;
+
+	if (e->m.ops->qmp(&e->m, "{\"execute\":\"query-status\"}", &reply, 5.0))
+		return NULL;
+	j = json_loads(reply, 0, NULL);
+	if (j && json_is_string(json_object_get(json_object_get(j, "return"), "status")))
+		st = xstrdup(json_string_value(json_object_get(json_object_get(j, "return"), "status")));
+	json_decref(j);
+	free(reply);
+	return st;
+}
+
+/*
+ * Start the first boot from e->snap: QEMU with -incoming, paused once the
+ * state is in; the consoles' reader first (a console socket left unread
+ * stalls QEMU's UART, and the whole machine with it), then cont, then the
+ * run's own key, clock and entropy over the serial shell. 0, or -EIO with
+ * *@why (static) when the caller must boot cold instead.
+ */
+static int warm_start(struct engine *e, const char **why, char **msg)
+{
+	double t0 = now_mono(), deadline = t0 + 20.0;
+	int fd = snapshot_open(&e->snap), ret;
+	char *st = NULL, *v;
+
+	if (fd < 0) {
+		*why = "its state file could not be opened";
+		return -EIO;
+	}
+	e->m.spec.incoming_fd = fd;
+	ret = e->m.ops->start(&e->m);
+	close(fd);
+	e->m.spec.incoming_fd = 0;
+	if (ret) {
+		*why = "QEMU did not start with it";
+		return -EIO;
+	}
+	/* "inmigrate" while loading; "paused" once loaded (it was saved stopped) */
+	while (now_mono() < deadline && !e->m.ops->exited(&e->m, NULL)) {
+		free(st);
+		st = qmp_status(e);
+		if (st && strcmp(st, "inmigrate"))
+			break;
+		usleep(10000);
+	}
+	if (!st || strcmp(st, "paused")) {
+		free(st);
+		*why = "QEMU did not load it (see qemu.log)";
+		return -EIO;
+	}
+	free(st);
+	engine_new_boot(e, "snapshot", NULL, 0);
+	restore_consoles(e);
+	if (!attach_consoles(e, msg))
+		return -EIO;
+	if (e->m.ops->qmp(&e->m, "{\"execute\":\"cont\"}", NULL, 5.0)) {
+		*why = "QEMU did not resume it";
+		return -EIO;
+	}
+	e->cmd_id = 0;
+	if (engine_personalise(e, true, 10.0)) {
+		*why = "the restored guest's serial shell did not answer";
+		return -EIO;
+	}
+	e->warm = true;
+	v = xasprintf("%.3f", now_mono() - t0);
+	run_result_env(e->res, "snapshot_restore_seconds", v);
+	free(v);
+	engine_ssh_connect(e);
+	return 0;
+}
+
+/* Undo a failed warm start: the machine gone, the history empty, a cold boot next. */
+static void warm_fallback(struct engine *e, const struct machine_spec *spec, const char *why)
+{
+	const struct machine_ops *ops = e->m.ops;
+
+	warning("snapshot %.16s did not restore (%s): booting cold; the snapshot is removed",
+		e->snap.key, why);
+	run_result_env(e->res, "boot_start", "cold");
+	run_result_env(e->res, "cold_reason", "the snapshot did not restore: it was removed, "
+		       "this run boots cold and makes a new one");
+	run_result_env(e->res, "snapshot_failed", why);
+	engine_ssh_disconnect(e);
+	if (e->m.priv)
+		ops->stop(&e->m, 1.0);
+	engine_drain_consoles(e, 0.2);
+	console_feed_stop(e->feed);
+	e->feed = NULL;
+	machine_release(&e->m);
+	machine_init(&e->m, ops, spec);
+	for (int i = 0; i < CON_COUNT; i++) {
+		strbuf_reset(&e->con[i].history);
+		e->con[i].cursor = 0;
+		e->con[i].eof = false;
+	}
+	e->qemu_exited = false;
+	snapshot_drop(&e->snap);
+	e->snap_save = true;
+}
+
+void engine_snapshot_save(struct engine *e)
+{
+	char *nw = path_join(e->dir, "nw-console.log"), *sw = path_join(e->dir, "sw-console.log");
+	int ret;
+
+	e->snap_save = false;
+	engine_stage_begin(e, "saving a snapshot of the lab");
+	ret = snapshot_save(&e->snap, &e->m, nw, sw, 60.0);
+	if (ret >= 0 && e->m.ops->qmp(&e->m, "{\"execute\":\"cont\"}", NULL, 5.0))
+		warning("QEMU did not resume after the snapshot");
+	if (!ret) {
+		char *v = xasprintf("%.3f", e->snap.made_secs);
+
+		run_result_env(e->res, "snapshot_made", e->snap.key);
+		run_result_env(e->res, "snapshot_save_seconds", v);
+		free(v);
+		snapshot_evict(e->cfg->cache_dir, SNAPSHOT_KEEP);
+	}
+	free(nw);
+	free(sw);
+}
+
 enum outcome engine_boot(struct engine *e, double timeout, char **msg)
 {
 	enum outcome p;
 	int ret;
 
+	if (!e->boot && plan_first_boot(e)) {
+		struct machine_spec spec = e->m.spec;
+		const char *why = NULL;
+
+		if (!direct_boot_tree(e, msg)) {
+			spec.dtb = e->m.spec.dtb;
+			spec.initrd_addr = e->m.spec.initrd_addr;
+			if (!warm_start(e, &why, msg)) {
+				run_result_env(e->res, "snapshot", e->snap.key);
+				run_result_env(e->res, "snapshot_made_at", e->snap.made);
+				run_result_env(e->res, "snapshot_qemu", e->snap.qemu_version);
+				e->con[CON_NORMAL].cursor = 0;
+				return O_DONE;
+			}
+			if (*msg)
+				return O_EXITED;
+			warm_fallback(e, &spec, why);
+		}
+	}
 	engine_new_boot(e, "power-on", NULL, 0);
 	if (direct_boot_tree(e, msg)) {
 		e->qemu_exited = true;
@@ -59,16 +311,8 @@ enum outcome engine_boot(struct engine *e, double timeout, char **msg)
 				   : xstrdup("QEMU did not start (see qemu.log)");
 		return O_EXITED;
 	}
-	classifier_init(&e->cls, now_mono());
-	e->cls.report_ignore = e->sc ? e->sc->kernel_bugs_ignore : 0;
-	for (int i = 0; i < CON_COUNT; i++)
-		e->con[i].fd = e->m.console_fd[i];
-	e->feed = console_feed_start(e->m.console_fd, CON_COUNT,
-				     e->echo_fd >= 0 ? 1u << CON_NORMAL : 0);
-	if (!e->feed) {
-		*msg = xstrdup("cannot read the consoles (see teelab.log)");
+	if (!attach_consoles(e, msg))
 		return O_EXITED;
-	}
 	e->cmd_id = 0;
 	p = engine_wait_ready(e, timeout);
 	/* `expect` steps after the boot see the whole boot log */
