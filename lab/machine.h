@@ -109,6 +109,8 @@ struct machine {
 	/* why start() failed, when the backend knows better than qemu.log */
 	char why[1024];
 	void *priv;			/* backend state */
+	/* CPU seconds (user + system) the emulator used, known once it stopped (qemu backend), else 0 */
+	double cpu_seconds;
 };
 
 /* The direct qemu-system-aarch64 backend. */

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -285,9 +286,12 @@ static bool qemu_exited(struct machine *m, int *status)
 	if (!p)
 		return true;
 	if (!p->exited && p->child.pid > 0) {
-		pid_t r = waitpid(p->child.pid, &st, WNOHANG);
+		struct rusage ru;
+		pid_t r = wait4(p->child.pid, &st, WNOHANG, &ru);
 
 		if (r == p->child.pid) {
+			m->cpu_seconds = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+					 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 			p->exited = true;
 			p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 			kill(-p->child.pid, SIGKILL);
@@ -409,6 +413,25 @@ static int qemu_qmp(struct machine *m, const char *json, char **reply, double ti
 	return qemu_qmp_fd(m, json, -1, reply, timeout);
 }
 
+/* utime + stime of process @pid in seconds (/proc/PID/stat fields 14 and 15, proc(5)), or 0. */
+static double proc_cpu_seconds(pid_t pid)
+{
+	char path[64], *text = NULL, *p;
+	size_t len = 0;
+	unsigned long long ut = 0, st = 0;
+	double v = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (read_file(path, &text, &len))
+		return 0;
+	/* after "(comm)", which may hold spaces: field 3 onwards */
+	p = strrchr(text, ')');
+	if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) == 2)
+		v = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	free(text);
+	return v;
+}
+
 static int qemu_stop(struct machine *m, double grace)
 {
 	struct qemu_priv *p = m->priv;
@@ -416,6 +439,7 @@ static int qemu_stop(struct machine *m, double grace)
 
 	if (!p || qemu_exited(m, NULL))
 		return 0;
+	m->cpu_seconds = proc_cpu_seconds(p->child.pid);	/* before it goes */
 	/* 1. ask QEMU to quit (it flushes its chardevs) */
 	qemu_qmp(m, "{\"execute\":\"quit\"}", NULL, grace / 2);
 	while (now_mono() < deadline) {

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -298,6 +299,19 @@ void engine_teardown(struct engine *e)
 	engine_ssh_disconnect(e);
 	if (e->m.priv)
 		e->m.ops->stop(&e->m, 2.0);
+	if (e->m.cpu_seconds > 0) {
+		/* what the lab costs the host: QEMU's CPU against teelab's own (make bench) */
+		struct rusage ru;
+		char v[32];
+
+		snprintf(v, sizeof(v), "%.3f", e->m.cpu_seconds);
+		run_result_env(e->res, "cpu_qemu_seconds", v);
+		if (!getrusage(RUSAGE_SELF, &ru)) {
+			snprintf(v, sizeof(v), "%.3f", (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+				 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
+			run_result_env(e->res, "cpu_teelab_seconds", v);
+		}
+	}
 	engine_drain_consoles(e, 0.5);
 	console_feed_stop(e->feed);
 	e->feed = NULL;
