@@ -118,7 +118,7 @@ check: teelab $(UNIT_BINS)
 		--exec 'tests/exec-test' $(UNIT_BINS) $(E2E_CI)
 
 bench: teelab
-	bash tests/bench.sh
+	/usr/bin/python3 tests/bench/bench.py
 
 # The nightly matrix (configs/matrix/nightly.yaml); the report's path is printed last.
 nightly: teelab

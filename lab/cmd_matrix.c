@@ -13,6 +13,13 @@
 
 static struct matrix_options matrix_opt = { .shard = 1, .shards = 1 };
 static struct strvec matrix_hosts = STRVEC_INIT;
+static struct strvec matrix_history = STRVEC_INIT;
+
+static int history_cb(const struct popt *opt UNUSED, const char *arg)
+{
+	strvec_push(&matrix_history, arg);
+	return 0;
+}
 static const char *matrix_file, *matrix_out;
 
 static int shard_cb(const struct popt *opt UNUSED, const char *arg)
@@ -46,6 +53,9 @@ static const struct popt matrix_options[] = {
 		     "only the cells whose index % N is I - 1 (for CI job arrays)", shard_cb),
 	OPT_STRING(0, "compare", &matrix_opt.compare, "DIR",
 		   "a previous report: new failures first in the report", NULL),
+	OPT_CALLBACK(0, "history", NULL, "DIR",
+		     "an earlier report (repeatable, oldest first): each cell gets\n"
+		     "a chart of its wall time and verdict across them", history_cb),
 	OPT_STRING(0, "out", &matrix_out, "DIR",
 		   "the report directory (default: <runs>/matrix-<time>-<name>)", NULL),
 	OPT_CALLBACK(0, "hosts", NULL, "URIS",
@@ -137,6 +147,7 @@ int cmd_matrix(int argc, char **argv)
 		out = xasprintf("%s/matrix-%s-%s", cfg.runs_dir, started, m.name);
 	}
 	opt.out_dir = out;
+	opt.history = matrix_history.nr ? (const char *const *)matrix_history.v : NULL;
 	opt.pass = (const char *const *)pass.v;
 	opt.hosts = matrix_hosts.nr ? (const char *const *)matrix_hosts.v : NULL;
 	ret = matrix_run(&m, &opt);

@@ -743,7 +743,7 @@ int matrix_run(const struct matrix *m, const struct matrix_options *opt_in)
 		met += r.runs[i].met;
 	}
 	write_matrix_json(&r, started, now_mono() - t0);
-	if (report_write(opt.out_dir, opt.compare))
+	if (report_write_history(opt.out_dir, opt.compare, opt.history))
 		warning("the report in '%s' is incomplete", opt.out_dir);
 	info("matrix %s: %zu/%zu cell(s) met their expectation in %.1f s; report %s/index.html",
 	     m->name, met, r.nr, now_mono() - t0, opt.out_dir);

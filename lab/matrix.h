@@ -54,6 +54,7 @@ struct matrix_options {
 	int shard, shards;	/* run cells with index % shards == shard - 1 (1-based; 1/1 = all) */
 	const char *out_dir;	/* the report directory (created) */
 	const char *compare;	/* a previous report directory, or NULL */
+	const char *const *history;	/* earlier reports for the charts (report.h), NULL-terminated, or NULL */
 	const char *const *pass;	/* extra options for every child `teelab run`, NULL-terminated */
 	/*
 	 * libvirt URIs to spread the cells over (--hosts), NULL-terminated, or

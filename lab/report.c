@@ -40,6 +40,9 @@ struct report_matrix {
 	long long jobs;
 	size_t nr;
 	struct cell *cells;
+	/* earlier reports (--history), oldest first, for each cell's wall-time chart */
+	struct report_matrix *history;
+	size_t nr_history;
 };
 
 struct compare {
@@ -113,6 +116,9 @@ static void report_matrix_release(struct report_matrix *m)
 	free(m->cells);
 	json_decref(m->root);
 	free(m->path);
+	for (size_t i = 0; i < m->nr_history; i++)
+		report_matrix_release(&m->history[i]);
+	free(m->history);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -483,13 +489,13 @@ static void html(struct strbuf *sb, const char *s)
 	results_add_text(sb, s, TEXT_XML);
 }
 
-/* An href: @dir/@file percent-encoded (a path, '/' kept), then attribute-escaped. */
-static void html_href(struct strbuf *sb, const char *dir, const char *file)
+/* Attribute @attr = @dir/@file percent-encoded (a path, '/' kept), then attribute-escaped. */
+static void html_path_attr(struct strbuf *sb, const char *attr, const char *dir, const char *file)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char *p = path_join(dir, file);
 
-	strbuf_addstr(sb, " href=\"");
+	strbuf_addf(sb, " %s=\"", attr);
 	for (const unsigned char *s = (const unsigned char *)p; *s; s++) {
 		if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
 		    (*s >= '0' && *s <= '9') || strchr("-._~/", *s)) {
@@ -502,6 +508,12 @@ static void html_href(struct strbuf *sb, const char *dir, const char *file)
 	}
 	strbuf_addch(sb, '"');
 	free(p);
+}
+
+/* An href: @dir/@file (html_path_attr) */
+static void html_href(struct strbuf *sb, const char *dir, const char *file)
+{
+	html_path_attr(sb, "href", dir, file);
 }
 
 /* The colour class of a cell: by what the run gave, green when it met a non-PASS expectation. */
@@ -563,6 +575,9 @@ static const char html_style[] =
 	".changes .fixed h3, .changes .fixed a { color: #1b5e20; }\n"
 	".changes ul { margin: 0.2em 0; }\n"
 	".none-listed { color: #777; }\n"
+	"tr.tl td { padding: 0 0 0.8em 1.5em; border-top: none; }\n"
+	"tr.tl img { border: 1px solid #ddd; max-width: 100%; }\n"
+	"svg.hist { vertical-align: middle; }\n"
 	"</style>\n";
 
 static void html_summary(struct strbuf *sb, const struct report_matrix *m)
@@ -759,12 +774,70 @@ static void html_matrix(struct strbuf *sb, const struct report_matrix *m)
 	strvec_release(&cols);
 }
 
+/* The colour of a verdict class in the history chart (as html_style's classes) */
+static const char *class_colour(const char *cls)
+{
+	static const struct {
+		const char *cls, *colour;
+	} colours[] = {
+		{ "v-pass", "#2e7d32" }, { "v-met", "#558b2f" }, { "v-fail", "#c62828" },
+		{ "v-stall", "#6a1b9a" }, { "v-panic", "#b71c1c" }, { "v-infra", "#546e7a" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(colours); i++)
+		if (!strcmp(cls, colours[i].cls))
+			return colours[i].colour;
+	return "#9e9e9e";
+}
+
+/*
+ * @c's wall time and verdict across the earlier reports and this one, as a
+ * small inline SVG bar chart (oldest left; a gap where a report had no
+ * such cell; a bar's title says when, how long, what).
+ */
+static void html_history(struct strbuf *sb, const struct report_matrix *m, const struct cell *c)
+{
+	const struct cell *pts[64];
+	const char *when[64];
+	size_t n = 0;
+	double max = 0;
+
+	for (size_t h = 0; h < m->nr_history && n < ARRAY_SIZE(pts) - 1; h++) {
+		pts[n] = find_cell(&m->history[h], c->id);
+		when[n++] = m->history[h].started ? m->history[h].started : "?";
+	}
+	pts[n] = c;
+	when[n++] = m->started ? m->started : "this report";
+	for (size_t i = 0; i < n; i++)
+		if (pts[i] && isfinite(pts[i]->wall) && pts[i]->wall > max)
+			max = pts[i]->wall;
+	strbuf_addf(sb, "<svg class=\"hist\" width=\"%zu\" height=\"24\" viewBox=\"0 0 %zu 24\" "
+		    "xmlns=\"http://www.w3.org/2000/svg\">", n * 9 + 1, n * 9 + 1);
+	for (size_t i = 0; i < n; i++) {
+		double h;
+
+		if (!pts[i])
+			continue;
+		h = max > 0 && isfinite(pts[i]->wall) ? 2 + 21 * pts[i]->wall / max : 2;
+		strbuf_addf(sb, "<rect x=\"%zu\" y=\"%.1f\" width=\"7\" height=\"%.1f\" fill=\"%s\">"
+			    "<title>", i * 9 + 1, 24 - h, h, class_colour(verdict_class(pts[i])));
+		html(sb, when[i]);
+		strbuf_addf(sb, ": %.1f s, ", isfinite(pts[i]->wall) ? pts[i]->wall : 0.0);
+		html(sb, pts[i]->observed);
+		strbuf_addstr(sb, pts[i]->met ? " (met)" : " (NOT met)");
+		strbuf_addstr(sb, "</title></rect>");
+	}
+	strbuf_addstr(sb, "</svg>");
+}
+
 static void html_cell_list(struct strbuf *sb, const struct report_matrix *m)
 {
 	strbuf_addstr(sb, "<h2>Cells</h2>\n<table class=\"cells\">\n<thead><tr>"
 		      "<th>id</th><th>expected</th><th>verdict</th><th>met</th>"
-		      "<th>wall</th><th>tests passed</th><th>host</th><th>reason</th></tr></thead>\n"
-		      "<tbody>\n");
+		      "<th>wall</th><th>tests passed</th><th>host</th><th>reason</th>");
+	if (m->nr_history)
+		strbuf_addf(sb, "<th>wall over %zu reports</th>", m->nr_history + 1);
+	strbuf_addstr(sb, "</tr></thead>\n<tbody>\n");
 	for (size_t i = 0; i < m->nr; i++) {
 		const struct cell *c = &m->cells[i];
 		json_t *sum = c->result ? json_object_get(c->result, "summary") : NULL;
@@ -791,7 +864,27 @@ static void html_cell_list(struct strbuf *sb, const struct report_matrix *m)
 		html(sb, c->host ? c->host : "this machine");
 		strbuf_addstr(sb, "</td><td>");
 		html(sb, c->reason);
+		if (m->nr_history) {
+			strbuf_addstr(sb, "</td><td>");
+			html_history(sb, m, c);
+		}
 		strbuf_addstr(sb, "</td></tr>\n");
+		if (c->dir && c->run_dir) {
+			/* the run's timeline.svg (timeline.h), when it has one */
+			char *svg = path_join(c->dir, "timeline.svg");
+
+			if (file_exists(svg)) {
+				strbuf_addf(sb, "<tr class=\"tl\"><td colspan=\"%d\"><a",
+					    m->nr_history ? 9 : 8);
+				html_href(sb, c->run_dir, "timeline.svg");
+				strbuf_addstr(sb, "><img alt=\"timeline of ");
+				results_add_text(sb, c->id, TEXT_XML_ATTR);
+				strbuf_addstr(sb, "\" width=\"700\"");
+				html_path_attr(sb, "src", c->run_dir, "timeline.svg");
+				strbuf_addstr(sb, "></a></td></tr>\n");
+			}
+			free(svg);
+		}
 	}
 	strbuf_addstr(sb, "</tbody>\n</table>\n");
 }
@@ -823,6 +916,12 @@ static int write_html(const struct report_matrix *m, const struct compare *cmp,
 
 int report_write(const char *out_dir, const char *compare_dir)
 {
+	return report_write_history(out_dir, compare_dir, NULL);
+}
+
+int report_write_history(const char *out_dir, const char *compare_dir,
+			 const char *const *history)
+{
 	static const struct {
 		const char *name;
 		int (*write)(const struct report_matrix *, const struct compare *, const char *);
@@ -846,6 +945,16 @@ int report_write(const char *out_dir, const char *compare_dir)
 	if (ret)
 		goto out;
 	report_load_runs(&cur, out_dir);
+	for (size_t i = 0; history && history[i]; i++) {
+		cur.history = xrealloc(cur.history, (cur.nr_history + 1) * sizeof(*cur.history));
+		memset(&cur.history[cur.nr_history], 0, sizeof(*cur.history));
+		if (report_load(history[i], &cur.history[cur.nr_history])) {
+			warning("--history '%s': no report there; left out of the charts", history[i]);
+			report_matrix_release(&cur.history[cur.nr_history]);
+		} else {
+			cur.nr_history++;
+		}
+	}
 
 	/* write every file even when one fails: partial reports help */
 	for (size_t i = 0; i < ARRAY_SIZE(sinks); i++) {

@@ -17,10 +17,11 @@
  *                the others;
  *   result.json  the aggregate: the cells as given plus their runs' test
  *                summaries, totals, and the comparison with an earlier report;
- *   index.html   one static page (inline CSS, no JavaScript, relative links
- *                only): summary, changes since the earlier report (new
- *                failures first), the scenario x kernel/secure matrix and a
- *                per-cell list.
+ *   index.html   one static page (inline CSS and SVG, no JavaScript,
+ *                relative links only): summary, changes since the earlier
+ *                report (new failures first), the scenario x kernel/secure
+ *                matrix and a per-cell list with each run's timeline.svg and,
+ *                given earlier reports, each cell's wall time across them.
  *
  * Everything written is a function of the inputs (no clock is read), so
  * rewriting a report gives the same bytes.
@@ -41,5 +42,17 @@
  * each reported with error() naming the file.
  */
 int report_write(const char *out_dir, const char *compare_dir);
+
+/*
+ * report_write(), and @history: earlier report directories (oldest first,
+ * NULL-terminated, or NULL), whose matrix.json give each cell a column
+ * "wall over N reports": a small inline SVG bar per report (height = wall
+ * time, colour = verdict; a gap where that report had no such cell). A
+ * directory without a readable matrix.json is left out with a warning.
+ * Each cell with a timeline.svg in its run directory gets it shown under
+ * its row (an <img> linking to it) whatever the history.
+ */
+int report_write_history(const char *out_dir, const char *compare_dir,
+			 const char *const *history);
 
 #endif

@@ -104,6 +104,8 @@ struct test_result *run_result_add(struct run_result *r, const char *group,
 	t->duration = duration;
 	t->message = dup_or_null(message);
 	t->output = dup_or_null(output);
+	t->start = 0;
+	t->has_start = false;
 	return t;
 }
 
@@ -561,6 +563,16 @@ static json_t *json_run(const struct run_result *r)
 	json_object_set_new(root, "metrics", metrics);
 	json_object_set_new(root, "summary", json_summary(r));
 	json_object_set_new(root, "boots", json_boots(r));
+	if (r->timeline.has_qemu_start || r->timeline.has_stall) {
+		json_t *tl = json_object();
+
+		if (r->timeline.has_qemu_start)
+			json_object_set_new(tl, "qemu_start", jsecs(r->timeline.qemu_start));
+		if (r->timeline.has_stall)
+			json_object_set_new(tl, "stall", json_pack("[o, o]", jsecs(r->timeline.stall_from),
+								   jsecs(r->timeline.stall_to)));
+		json_object_set_new(root, "timeline", tl);
+	}
 	for (size_t i = 0; i < r->nr_tests; i++) {
 		const struct test_result *t = &r->tests[i];
 		json_t *o = json_object();
@@ -570,6 +582,8 @@ static json_t *json_run(const struct run_result *r)
 		json_object_set_new(o, "verdict",
 				    json_string(verdict_name(t->verdict)));
 		json_object_set_new(o, "duration", jsecs(t->duration));
+		if (t->has_start)
+			json_object_set_new(o, "start", jsecs(t->start));
 		json_object_set_new(o, "message", jstr(t->message));
 		if (t->output)
 			json_object_set_new(o, "output", jstr(t->output));

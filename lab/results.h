@@ -51,6 +51,9 @@ struct test_result {
 	double duration;	/* seconds */
 	char *message;		/* why it failed / the xfail reason; may be NULL */
 	char *output;		/* captured output (may be NULL), kept bounded by the caller */
+	/* steps: when it started, seconds since the run started (result.json "start"; timeline.svg) */
+	double start;
+	bool has_start;
 };
 
 /*
@@ -102,6 +105,17 @@ struct run_result {
 		char *report;	/* the block as printed */
 		double at;	/* seconds since QEMU started (the consoles' clock) */
 	} kernel_bug;
+	/*
+	 * result.json "timeline" (timeline.svg draws the run from it): when
+	 * QEMU started, seconds since the run started (the consoles' times
+	 * are QEMU's), and a DEADLOCK's stall window: the stalled job's last
+	 * progress and the moment the stall was called (seconds since the run
+	 * started). has_* false when unknown.
+	 */
+	struct {
+		bool has_qemu_start, has_stall;
+		double qemu_start, stall_from, stall_to;
+	} timeline;
 };
 #define RUN_RESULT_INIT { 0 }
 

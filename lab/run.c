@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "runproc.h"
+#include "timeline.h"
 
 int verdict_exit_code(enum verdict v)
 {
@@ -175,6 +176,8 @@ int run_finish(struct run_result *res, const char *dir)
 	apply_expectation(res);
 	res->exit_code = verdict_exit_code(res->verdict);
 	results_write_all(res, dir);
+	if (timeline_write(res, dir))
+		warning("no timeline.svg for this run");
 	return res->exit_code;
 }
 
@@ -435,7 +438,13 @@ int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 			free(r.msg);
 			r.msg = m2;
 		}
-		run_result_add(res, "steps", st->name, r.verdict, now_mono() - t1, r.msg, r.output);
+		{
+			struct test_result *t = run_result_add(res, "steps", st->name, r.verdict,
+							       now_mono() - t1, r.msg, r.output);
+
+			t->start = t1 - e.t0;
+			t->has_start = true;
+		}
 		engine_stage_end(&e, r.verdict, st->name, now_mono() - t1, r.msg);
 		free(r.msg);
 		free(r.output);

@@ -122,6 +122,9 @@ enum outcome engine_pump(struct engine *e, double deadline)
 			return O_EXITED;
 		if (e->wait != W_EXIT && jobs && !e->collecting && (e->stalled = engine_stalled_job(e, now))) {
 			e->stalled->stalled_at = now;
+			e->res->timeline.has_stall = true;
+			e->res->timeline.stall_from = e->stalled->last_progress - e->t0;
+			e->res->timeline.stall_to = now - e->t0;
 			return O_DEADLOCK;
 		}
 		if (e->wait != W_EXIT && classifier_hung(&e->cls, now, e->hang_window))

@@ -46,6 +46,8 @@ static int direct_boot_tree(struct engine *e, char **msg)
 /* The consoles' reader thread on the started machine; false (with *@msg) if it cannot start. */
 static bool attach_consoles(struct engine *e, char **msg)
 {
+	e->res->timeline.has_qemu_start = true;
+	e->res->timeline.qemu_start = e->m.started - e->t0;
 	classifier_init(&e->cls, now_mono());
 	e->cls.report_ignore = e->sc ? e->sc->kernel_bugs_ignore : 0;
 	for (int i = 0; i < CON_COUNT; i++)
@@ -94,6 +96,17 @@ static const char *boot_waits_recorded(struct engine *e)
 	return why;
 }
 
+/* @s into the console's whole-run log and its boot segment */
+static void write_both(struct console *c, const char *s)
+{
+	size_t len = strlen(s);
+
+	if (c->log_fd >= 0 && write(c->log_fd, s, len) != (ssize_t)len)
+		warning("cannot write the %s log", c->name);
+	if (c->seg_fd >= 0 && write(c->seg_fd, s, len) != (ssize_t)len)
+		warning("cannot write the %s log", c->name);
+}
+
 /* Decide how the first boot starts (the rule in snapshot.h); result.json says which and why. */
 static bool plan_first_boot(struct engine *e)
 {
@@ -114,35 +127,41 @@ static bool plan_first_boot(struct engine *e)
 	return !why;
 }
 
-/* The snapshot's boot consoles into the run: files beside the run's own, lines into the history. */
+/*
+ * The snapshot's boot consoles into the run: each line into the console's
+ * history (wait/expect steps see the boot), and into the run's console
+ * logs as it was recorded (its own times), between two marker lines.
+ */
 static void restore_consoles(struct engine *e)
 {
 	static const char *const name[CON_COUNT] = { "nw-console", "sw-console" };
 
 	for (int i = 0; i < CON_COUNT; i++) {
+		struct console *c = &e->con[i];
 		char *src = xasprintf("%s/%s.log", e->snap.dir, name[i]);
-		char *dst = xasprintf("%s/%s.snapshot.log", e->dir, name[i]);
-		char *text = NULL, *note;
+		char *text = NULL, *head, *tail;
 		size_t len = 0;
 
-		copy_file(src, dst);
+		head = xasprintf("[    0.000] teelab: the boot below was recorded when snapshot %.16s was "
+				 "made (%s); its times are that boot's\n", e->snap.key, e->snap.made);
+		tail = xasprintf("[    0.000] teelab: end of the recorded boot; this run restored the "
+				 "snapshot and goes on from its ready marker\n");
+		write_both(c, head);
 		if (!read_file(src, &text, &len)) {
 			for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
 				char *p = strstr(l, "] ");
 
-				strbuf_addstr(&e->con[i].history, p ? p + 2 : l);
-				strbuf_addch(&e->con[i].history, '\n');
+				strbuf_addstr(&c->history, p ? p + 2 : l);
+				strbuf_addch(&c->history, '\n');
+				write_both(c, l);
+				write_both(c, "\n");
 			}
 		}
-		/* where the lines before this one are */
-		note = xasprintf("[    0.000] teelab: started from snapshot %.16s (made %s); the boot it "
-				 "saved is in %s.snapshot.log\n", e->snap.key, e->snap.made, name[i]);
-		if (e->con[i].log_fd >= 0 && write(e->con[i].log_fd, note, strlen(note)) < 0)
-			warning("cannot write the %s log", e->con[i].name);
-		free(note);
+		write_both(c, tail);
+		free(head);
+		free(tail);
 		free(text);
 		free(src);
-		free(dst);
 	}
 }
 
