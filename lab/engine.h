@@ -111,6 +111,7 @@ struct engine {
 	char *ssh_key;		/* private key path */
 	char *ssh_pub;		/* "ssh-ed25519 AAAA..." */
 	struct guest_ssh *ssh;
+	bool ssh_later;		/* connect at the first need (engine_have_ssh()) */
 	struct bg_job jobs[MAX_JOBS];
 	size_t nr_jobs;
 	struct guest_job *waiting[MAX_JOBS];
@@ -199,9 +200,14 @@ enum outcome engine_wait_jobs(struct engine *e, struct guest_job **jobs, size_t 
 
 /* ---- guest commands (lab/engine/guest.c) ---- */
 
-bool engine_have_ssh(const struct engine *e);
+/*
+ * Whether guest commands can go over SSH; the connection is made here, at
+ * the first need after a ready marker (engine_ssh_later()), so a boot ends
+ * as soon as the guest's shell took the run's key.
+ */
+bool engine_have_ssh(struct engine *e);
 /* The channel @c resolves to now (auto: SSH when connected). */
-enum channel engine_pick(const struct engine *e, enum channel c);
+enum channel engine_pick(struct engine *e, enum channel c);
 /* Send "<helper> <id> <base64 of @arg>" to the serial shell and wait for @w. 0 or -errno. */
 int engine_serial_send(struct engine *e, const char *helper, const char *arg, enum wait_kind w);
 /*
@@ -234,6 +240,8 @@ enum outcome engine_guest_command_ok(struct engine *e, enum channel ch, const ch
 /* Wait for the next READY marker (or the END marker of cmd_id: then !e->matched). */
 enum outcome engine_wait_ready(struct engine *e, double timeout);
 void engine_ssh_connect(struct engine *e);
+/* Connect over SSH at the first need (engine_have_ssh()), not now. */
+void engine_ssh_later(struct engine *e);
 void engine_ssh_disconnect(struct engine *e);
 /* Lines of @text matching ERE @pattern; *first gets a copy of the first (or NULL). */
 size_t engine_match_lines(const char *text, const char *pattern, bool stop_at_first, char **first);

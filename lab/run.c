@@ -365,7 +365,7 @@ static enum verdict apply_xfail(const struct scenario_step *st, enum verdict v)
 /* Whether no way to reach the guest's shell is left (serial wedged, no SSH). */
 static bool no_channel_left(const struct engine *e)
 {
-	return e->serial_busy && !engine_have_ssh(e);
+	return e->serial_busy && !e->ssh && !e->ssh_later;
 }
 
 /* result.json: how fast a DEADLOCK verdict came, from the stalled job's last progress. */

@@ -3,7 +3,6 @@
 #include "timeline.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,11 @@
 #define LABEL_H 11.0		/* one row of landmark labels */
 #define ROW_H 15.0		/* one step */
 #define MAX_STEP_ROWS 48	/* more steps share one row */
+
+static double maxd(double a, double b)
+{
+	return a > b ? a : b;
+}
 
 /* A landmark: the first line of a boot that contains @needle */
 struct landmark {
@@ -272,16 +276,16 @@ int timeline_write(const struct run_result *r, const char *dir)
 	read_lane(sw, off, sw_marks, ARRAY_SIZE(sw_marks), &ls);
 	g.t_end = r->duration > 0 ? r->duration : 1;
 	for (size_t i = 0; i < ln.n; i++)
-		g.t_end = fmax(g.t_end, ln.v[i].t);
+		g.t_end = maxd(g.t_end, ln.v[i].t);
 	for (size_t i = 0; i < ls.n; i++)
-		g.t_end = fmax(g.t_end, ls.v[i].t);
+		g.t_end = maxd(g.t_end, ls.v[i].t);
 	for (size_t i = 0; i < r->nr_tests; i++) {
 		const struct test_result *t = &r->tests[i];
 
 		if (!t->has_start)
 			continue;
 		nsteps++;
-		g.t_end = fmax(g.t_end, t->start + t->duration);
+		g.t_end = maxd(g.t_end, t->start + t->duration);
 		if (r->nr_boots && !strcmp(r->boots[0].how, "snapshot") && !strcmp(t->name, "boot") &&
 		    restore_end < 0)
 			restore_end = t->start + t->duration;

@@ -33,13 +33,37 @@ int engine_serial_send(struct engine *e, const char *helper, const char *arg, en
 }
 
 /* Run @command on the serial shell; output in e->cmd_out, status in e->cmd_rc. */
-enum outcome engine_serial_command(struct engine *e, const char *command, double timeout)
+/*
+ * Type @cmd at the serial shell as it is, framed by W_COMMAND's markers
+ * (quoted, so the terminal's echo of the typed line does not match them).
+ * For teelab's own commands only (never a scenario's text): no helper
+ * process starts, so a lab just restored from a snapshot, whose QEMU has
+ * translated none of the guest's code yet, answers at once. 0 or -errno.
+ */
+static int serial_type(struct engine *e, const char *cmd)
+{
+	int id = ++e->cmd_id;
+	char *line = xasprintf("echo @@TL:BE''GIN:%d@@; %s; echo @@TL:E''ND:%d:$?@@\n", id, cmd, id);
+	int ret;
+
+	strbuf_reset(&e->cmd_out);
+	e->matched = false;
+	e->cmd_begun = false;
+	e->cmd_rc = -1;
+	e->wait = W_COMMAND;
+	ret = engine_console_send(e, line);
+	free(line);
+	return ret;
+}
+
+/* engine_serial_command() of @command through tl-run, or typed as it is (@typed: serial_type()) */
+static enum outcome serial_run(struct engine *e, const char *command, double timeout, bool typed)
 {
 	enum outcome p;
 
 	if (e->serial_busy)
 		return O_WEDGED;
-	if (engine_serial_send(e, "tl-run", command, W_COMMAND))
+	if (typed ? serial_type(e, command) : engine_serial_send(e, "tl-run", command, W_COMMAND))
 		return O_NO_CHANNEL;
 	p = engine_pump(e, now_mono() + timeout);
 	if (p == O_TIMEOUT || p == O_HANG || p == O_DEADLOCK || p == O_KERNEL_BUG) {
@@ -58,12 +82,24 @@ enum outcome engine_serial_command(struct engine *e, const char *command, double
 	return p;
 }
 
-bool engine_have_ssh(const struct engine *e)
+enum outcome engine_serial_command(struct engine *e, const char *command, double timeout)
 {
+	return serial_run(e, command, timeout, false);
+}
+
+bool engine_have_ssh(struct engine *e)
+{
+	if (!e->ssh && e->ssh_later)
+		engine_ssh_connect(e);
 	return e->ssh != NULL;
 }
 
-enum channel engine_pick(const struct engine *e, enum channel c)
+void engine_ssh_later(struct engine *e)
+{
+	e->ssh_later = true;
+}
+
+enum channel engine_pick(struct engine *e, enum channel c)
 {
 	if (c == CHAN_AUTO)
 		return engine_have_ssh(e) ? CHAN_SSH : CHAN_SERIAL;
@@ -199,6 +235,7 @@ enum verdict engine_check_command(struct engine *e, const struct scenario_step *
 
 void engine_ssh_disconnect(struct engine *e)
 {
+	e->ssh_later = false;
 	engine_drop_all_jobs(e);
 	e->guest->close(e->ssh);
 	e->ssh = NULL;
@@ -208,6 +245,7 @@ void engine_ssh_connect(struct engine *e)
 {
 	int ret;
 
+	e->ssh_later = false;
 	if (!e->ssh_port || e->ssh)
 		return;
 	engine_stage_begin(e, "connecting over SSH");
@@ -231,8 +269,8 @@ int engine_personalise(struct engine *e, bool restored, double timeout)
 		return 0;	/* a replayed machine: nothing runs there */
 	if (e->ssh_port && e->ssh_pub) {
 		/* "ssh-ed25519 <base64>": teelab's own key, no shell metacharacters */
-		strbuf_addf(&cmd, "umask 077 && mkdir -p /root/.ssh && echo '%s teelab' "
-			    ">/root/.ssh/authorized_keys", e->ssh_pub);
+		/* /init made /root/.ssh (0700); builtins only (serial_type()) */
+		strbuf_addf(&cmd, "umask 077 && echo '%s teelab' >/root/.ssh/authorized_keys", e->ssh_pub);
 	}
 	if (restored) {
 		unsigned char rnd[32];
@@ -242,14 +280,18 @@ int engine_personalise(struct engine *e, bool restored, double timeout)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 			memset(rnd, 0, sizeof(rnd));
-		strbuf_addf(&cmd, "%sdate -u -s @%lld >/dev/null && echo ", cmd.len ? " && " : "",
+		/*
+		 * date is a process: set the clock in the background (it is done
+		 * while the SSH connection is made), the rest is builtins
+		 */
+		strbuf_addf(&cmd, "%s(date -u -s @%lld >/dev/null 2>&1 &) && echo ", cmd.len ? " && " : "",
 			    (long long)ts.tv_sec);
 		for (size_t i = 0; i < sizeof(rnd); i++)
 			strbuf_addf(&cmd, "%02x", rnd[i]);
 		strbuf_addstr(&cmd, " >/dev/urandom");
 	}
 	if (cmd.len) {
-		p = engine_serial_command(e, strbuf_str(&cmd), timeout);
+		p = serial_run(e, strbuf_str(&cmd), timeout, true);
 		if (p != O_DONE || e->cmd_rc != 0)
 			ret = -EIO;
 	}
@@ -270,13 +312,22 @@ enum outcome engine_wait_ready(struct engine *e, double timeout)
 	if (p == O_DONE) {
 		classifier_progress(&e->cls, now_mono());
 		/* before anything of this run's own goes in: the snapshot is every run's */
-		if (e->snap_save)
-			engine_snapshot_save(e);
+		if (e->snap_save && !e->m.ops->guest) {
+			/*
+			 * the console shell started and answering (an empty command)
+			 * before the save: a restored lab answers at once
+			 */
+			if (engine_serial_command(e, "true", SERIAL_SETUP_TIMEOUT) == O_DONE &&
+			    e->cmd_rc == 0)
+				engine_snapshot_save(e);
+			else
+				e->snap_save = false;
+		}
 		if (engine_personalise(e, false, SERIAL_SETUP_TIMEOUT))
 			warning("the serial shell did not take this run's SSH key: guest commands "
 				"use the serial shell");
 		else
-			engine_ssh_connect(e);
+			engine_ssh_later(e);
 	}
 	return p;
 }

@@ -45,7 +45,7 @@ char *outcome_reason(const struct engine *e, enum outcome o, double timeout)
 		return NULL;
 	case O_TIMEOUT:
 		return xasprintf("timed out after %.0f s%s", timeout,
-				 e->serial_busy && !engine_have_ssh(e)
+				 e->serial_busy && !e->ssh && !e->ssh_later
 				 ? " (the serial shell did not come back after Ctrl-C, and there is no SSH)" : "");
 	case O_RUN_TIMEOUT:
 		return xstrdup("the whole run timed out");

@@ -237,7 +237,7 @@ static int warm_start(struct engine *e, const char **why, char **msg)
 	v = xasprintf("%.3f", now_mono() - t0);
 	run_result_env(e->res, "snapshot_restore_seconds", v);
 	free(v);
-	engine_ssh_connect(e);
+	engine_ssh_later(e);
 	return 0;
 }
 

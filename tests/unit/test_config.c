@@ -278,10 +278,14 @@ static void test_repo_ffa_pairing(void **state)
 	ov.kernel = "src-6.1-ffa";
 	assert_int_equal(load(f, &ov), 0);
 	assert_true(f->cfg.kernel.ffa_transport);
-	/* the SMC-ABI profiles and kernels */
+	/* the SMC-ABI profiles, on the same lab kernel (one build per version serves both ABIs) */
 	ov = (struct config_overrides){ .profile = "scmi-src" };
 	assert_int_equal(load(f, &ov), 0);
 	assert_false(f->cfg.secure.ffa);
+	assert_true(f->cfg.kernel.ffa_transport);
+	/* Debian's kernels have none */
+	ov = (struct config_overrides){ .profile = "default" };
+	assert_int_equal(load(f, &ov), 0);
 	assert_false(f->cfg.kernel.ffa_transport);
 	/* FF-A with Debian's prebuilt kernel: no transport */
 	ov = (struct config_overrides){ .profile = "ffa", .kernel = "debian-6.12" };
@@ -542,6 +546,23 @@ static void test_machine_values(void **state)
 	assert_int_equal(load(f, NULL), 0);
 	assert_int_equal(f->cfg.machine.smp, 8);
 	assert_int_equal(f->cfg.machine.memory_mb, 256);
+	assert_int_equal(f->cfg.machine.boot, BOOT_DIRECT);	/* the default */
+
+	/* boot: direct | u-boot, and --boot over it */
+	expect_invalid(f, "configs/machines/m.yaml", "boot: grub\n",
+		       "1:7: boot must be direct (TF-A enters Linux) or u-boot (BL33 = U-Boot), not 'grub'");
+	put(f, "configs/machines/m.yaml", "boot: u-boot\n");
+	assert_int_equal(load(f, NULL), 0);
+	assert_int_equal(f->cfg.machine.boot, BOOT_UBOOT);
+	{
+		struct config_overrides ov = { .boot = "direct" };
+
+		assert_int_equal(load(f, &ov), 0);
+		assert_int_equal(f->cfg.machine.boot, BOOT_DIRECT);
+		ov.boot = "uboot";
+		assert_int_equal(load(f, &ov), -EINVAL);
+		assert_non_null(strstr(f->err, "--boot must be direct or u-boot, not 'uboot'"));
+	}
 }
 
 static void test_missing_parts(void **state)
