@@ -318,17 +318,17 @@ int timeline_write(const struct run_result *r, const char *dir)
 
 	y = 40 + 3 * LABEL_H;
 	draw_axis(&g, 40, height - 44);
-	/* a warm start: the restore instead of a boot */
-	if (restore_end >= 0) {
-		rect(&g, X(&g, off), y, X(&g, restore_end) - X(&g, off), 2 * LANE_H + 3 * LABEL_H + 8,
-		     "#1565c0", 0.12, "snapshot restore: QEMU loads the saved lab, teelab resumes it");
-		text(&g, X(&g, off) + 2, y + 2 * LANE_H + 3 * LABEL_H + 4, NULL, "mark",
-		     "snapshot restore");
-	}
 	draw_lane(&g, &ln, y, "normal world", "#1565c0");
-	y += LANE_H + 3 * LABEL_H + 8;
-	draw_lane(&g, &ls, y, "secure world", "#6d4c41");
-	y += LANE_H + 14;
+	draw_lane(&g, &ls, y + LANE_H + 3 * LABEL_H + 8, "secure world", "#6d4c41");
+	/* a warm start: the restore instead of a boot, over both lanes */
+	if (restore_end >= 0) {
+		snprintf(buf, sizeof(buf), "snapshot restore: QEMU loads the saved lab, teelab resumes it "
+			 "and gives it the run's key (%.3f s to %.3f s)", off, restore_end);
+		rect(&g, X(&g, off), y, X(&g, restore_end) - X(&g, off), 2 * LANE_H + 3 * LABEL_H + 8,
+		     "#1565c0", 0.22, buf);
+		text(&g, X(&g, off) + 2, y - 3, NULL, "mark", "snapshot restore");
+	}
+	y += 2 * LANE_H + 3 * LABEL_H + 8 + 14;
 
 	/* reboots and kexec hops: a dashed boundary across everything */
 	for (size_t i = 1; i < r->nr_boots; i++) {

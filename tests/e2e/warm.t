@@ -52,7 +52,7 @@ echo "# warm boot step: ${boot_s} s; cold: $(boot_step "$cold") s"
 check "the warm boot step took under 3 s (a cold boot's is 4-6 s)" python3 -c "import sys; sys.exit(not $boot_s < 3)"
 check "same verdict warm and cold" test "$(json_get "$warm/result.json" verdict)" = "$(json_get "$cold/result.json" verdict)"
 check "same xtest cases and results warm and cold" test "$(cases "$warm")" = "$(cases "$cold")"
-cases "$warm" | grep -qx 'regression_1004 PASS'
+cases "$warm" | grep -x 'regression_1004 PASS' >/dev/null
 ok $? "the xtest cases are there (regression_1004 PASS)"
 
 # 3. --cold on the same lab
