@@ -36,8 +36,12 @@
 #include "scenario.h"
 #include "util.h"
 
-/* How many snapshots the cache keeps (the least recently used go first). */
-#define SNAPSHOT_KEEP 8
+/*
+ * How many snapshots the cache keeps (the least recently used go first):
+ * the nightly matrix has about 15 labs that start warm; a snapshot is
+ * 60-200 MB (what the guest's RAM holds that is not zero)
+ */
+#define SNAPSHOT_KEEP 24
 
 /* Bump when what a snapshot holds or how it is made changes: every key changes. */
 #define SNAPSHOT_RECIPE "snapshot-1"

@@ -222,8 +222,12 @@ static void draw_lane(struct svg *g, const struct lane *l, double y, const char 
 		if (!m)
 			continue;
 		w = 6.0 * (double)strlen(m->label) + 8;
-		while (row < 2 && x < last_end[row])
+		while (row < 3 && x < last_end[row])
 			row++;
+		if (row == 3)	/* every row taken here: the one free soonest */
+			for (int k = row = 0; k < 3; k++)
+				if (last_end[k] < last_end[row])
+					row = k;
 		last_end[row] = x + w;
 		line(g, x, y - row * LABEL_H - 2, x, y + LANE_H, "#333", false);
 		snprintf(tip, sizeof(tip), "%s at %.3f s", m->label, l->v[i].t);
@@ -346,7 +350,7 @@ int timeline_write(const struct run_result *r, const char *dir)
 		snprintf(buf, sizeof(buf), "stall: no progress from %.1f s to %.1f s (DEADLOCK)",
 			 r->timeline.stall_from, r->timeline.stall_to);
 		rect(&g, x1, 40, x2 - x1, height - 84, "#6a1b9a", 0.10, buf);
-		text(&g, x1 + 2, height - 48, NULL, "mark", "stall (DEADLOCK)");
+		text(&g, x2 - 2, height - 17, "end", "mark", "shaded: the stall that made the DEADLOCK");
 	}
 
 	text(&g, 8, y + ROW_H - 4, NULL, "lane", "steps");

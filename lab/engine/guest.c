@@ -14,20 +14,25 @@
 #include "xtest.h"
 
 
-/* Send "<helper> <id> <base64 of @arg>" to the serial shell; sets up W_COMMAND. */
-int engine_serial_send(struct engine *e, const char *helper, const char *arg, enum wait_kind w)
+/* Send @line (one shell line, its own markers inside) and wait for @w from here on. */
+static int send_command_line(struct engine *e, const char *line, enum wait_kind w)
 {
-	char *b64 = base64_str(arg);
-	char *line = xasprintf("%s %d %s\n", helper, ++e->cmd_id, b64);
-	int ret;
-
-	free(b64);
 	strbuf_reset(&e->cmd_out);
 	e->matched = false;
 	e->cmd_begun = false;
 	e->cmd_rc = -1;
 	e->wait = w;
-	ret = engine_console_send(e, line);
+	return engine_console_send(e, line);
+}
+
+/* Send "<helper> <id> <base64 of @arg>" to the serial shell; sets up W_COMMAND. */
+int engine_serial_send(struct engine *e, const char *helper, const char *arg, enum wait_kind w)
+{
+	char *b64 = base64_str(arg);
+	char *line = xasprintf("%s %d %s\n", helper, ++e->cmd_id, b64);
+	int ret = send_command_line(e, line, w);
+
+	free(b64);
 	free(line);
 	return ret;
 }
@@ -38,32 +43,34 @@ int engine_serial_send(struct engine *e, const char *helper, const char *arg, en
  * (quoted, so the terminal's echo of the typed line does not match them).
  * For teelab's own commands only (never a scenario's text): no helper
  * process starts, so a lab just restored from a snapshot, whose QEMU has
- * translated none of the guest's code yet, answers at once. 0 or -errno.
+ * translated none of the guest's code yet, answers at once. @after, if
+ * not NULL, runs on the same line once the END marker is out (the shell
+ * is busy with it meanwhile; a later command waits in the terminal).
+ * 0 or -errno.
  */
-static int serial_type(struct engine *e, const char *cmd)
+static int serial_type(struct engine *e, const char *cmd, const char *after)
 {
 	int id = ++e->cmd_id;
-	char *line = xasprintf("echo @@TL:BE''GIN:%d@@; %s; echo @@TL:E''ND:%d:$?@@\n", id, cmd, id);
-	int ret;
+	char *line = xasprintf("echo @@TL:BE''GIN:%d@@; %s; echo @@TL:E''ND:%d:$?@@%s%s\n", id, cmd, id,
+			       after ? "; " : "", after ? after : "");
+	int ret = send_command_line(e, line, W_COMMAND);
 
-	strbuf_reset(&e->cmd_out);
-	e->matched = false;
-	e->cmd_begun = false;
-	e->cmd_rc = -1;
-	e->wait = W_COMMAND;
-	ret = engine_console_send(e, line);
 	free(line);
 	return ret;
 }
 
-/* engine_serial_command() of @command through tl-run, or typed as it is (@typed: serial_type()) */
-static enum outcome serial_run(struct engine *e, const char *command, double timeout, bool typed)
+/*
+ * engine_serial_command() of @command through tl-run, or typed as it is
+ * (@typed: serial_type(), with @after)
+ */
+static enum outcome serial_run(struct engine *e, const char *command, double timeout, bool typed,
+			       const char *after)
 {
 	enum outcome p;
 
 	if (e->serial_busy)
 		return O_WEDGED;
-	if (typed ? serial_type(e, command) : engine_serial_send(e, "tl-run", command, W_COMMAND))
+	if (typed ? serial_type(e, command, after) : engine_serial_send(e, "tl-run", command, W_COMMAND))
 		return O_NO_CHANNEL;
 	p = engine_pump(e, now_mono() + timeout);
 	if (p == O_TIMEOUT || p == O_HANG || p == O_DEADLOCK || p == O_KERNEL_BUG) {
@@ -84,7 +91,7 @@ static enum outcome serial_run(struct engine *e, const char *command, double tim
 
 enum outcome engine_serial_command(struct engine *e, const char *command, double timeout)
 {
-	return serial_run(e, command, timeout, false);
+	return serial_run(e, command, timeout, false, NULL);
 }
 
 bool engine_have_ssh(struct engine *e)
@@ -262,6 +269,7 @@ void engine_ssh_connect(struct engine *e)
 int engine_personalise(struct engine *e, bool restored, double timeout)
 {
 	struct strbuf cmd = STRBUF_INIT;
+	char *after = NULL;
 	enum outcome p;
 	int ret = 0;
 
@@ -281,21 +289,22 @@ int engine_personalise(struct engine *e, bool restored, double timeout)
 		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
 			memset(rnd, 0, sizeof(rnd));
 		/*
-		 * date is a process: set the clock in the background (it is done
-		 * while the SSH connection is made), the rest is builtins
+		 * builtins before the END marker; date is a process: it sets the
+		 * clock right after (while the SSH connection is made)
 		 */
-		strbuf_addf(&cmd, "%s(date -u -s @%lld >/dev/null 2>&1 &) && echo ", cmd.len ? " && " : "",
-			    (long long)ts.tv_sec);
+		after = xasprintf("date -u -s @%lld >/dev/null 2>&1", (long long)ts.tv_sec);
+		strbuf_addstr(&cmd, cmd.len ? " && echo " : "echo ");
 		for (size_t i = 0; i < sizeof(rnd); i++)
 			strbuf_addf(&cmd, "%02x", rnd[i]);
 		strbuf_addstr(&cmd, " >/dev/urandom");
 	}
 	if (cmd.len) {
-		p = serial_run(e, strbuf_str(&cmd), timeout, true);
+		p = serial_run(e, strbuf_str(&cmd), timeout, true, after);
 		if (p != O_DONE || e->cmd_rc != 0)
 			ret = -EIO;
 	}
 	strbuf_release(&cmd);
+	free(after);
 	return ret;
 }
 

@@ -231,7 +231,9 @@ def main():
 
     if NIGHTLY:
         for j in ("1", "2"):
-            _, w, _ = teelab("run", "--matrix", "nightly", "-j", j, "--runs-dir",
+            # the reports are kept (<cache>/bench/nightly-*): `teelab matrix --history` reads them
+            out = os.path.join(HISTORY, time.strftime("nightly-%Y%m%dT%H%M%SZ-j", time.gmtime()) + j)
+            _, w, _ = teelab("run", "--matrix", "nightly", "-j", j, "--out", out, "--runs-dir",
                              os.path.join(work, "nightly-j" + j), ok=(0, 1), timeout=7200)
             tgt = met = None
             if j == "2":

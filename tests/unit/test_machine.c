@@ -91,6 +91,18 @@ static void test_libvirt_uri_host(void **state)
  * Every value is escaped: a run dir with '&' and '<' (`--runs-dir 'a&b'`)
  * made the hand-assembled XML invalid, and libvirt refused the domain.
  */
+/* The lab board of configs/machines/virt.yaml, booting @boot */
+static void lab_board(struct machine_cfg *cfg, enum boot_mode boot)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->qemu = "qemu-system-aarch64";
+	cfg->cpu = "cortex-a57";
+	cfg->smp = 2;
+	cfg->memory_mb = 1024;
+	cfg->gic_version = 3;
+	cfg->boot = boot;
+}
+
 static void test_domain_xml_escaped(void **state)
 {
 	struct machine_cfg cfg = { 0 };
@@ -100,12 +112,7 @@ static void test_domain_xml_escaped(void **state)
 	xmlDocPtr doc;
 
 	(void)state;
-	cfg.qemu = "qemu-system-aarch64";
-	cfg.cpu = "cortex-a57";
-	cfg.smp = 2;
-	cfg.memory_mb = 1024;
-	cfg.gic_version = 3;
-	cfg.boot = BOOT_UBOOT;
+	lab_board(&cfg, BOOT_UBOOT);
 	memset(&m, 0, sizeof(m));
 	m.spec.cfg = &cfg;
 	m.spec.run_dir = "/tmp/a&b <runs>/20261203-xtest-smoke";
@@ -140,12 +147,7 @@ static void test_domain_xml_direct(void **state)
 	xmlDocPtr doc;
 
 	(void)state;
-	cfg.qemu = "qemu-system-aarch64";
-	cfg.cpu = "cortex-a57";
-	cfg.smp = 2;
-	cfg.memory_mb = 1024;
-	cfg.gic_version = 3;
-	cfg.boot = BOOT_DIRECT;
+	lab_board(&cfg, BOOT_DIRECT);
 	memset(&m, 0, sizeof(m));
 	m.spec.cfg = &cfg;
 	m.spec.run_dir = "/run";
