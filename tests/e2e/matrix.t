@@ -13,9 +13,9 @@ matrix=$!
 qemu=""
 for i in $(seq 600); do
 	cell=$(pgrep -f -- "--runs-dir $out/cells/$victim " | head -n 1)
-	# the lab's QEMU (-kernel), not a build's: a cold cache runs QEMU
-	# first for the device tree (-machine ...,dumpdtb=) and its version
-	[ -n "$cell" ] && qemu=$(pgrep -P "$cell" -f '^qemu-system-aarch64 .* -kernel ' | head -n 1)
+	# the lab's QEMU (its consoles: -serial chardev:nw), not a build's: a
+	# cold cache runs QEMU first for the device tree (dumpdtb=) and its version
+	[ -n "$cell" ] && qemu=$(pgrep -P "$cell" -f '^qemu-system-aarch64 .* -serial chardev:nw ' | head -n 1)
 	[ -n "$qemu" ] && break
 	sleep 0.2
 done
