@@ -75,27 +75,6 @@ static char *qemu_version(const char *qemu)
 	return v;
 }
 
-/* The absolute path of @prog, looked up in $PATH when it has no slash; malloc'd. */
-static char *which(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char *copy, *dir, *save = NULL, *hit = NULL;
-
-	if (strchr(prog, '/') || !path)
-		return xstrdup(prog);
-	copy = xstrdup(path);
-	for (dir = strtok_r(copy, ":", &save); dir && !hit; dir = strtok_r(NULL, ":", &save)) {
-		char *p = path_join(dir, prog);
-
-		if (!access(p, X_OK))
-			hit = p;
-		else
-			free(p);
-	}
-	free(copy);
-	return hit ? hit : xstrdup(prog);
-}
-
 int snapshot_lookup(struct snapshot *s, const char *cache_dir, const struct machine_spec *spec,
 		    const char *bootargs)
 {
@@ -111,8 +90,9 @@ int snapshot_lookup(struct snapshot *s, const char *cache_dir, const struct mach
 	h = hasher_new();
 	hasher_addstr(h, SNAPSHOT_RECIPE);
 	hasher_addstr(h, s->qemu_version);
-	bin = which(c->qemu);
-	add_file_stamp(h, bin);
+	/* the binary QEMU's name finds (add_file_stamp() says "missing" for NULL) */
+	bin = strchr(c->qemu, '/') ? xstrdup(c->qemu) : path_lookup(c->qemu);
+	add_file_stamp(h, bin ? bin : c->qemu);
 	free(bin);
 	v = xasprintf("cpu=%s smp=%d mem=%d gic=%d boot=%s net=%d", c->cpu, c->smp, c->memory_mb,
 		      c->gic_version, boot_mode_name(c->boot), spec->ssh_port != 0);

@@ -525,19 +525,28 @@ int write_file_str(const char *path, const char *s)
 	return write_file(path, s, strlen(s), 0644);
 }
 
-bool in_path(const char *prog)
+char *path_lookup(const char *prog)
 {
-	char *path = xstrdup(getenv("PATH") ? getenv("PATH") : ""), *save = NULL;
-	bool found = false;
+	char *path = xstrdup(getenv("PATH") ? getenv("PATH") : ""), *save = NULL, *hit = NULL;
 
-	for (char *d = strtok_r(path, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+	for (char *d = strtok_r(path, ":", &save); d && !hit; d = strtok_r(NULL, ":", &save)) {
 		char *exe = path_join(d, prog);
 
-		found = !access(exe, X_OK) && !is_dir(exe);
-		free(exe);
+		if (!access(exe, X_OK) && !is_dir(exe))
+			hit = exe;
+		else
+			free(exe);
 	}
 	free(path);
-	return found;
+	return hit;
+}
+
+bool in_path(const char *prog)
+{
+	char *exe = path_lookup(prog);
+
+	free(exe);
+	return exe != NULL;
 }
 
 bool file_exists(const char *path)

@@ -137,6 +137,8 @@ int write_file_str(const char *path, const char *s);
 bool file_exists(const char *path);
 bool is_dir(const char *path);
 /* Whether @prog is an executable file in one of $PATH's directories. */
+/* The first executable @prog in $PATH (malloc'd), or NULL. */
+char *path_lookup(const char *prog);
 bool in_path(const char *prog);
 /* Copy a regular file preserving the mode. 0 or -errno (reported). */
 int copy_file(const char *src, const char *dst);

@@ -59,6 +59,14 @@ static bool attach_consoles(struct engine *e, char **msg)
 	return e->feed != NULL;
 }
 
+/* A console log line without its "[ seconds] " stamp (engine/consoles.c's log_line()) */
+static const char *unstamped(const char *line)
+{
+	const char *p = line[0] == '[' ? strstr(line, "] ") : NULL;
+
+	return p ? p + 2 : line;
+}
+
 /*
  * Whether every wait/expect between the boot and the first other step
  * matches a line of the snapshot's recorded console: the restored run
@@ -82,9 +90,7 @@ static const char *boot_waits_recorded(struct engine *e)
 				: "nw-console.log");
 		if (!read_file(log, &text, &len) && !regcomp(&re, st->pattern, REG_EXTENDED | REG_NOSUB)) {
 			for (char *l = strtok(text, "\n"); l && !hit; l = strtok(NULL, "\n")) {
-				char *p = strstr(l, "] ");	/* the "[ seconds] " stamp */
-
-				hit = !regexec(&re, p ? p + 2 : l, 0, NULL, 0);
+				hit = !regexec(&re, unstamped(l), 0, NULL, 0);
 			}
 			regfree(&re);
 		}
@@ -149,9 +155,7 @@ static void restore_consoles(struct engine *e)
 		write_both(c, head);
 		if (!read_file(src, &text, &len)) {
 			for (char *l = strtok(text, "\n"); l; l = strtok(NULL, "\n")) {
-				char *p = strstr(l, "] ");
-
-				strbuf_addstr(&c->history, p ? p + 2 : l);
+				strbuf_addstr(&c->history, unstamped(l));
 				strbuf_addch(&c->history, '\n');
 				write_both(c, l);
 				write_both(c, "\n");
