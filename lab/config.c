@@ -410,7 +410,7 @@ out:
 }
 
 /*
- * optee: { source: <package> | tree: <dir>, make-flags: [...], overlay: <dir>,
+ * optee: { source: <package> | tree: <dir>, make-flags: [...], overlay: <dir> | [<dir>...],
  *          patches: [...], ta-public-key: { deb: <package>, path: <in package> } }
  */
 static int load_optee_build(const struct ydoc *doc, const struct ynode *optee,
@@ -420,7 +420,7 @@ static int load_optee_build(const struct ydoc *doc, const struct ynode *optee,
 		"patches", "ta-public-key", NULL };
 	static const char *const key_keys[] = { "deb", "path", NULL };
 	const struct ynode *key = ynode_get(optee, "ta-public-key");
-	const char *tree = NULL, *overlay = NULL, *kpath = NULL;
+	const char *tree = NULL, *kpath = NULL;
 	int ret = ynode_check_keys(doc, optee, "optee", keys);
 
 	s->optee_kind = SRC_DEBIAN;
@@ -428,7 +428,7 @@ static int load_optee_build(const struct ydoc *doc, const struct ynode *optee,
 	if (!ret)
 		ret = ynode_get_str(doc, optee, "tree", &tree);
 	if (!ret)
-		ret = ynode_get_str(doc, optee, "overlay", &overlay);
+		ret = get_strvec(doc, optee, "overlay", &s->optee_overlays);
 	if (!ret)
 		ret = get_strvec(doc, optee, "make-flags", &s->optee_flags);
 	if (!ret)
@@ -445,7 +445,6 @@ static int load_optee_build(const struct ydoc *doc, const struct ynode *optee,
 		free(s->optee_src.arch);
 		s->optee_src.arch = xstrdup("source");
 	}
-	s->optee_overlay = dup_or_null(overlay);
 	if (key) {
 		ret = ynode_check_keys(doc, key, "ta-public-key", key_keys);
 		if (!ret)
@@ -813,7 +812,7 @@ void config_release(struct lab_config *cfg)
 	pkg_ref_release(&cfg->secure.optee_src);
 	free(cfg->secure.optee_tree);
 	strvec_release(&cfg->secure.optee_flags);
-	free(cfg->secure.optee_overlay);
+	strvec_release(&cfg->secure.optee_overlays);
 	strvec_release(&cfg->secure.optee_patches);
 	pkg_ref_release(&cfg->secure.ta_key_deb);
 	free(cfg->secure.ta_key_path);

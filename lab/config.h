@@ -137,7 +137,7 @@ struct secure_cfg {
 	struct pkg_ref optee_src;	/* optee_build: the Debian source package */
 	char *optee_tree;	/* optee_build: the user's optee_os tree instead */
 	struct strvec optee_flags;	/* make variables (PLATFORM=..., CFG_...=...) */
-	char *optee_overlay;	/* teelab's own files copied over the tree (datadir-relative), or NULL */
+	struct strvec optee_overlays;	/* teelab's own file trees copied over the source, in order (datadir-relative) */
 	struct strvec optee_patches;	/* patch files (datadir-relative, -p1) applied after the overlay */
 	struct pkg_ref ta_key_deb;	/* TA_PUBLIC_KEY taken from this package... */
 	char *ta_key_path;	/* ...at this path inside it; NULL: the tree's default key */

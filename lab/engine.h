@@ -27,6 +27,7 @@
 #include <regex.h>
 
 #include "classify.h"
+#include "images.h"
 #include "console_feed.h"
 #include "machine.h"
 #include "run.h"
@@ -74,10 +75,18 @@ struct bg_job {
 	size_t progress_lines;
 	char *last_line;	/* the last progress line, or NULL */
 	double stalled_at;	/* now_mono() when the stall was detected, or 0 */
+	/* `detect: state` (lab/engine/detector.c) */
+	bool detect_state;
+	double next_probe;	/* now_mono() of the next read of both worlds' state */
+	char *closed_key;	/* the secure state of the last read that closed the cycle, or NULL */
+	double closed_at;	/* now_mono() of that read */
+	size_t probes;		/* reads made */
+	char *proof;		/* DEADLOCK proven: why (malloc'd), or NULL: the stall window ran out */
 };
 
 struct engine {
 	const struct lab_config *cfg;
+	const struct lab_images *im;	/* the lab's images, symbol files and TA names */
 	const struct scenario *sc;
 	const struct run_options *opt;
 	const char *dir;
@@ -193,6 +202,16 @@ void engine_drop_all_jobs(struct engine *e);
 struct bg_job *engine_find_job(struct engine *e, const char *id);
 /* Pump every job; true if all waited jobs are done. New output counts as progress. */
 bool engine_pump_jobs(struct engine *e, double max_wait);
+/* Split @b's new output into lines and count its progress lines (at @now). */
+void engine_scan_progress(struct engine *e, struct bg_job *b, double now);
+/*
+ * `detect: state` (lab/engine/detector.c): the first background job whose
+ * TEE deadlock both worlds' state proves (b->proof says why), or NULL.
+ * May read the guest's state over SSH (up to a few seconds).
+ */
+struct bg_job *engine_detect_deadlock(struct engine *e, double now);
+/* OP-TEE's CFG_NUM_THREADS from the secure profile's build flags, or 0. (evidence.c) */
+int engine_cfg_threads(const struct engine *e);
 /* The first background job whose progress stalled, or NULL. */
 struct bg_job *engine_stalled_job(struct engine *e, double now);
 /* Wait for @jobs; a timeout or hang leaves them running (the caller decides). */

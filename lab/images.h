@@ -30,6 +30,14 @@ struct lab_images {
 	char *kexec_disk;	/* tar of kexec/Image + kexec/initrd, a read-only guest disk */
 	char *ta_devkit;	/* export-ta_arm64 of an OP-TEE built by teelab, or NULL */
 	char *kernel_release;	/* e.g. "6.12.117+deb12-arm64", or NULL */
+	/*
+	 * Symbol files teelab has for this lab, "what\tpath" (--gdb loads
+	 * them, lab/gdbscript.c): bl1, bl2, bl31 (TF-A built here), tee and
+	 * ldelf (OP-TEE built here), vmlinux (a kernel built here),
+	 * ta:<name> (<uuid>.elf of each lab TA), kmod:<module> (each .ko).
+	 */
+	struct strvec symbols;
+	struct strvec tas;	/* the lab TAs, "uuid\tname" (images/ta/<name>) */
 	/* provenance, recorded into result.json "environment" */
 	struct strvec provenance;	/* "key=value" */
 	int builds;		/* outputs built (not reused) by this call */

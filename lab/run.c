@@ -237,6 +237,7 @@ void engine_setup(struct engine *e, const struct lab_images *im,
 	const struct scenario *sc = e->sc;
 	double run_to = e->opt->run_timeout > 0 ? e->opt->run_timeout : sc->run_timeout;
 
+	e->im = im;
 	e->t0 = now_mono();
 	e->run_deadline = e->t0 + run_to;
 	e->hang_window = e->opt->hang_window > 0 ? e->opt->hang_window : sc->hang_window;
@@ -374,6 +375,9 @@ static void note_deadlock(struct engine *e)
 	char *secs = xasprintf("%.2f", e->stalled->stalled_at - e->stalled->last_progress);
 
 	run_result_env(e->res, "deadlock_seconds_after_last_progress", secs);
+	run_result_env(e->res, "deadlock_detector", e->stalled->proof ? "state" : "stall");
+	if (e->stalled->proof)
+		run_result_env(e->res, "deadlock_proof", e->stalled->proof);
 	free(secs);
 	secs = xasprintf("%.2f", e->stalled->last_progress - e->m.started);
 	run_result_env(e->res, "last_progress_at", secs);

@@ -1054,6 +1054,7 @@ static void copy_repeated(struct scenario_step *dst, const struct scenario_step 
 	dst->parser = dup_or_null(src->parser);
 	dst->id = dup_or_null(src->id);
 	dst->progress = dup_or_null(src->progress);
+	dst->detect_state = src->detect_state;
 	dst->paths = dup_list(src->paths);
 	dst->kernel = dup_or_null(src->kernel);
 	dst->initrd = dup_or_null(src->initrd);

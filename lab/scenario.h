@@ -53,6 +53,12 @@ struct scenario_step {
 	 */
 	char *progress;		/* or NULL: no stall detection */
 	double stall;		/* seconds (default 20 with `progress`) */
+	/*
+	 * background `detect: state`: also prove a TEE thread-exhaustion
+	 * deadlock from both worlds' state (lab/engine/detector.c), the stall
+	 * window staying the fallback; false: `detect: stall`, the default
+	 */
+	bool detect_state;
 	/* parallel */
 	int copies;		/* >= 1 (default 2) */
 	/* collect */

@@ -21,6 +21,10 @@ static const char *const io_fns[] = {
 	"wait_on_page_bit_common", "__wait_on_buffer", "__filemap_fdatawait_range", "io_schedule",
 	NULL
 };
+/* A parked SCMI call on these is the power-up of the device block I/O waits for */
+static const char *const powerup_fns[] = {
+	"__mmc_claim_host", "blk_mq_dispatch_rq_list", "rpmb_route_frames", NULL
+};
 /* The steps of the RPC path worth naming, in call order (outermost first). */
 static const struct {
 	const char *fn, *what;
@@ -158,6 +162,20 @@ void tee_chain_analyse(const char *guest, int threads, struct tee_chain *out)
 		if (rpc)
 			out->in_rpc++;
 	}
+	/* each RPC that the parked SCMI call blocks, directly or through I/O */
+	for (size_t i = 0; scmi && has_any(scmi, powerup_fns) && i < nr; i++) {
+		const struct task *t = &tasks[i];
+
+		if (!has_any(t, rpc_fns) || (has_any(t, queue_fns) && has_fn(t, "scmi_optee_send_message")))
+			continue;	/* not in an RPC, or counted in rpc_scmi */
+		if ((has_any(t, io_fns) || has_fn(t, "blk_execute_rq")) ||
+		    (has_fn(t, "optee_supp_thrd_req") && supp_io))
+			out->rpc_blocked++;
+	}
+	out->rpc_blocked += out->rpc_scmi;
+	for (size_t i = 0; i < nr; i++)
+		if (has_any(&tasks[i], rpc_fns) && has_fn(&tasks[i], "optee_notif_wait"))
+			out->rpc_notif++;
 	if (!out->queued) {
 		strbuf_addstr(&sb, "No task waits for an OP-TEE thread (no optee_cq_wait_* in any "
 			      "kernel stack): not the TEE thread-exhaustion chain.");
@@ -178,6 +196,10 @@ void tee_chain_analyse(const char *guest, int threads, struct tee_chain *out)
 				strbuf_addstr(&sb, ").");
 			}
 		}
+		if (out->rpc_notif)
+			strbuf_addf(&sb, " %zu task(s) serving an RPC wait for an OP-TEE "
+				    "notification (optee_notif_wait: a lock another OP-TEE thread "
+				    "holds).", out->rpc_notif);
 		if (threads > 0)
 			strbuf_addf(&sb, " %zu/%d OP-TEE threads held by tasks in an RPC "
 				    "(CFG_NUM_THREADS=%d).", out->in_rpc, threads, threads);

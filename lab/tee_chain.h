@@ -26,6 +26,18 @@ struct tee_chain {
 	size_t scmi_queued;	/* ... of which SCMI calls (scmi_optee_send_message) */
 	size_t in_rpc;		/* tasks serving an OP-TEE RPC (each holds an OP-TEE thread) */
 	size_t rpc_scmi;	/* ... whose RPC waits for a queued SCMI call */
+	/*
+	 * ... blocked by the parked SCMI call: made it themselves (rpc_scmi),
+	 * or wait on block I/O, or on a tee-supplicant thread that waits on
+	 * block I/O, while the parked call is the storage device's power-up
+	 */
+	size_t rpc_blocked;
+	/*
+	 * ... whose RPC is a wait for an OP-TEE notification (optee_notif_wait:
+	 * an OP-TEE mutex or condvar another OP-TEE thread holds), which only
+	 * a running OP-TEE thread can end
+	 */
+	size_t rpc_notif;
 	char *scmi_stack;	/* the stack of the first queued SCMI call (malloc'd), or NULL */
 	char *summary;		/* one paragraph (malloc'd), never NULL */
 };

@@ -7,7 +7,7 @@
 
 
 /* New complete stdout lines of @b matching its progress pattern. */
-static void scan_progress(struct engine *e, struct bg_job *b, double now)
+void engine_scan_progress(struct engine *e, struct bg_job *b, double now)
 {
 	const struct strbuf *out = e->guest->out(b->job);
 
@@ -42,7 +42,7 @@ struct bg_job *engine_stalled_job(struct engine *e, double now)
 
 		if (!b->progress_set || !b->job)
 			continue;
-		scan_progress(e, b, now);
+		engine_scan_progress(e, b, now);
 		if (e->guest->status(b->job) < 0 && now - b->last_progress > b->stall)
 			return b;
 	}
@@ -93,6 +93,8 @@ void engine_drop_job(struct engine *e, struct guest_job *job)
 			e->guest->free(job);
 			free(e->jobs[i].id);
 			free(e->jobs[i].last_line);
+			free(e->jobs[i].closed_key);
+			free(e->jobs[i].proof);
 			if (e->jobs[i].progress_set)
 				regfree(&e->jobs[i].progress);
 			e->jobs[i] = e->jobs[--e->nr_jobs];

@@ -53,6 +53,11 @@ char *outcome_reason(const struct engine *e, enum outcome o, double timeout)
 		return xasprintf("no progress for %.0f s (no new console line, no step completed)",
 				 e->hang_window);
 	case O_DEADLOCK:
+		if (b && b->proof)
+			return xasprintf("'%s' deadlocked, proven from both worlds' state %.1f s "
+					 "after its last progress (%zu progress lines, last: %s)",
+					 b->id ? b->id : "?", b->stalled_at - b->last_progress,
+					 b->progress_lines, b->last_line ? b->last_line : "none");
 		return xasprintf("'%s' made no progress for %.0f s while still running "
 				 "(%zu progress lines, last: %s)",
 				 b && b->id ? b->id : "?", b ? b->stall : 0,

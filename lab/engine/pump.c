@@ -120,7 +120,10 @@ enum outcome engine_pump(struct engine *e, double deadline)
 		if (e->qemu_exited && (e->con[CON_NORMAL].eof || e->con[CON_NORMAL].fd < 0) &&
 		    (e->con[CON_SECURE].eof || e->con[CON_SECURE].fd < 0))
 			return O_EXITED;
-		if (e->wait != W_EXIT && jobs && !e->collecting && (e->stalled = engine_stalled_job(e, now))) {
+		if (e->wait != W_EXIT && jobs && !e->collecting &&
+		    ((e->stalled = engine_detect_deadlock(e, now)) ||
+		     (e->stalled = engine_stalled_job(e, now)))) {
+			now = now_mono();	/* a state read takes time */
 			e->stalled->stalled_at = now;
 			e->res->timeline.has_stall = true;
 			e->res->timeline.stall_from = e->stalled->last_progress - e->t0;

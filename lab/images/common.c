@@ -18,6 +18,15 @@
 #include "progress.h"
 #include "runproc.h"
 
+void image_symbol(struct build_ctx *b, const char *what, const char *dir, const char *rel)
+{
+	char *p = path_join(dir, rel);
+
+	if (file_exists(p))
+		strvec_pushf(&b->out->symbols, "%s\t%s", what, p);
+	free(p);
+}
+
 void provenance(struct build_ctx *b, const char *key, const char *fmt, ...)
 {
 	struct strbuf sb = STRBUF_INIT;

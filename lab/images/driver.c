@@ -384,6 +384,8 @@ void lab_images_release(struct lab_images *im)
 	free(im->ta_devkit);
 	free(im->kernel_release);
 	strvec_release(&im->provenance);
+	strvec_release(&im->symbols);
+	strvec_release(&im->tas);
 	memset(im, 0, sizeof(*im));
 }
 

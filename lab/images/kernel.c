@@ -313,8 +313,10 @@ static int kernel_run(struct build_ctx *b)
 
 	memset(&b->k, 0, sizeof(b->k));
 	if (kc->build) {
-		if (!(ret = image_make(b, &j)))
+		if (!(ret = image_make(b, &j))) {
 			kernel_built(b, j.dir, j.hex, &b->k);
+			image_symbol(b, "vmlinux", b->k.build_tree, "vmlinux");
+		}
 	} else if (kc->kind == SRC_PREBUILT) {
 		ret = kernel_prebuilt(b, &b->k);
 	} else {

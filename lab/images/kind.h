@@ -117,6 +117,8 @@ extern const struct image_kind tfa_kind, optee_kind, kernel_kind, module_kind, t
 
 /* ---- helpers shared by the kinds (common.c) ---- */
 
+/* Record symbol file @path (dir/rel, if it exists) as @what for --gdb (lab_images.symbols). */
+void image_symbol(struct build_ctx *b, const char *what, const char *dir, const char *rel);
 /* Append "key=value" to the lab's provenance (result.json "environment"). */
 void provenance(struct build_ctx *b, const char *key, const char *fmt, ...) PRINTF(3, 4);
 /* Hash every file under @dir/@rel (sorted relative paths, modes, contents). 0 or -errno. */

@@ -102,6 +102,30 @@ static int collect_outputs(const char *dir, const char *suffix, const char *dest
 	return 0;
 }
 
+/* A lab TA's <uuid>.elf in @obj: its symbols (ta:<name>) and its UUID's name (lab_images.tas). */
+static void record_ta(struct build_ctx *b, const char *obj, const char *rel)
+{
+	const char *name = strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel;
+	DIR *d = opendir(obj);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		size_t n = strlen(de->d_name);
+
+		if (n != 36 + 4 || !ends_with(de->d_name, ".elf"))
+			continue;	/* <uuid>.elf, not <uuid>.stripped.elf */
+		strvec_pushf(&b->out->tas, "%.36s\t%s", de->d_name, name);
+		{
+			char *what = xasprintf("ta:%s", name);
+
+			image_symbol(b, what, obj, de->d_name);
+			free(what);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
 int labprog_run_all(struct build_ctx *b, const struct image_kind *kind, const struct strvec *rels,
 		    const struct strvec *also, const struct strvec *vars, const char *suffix,
 		    const char *dest)
@@ -118,6 +142,8 @@ int labprog_run_all(struct build_ctx *b, const struct image_kind *kind, const st
 
 			strvec_push(&b->prog_keys, j.hex);
 			ret = collect_outputs(obj, suffix, dest, &b->lab_files);
+			if (!ret && suffix && !strcmp(suffix, ".ta"))
+				record_ta(b, obj, rels->v[i]);
 			free(obj);
 		}
 		image_job_release(&j);

@@ -199,6 +199,24 @@ static int module_run(struct build_ctx *b)
 	ret = image_make(b, &j);
 	if (!ret) {
 		b->kmod_dir = xstrdup(j.dir);
+		for (size_t i = 0; i < b->cfg->kmods.nr; i++) {
+			char *src = xasprintf("%s/src-%zu", j.dir, i);
+			struct dirent **ents = NULL;
+			int n = scandir(src, &ents, NULL, alphasort);
+
+			for (int k = 0; k < n; k++) {
+				if (ends_with(ents[k]->d_name, ".ko")) {
+					char *what = xasprintf("kmod:%.*s", (int)strlen(ents[k]->d_name) - 3,
+							       ents[k]->d_name);
+
+					image_symbol(b, what, src, ents[k]->d_name);
+					free(what);
+				}
+				free(ents[k]);
+			}
+			free(ents);
+			free(src);
+		}
 		if (m.abi)
 			provenance(b, "kmods", "%zu built against %s", b->cfg->kmods.nr, m.abi);
 	}

@@ -16,7 +16,7 @@
 
 struct optee_job {
 	char *tree, *version;	/* the source */
-	char *overlay;		/* <datadir>/<overlay>, or NULL */
+	struct strvec overlays;	/* <datadir>/<overlay>..., copied in this order */
 	char *ta_key;		/* the key the TAs we run were signed with, or NULL */
 	char *key_root;
 };
@@ -32,13 +32,18 @@ static int optee_inputs(struct build_ctx *b, struct image_job *j, struct hasher 
 	if (ret || (ret = hash_cross_build(h, j->kind->recipe, &s->optee_flags)))
 		return ret;
 	j->label = o->tree;
-	if (s->optee_overlay) {
-		o->overlay = path_join(b->cfg->datadir, s->optee_overlay);
-		if (!is_dir(o->overlay))
+	for (size_t i = 0; i < s->optee_overlays.nr; i++) {
+		char *dir = path_join(b->cfg->datadir, s->optee_overlays.v[i]);
+
+		strvec_push(&o->overlays, dir);
+		free(dir);
+		dir = o->overlays.v[o->overlays.nr - 1];
+		if (!is_dir(dir))
 			return error_code(-ENOTDIR,
 					  "OP-TEE overlay '%s' (secure profile '%s') is not a directory",
-					  o->overlay, s->name);
-		if ((ret = hash_tree(h, o->overlay, "")))
+					  dir, s->name);
+		hasher_addstr(h, s->optee_overlays.v[i]);
+		if ((ret = hash_tree(h, dir, "")))
 			return ret;
 	}
 	for (size_t i = 0; i < s->optee_patches.nr; i++) {
@@ -68,7 +73,11 @@ static int optee_build(struct build_ctx *b, struct image_job *j, const char *dir
 	int ret;
 
 	/* a private copy: the cached source stays pristine for other profiles */
-	if ((ret = copy_path(o->tree, src)) || (o->overlay && (ret = copy_path(o->overlay, src))))
+	if ((ret = copy_path(o->tree, src)))
+		goto out;
+	for (size_t i = 0; i < o->overlays.nr && !ret; i++)
+		ret = copy_path(o->overlays.v[i], src);
+	if (ret)
 		goto out;
 	for (size_t i = 0; i < s->optee_patches.nr && !ret; i++) {
 		struct child pc = CHILD_INIT;
@@ -133,11 +142,13 @@ static int optee_run(struct build_ctx *b)
 		b->bl32_dir = xasprintf("%s/build/core", j.dir);
 		b->out->ta_devkit = xasprintf("%s/build/export-ta_arm64", j.dir);
 		b->ta_sign_key = o.ta_key ? xstrdup(o.ta_key) : NULL;
+		image_symbol(b, "tee", j.dir, "build/core/tee.elf");
+		image_symbol(b, "ldelf", j.dir, "build/ldelf/ldelf.elf");
 	}
 	image_job_release(&j);
 	free(o.tree);
 	free(o.version);
-	free(o.overlay);
+	strvec_release(&o.overlays);
 	free(o.ta_key);
 	free(o.key_root);
 	return ret;

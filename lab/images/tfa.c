@@ -194,8 +194,20 @@ static int tfa_run(struct build_ctx *b)
 		t.bl33 = xstrdup(s->bl33_path);
 		provenance(b, "bl33", "prebuilt %s", t.bl33);
 	}
-	if (!(ret = image_make(b, &j)))
+	if (!(ret = image_make(b, &j))) {
+		static const char *const bls[] = { "bl1", "bl2", "bl31" };
+
 		b->out->bios = path_join(j.dir, "qemu_fw.bios");
+		for (size_t i = 0; i < ARRAY_SIZE(bls); i++) {
+			for (int dbg = 0; dbg < 2; dbg++) {
+				char *rel = xasprintf("build/qemu/%s/%s/%s.elf",
+						      dbg ? "debug" : "release", bls[i], bls[i]);
+
+				image_symbol(b, bls[i], j.dir, rel);
+				free(rel);
+			}
+		}
+	}
 out:
 	image_job_release(&j);
 	free(uboot_root);

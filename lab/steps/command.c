@@ -100,6 +100,22 @@ static int parse_background(const struct step_parse *p, struct scenario_step *st
 		st->stall = DEFAULT_STALL;
 		ret = step_get_seconds(doc, p->opts, "stall", false, &st->stall);
 	}
+	if (!ret && ynode_get(p->opts, "detect")) {
+		const char *how = NULL;
+
+		ret = step_get_string(doc, p->opts, "detect", (char **)&how);
+		if (!ret && !st->progress)
+			ret = ynode_error(doc, ynode_get(p->opts, "detect"),
+					  "'detect' needs 'progress' (the lines that show progress)");
+		else if (!ret && strcmp(how, "state") && strcmp(how, "stall"))
+			ret = ynode_error(doc, ynode_get(p->opts, "detect"),
+					  "'detect' is 'stall' (no progress for 'stall' seconds) or "
+					  "'state' (a TEE deadlock proven from both worlds' state), "
+					  "not '%s'", how);
+		else if (!ret)
+			st->detect_state = !strcmp(how, "state");
+		free((char *)how);
+	}
 	if (!ret && !p->sc->network)
 		ret = ynode_error(doc, p->where,
 				  "'background' needs ssh, which needs network: true");
@@ -124,13 +140,14 @@ static enum outcome play_background(struct engine *e, size_t n, const struct sce
 		b->progress_set = true;
 		b->stall = st->stall;
 		b->last_progress = b->started;
+		b->detect_state = st->detect_state;
 	}
 	free(cmd);
 	return O_DONE;
 }
 
 static const char *const background_keys[] = {
-	"id", "command", "channel", "progress", "stall", NULL
+	"id", "command", "channel", "progress", "stall", "detect", NULL
 };
 const struct step_ops step_background = {
 	.name = "background", .order = 50, .keys = background_keys,
