@@ -30,6 +30,11 @@ static const struct popt run_options[] = {
 	OPT_BOOL(0, "cold", &run_opt.cold, "boot from power-on even if a snapshot of the lab exists"),
 	OPT_BOOL(0, "warm", &run_opt.warm, "start from a snapshot of the booted lab even where the\n"
 		 "rule would boot cold (the first run makes it)"),
+	OPT_BOOL(0, "gdb", &run_opt.gdb, "QEMU's gdbstub on a free 127.0.0.1 port and a gdb script\n"
+		 "with every symbol file of the lab (the run dir's gdb/teelab.gdb);\n"
+		 "no timeouts, hangs or stalls while a debugger may stop the machine"),
+	OPT_BOOL(0, "gdb-wait", &run_opt.gdb_wait, "--gdb, and start the machine halted (gdb's\n"
+		 "`continue` starts it)"),
 	OPT_SCENARIO_CHOICE(&run_choice),
 	OPT_BOOL(0, "refresh", &run_refresh, "update the package lists before resolving packages"),
 	OPT_STRING(0, "matrix", &run_matrix, "NAME|FILE",
@@ -86,11 +91,17 @@ int cmd_run(int argc, char **argv)
 
 	if (opt.cold && opt.warm)
 		die(TL_EXIT_USAGE, "--cold and --warm: choose one");
+	opt.gdb |= opt.gdb_wait;
+	if (opt.gdb && opt.warm)
+		die(TL_EXIT_USAGE, "--gdb boots cold (the debugger attaches from power-on): drop --warm");
 	/* 1. everything the user wrote is validated before anything starts */
 	open_scenario(arg, &choice, &ov, &sc);
 	if (config_load(&cfg, &ov))
 		die(TL_EXIT_USAGE, "configuration is not valid (profile '%s')",
 		    ov.profile ? ov.profile : "default");
+	if (opt.gdb && cfg.machine.backend && strcmp(cfg.machine.backend, "qemu"))
+		die(TL_EXIT_USAGE, "--gdb needs the qemu backend (machine '%s' uses %s)",
+		    cfg.machine.name, cfg.machine.backend);
 	if (cfg.secure.ffa && scenario_has_kexec(&sc))
 		/* a known limitation, said before anything builds rather than a hang */
 		die(TL_EXIT_USAGE, "%s kexecs, and secure profile '%s' is FF-A: OP-TEE 4.10 as "

@@ -39,6 +39,7 @@
 #define SSH_CONNECT_TIMEOUT 5.0	/* seconds after the shell is ready */
 #define EVIDENCE_BUDGET 30.0		/* seconds for all evidence together */
 #define MAX_JOBS 64
+#define GDB_FOREVER (365.0 * 24 * 3600)	/* --gdb: the run's and every step's "timeout" */
 
 /* What the engine is waiting for. */
 enum wait_kind {

@@ -32,8 +32,8 @@ struct lab_images {
 	char *kernel_release;	/* e.g. "6.12.117+deb12-arm64", or NULL */
 	/*
 	 * Symbol files teelab has for this lab, "what\tpath" (--gdb loads
-	 * them, lab/gdbscript.c): bl1, bl2, bl31 (TF-A built here), tee and
-	 * ldelf (OP-TEE built here), vmlinux (a kernel built here),
+	 * them, lab/gdbscript.c): bl1, bl2, bl31 (TF-A built here), tee (OP-TEE
+	 * built here), vmlinux (a kernel built here),
 	 * ta:<name> (<uuid>.elf of each lab TA), kmod:<module> (each .ko).
 	 */
 	struct strvec symbols;

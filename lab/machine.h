@@ -59,6 +59,9 @@ struct machine_spec {
 	 * QEMU's `-incoming fd:N`, paused when loaded; snapshot.h). Borrowed.
 	 */
 	int incoming_fd;
+	/* > 0: QEMU's gdbstub on 127.0.0.1:gdb_port (-gdb); gdb_wait: start halted (-S) */
+	int gdb_port;
+	bool gdb_wait;
 };
 
 struct machine;

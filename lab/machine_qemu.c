@@ -185,6 +185,13 @@ static void build_argv(const struct machine_spec *s, struct strvec *argv,
 		strvec_pushl(argv, "-chardev", qmp, "-mon", "chardev=qmp,mode=control", NULL);
 	for (size_t i = 0; i < c->extra_args.nr; i++)
 		strvec_push(argv, c->extra_args.v[i]);
+	if (s->gdb_port > 0) {
+		/* the gdbstub, on the loopback only; -S: no vCPU runs before gdb continues */
+		strvec_push(argv, "-gdb");
+		strvec_pushf(argv, "tcp:127.0.0.1:%d", s->gdb_port);
+		if (s->gdb_wait)
+			strvec_push(argv, "-S");
+	}
 	if (qmp && s->incoming_fd > 0) {
 		/* a warm start: the machine's state from a file (QEMU migration, "fd:N") */
 		strvec_push(argv, "-incoming");

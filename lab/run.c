@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gdbscript.h"
 #include "runproc.h"
 #include "timeline.h"
 
@@ -269,6 +270,14 @@ void engine_setup(struct engine *e, const struct lab_images *im,
 	 * snapshot of the booted lab are every run's.
 	 */
 	kernel_cmdline(cfg, sc, append);
+	if (e->opt->gdb) {
+		/* the kernel where vmlinux says it is (gdbscript.h) */
+		strbuf_addstr(append, " nokaslr");
+		e->hang_window = 0;	/* a debugger stops the machine: no HANG, no timeouts */
+		e->run_deadline = e->t0 + GDB_FOREVER;
+		spec->gdb_port = free_port();
+		spec->gdb_wait = e->opt->gdb_wait;
+	}
 	run_result_env(e->res, "kernel_cmdline", strbuf_str(append));
 	run_result_env(e->res, "boot", boot_mode_name(cfg->machine.boot));
 	spec->cfg = &cfg->machine;
@@ -291,6 +300,17 @@ void engine_setup(struct engine *e, const struct lab_images *im,
 	}
 	spec->append = strbuf_str(append);
 	spec->run_dir = e->dir;
+	if (spec->gdb_port > 0) {
+		char *script = gdbscript_write(e->dir, spec->gdb_port, im);
+
+		run_result_env(e->res, "gdb", script ? script : "the script could not be written");
+		if (script)
+			info("gdb: QEMU's gdbstub is on 127.0.0.1:%d%s; attach with\n"
+			     "  gdb-multiarch -x %s", spec->gdb_port,
+				spec->gdb_wait ? " and the machine waits for gdb's `continue`" : "",
+				script);
+		free(script);
+	}
 	spec->state_dir = cfg->cache_dir;
 	machine_init(&e->m, machine_backend(cfg->machine.backend), spec);
 	e->guest = e->m.ops->guest ? e->m.ops->guest : &guest_ssh_ops;

@@ -32,6 +32,12 @@ struct run_options {
 	const char *run_dir;	/* already created run directory */
 	/* --cold / --warm: override the warm-start rule (snapshot.h) */
 	bool cold, warm;
+	/*
+	 * --gdb: QEMU's gdbstub on a free 127.0.0.1 port and <run>/gdb/teelab.gdb
+	 * (gdbscript.h); no timeouts, hangs or stalls (a debugger stops the
+	 * machine). --gdb-wait: QEMU starts halted, gdb's `continue` starts it.
+	 */
+	bool gdb, gdb_wait;
 };
 
 /*

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* guest.c - guest commands over SSH or the serial shell; see engine.h */
 #include "engine.h"
+#include "gdbscript.h"
 
 #include <errno.h>
 #include <regex.h>
@@ -266,6 +267,18 @@ void engine_ssh_connect(struct engine *e)
 	classifier_progress(&e->cls, now_mono());
 }
 
+/* --gdb: where this boot put the lab modules, into <run>/gdb/modules.gdb (gdbscript.h). */
+static void gdb_modules(struct engine *e, double timeout)
+{
+	char *cmd = gdbscript_modules_command(e->im);
+
+	if (cmd && engine_serial_command(e, cmd, timeout) == O_DONE &&
+	    !gdbscript_write_modules(e->dir, e->im, strbuf_str(&e->cmd_out)))
+		info("gdb: the lab modules' addresses of boot %d are in %s/gdb/modules.gdb "
+		     "(teelab-modules in gdb)", e->boot, e->dir);
+	free(cmd);
+}
+
 int engine_personalise(struct engine *e, bool restored, double timeout)
 {
 	struct strbuf cmd = STRBUF_INIT;
@@ -305,6 +318,8 @@ int engine_personalise(struct engine *e, bool restored, double timeout)
 	}
 	strbuf_release(&cmd);
 	free(after);
+	if (!ret && e->opt->gdb)
+		gdb_modules(e, timeout);
 	return ret;
 }
 

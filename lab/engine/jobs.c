@@ -2,6 +2,7 @@
 /* jobs.c - SSH jobs: background and parallel commands, progress and stalls; see engine.h */
 #include "engine.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,6 +91,13 @@ void engine_drop_job(struct engine *e, struct guest_job *job)
 {
 	for (size_t i = 0; i < e->nr_jobs; i++)
 		if (e->jobs[i].job == job) {
+			if (e->jobs[i].detect_state) {
+				/* how often `detect: state` looked, for PASS runs too */
+				char n[32];
+
+				snprintf(n, sizeof(n), "%zu", e->jobs[i].probes);
+				run_result_env(e->res, "deadlock_detector_reads", n);
+			}
 			e->guest->free(job);
 			free(e->jobs[i].id);
 			free(e->jobs[i].last_line);

@@ -98,6 +98,9 @@ enum outcome engine_pump(struct engine *e, double deadline)
 {
 	int sigfd = runproc_signal_fd();
 
+	if (e->opt->gdb && !e->collecting)
+		deadline = e->run_deadline;	/* a debugger may hold the machine: no step times out */
+
 	for (;;) {
 		struct pollfd pfd[2];
 		int nfd = 0;
@@ -120,7 +123,7 @@ enum outcome engine_pump(struct engine *e, double deadline)
 		if (e->qemu_exited && (e->con[CON_NORMAL].eof || e->con[CON_NORMAL].fd < 0) &&
 		    (e->con[CON_SECURE].eof || e->con[CON_SECURE].fd < 0))
 			return O_EXITED;
-		if (e->wait != W_EXIT && jobs && !e->collecting &&
+		if (e->wait != W_EXIT && jobs && !e->collecting && !e->opt->gdb &&
 		    ((e->stalled = engine_detect_deadlock(e, now)) ||
 		     (e->stalled = engine_stalled_job(e, now)))) {
 			now = now_mono();	/* a state read takes time */
@@ -145,9 +148,9 @@ enum outcome engine_pump(struct engine *e, double deadline)
 			pfd[nfd++] = (struct pollfd){ console_feed_fd(e->feed), POLLIN, 0 };
 		if (sigfd >= 0)
 			pfd[nfd++] = (struct pollfd){ sigfd, POLLIN, 0 };
-		timeout_ms = (int)((until - now) * 1000) + 1;
-		if (timeout_ms > (jobs ? 20 : 200))
-			timeout_ms = jobs ? 20 : 200;	/* notice QEMU's exit, pump SSH, redraw */
+		/* notice QEMU's exit, pump SSH, redraw (in double: --gdb's deadline overflows an int) */
+		timeout_ms = until - now < (jobs ? 0.02 : 0.2) ? (int)((until - now) * 1000) + 1
+							       : (jobs ? 20 : 200);
 		if (poll(pfd, (nfds_t)nfd, timeout_ms) > 0) {
 			for (int i = 0; i < nfd; i++) {
 				if (!pfd[i].revents)

@@ -143,7 +143,6 @@ static int optee_run(struct build_ctx *b)
 		b->out->ta_devkit = xasprintf("%s/build/export-ta_arm64", j.dir);
 		b->ta_sign_key = o.ta_key ? xstrdup(o.ta_key) : NULL;
 		image_symbol(b, "tee", j.dir, "build/core/tee.elf");
-		image_symbol(b, "ldelf", j.dir, "build/ldelf/ldelf.elf");
 	}
 	image_job_release(&j);
 	free(o.tree);

@@ -116,7 +116,8 @@ static void write_both(struct console *c, const char *s)
 /* Decide how the first boot starts (the rule in snapshot.h); result.json says which and why. */
 static bool plan_first_boot(struct engine *e)
 {
-	const char *why = e->opt->cold ? "--cold"
+	const char *why = e->opt->gdb ? "--gdb (the debugger attaches from power-on)"
+			  : e->opt->cold ? "--cold"
 			  : snapshot_cold_reason(e->cfg, e->sc, e->m.ops, e->opt->warm);
 
 	if (!why && snapshot_lookup(&e->snap, e->cfg->cache_dir, &e->m.spec, e->m.spec.append))
