@@ -105,7 +105,7 @@ unit: $(UNIT_BINS)
 E2E_CI := tests/e2e/doctor.t tests/e2e/xtest-smoke.t tests/e2e/errors.t tests/e2e/guest.t tests/e2e/scmi.t \
 	tests/e2e/scmi-rpmb.t tests/e2e/ffa.t tests/e2e/system-invocation.t tests/e2e/kexec-shm.t tests/e2e/ctx-lifetime.t \
 	tests/e2e/supp-race.t tests/e2e/matrix.t tests/e2e/lava.t tests/e2e/lava-lab.t \
-	tests/e2e/warm.t tests/e2e/libvirt.t tests/e2e/install.t tests/e2e/cli.t
+	tests/e2e/warm.t tests/e2e/gdb.t tests/e2e/libvirt.t tests/e2e/install.t tests/e2e/cli.t
 e2e-ci: teelab
 	TEELAB_SRCDIR=$(CURDIR) prove -v -f --exec bash $(E2E_CI)
 

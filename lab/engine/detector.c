@@ -88,6 +88,10 @@ static bool probe(struct engine *e, struct bg_job *b)
 		return false;
 	}
 	optee_threads_parse(text, &ot);
+	if (ot.present && !ot.available) {
+		/* no fast call in this secure world (FF-A, Debian's OP-TEE): the stall window decides */
+		b->state_unreadable = true;
+	}
 	tee_chain_analyse(text, engine_cfg_threads(e), &c);
 	closed = optee_deadlock_closed(&ot, &c, &why);
 	{
@@ -124,7 +128,8 @@ struct bg_job *engine_detect_deadlock(struct engine *e, double now)
 	for (size_t i = 0; i < e->nr_jobs; i++) {
 		struct bg_job *b = &e->jobs[i];
 
-		if (!b->detect_state || !b->progress_set || !b->job || e->guest->status(b->job) >= 0)
+		if (!b->detect_state || b->state_unreadable || !b->progress_set || !b->job ||
+		    e->guest->status(b->job) >= 0)
 			continue;
 		engine_scan_progress(e, b, now);
 		if (now - b->last_progress < DETECT_QUIET) {

@@ -97,6 +97,9 @@ void engine_drop_job(struct engine *e, struct guest_job *job)
 
 				snprintf(n, sizeof(n), "%zu", e->jobs[i].probes);
 				run_result_env(e->res, "deadlock_detector_reads", n);
+				if (e->jobs[i].state_unreadable)
+					run_result_env(e->res, "deadlock_detector_fallback",
+						       "OP-TEE has no thread-state fast call: the stall window decided");
 			}
 			e->guest->free(job);
 			free(e->jobs[i].id);

@@ -4,6 +4,9 @@
 # keep a thread for the SCMI system session, the SCMI power-up of the eMMC
 # parks in the OP-TEE call queue and the run is DEADLOCK (as the cell
 # expects: exit 0); with 2 threads (the default cell) the clients finish.
+# The DEADLOCK's evidence has OP-TEE's own thread table (the lab fast call),
+# and the structural detector proves it from state (its speed: make bench). A TA sleeping forever
+# (ta-sleep-hang) is a HANG whose evidence shows the sleeping thread.
 . "$(dirname "$0")/lib.sh"
 before=$(qemu_pids)
 
@@ -18,6 +21,19 @@ check "the parked stack goes from the RPMB RPC through the regulator to the call
 		grep -qE "optee_cq_wait_[a-z_]+\+.*scmi_optee_send_message.*regulator_enable.*rpmb_route_frames.*optee_rpc_cmd"' _ "$run/evidence/summary.txt"
 check "the guest's stacks were collected" grep -q "^===== task .*(tl-storage)" "$run/evidence/guest.txt"
 check "both consoles kept" test -s "$run/nw-console.log" -a -s "$run/sw-console.log"
+# the secure side, read from OP-TEE with teelab's lab fast call
+check "OP-TEE announced the lab fast call" grep -q "teelab-thread-state: fast call 0xf3000001 answers for 1 threads" "$run/sw-console.log"
+check "evidence/optee-threads.txt: OP-TEE's own answer, thread 0 suspended in RPC 24 (RPMB frames) for the storage TA" \
+	grep -q "^thread 0 state=suspended wait=rpc rpc=24 session=ta uuid=71d830b9-f34c-4edd-867d-1d886ebf5a75" "$run/evidence/optee-threads.txt"
+check "summary.txt states the chain from both sides" \
+	grep -q "^OP-TEE: 1/1 thread suspended: thread 0 in RPC RPMB frames for TA teelab-storage" "$run/evidence/summary.txt"
+check "... and that the two sides agree" grep -q "^The two sides agree on the threads held in RPCs" "$run/evidence/summary.txt"
+check "the answer came from the fast calls (the module times them)" grep -qE "^fast-calls 2 in [0-9]+ ns$" "$run/evidence/optee-threads.txt"
+# the structural detector (detect: state): proven, not timed out
+check "the DEADLOCK was proven from state" test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["environment"]["deadlock_detector"])' "$run/result.json")" = state
+check "... with the proof in summary.txt and the read that proved it kept" \
+	grep -q "proven from both worlds' state .*every OP-TEE thread (1/1) is suspended in an RPC" "$run/evidence/summary.txt"
+check "evidence/detector-state.txt has both worlds" bash -c 'grep -q "^===== optee-threads" "$1" && grep -q "^===== task .*(tl-storage)" "$1"' _ "$run/evidence/detector-state.txt"
 
 run_teelab 0 "teelab run system-invocation (default cell 6.12-t2-c2)" system-invocation
 check "default cell: observed PASS" test "$(json_get "$run/result.json" observed)" = PASS
@@ -26,6 +42,14 @@ check "the system session got its thread (no best-effort warning)" \
 check "both clients finished their 12 writes" grep -q "^tl-storage: load PASS" "$run/steps/"*-join*.log
 check "every write powered the eMMC through OP-TEE's SCMI clock (scmi-clock-on >= 24)" \
 	test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["metrics"]["scmi-clock-on"])' "$run/result.json")" -ge 24
+check "the PASS cell: the detector never called a DEADLOCK" bash -c '! grep -q deadlock_proof "$1"' _ "$run/result.json"
+
+# a PASS-looking run hung on purpose (the storage TA sleeps in TEE_Wait()):
+# HANG, and the evidence shows OP-TEE's sleeping thread
+run_teelab 0 "teelab run ta-sleep-hang (HANG, as expected)" ta-sleep-hang
+check "ta-sleep-hang: observed HANG" test "$(json_get "$run/result.json" observed)" = HANG
+check "summary.txt names the sleeping OP-TEE thread, its RPC and its TA" \
+	grep -q "^OP-TEE: 1/3 threads suspended, 2 free: thread 0 in RPC suspend (TEE_Wait) for TA teelab-storage" "$run/evidence/summary.txt"
 sleep 0.3
 ok $([ "$before" = "$(qemu_pids)" ] && echo 0 || echo 1) "no QEMU process left behind"
 finish
