@@ -99,6 +99,7 @@ int cmd_run(int argc, char **argv)
 	if (config_load(&cfg, &ov))
 		die(TL_EXIT_USAGE, "configuration is not valid (profile '%s')",
 		    ov.profile ? ov.profile : "default");
+	cfg.debug_symbols = opt.gdb;
 	if (opt.gdb && cfg.machine.backend && strcmp(cfg.machine.backend, "qemu"))
 		die(TL_EXIT_USAGE, "--gdb needs the qemu backend (machine '%s' uses %s)",
 		    cfg.machine.name, cfg.machine.backend);

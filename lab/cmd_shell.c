@@ -8,16 +8,28 @@
 #include "images.h"
 #include "run.h"
 
+static bool shell_gdb, shell_gdb_wait;
+
+static const struct popt shell_options[] = {
+	OPT_GROUP("Shell options:"),
+	OPT_BOOL(0, "gdb", &shell_gdb, "QEMU's gdbstub on a free 127.0.0.1 port and a gdb script\n"
+		 "with every symbol file of the lab (the run dir's gdb/teelab.gdb)"),
+	OPT_BOOL(0, "gdb-wait", &shell_gdb_wait, "--gdb, and start the machine halted (gdb's\n"
+		 "`continue` starts it)"),
+	OPT_INCLUDE(lab_options),
+	OPT_END(),
+};
+
 const struct command command_shell = {
 	.name = "shell", .fn = cmd_shell, .summary = "boot a lab and use its normal-world shell",
-	.usage = "[lab options]",
+	.usage = "[--gdb | --gdb-wait] [lab options]",
 	.description =
 		"Builds what is not cached, boots the lab and connects this terminal\n"
 		"to the normal world's serial console (Ctrl-] leaves; the machine is\n"
 		"then powered off). The secure world's console is logged to the run\n"
 		"directory (tail -f it from another terminal), and the SSH command\n"
 		"line for the guest is printed once it is up.",
-	.options = lab_options,
+	.options = shell_options,
 };
 
 int cmd_shell(int argc, char **argv)
@@ -33,6 +45,12 @@ int cmd_shell(int argc, char **argv)
 	ov = global_overrides;
 	if (config_load(&cfg, &ov))
 		die(TL_EXIT_USAGE, "configuration is not valid");
+	opt.gdb = shell_gdb || shell_gdb_wait;
+	opt.gdb_wait = shell_gdb_wait;
+	cfg.debug_symbols = opt.gdb;
+	if (opt.gdb && cfg.machine.backend && strcmp(cfg.machine.backend, "qemu"))
+		die(TL_EXIT_USAGE, "--gdb needs the qemu backend (machine '%s' uses %s)",
+		    cfg.machine.name, cfg.machine.backend);
 	ret = images_build(&cfg, false, &im);
 	if (ret) {
 		ret = TL_EXIT_INFRA;

@@ -183,6 +183,11 @@ struct lab_config {
 	struct kernel_cfg kernel;
 	struct secure_cfg secure;
 	struct rootfs_cfg rootfs;
+	/*
+	 * --gdb: also fetch what only a debugger needs (Debian's kernel -dbg
+	 * package for vmlinux and its TEE modules' symbols); not a cache key
+	 */
+	bool debug_symbols;
 };
 
 /* Command-line overrides, applied on top of the profile. */

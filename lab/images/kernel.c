@@ -271,6 +271,39 @@ static int kernel_prebuilt(struct build_ctx *b, struct kernel_files *k)
 }
 
 /* Debian's linux-image package, unpacked. 0 or -errno (reported). */
+/*
+ * --gdb on a Debian kernel: its -dbg package (linux-image-<release>-dbg,
+ * the same suite; about 1 GB, so only when asked for) through the private
+ * apt root, for vmlinux and the TEE drivers' modules (tee.ko, optee.ko:
+ * modules in Debian's kernel). A failure is a warning: the run goes on
+ * without those symbols.
+ */
+static void debian_debug_symbols(struct build_ctx *b, const char *release)
+{
+	const struct pkg_ref *img = &b->cfg->kernel.deb;
+	struct pkg_ref dbg = { .suite = img->suite, .arch = img->arch, .where = img->where };
+	char *root = NULL, *rel;
+
+	dbg.name = xasprintf("linux-image-%s-dbg", release);
+	info("gdb: fetching %s (Debian's kernel symbols, about 1 GB the first time)", dbg.name);
+	if (unpacked_deb(b, &dbg, &root, NULL)) {
+		warning("gdb: no symbols for Debian's kernel %s: %s did not come", release, dbg.name);
+		free(dbg.name);
+		return;
+	}
+	rel = xasprintf("usr/lib/debug/boot/vmlinux-%s", release);
+	image_symbol(b, "vmlinux", root, rel);
+	free(rel);
+	rel = xasprintf("usr/lib/debug/lib/modules/%s/kernel/drivers/tee/tee.ko", release);
+	image_symbol(b, "kmod:tee", root, rel);
+	free(rel);
+	rel = xasprintf("usr/lib/debug/lib/modules/%s/kernel/drivers/tee/optee/optee.ko", release);
+	image_symbol(b, "kmod:optee", root, rel);
+	free(rel);
+	free(root);
+	free(dbg.name);
+}
+
 static int kernel_debian(struct build_ctx *b, struct kernel_files *k)
 {
 	const struct kernel_cfg *kc = &b->cfg->kernel;
@@ -296,6 +329,8 @@ static int kernel_debian(struct build_ctx *b, struct kernel_files *k)
 		k->modules_dir = mods;
 		mods = NULL;
 	}
+	if (b->cfg->debug_symbols)
+		debian_debug_symbols(b, k->release);
 out:
 	free(root);
 	free(boot);
