@@ -167,8 +167,10 @@ static void add_ta_loader(struct strbuf *sb, const struct lab_images *im, const 
 		"        gdb.execute(\"source %s/modules.gdb\")\n"
 		"TeelabModulesCommand()\n", dir);
 	if (!ret_site) {
-		strbuf_addstr(sb, "print(\"teelab: no TA load hook (ldelf_init_with_ldelf's call not "
-			      "found in tee.elf): use teelab-ta NAME ADDRESS\")\nend\n");
+		strbuf_addf(sb, "print(\"teelab: no TA load hook (%s): teelab-ta NAME ADDRESS adds a "
+			    "TA's symbols\")\nend\n", symbol_path(im, "tee") ?
+			    "ldelf_init_with_ldelf's call is not in this tee.elf" :
+			    "no OP-TEE symbols: not an OP-TEE teelab built");
 		return;
 	}
 	strbuf_addf(sb,

@@ -23,13 +23,12 @@
 
 #define STORAGE_UUID "71d830b9-f34c-4edd-867d-1d886ebf5a75"
 
+/* tests/data/evidence/@name */
 static char *load_evidence(const char *name)
 {
-	char *path = xasprintf("%s/tests/data/evidence/%s", test_srcdir(), name);
-	char *text = NULL;
+	char *rel = xasprintf("evidence/%s", name), *text = test_data(rel);
 
-	assert_int_equal(read_file(path, &text, NULL), 0);
-	free(path);
+	free(rel);
 	return text;
 }
 

@@ -1394,6 +1394,11 @@ static void test_cells_and_params(void **state)
 		       "1:13: unknown key 'kernal' in cell");
 	expect_invalid(f, "steps:\n- boot\n- background: {id: a, command: x, stall: 3}\n",
 		       "3:42: 'stall' needs 'progress' (the lines that show progress)");
+	expect_invalid(f, "steps:\n- boot\n- background: {id: a, command: x, detect: state}\n",
+		       "3:43: 'detect' needs 'progress' (the lines that show progress)");
+	expect_invalid(f, "steps:\n- boot\n- background: {id: a, command: x, progress: p, detect: "
+		       "proof}\n", "3:56: 'detect' is 'stall' (no progress for 'stall' seconds) or "
+		       "'state' (a TEE deadlock proven from both worlds' state), not 'proof'");
 }
 
 /* repeat: unrolled by scenario_select(), times literal or a parameter */

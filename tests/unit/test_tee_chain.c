@@ -14,13 +14,12 @@
 #include "tee_chain.h"
 #include "util.h"
 
+/* tests/data/evidence/@name */
 static char *load_evidence(const char *name)
 {
-	char *path = xasprintf("%s/tests/data/evidence/%s", test_srcdir(), name);
-	char *text = NULL;
+	char *rel = xasprintf("evidence/%s", name), *text = test_data(rel);
 
-	assert_int_equal(read_file(path, &text, NULL), 0);
-	free(path);
+	free(rel);
 	return text;
 }
 

@@ -78,6 +78,16 @@ const char *test_srcdir(void)
 	return s && *s ? s : ".";
 }
 
+char *test_data(const char *rel)
+{
+	char *path = xasprintf("%s/tests/data/%s", test_srcdir(), rel);
+	char *text = NULL;
+
+	assert_int_equal(read_file(path, &text, NULL), 0);
+	free(path);
+	return text;
+}
+
 void put_file(const char *dir, const char *rel, const char *text)
 {
 	char *p = path_join(dir, rel);

@@ -28,6 +28,8 @@ char *tpath(void **state, const char *rel);
 
 /* The project root: $TEELAB_SRCDIR, or "." (the Makefile sets it). */
 const char *test_srcdir(void);
+/* The whole of tests/data/@rel (malloc'd; asserts that it reads). */
+char *test_data(const char *rel);
 /* Write @text to <@dir>/@rel (asserts on failure). */
 void put_file(const char *dir, const char *rel, const char *text);
 
