@@ -61,6 +61,11 @@ static void read_thread_table(struct engine *e, double budget, struct optee_thre
 	e->hang_window = 0;
 	p = engine_guest_command(e, CHAN_AUTO, "cat /proc/teelab/optee-threads",
 				 budget < 5 ? budget : 5, NULL);
+	if (p != O_DONE && ch == CHAN_SSH && !e->serial_busy) {
+		/* SSH is there but dead (the guest's network stack stuck, dropbear gone) */
+		ch = CHAN_SERIAL;
+		p = engine_guest_command(e, CHAN_SERIAL, "cat /proc/teelab/optee-threads", 5, NULL);
+	}
 	e->hang_window = saved;
 	if (p != O_DONE) {
 		strbuf_addstr(summary, "optee-threads.txt: OP-TEE's thread table did not come in "
