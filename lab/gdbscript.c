@@ -233,6 +233,10 @@ char *gdbscript_write(const char *run_dir, int port, const struct lab_images *im
 	add_file(&sb, im, "bl31", "TF-A BL31, EL3 runtime: SMC dispatch, the OP-TEE dispatcher (opteed)");
 	add_file(&sb, im, "tee", "OP-TEE OS core at its link address (no kaslr-seed: no relocation)");
 	add_file(&sb, im, "vmlinux", "Linux (nokaslr on this run's command line)");
+	for (size_t i = 0; i < im->symbols.nr; i++)
+		if (starts_with(im->symbols.v[i], "src\t"))
+			strbuf_addf(&sb, "# sources (DWARF paths are relative to these trees)\ndirectory %s\n",
+				    im->symbols.v[i] + 4);
 	add_ta_loader(&sb, im, dir, site);
 	strbuf_addf(&sb, "target remote 127.0.0.1:%d\n", port);
 	if (mkdir_p(dir, 0755) || write_file_str(path, strbuf_str(&sb))) {

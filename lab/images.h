@@ -34,7 +34,8 @@ struct lab_images {
 	 * Symbol files teelab has for this lab, "what\tpath" (--gdb loads
 	 * them, lab/gdbscript.c): bl1, bl2, bl31 (TF-A built here), tee (OP-TEE
 	 * built here), vmlinux (a kernel built here),
-	 * ta:<name> (<uuid>.elf of each lab TA), kmod:<module> (each .ko).
+	 * ta:<name> (<uuid>.elf of each lab TA), kmod:<module> (each .ko),
+	 * src (a source tree their DWARF paths are relative to).
 	 */
 	struct strvec symbols;
 	struct strvec tas;	/* the lab TAs, "uuid\tname" (images/ta/<name>) */

@@ -120,6 +120,9 @@ static void record_ta(struct build_ctx *b, const char *obj, const char *rel)
 
 			image_symbol(b, what, obj, de->d_name);
 			free(what);
+			what = path_join(b->cfg->datadir, rel);
+			image_symbol(b, "src", what, ".");
+			free(what);
 		}
 	}
 	if (d)

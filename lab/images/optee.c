@@ -143,6 +143,10 @@ static int optee_run(struct build_ctx *b)
 		b->out->ta_devkit = xasprintf("%s/build/export-ta_arm64", j.dir);
 		b->ta_sign_key = o.ta_key ? xstrdup(o.ta_key) : NULL;
 		image_symbol(b, "tee", j.dir, "build/core/tee.elf");
+		/* its DWARF names sources relative to the tree it was built in */
+		image_symbol(b, "src", o.tree, ".");
+		for (size_t i = 0; i < o.overlays.nr; i++)
+			image_symbol(b, "src", o.overlays.v[i], ".");
 	}
 	image_job_release(&j);
 	free(o.tree);

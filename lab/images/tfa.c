@@ -207,6 +207,8 @@ static int tfa_run(struct build_ctx *b)
 				free(rel);
 			}
 		}
+		if (t.tree)
+			image_symbol(b, "src", t.tree, ".");
 	}
 out:
 	image_job_release(&j);
