@@ -114,6 +114,7 @@ struct run_result {
 	 */
 	struct {
 		bool has_qemu_start, has_stall;
+		bool stall_proven;	/* the DEADLOCK was proven from state (detect: state) */
 		double qemu_start, stall_from, stall_to;
 	} timeline;
 };

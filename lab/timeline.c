@@ -347,10 +347,13 @@ int timeline_write(const struct run_result *r, const char *dir)
 	if (r->timeline.has_stall) {
 		double x1 = X(&g, r->timeline.stall_from), x2 = X(&g, r->timeline.stall_to);
 
-		snprintf(buf, sizeof(buf), "stall: no progress from %.1f s to %.1f s (DEADLOCK)",
-			 r->timeline.stall_from, r->timeline.stall_to);
+		snprintf(buf, sizeof(buf), "stall: no progress from %.1f s to %.1f s (DEADLOCK%s)",
+			 r->timeline.stall_from, r->timeline.stall_to,
+			 r->timeline.stall_proven ? ", proven from both worlds' state" : "");
 		rect(&g, x1, 40, x2 - x1, height - 84, "#6a1b9a", 0.10, buf);
-		text(&g, x2 - 2, height - 17, "end", "mark", "shaded: the stall that made the DEADLOCK");
+		text(&g, x2 - 2, height - 17, "end", "mark", r->timeline.stall_proven
+		     ? "shaded: last progress to the DEADLOCK proven from state"
+		     : "shaded: the stall that made the DEADLOCK");
 	}
 
 	text(&g, 8, y + ROW_H - 4, NULL, "lane", "steps");

@@ -129,6 +129,7 @@ enum outcome engine_pump(struct engine *e, double deadline)
 			now = now_mono();	/* a state read takes time */
 			e->stalled->stalled_at = now;
 			e->res->timeline.has_stall = true;
+			e->res->timeline.stall_proven = e->stalled->proof != NULL;
 			e->res->timeline.stall_from = e->stalled->last_progress - e->t0;
 			e->res->timeline.stall_to = now - e->t0;
 			return O_DEADLOCK;
