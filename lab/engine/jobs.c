@@ -99,7 +99,9 @@ void engine_drop_job(struct engine *e, struct guest_job *job)
 				run_result_env(e->res, "deadlock_detector_reads", n);
 				if (e->jobs[i].state_unreadable)
 					run_result_env(e->res, "deadlock_detector_fallback",
-						       "the state cannot be read here (no thread-state fast call, or no tl-tee-state): the stall window decides");
+						       "the state cannot be read here (no thread-state "
+						       "fast call, or no tl-tee-state): the stall "
+						       "window decides");
 			}
 			e->guest->free(job);
 			free(e->jobs[i].id);
