@@ -84,6 +84,12 @@ struct bg_job {
 	double closed_at;	/* now_mono() of that read */
 	size_t probes;		/* reads made */
 	char *proof;		/* DEADLOCK proven: why (malloc'd), or NULL: the stall window ran out */
+	/*
+	 * a foreground command cut off by a hang, deadlock or timeout: left
+	 * running until the evidence is taken (engine_drop_hung_jobs()), so
+	 * that the evidence shows the hang and not teelab's SIGKILL
+	 */
+	bool hung;
 };
 
 struct engine {
@@ -200,6 +206,8 @@ struct bg_job *engine_add_job(struct engine *e, const char *id, struct guest_job
 /* Stop tracking and free @job. */
 void engine_drop_job(struct engine *e, struct guest_job *job);
 void engine_drop_all_jobs(struct engine *e);
+/* Stop and forget the jobs left running by a cut-off foreground command (bg_job.hung). */
+void engine_drop_hung_jobs(struct engine *e);
 /* The running background command @id, or NULL. */
 struct bg_job *engine_find_job(struct engine *e, const char *id);
 /* Pump every job; true if all waited jobs are done. New output counts as progress. */

@@ -485,6 +485,8 @@ int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 			skip_rest = true;
 		if (row->evidence)
 			evidence = true;
+		if (!skip_rest)	/* the run goes on: a cut-off command stops now */
+			engine_drop_hung_jobs(&e);
 		if (o == O_DEADLOCK && e.stalled)
 			note_deadlock(&e);
 	}
@@ -504,6 +506,7 @@ int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 		engine_collect_evidence(&e);
 		run_result_env(res, "evidence", "evidence/summary.txt");
 	}
+	engine_drop_hung_jobs(&e);
 
 	/* teardown: QMP quit, SIGTERM, SIGKILL; then what the consoles still hold */
 	{

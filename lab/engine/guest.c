@@ -134,7 +134,20 @@ static enum outcome ssh_command(struct engine *e, const char *command, double ti
 	if (err_out)
 		strbuf_add(err_out, strbuf_str(e->guest->err(job)), e->guest->err(job)->len);
 	e->cmd_rc = e->guest->status(job);
-	engine_drop_job(e, job);
+	/*
+	 * A command cut off by a hang, deadlock or timeout keeps running until
+	 * run_scenario() has taken the evidence: killed now, a process blocked
+	 * in the TEE driver would wake with a fatal signal pending and change
+	 * what the evidence reads (a TA in TEE_Wait() spins through its RPC:
+	 * msleep_interruptible() returns at once).
+	 */
+	if ((p == O_HANG || p == O_DEADLOCK || p == O_TIMEOUT) && e->cmd_rc < 0) {
+		for (size_t i = 0; i < e->nr_jobs; i++)
+			if (e->jobs[i].job == job)
+				e->jobs[i].hung = true;
+	} else {
+		engine_drop_job(e, job);
+	}
 	return p;
 }
 

@@ -122,6 +122,15 @@ void engine_drop_all_jobs(struct engine *e)
 	e->nr_waiting = 0;
 }
 
+void engine_drop_hung_jobs(struct engine *e)
+{
+	for (size_t i = 0; i < e->nr_jobs;)
+		if (e->jobs[i].hung)
+			engine_drop_job(e, e->jobs[i].job);	/* moves the last job to i */
+		else
+			i++;
+}
+
 struct bg_job *engine_find_job(struct engine *e, const char *id)
 {
 	for (size_t i = 0; i < e->nr_jobs; i++)

@@ -28,6 +28,17 @@ check() { # check <description> <command...>
 
 diag() { sed 's/^/# /' "$@" >&2 || true; }
 
+check_grep() { # check_grep <description> <extended regex> <file>: the file's
+	# first 40 lines as diagnostics when no line matches
+	if grep -qE -- "$2" "$3" 2>/dev/null; then
+		ok 0 "$1"
+	else
+		ok 1 "$1"
+		echo "# no line of $3 matches: $2" >&2
+		head -n 40 "$3" 2>&1 | sed 's/^/#   /' >&2
+	fi
+}
+
 # every live QEMU of this machine: teelab's children and libvirt's (full path, maybe
 # another user); by command line, so a zombie waiting for its reaper is not counted
 qemu_pids() { pgrep -f '^(/usr/bin/)?qemu-system-aarch64 ' | sort; }

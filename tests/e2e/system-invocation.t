@@ -48,8 +48,15 @@ check "the PASS cell: the detector never called a DEADLOCK" bash -c '! grep -q d
 # HANG, and the evidence shows OP-TEE's sleeping thread
 run_teelab 0 "teelab run ta-sleep-hang (HANG, as expected)" ta-sleep-hang
 check "ta-sleep-hang: observed HANG" test "$(json_get "$run/result.json" observed)" = HANG
-check "summary.txt names the sleeping OP-TEE thread, its RPC and its TA" \
-	grep -q "^OP-TEE: 1/3 threads suspended, 2 free: thread 0 in RPC suspend (TEE_Wait) for TA teelab-storage" "$run/evidence/summary.txt"
+# which thread serves the TA is OP-TEE's choice (the first free one when the
+# session's command arrives; an SCMI call may hold thread 0 at that moment)
+check_grep "summary.txt names the sleeping OP-TEE thread, its RPC and its TA" \
+	"^OP-TEE: 1/3 threads suspended, 2 free: .*thread [0-2] in RPC suspend \(TEE_Wait\) for TA teelab-storage" "$run/evidence/summary.txt"
+# the evidence is taken before teelab stops the hung command: its client
+# still sleeps in the TEE driver (a SIGKILL first would wake it, and the TA's
+# TEE_Wait() would spin through its RPC)
+check_grep "... whose client still sleeps in the TEE driver when the evidence is taken" \
+	"^===== task [0-9]+/[0-9]+ \(tl-storage\) state S " "$run/evidence/guest.txt"
 sleep 0.3
 ok $([ "$before" = "$(qemu_pids)" ] && echo 0 || echo 1) "no QEMU process left behind"
 finish
