@@ -78,6 +78,7 @@ struct bg_job {
 	double stalled_at;	/* now_mono() when the stall was detected, or 0 */
 	/* `detect: state` (lab/engine/detector.c) */
 	bool detect_state;
+	double detect_after;	/* seconds without progress before the first read */
 	bool state_unreadable;	/* OP-TEE said it has no thread-state fast call: stall window only */
 	double next_probe;	/* now_mono() of the next read of both worlds' state */
 	char *closed_key;	/* the secure state of the last read that closed the cycle, or NULL */

@@ -150,6 +150,23 @@ int step_get_seconds(const struct ydoc *doc, const struct ynode *map,
 	return 0;
 }
 
+int step_get_number_or_param(const struct step_parse *p, const char *key, double *out,
+			     char **param)
+{
+	const struct ynode *n = ynode_get(p->opts, key);
+	const char *v = n && n->type == YNODE_SCALAR ? n->scalar : NULL;
+
+	if (v && starts_with(v, "${") && ends_with(v, "}")) {
+		free(*param);
+		*param = xstrndup(v + 2, strlen(v) - 3);
+		if (!strvec_contains(&p->sc->param_keys, *param))
+			return ynode_error(p->doc, n, "'%s' names '%s', which 'params' does not declare",
+					   key, *param);
+		return 0;
+	}
+	return ynode_get_double(p->doc, p->opts, key, out);
+}
+
 static int check_name(const struct ydoc *doc, const struct ynode *n,
 		      const char *name)
 {
@@ -933,6 +950,7 @@ void scenario_release(struct scenario *sc)
 		free(st->times_param);
 		free(st->min_param);
 		free(st->max_param);
+		free(st->detect_after_param);
 		for (size_t j = 0; st->absent && st->absent[j]; j++)
 			free(st->absent[j]);
 		free(st->absent);
@@ -1055,6 +1073,7 @@ static void copy_repeated(struct scenario_step *dst, const struct scenario_step 
 	dst->id = dup_or_null(src->id);
 	dst->progress = dup_or_null(src->progress);
 	dst->detect_state = src->detect_state;
+	dst->detect_after_param = dup_or_null(src->detect_after_param);
 	dst->paths = dup_list(src->paths);
 	dst->kernel = dup_or_null(src->kernel);
 	dst->initrd = dup_or_null(src->initrd);
@@ -1226,6 +1245,13 @@ int scenario_select(struct scenario *sc, const char *cell_name, char *const *par
 		if (!ret && st->has_min && st->has_max && st->min > st->max)
 			ret = error_code(-EINVAL, "%s:%u: 'max' (%g) is below 'min' (%g) here", sc->path,
 					 st->line, st->max, st->min);
+		if (!ret)
+			ret = resolve_bound(sc, st, "detect-after", &st->detect_after_param,
+					    &st->detect_after, &keys, &values);
+		if (!ret && st->detect_state && !(st->detect_after > 0 && st->detect_after < st->stall))
+			ret = error_code(-EINVAL, "%s:%u: 'detect-after' is %g here, not above 0 and "
+					 "below 'stall' (%g s)", sc->path, st->line, st->detect_after,
+					 st->stall);
 	}
 	if (!ret)
 		ret = expand_repeats(sc, &keys, &values);

@@ -59,6 +59,13 @@ struct scenario_step {
 	 * window staying the fallback; false: `detect: stall`, the default
 	 */
 	bool detect_state;
+	/*
+	 * `detect-after`: seconds without a progress line before the first
+	 * state read (default 1, below `stall`); or "${param}": then
+	 * detect_after_param names it until scenario_select()
+	 */
+	double detect_after;
+	char *detect_after_param;
 	/* parallel */
 	int copies;		/* >= 1 (default 2) */
 	/* collect */

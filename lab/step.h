@@ -137,6 +137,13 @@ int step_check_regex(const struct ydoc *doc, const struct ynode *n, const char *
 int step_get_seconds(const struct ydoc *doc, const struct ynode *map, const char *key,
 		     bool zero_ok, double *out);
 /*
+ * A number @key of @p->opts into *out, or "${param}": then *param (malloc'd)
+ * names a parameter the scenario declares, for scenario_select() to
+ * resolve with the cell's values; *out kept when absent.
+ */
+int step_get_number_or_param(const struct step_parse *p, const char *key, double *out,
+			     char **param);
+/*
  * @n's scalar as a whole number 1..@max into *out. The error names @key,
  * the range and then @alt, what else the key takes ("" or " or
  * \"${param}\""), and the value given. 0 or -EINVAL (reported).

@@ -7,10 +7,11 @@
  * read: no SSH, no thread-state module, a secure world without the fast
  * call).
  *
- * Once the command has printed no progress line for DETECT_QUIET seconds,
- * the engine runs tl-tee-state in the guest (OP-TEE's thread table through
- * the lab fast call, and the TEE-related kernel stacks; images/guest/
- * tl-tee-state) DETECT_INTERVAL after the previous read ended (a read
+ * Once the command has printed no progress line for its `detect-after`
+ * seconds (default 1), the engine runs tl-tee-state in the guest (OP-TEE's
+ * thread table through the lab fast call, and the TEE-related kernel
+ * stacks; images/guest/tl-tee-state), and again DETECT_INTERVAL after the
+ * previous read ended (a read
  * takes 0.1-0.3 s over SSH under TCG). A read closes the cycle when
  * optee_deadlock_closed() says so (optee_threads.h); the verdict needs two
  * such reads in a row with the same secure state and no progress line in
@@ -24,7 +25,6 @@
 #include "optee_threads.h"
 #include "tee_chain.h"
 
-#define DETECT_QUIET 1.0	/* seconds without progress before the first read */
 #define DETECT_INTERVAL 0.4	/* seconds from the end of one read to the next */
 #define DETECT_READ_TIMEOUT 3.0	/* seconds one read may take */
 
@@ -139,7 +139,7 @@ struct bg_job *engine_detect_deadlock(struct engine *e, double now)
 		    e->guest->status(b->job) >= 0)
 			continue;
 		engine_scan_progress(e, b, now);
-		if (now - b->last_progress < DETECT_QUIET) {
+		if (now - b->last_progress < b->detect_after) {
 			forget(b);
 			continue;
 		}

@@ -15,6 +15,7 @@
 #define DEFAULT_COPIES 2
 /* Seconds without a progress line before a background command is stalled. */
 #define DEFAULT_STALL 20
+#define DEFAULT_DETECT_AFTER 1.0	/* seconds without progress before the first state read */
 
 /* ---- run ---- */
 
@@ -116,6 +117,19 @@ static int parse_background(const struct step_parse *p, struct scenario_step *st
 			st->detect_state = !strcmp(how, "state");
 		free((char *)how);
 	}
+	if (!ret && ynode_get(p->opts, "detect-after") && !st->detect_state)
+		ret = ynode_error(doc, ynode_get(p->opts, "detect-after"),
+				  "'detect-after' goes with 'detect: state'");
+	if (!ret && st->detect_state) {
+		st->detect_after = DEFAULT_DETECT_AFTER;
+		ret = step_get_number_or_param(p, "detect-after", &st->detect_after,
+					       &st->detect_after_param);
+		if (!ret && !st->detect_after_param &&
+		    !(st->detect_after > 0 && st->detect_after < st->stall))
+			ret = ynode_error(doc, ynode_get(p->opts, "detect-after"),
+					  "'detect-after' must be above 0 and below 'stall' (%g s), not %g",
+					  st->stall, st->detect_after);
+	}
 	if (!ret && !p->sc->network)
 		ret = ynode_error(doc, p->where,
 				  "'background' needs ssh, which needs network: true");
@@ -141,13 +155,14 @@ static enum outcome play_background(struct engine *e, size_t n, const struct sce
 		b->stall = st->stall;
 		b->last_progress = b->started;
 		b->detect_state = st->detect_state;
+		b->detect_after = st->detect_after;
 	}
 	free(cmd);
 	return O_DONE;
 }
 
 static const char *const background_keys[] = {
-	"id", "command", "channel", "progress", "stall", "detect", NULL
+	"id", "command", "channel", "progress", "stall", "detect", "detect-after", NULL
 };
 const struct step_ops step_background = {
 	.name = "background", .order = 50, .keys = background_keys,

@@ -16,25 +16,6 @@ static bool valid_metric(const char *m)
 }
 
 /*
- * A bound @key: a number, or "${param}" naming a declared parameter (a
- * cell's own bound; scenario_select() turns it into the number).
- */
-static int get_bound(const struct step_parse *p, const char *key, double *out, char **param)
-{
-	const struct ynode *n = ynode_get(p->opts, key);
-	const char *v = n && n->type == YNODE_SCALAR ? n->scalar : NULL;
-
-	if (v && starts_with(v, "${") && ends_with(v, "}")) {
-		*param = xstrndup(v + 2, strlen(v) - 3);
-		if (!strvec_contains(&p->sc->param_keys, *param))
-			return ynode_error(p->doc, n, "'%s' names '%s', which 'params' does not declare",
-					   key, *param);
-		return 0;
-	}
-	return ynode_get_double(p->doc, p->opts, key, out);
-}
-
-/*
  * measure: { metric: <name>, command: <guest command> | pattern: <ERE>
  *            [console: ...], min: N, max: N, at-least: <earlier metric> }
  */
@@ -76,9 +57,9 @@ static int parse_measure(const struct step_parse *p, struct scenario_step *st)
 				   "'channel' goes with 'command', not 'pattern'");
 	st->has_min = ynode_get(opts, "min") != NULL;
 	st->has_max = ynode_get(opts, "max") != NULL;
-	ret = get_bound(p, "min", &st->min, &st->min_param);
+	ret = step_get_number_or_param(p, "min", &st->min, &st->min_param);
 	if (!ret)
-		ret = get_bound(p, "max", &st->max, &st->max_param);
+		ret = step_get_number_or_param(p, "max", &st->max, &st->max_param);
 	if (!ret && st->has_min && st->has_max && !st->min_param && !st->max_param &&
 	    st->min > st->max)
 		return ynode_error(doc, ynode_get(opts, "max"), "'max' (%g) is below 'min' (%g)",

@@ -19,19 +19,23 @@ check "Linux: the supplicant's fsync waits for the eMMC whose SCMI power-up is p
 	grep -q "tee-supplicant thread .* waits for block I/O (submit_bio_wait, from fsync()); that I/O waits for kworker" "$run/evidence/summary.txt"
 check "the proof names the notification wait" grep -q "1 waits for an OP-TEE notification" "$run/evidence/summary.txt"
 
-# 64 KiB writes: a progress line every ~1.5 s, so the detector (1 s without
-# progress) reads both worlds' state while OP-TEE threads are suspended in
-# RPCs - at the default 2 KiB the clients never pause long enough to be read
+# 64 KiB writes and detect_after=0.3: the detector reads both worlds' state
+# whenever the clients pause for 0.3 s, so it reads it while OP-TEE threads
+# are suspended in RPCs - at 2 KiB and the default 1 s it never did, and the
+# 6.1 cells print a line every ~0.5 s (7 reads in 10 runs at 1 s)
 for cell in 6.12-t2-c2 6.1-t3-c2 6.12-t3-c4; do
 	false_deadlocks=0 reads=0
+	least=
 	for i in $(seq 1 "$repeat"); do
 		run_teelab 0 "system-invocation --cell $cell, run $i of $repeat (PASS)" --cell "$cell" \
-			--param bytes=65536 --param ops=4 system-invocation
+			--param bytes=65536 --param ops=4 --param detect_after=0.3 system-invocation
 		[ "$(json_get "$run/result.json" observed)" = PASS ] || false_deadlocks=$((false_deadlocks + 1))
-		reads=$((reads + $(env_of "$run/result.json" deadlock_detector_reads || echo 0)))
+		n=$(env_of "$run/result.json" deadlock_detector_reads)
+		reads=$((reads + ${n:-0}))
+		[ -n "$least" ] && [ "$least" -le "${n:-0}" ] || least=${n:-0}
 	done
 	ok $false_deadlocks "$cell: $repeat PASS runs with the detector on, no DEADLOCK ($reads state reads in all)"
-	ok $([ "$reads" -ge "$repeat" ] && echo 0 || echo 1) "$cell: the detector read the state while the clients paused ($reads reads, at least one a run)"
+	ok $([ "$least" -ge 1 ] && echo 0 || echo 1) "$cell: the detector read the state in every run ($least reads in the run with fewest)"
 done
 sleep 0.3
 ok $([ "$before" = "$(qemu_pids)" ] && echo 0 || echo 1) "no QEMU process left behind"

@@ -1399,6 +1399,46 @@ static void test_cells_and_params(void **state)
 	expect_invalid(f, "steps:\n- boot\n- background: {id: a, command: x, progress: p, detect: "
 		       "proof}\n", "3:56: 'detect' is 'stall' (no progress for 'stall' seconds) or "
 		       "'state' (a TEE deadlock proven from both worlds' state), not 'proof'");
+	/* detect-after: a number of seconds below stall, or a parameter */
+	assert_int_equal(load(f, "steps:\n- boot\n- background: {id: a, command: x, progress: p, "
+			      "detect: state}\n"), 0);
+	assert_true(f->sc.steps[1].detect_after == 1.0);
+	assert_int_equal(load(f, "params: {quiet: 1}\nsteps:\n- boot\n- background: {id: a, command: x, "
+			      "progress: p, detect: state, stall: 5, detect-after: '${quiet}'}\n"), 0);
+	assert_string_equal(f->sc.steps[1].detect_after_param, "quiet");
+	{
+		char *quiet[] = { "quiet=0.3" }, *slow[] = { "quiet=5" }, *word[] = { "quiet=soon" };
+
+		assert_int_equal(scenario_select(&f->sc, NULL, quiet, 1, NULL), 0);
+		assert_null(f->sc.steps[1].detect_after_param);
+		assert_true(f->sc.steps[1].detect_after == 0.3);
+		assert_int_equal(load(f, "params: {quiet: 1}\nsteps:\n- boot\n- background: {id: a, "
+				      "command: x, progress: p, detect: state, stall: 5, detect-after: "
+				      "'${quiet}'}\n"), 0);
+		capture_begin(&f->cap);
+		assert_int_equal(scenario_select(&f->sc, NULL, slow, 1, NULL), -EINVAL);
+		free(f->err);
+		f->err = capture_end(&f->cap);
+		assert_non_null(strstr(f->err, ":4: 'detect-after' is 5 here, not above 0 and below "
+				       "'stall' (5 s)"));
+		assert_int_equal(load(f, "params: {quiet: 1}\nsteps:\n- boot\n- background: {id: a, "
+				      "command: x, progress: p, detect: state, stall: 5, detect-after: "
+				      "'${quiet}'}\n"), 0);
+		capture_begin(&f->cap);
+		assert_int_equal(scenario_select(&f->sc, NULL, word, 1, NULL), -EINVAL);
+		free(f->err);
+		f->err = capture_end(&f->cap);
+		assert_non_null(strstr(f->err, ":4: 'detect-after' is ${quiet} = 'soon', not a number"));
+	}
+	expect_invalid(f, "steps:\n- boot\n- background: {id: a, command: x, progress: p, "
+		       "detect: state, stall: 5, detect-after: 6}\n",
+		       "3:87: 'detect-after' must be above 0 and below 'stall' (5 s), not 6");
+	expect_invalid(f, "steps:\n- boot\n- background: {id: a, command: x, progress: p, "
+		       "detect-after: 0.5}\n",
+		       "3:62: 'detect-after' goes with 'detect: state'");
+	expect_invalid(f, "steps:\n- boot\n- background: {id: a, command: x, progress: p, "
+		       "detect: state, detect-after: '${nope}'}\n",
+		       "3:77: 'detect-after' names 'nope', which 'params' does not declare");
 }
 
 /* repeat: unrolled by scenario_select(), times literal or a parameter */
