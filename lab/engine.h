@@ -157,6 +157,9 @@ struct engine {
 	/* warm starts (snapshot.h) */
 	struct snapshot snap;	/* this lab's snapshot (key, dir), when the rule allows one */
 	bool snap_save;		/* save at the next ready marker (a cold boot that makes one) */
+	/* snap_save: the guest RAM file (snapshot_ram_create(), unlinked once QEMU has it) */
+	bool snap_ram_open;
+	int snap_ram_fd;
 	bool warm;		/* the first boot came from the snapshot */
 };
 

@@ -59,6 +59,18 @@ struct machine_spec {
 	 * QEMU's `-incoming fd:N`, paused when loaded; snapshot.h). Borrowed.
 	 */
 	int incoming_fd;
+	/*
+	 * > 0: guest RAM is this open file's (QEMU's memory-backend-file on
+	 * /proc/self/fd/N, so that it may already be unlinked) instead of
+	 * anonymous memory; the direct qemu backend only. ram_shared: the
+	 * guest writes the file (a run that makes a snapshot: the save copies
+	 * it), else it is mapped private, copy-on-write (a warm start from a
+	 * snapshot's RAM, never written). With incoming_fd, QEMU waits for its
+	 * incoming migration (`-incoming defer`): the caller sets
+	 * x-ignore-shared and starts it over QMP. Borrowed.
+	 */
+	int ram_fd;
+	bool ram_shared;
 	/* > 0: QEMU's gdbstub on 127.0.0.1:gdb_port (-gdb); gdb_wait: start halted (-S) */
 	int gdb_port;
 	bool gdb_wait;

@@ -192,10 +192,21 @@ static void build_argv(const struct machine_spec *s, struct strvec *argv,
 		if (s->gdb_wait)
 			strvec_push(argv, "-S");
 	}
+	if (qmp && s->ram_fd > 0) {
+		/* the guest RAM as a file (snapshot.h), by the descriptor QEMU inherits */
+		strvec_push(argv, "-object");
+		strvec_pushf(argv, "memory-backend-file,id=teelab-ram,size=%dM,share=%s,"
+			     "mem-path=/proc/self/fd/%d", c->memory_mb, s->ram_shared ? "on" : "off",
+			     s->ram_fd);
+		strvec_pushl(argv, "-machine", "memory-backend=teelab-ram", NULL);
+	}
 	if (qmp && s->incoming_fd > 0) {
-		/* a warm start: the machine's state from a file (QEMU migration, "fd:N") */
+		/* a warm start: the machine's state from a file, once QMP says so */
 		strvec_push(argv, "-incoming");
-		strvec_pushf(argv, "fd:%d", s->incoming_fd);
+		if (s->ram_fd > 0)
+			strvec_push(argv, "defer");
+		else
+			strvec_pushf(argv, "fd:%d", s->incoming_fd);
 	}
 }
 
@@ -234,7 +245,7 @@ static int qemu_start(struct machine *m)
 {
 	struct qemu_priv *p = xcalloc(1, sizeof(*p));
 	int pairs[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
-	int keep[5];
+	int keep[6], nkeep;
 	char nw[64], sw[64], qmp[64];
 	char *log = NULL;
 	int ret = 0;
@@ -261,11 +272,15 @@ static int qemu_start(struct machine *m)
 	ret = write_cmdlines(&m->spec, &p->child.argv);
 	if (ret)
 		goto out;
-	keep[0] = p->peer_fd[CON_NORMAL];
-	keep[1] = p->peer_fd[CON_SECURE];
-	keep[2] = p->qmp_peer;
-	keep[3] = m->spec.incoming_fd > 0 ? m->spec.incoming_fd : -1;
-	keep[4] = -1;
+	nkeep = 0;
+	keep[nkeep++] = p->peer_fd[CON_NORMAL];
+	keep[nkeep++] = p->peer_fd[CON_SECURE];
+	keep[nkeep++] = p->qmp_peer;
+	if (m->spec.incoming_fd > 0)
+		keep[nkeep++] = m->spec.incoming_fd;
+	if (m->spec.ram_fd > 0)
+		keep[nkeep++] = m->spec.ram_fd;
+	keep[nkeep] = -1;	/* the list's end */
 	p->child.keep_fds = keep;
 	log = path_join(m->spec.run_dir, "qemu.log");
 	p->child.log_path = log;

@@ -348,6 +348,9 @@ void engine_teardown(struct engine *e)
 	free(e->ssh_key);
 	free(e->ssh_pub);
 	free(e->boot_dtb);
+	if (e->snap_ram_open)
+		close(e->snap_ram_fd);
+	e->snap_ram_open = false;
 	snapshot_release(&e->snap);
 }
 

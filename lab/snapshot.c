@@ -80,7 +80,7 @@ int snapshot_lookup(struct snapshot *s, const char *cache_dir, const struct mach
 {
 	const struct machine_cfg *c = spec->cfg;
 	struct hasher *h;
-	char *bin, *v, *meta, *state;
+	char *bin, *v, *meta, *state, *ram;
 	json_t *j;
 
 	memset(s, 0, sizeof(*s));
@@ -111,7 +111,8 @@ int snapshot_lookup(struct snapshot *s, const char *cache_dir, const struct mach
 	s->dir = xasprintf("%s/snapshots/%s", cache_dir, s->key);
 	meta = path_join(s->dir, "meta.json");
 	state = path_join(s->dir, "state.mig");
-	j = file_exists(state) ? json_load_file(meta, 0, NULL) : NULL;
+	ram = path_join(s->dir, "ram");
+	j = file_exists(state) && file_exists(ram) ? json_load_file(meta, 0, NULL) : NULL;
 	if (j) {
 		const char *made = json_string_value(json_object_get(j, "made"));
 
@@ -123,7 +124,44 @@ int snapshot_lookup(struct snapshot *s, const char *cache_dir, const struct mach
 	}
 	free(meta);
 	free(state);
+	free(ram);
 	return 0;
+}
+
+int snapshot_ram_create(const char *cache_dir, int memory_mb)
+{
+	char *root = path_join(cache_dir, "snapshots");
+	int fd = -1, ret = 0;
+
+	/* unnamed (O_TMPFILE) where the file system can, else named and unlinked at once */
+	if (mkdir_p(root, 0755)) {
+		ret = error_errno("cannot create '%s'", root);
+		goto out;
+	}
+	fd = open(root, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		char *path = xasprintf("%s/.ram.%d", root, (int)getpid());
+
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0)
+			ret = error_errno("cannot create '%s'", path);
+		else
+			unlink(path);
+		free(path);
+	}
+	if (fd >= 0 && ftruncate(fd, (off_t)memory_mb << 20)) {
+		ret = error_errno("cannot size the guest RAM file to %d MiB", memory_mb);
+		close(fd);
+		fd = -1;
+	}
+out:
+	free(root);
+	return fd >= 0 ? fd : ret;
+}
+
+char *snapshot_ram_path(const struct snapshot *s)
+{
+	return path_join(s->dir, "ram");
 }
 
 /* One QMP command; its "return" object (or NULL on an error reply), *err set on failure. */
@@ -155,8 +193,8 @@ static bool qmp_ok(struct machine *m, const char *cmd, int fd, char *err, size_t
 	return r != NULL;
 }
 
-int snapshot_save(struct snapshot *s, struct machine *m, const char *nw_log, const char *sw_log,
-		  double timeout)
+int snapshot_save(struct snapshot *s, struct machine *m, int ram_fd, const char *nw_log,
+		  const char *sw_log, double timeout)
 {
 	char err[512] = "";
 	char *lock = xasprintf("%s.lock", s->dir), *tmp = xasprintf("%s.tmp.%d", s->dir, (int)getpid());
@@ -180,6 +218,10 @@ int snapshot_save(struct snapshot *s, struct machine *m, const char *nw_log, con
 		ret = 1;	/* made meanwhile */
 		goto out;
 	}
+	if (ram_fd < 0) {
+		snprintf(err, sizeof(err), "the guest RAM is not in a file");
+		goto out;
+	}
 	fd = open(state, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		ret = -errno;
@@ -191,6 +233,9 @@ int snapshot_save(struct snapshot *s, struct machine *m, const char *nw_log, con
 	    /* the default 128 MiB/s would take a second for the ~120 MB */
 	    !qmp_ok(m, "{\"execute\":\"migrate-set-parameters\",\"arguments\":"
 		    "{\"max-bandwidth\":68719476736}}", -1, err, sizeof(err)) ||
+	    /* the RAM in the shared file stays out of the stream: it is copied below */
+	    !qmp_ok(m, "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":"
+		    "[{\"capability\":\"x-ignore-shared\",\"state\":true}]}}", -1, err, sizeof(err)) ||
 	    !qmp_ok(m, "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"teelab-snapshot\"}}", fd,
 		    err, sizeof(err)) ||
 	    !qmp_ok(m, "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"fd:teelab-snapshot\"}}", -1,
@@ -216,6 +261,14 @@ int snapshot_save(struct snapshot *s, struct machine *m, const char *nw_log, con
 	if (strcmp(status, "completed")) {
 		if (!strcmp(status, "failed"))
 			snprintf(err, sizeof(err), "QEMU's migration to '%s' failed", state);
+		goto out;
+	}
+	/* the machine is stopped: the RAM file holds the state the stream goes with */
+	p = path_join(tmp, "ram");
+	ret = copy_file_sparse(ram_fd, p);
+	free(p);
+	if (ret) {
+		snprintf(err, sizeof(err), "cannot copy the guest RAM");
 		goto out;
 	}
 	p = path_join(tmp, "nw-console.log");

@@ -4,9 +4,11 @@
  * RAM) saved at the guest's ready marker by QEMU's migration to a file, and
  * later runs of the same machine started from it instead of booting.
  *
- * A snapshot lives in <cache>/snapshots/<key>/: state.mig (QEMU's migration
- * stream, read-only once made, so any number of runs can start from it at
- * once), meta.json (what it was made from, when, by which QEMU) and the
+ * A snapshot lives in <cache>/snapshots/<key>/: ram (the guest's RAM as a
+ * sparse file), state.mig (QEMU's migration stream without the RAM: the
+ * devices, both worlds' CPU state and the small RAM blocks such as the
+ * secure RAM), both read-only once made, so any number of runs can start
+ * from it at once, meta.json (what it was made from, when, by which QEMU) and the
  * boot's two consoles (nw-console.log, sw-console.log). The key hashes
  * everything the saved state depends on: QEMU's version and binary, the
  * machine (CPU, vCPUs, RAM, GIC, boot mode, extra arguments, networking),
@@ -44,13 +46,13 @@
 #define SNAPSHOT_KEEP 24
 
 /* Bump when what a snapshot holds or how it is made changes: every key changes. */
-#define SNAPSHOT_RECIPE "snapshot-1"
+#define SNAPSHOT_RECIPE "snapshot-2"
 
 struct snapshot {
 	char key[SHA256_HEX_LEN + 1];
 	char *dir;		/* <cache>/snapshots/<key> */
 	char *qemu_version;	/* the first line of `qemu --version` */
-	bool exists;		/* state.mig and meta.json are there */
+	bool exists;		/* ram, state.mig and meta.json are there */
 	char *made;		/* exists: when it was made (ISO 8601, UTC) */
 	double made_secs;	/* exists: how long the save took, seconds */
 };
@@ -73,8 +75,30 @@ int snapshot_lookup(struct snapshot *s, const char *cache_dir, const struct mach
 		    const char *bootargs);
 
 /*
+ * The guest RAM file of a run that will make a snapshot: a new unnamed
+ * file (O_TMPFILE, else created and unlinked at once: nothing is left
+ * behind whatever happens) of @memory_mb MiB, all a hole, on the cache's
+ * file system, for QEMU's memory-backend-file with share=on
+ * (machine_spec.ram_fd), so that the save copies the RAM as a file and
+ * leaves it out of the migration stream (x-ignore-shared). The open
+ * descriptor (close-on-exec; snapshot_save() reads it), or -errno
+ * (reported).
+ */
+int snapshot_ram_create(const char *cache_dir, int memory_mb);
+
+/*
+ * <dir>/ram of @s (malloc'd): a warm start maps it private
+ * (memory-backend-file, share=off: copy-on-write, pages read when the guest
+ * touches them) instead of loading all the guest's RAM.
+ */
+char *snapshot_ram_path(const struct snapshot *s);
+
+/*
  * Save the running machine @m into @s (which must not exist yet): QMP
- * stop, migration into a temporary file with a descriptor passed by getfd,
+ * stop, migration (x-ignore-shared: without the RAM in @ram_fd, the file
+ * snapshot_ram_create() made and @m's guest RAM lives in) into a temporary
+ * file with a descriptor passed by getfd, the RAM file copied beside it
+ * keeping its holes,
  * wait for it to complete (at most @timeout seconds), then @nw_log and
  * @sw_log (the boot's console logs so far) and meta.json beside it, and
  * the directory renamed into place. The machine is left stopped
@@ -83,13 +107,13 @@ int snapshot_lookup(struct snapshot *s, const char *cache_dir, const struct mach
  * 0 when saved (s->exists, s->made, s->made_secs set), -errno otherwise
  * (reported as a warning; the run goes on cold).
  */
-int snapshot_save(struct snapshot *s, struct machine *m, const char *nw_log, const char *sw_log,
-		  double timeout);
+int snapshot_save(struct snapshot *s, struct machine *m, int ram_fd, const char *nw_log,
+		  const char *sw_log, double timeout);
 
 /*
- * Open @s's state read-only for `-incoming fd:N` (the descriptor survives a
- * concurrent removal). The fd (close-on-exec; the machine keeps it open
- * in QEMU), or -errno.
+ * Open @s's state read-only for QEMU's incoming migration ("fd:N"; the
+ * descriptor survives a concurrent removal). The fd (close-on-exec; the
+ * machine keeps it open in QEMU), or -errno.
  */
 int snapshot_open(const struct snapshot *s);
 

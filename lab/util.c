@@ -578,6 +578,57 @@ int copy_file(const char *src, const char *dst)
 	return ret;
 }
 
+int copy_file_sparse(int src_fd, const char *dst)
+{
+	struct stat st;
+	off_t pos = 0;
+	size_t bufsz = 1 << 20;
+	char *buf = NULL;
+	int out, ret = 0;
+
+	if (fstat(src_fd, &st))
+		return error_errno("cannot stat the file to copy to '%s'", dst);
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (out < 0)
+		return error_errno("cannot create '%s'", dst);
+	buf = xmalloc(bufsz);
+	while (!ret && pos < st.st_size) {
+		off_t data = lseek(src_fd, pos, SEEK_DATA), hole;
+
+		if (data < 0) {
+			if (errno != ENXIO)	/* ENXIO: no data after pos, only a hole */
+				ret = -errno;
+			break;
+		}
+		hole = lseek(src_fd, data, SEEK_HOLE);
+		if (hole < 0) {
+			ret = -errno;
+			break;
+		}
+		for (pos = data; !ret && pos < hole;) {
+			size_t want = (size_t)(hole - pos) < bufsz ? (size_t)(hole - pos) : bufsz;
+			ssize_t n = pread(src_fd, buf, want, pos);
+
+			if (n <= 0)
+				ret = n < 0 ? -errno : -EIO;
+			else if (pwrite(out, buf, (size_t)n, pos) != n)
+				ret = errno ? -errno : -EIO;
+			else
+				pos += n;
+		}
+	}
+	if (!ret && ftruncate(out, st.st_size))
+		ret = -errno;
+	if (close(out) && !ret)
+		ret = -errno;
+	free(buf);
+	if (ret) {
+		unlink(dst);
+		return error_code(ret, "cannot copy into '%s': %s", dst, strerror(-ret));
+	}
+	return 0;
+}
+
 char *path_join(const char *a, const char *b)
 {
 	size_t la = strlen(a);

@@ -142,6 +142,14 @@ char *path_lookup(const char *prog);
 bool in_path(const char *prog);
 /* Copy a regular file preserving the mode. 0 or -errno (reported). */
 int copy_file(const char *src, const char *dst);
+/*
+ * Copy the open file @src_fd (read from offset 0 with pread; its offset is
+ * not used) into a new file @dst (mode 0644, created, never replaced)
+ * keeping its holes: only the ranges SEEK_DATA finds are written, and @dst
+ * gets @src_fd's size. For sparse images such as a guest's RAM file.
+ * 0 or -errno (reported, @dst removed).
+ */
+int copy_file_sparse(int src_fd, const char *dst);
 /* Join two path components; caller frees. */
 char *path_join(const char *a, const char *b);
 /* Seconds since an arbitrary point (CLOCK_MONOTONIC). */

@@ -7,6 +7,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <regex.h>
 #include <unistd.h>
 
@@ -196,19 +197,44 @@ static char *qmp_status(struct engine *e)
 static int warm_start(struct engine *e, const char **why, char **msg)
 {
 	double t0 = now_mono(), deadline = t0 + 20.0;
-	int fd = snapshot_open(&e->snap), ret;
-	char *st = NULL, *v;
+	int fd = snapshot_open(&e->snap), ram_fd, ret;
+	char *st = NULL, *v, *ram, *cmd;
 
 	if (fd < 0) {
 		*why = "its state file could not be opened";
 		return -EIO;
 	}
+	ram = snapshot_ram_path(&e->snap);
+	ram_fd = open(ram, O_RDONLY | O_CLOEXEC);
+	free(ram);
+	if (ram_fd < 0) {
+		close(fd);
+		*why = "its RAM file could not be opened";
+		return -EIO;
+	}
 	e->m.spec.incoming_fd = fd;
+	e->m.spec.ram_fd = ram_fd;	/* mapped private: the snapshot's file is never written */
+	e->m.spec.ram_shared = false;
 	ret = e->m.ops->start(&e->m);
+	e->m.spec.ram_fd = 0;
+	close(ram_fd);	/* QEMU has its own */
+	if (ret) {
+		close(fd);
+		e->m.spec.incoming_fd = 0;
+		*why = "QEMU did not start with it";
+		return -EIO;
+	}
+	/* the RAM is the file's: the stream has the rest (x-ignore-shared, as it was saved) */
+	cmd = xasprintf("{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"fd:%d\"}}", fd);
+	ret = e->m.ops->qmp(&e->m, "{\"execute\":\"migrate-set-capabilities\",\"arguments\":"
+			    "{\"capabilities\":[{\"capability\":\"x-ignore-shared\",\"state\":true}]}}",
+			    NULL, 5.0) ||
+	      e->m.ops->qmp(&e->m, cmd, NULL, 5.0);
+	free(cmd);
 	close(fd);
 	e->m.spec.incoming_fd = 0;
 	if (ret) {
-		*why = "QEMU did not start with it";
+		*why = "QEMU did not take its incoming migration";
 		return -EIO;
 	}
 	/* "inmigrate" while loading; "paused" once loaded (it was saved stopped) */
@@ -225,6 +251,9 @@ static int warm_start(struct engine *e, const char **why, char **msg)
 		return -EIO;
 	}
 	free(st);
+	v = xasprintf("%.3f", now_mono() - t0);
+	run_result_env(e->res, "snapshot_load_seconds", v);	/* QEMU start to the state loaded */
+	free(v);
 	engine_new_boot(e, "snapshot", NULL, 0);
 	restore_consoles(e);
 	if (!attach_consoles(e, msg))
@@ -282,7 +311,10 @@ void engine_snapshot_save(struct engine *e)
 
 	e->snap_save = false;
 	engine_stage_begin(e, "saving a snapshot of the lab");
-	ret = snapshot_save(&e->snap, &e->m, nw, sw, 60.0);
+	ret = snapshot_save(&e->snap, &e->m, e->snap_ram_open ? e->snap_ram_fd : -1, nw, sw, 60.0);
+	if (e->snap_ram_open)
+		close(e->snap_ram_fd);	/* QEMU keeps its mapping; the copy is made */
+	e->snap_ram_open = false;
 	if (ret >= 0 && e->m.ops->qmp(&e->m, "{\"execute\":\"cont\"}", NULL, 5.0))
 		warning("QEMU did not resume after the snapshot");
 	if (!ret) {
@@ -326,7 +358,22 @@ enum outcome engine_boot(struct engine *e, double timeout, char **msg)
 		e->qemu_exited = true;
 		return O_EXITED;
 	}
+	if (e->snap_save && !e->snap_ram_open && !e->m.ops->guest) {
+		/* the guest RAM as a file, so that the save can copy it (snapshot.h) */
+		int fd = snapshot_ram_create(e->cfg->cache_dir, e->cfg->machine.memory_mb);
+
+		if (fd < 0) {
+			warning("no snapshot will be made: the guest RAM file could not be created");
+			e->snap_save = false;
+		} else {
+			e->snap_ram_fd = fd;
+			e->snap_ram_open = true;
+		}
+	}
+	e->m.spec.ram_fd = e->snap_save && e->snap_ram_open ? e->snap_ram_fd : 0;
+	e->m.spec.ram_shared = true;
 	ret = e->m.ops->start(&e->m);
+	e->m.spec.ram_fd = 0;
 	if (e->m.uri[0])
 		run_result_env(e->res, "libvirt_uri", e->m.uri);
 	if (ret) {

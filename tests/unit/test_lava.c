@@ -184,7 +184,7 @@ static void test_plan_refuses(void **state)
 	err = capture_end(&cap);
 	assert_int_equal(ret, -EINVAL);
 	/* file:line of the step, and why */
-	assert_non_null(strstr(err, "system-invocation.yaml:105: step 5"));
+	assert_non_null(strstr(err, "system-invocation.yaml:107: step 5"));
 	assert_non_null(strstr(err, "no faithful LAVA form: DEADLOCK detection"));
 	assert_non_null(strstr(err, "(measure): no faithful LAVA form"));
 	free(err);

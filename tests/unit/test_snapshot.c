@@ -13,6 +13,7 @@
 
 #include "testutil.h"
 
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -144,6 +145,11 @@ static void test_key(void **state)
 		free(f);
 		mc.boot = BOOT_DIRECT;
 		age(kernel, 100);
+		/* not without its RAM file */
+		assert_int_equal(snapshot_lookup(&b, cache, &spec, "console=ttyAMA0"), 0);
+		assert_false(b.exists);
+		snapshot_release(&b);
+		put_file(a.dir, "ram", "");
 		assert_int_equal(snapshot_lookup(&b, cache, &spec, "console=ttyAMA0"), 0);
 		assert_string_equal(a.key, b.key);
 		assert_true(b.exists);
@@ -155,6 +161,30 @@ static void test_key(void **state)
 	snapshot_release(&a);
 	free((char *)mc.qemu);
 	free(kernel);
+	free(cache);
+}
+
+/* The RAM file of a run that makes a snapshot: sized, a hole, unnamed. */
+static void test_ram_file(void **state)
+{
+	char *cache = xasprintf("%s/cache", (char *)*state), *root = path_join(cache, "snapshots");
+	struct stat st;
+	struct dirent *de;
+	DIR *d;
+	int fd = snapshot_ram_create(cache, 64), n = 0;
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_int_equal(st.st_size, 64 << 20);
+	assert_true(st.st_blocks < 64);	/* nothing written yet */
+	d = opendir(root);
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	assert_int_equal(n, 0);	/* no name in the cache */
+	close(fd);
+	free(root);
 	free(cache);
 }
 
@@ -207,6 +237,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_rule, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_key, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_evict, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_ram_file, setup_tmp, teardown_tmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

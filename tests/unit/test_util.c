@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* test_util.c - string builder, argv vector, sorting, shell quoting for display */
+/* test_util.c - string builder, argv vector, sorting, shell quoting for display, sparse copies */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,43 @@
 
 #include <cmocka.h>
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
 #include "util.h"
+
+/* copy_file_sparse(): the data where it was, the holes left holes, the size kept */
+static void test_copy_sparse(void **state)
+{
+	char *src = path_join(*state, "src"), *dst = path_join(*state, "dst"), got[8] = "";
+	int fd = open(src, O_RDWR | O_CREAT, 0600), in;
+	struct stat st;
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 16 << 20), 0);
+	assert_int_equal(pwrite(fd, "first", 5, 0), 5);
+	assert_int_equal(pwrite(fd, "middle", 6, (8 << 20) + 3), 6);
+	assert_int_equal(copy_file_sparse(fd, dst), 0);
+	assert_int_equal(stat(dst, &st), 0);
+	assert_int_equal(st.st_size, 16 << 20);
+	assert_true(st.st_blocks * 512 < (4 << 20));	/* not 16 MiB written */
+	in = open(dst, O_RDONLY);
+	assert_int_equal(pread(in, got, 5, 0), 5);
+	assert_memory_equal(got, "first", 5);
+	assert_int_equal(pread(in, got, 6, (8 << 20) + 3), 6);
+	assert_memory_equal(got, "middle", 6);
+	assert_int_equal(pread(in, got, 4, 4 << 20), 4);
+	assert_memory_equal(got, "\0\0\0\0", 4);
+	close(in);
+	/* never over an existing file */
+	assert_int_equal(copy_file_sparse(fd, dst), -EEXIST);
+	close(fd);
+	free(src);
+	free(dst);
+}
 
 static void test_strvec_sort(void **state)
 {
@@ -67,6 +103,7 @@ int main(void)
 		cmocka_unit_test(test_strvec_sort),
 		cmocka_unit_test(test_join_shell),
 		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test_setup_teardown(test_copy_sparse, setup_tmp, teardown_tmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
