@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <regex.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -199,6 +200,7 @@ static int warm_start(struct engine *e, const char **why, char **msg)
 	double t0 = now_mono(), deadline = t0 + 20.0;
 	int fd = snapshot_open(&e->snap), ram_fd, ret;
 	char *st = NULL, *v, *ram, *cmd;
+	struct stat rst;
 
 	if (fd < 0) {
 		*why = "its state file could not be opened";
@@ -207,9 +209,14 @@ static int warm_start(struct engine *e, const char **why, char **msg)
 	ram = snapshot_ram_path(&e->snap);
 	ram_fd = open(ram, O_RDONLY | O_CLOEXEC);
 	free(ram);
-	if (ram_fd < 0) {
+	if (ram_fd < 0 || fstat(ram_fd, &rst) ||
+	    rst.st_size != (off_t)e->cfg->machine.memory_mb << 20) {
+		/* QEMU would size a short file itself: guest RAM of zeros */
+		if (ram_fd >= 0)
+			close(ram_fd);
 		close(fd);
-		*why = "its RAM file could not be opened";
+		*why = ram_fd < 0 ? "its RAM file could not be opened"
+				  : "its RAM file is not the size of the machine's RAM";
 		return -EIO;
 	}
 	e->m.spec.incoming_fd = fd;

@@ -274,13 +274,14 @@ def main():
     pv = prev.get("values", {})
     print(f"make bench, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, "
           f"{PAIRS} rounds; previous: {prev.get('when', 'none')}")
-    print(f"{'measure':<46} {'now':>9} {'previous':>9}  {'target':<28} status")
+    width = max([len("measure")] + [len(r[1]) for r in rows])
+    print(f"{'measure':<{width}} {'now':>9} {'previous':>9}  {'target':<28} status")
     missed = 0
     for key, label, value, unit, target, met in rows:
         fmt = (lambda x: "-" if x is None else f"{x:.2f}{'' if unit == 's' else unit}")
         status = "" if met is None else ("met" if met else "MISSED")
         missed += met is False
-        print(f"{label:<46} {fmt(value):>9} {fmt(pv.get(key)):>9}  {target or '':<28} {status}")
+        print(f"{label:<{width}} {fmt(value):>9} {fmt(pv.get(key)):>9}  {target or '':<28} {status}")
     for f in failed:
         print(f"did not run as it should: {f}")
     os.makedirs(HISTORY, exist_ok=True)

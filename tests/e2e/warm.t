@@ -66,6 +66,13 @@ check "a warning says the snapshot did not restore" grep -q "did not restore" "$
 check "the run booted cold and says so" bash -c "grep -q 'the snapshot did not restore' '$run/result.json'"
 check "... and made a new snapshot" test "$(env_get "$run" snapshot_made)" = "$key"
 check "the new snapshot is whole" test "$(stat -c %s "$snapdir/state.mig")" -gt 1000000
+check "... its guest RAM a sparse file of the machine's 1 GiB" \
+	bash -c 'set -- $(stat -c "%s %b %B" "$1"); [ "$1" = 1073741824 ] && [ $(($2 * $3)) -gt 10000000 ] && [ $(($2 * $3)) -lt 600000000 ]' _ "$snapdir/ram"
+# 4b. a RAM file cut short: not mapped (QEMU would grow it with zeros), a cold boot
+truncate -s 0 "$snapdir/ram"
+run_teelab 0 "teelab run xtest-smoke on a snapshot whose RAM file is empty" xtest-smoke
+check "a warning says why the snapshot did not restore" grep -q "its RAM file is not the size of the machine's RAM" "$WORK/err"
+check "... a new snapshot with its RAM" test "$(stat -c %s "$snapdir/ram")" = 1073741824
 
 # 5. stale: QEMU's version string changed (a wrapper first in PATH)
 mkdir -p "$WORK/bin"
