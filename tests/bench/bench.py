@@ -253,7 +253,10 @@ def main():
     # the anchor's matrix: nightly-core is the nightly of 2026-11-21, the 15 cells whose -j 2
     # run took the 202 s the target is 60 % of; today's nightly adds the FF-A xtest
     # regression and the KASAN cells (no anchor for those)
-    _, w, _ = teelab("run", "--matrix", "nightly-core", "-j", "2", "--runs-dir",
+    # its report is kept too (<cache>/bench/nightly-core-*): each cell's wall time and how it
+    # booted, to see what the matrix waits for
+    out = os.path.join(HISTORY, time.strftime("nightly-core-%Y%m%dT%H%M%SZ-j2", time.gmtime()))
+    _, w, _ = teelab("run", "--matrix", "nightly-core", "-j", "2", "--out", out, "--runs-dir",
                      os.path.join(work, "nightly-core"), ok=(0, 1), timeout=7200)
     row("nightly_core_j2", "nightly-core (the anchor's 15 cells), -j 2", w,
         target="<= 60 % of 202 s = 121 s", met=w <= 0.6 * ANCHOR["nightly_j2"])
