@@ -94,6 +94,19 @@ static void expect_invalid(struct fixture *f, const char *text,
 	assert_int_equal(f->sc.nr_steps, 0);
 }
 
+/* Load @text, then scenario_select() with the one parameter @param fails with @msg. */
+static void expect_select_error(struct fixture *f, const char *text, char *param, const char *msg)
+{
+	char *cli[] = { param };
+
+	assert_int_equal(load(f, text), 0);
+	capture_begin(&f->cap);
+	assert_int_equal(scenario_select(&f->sc, NULL, cli, 1, NULL), -EINVAL);
+	free(f->err);
+	f->err = capture_end(&f->cap);
+	assert_non_null(strstr(f->err, msg));
+}
+
 /* ---- valid scenarios ---- */
 
 static void test_full_scenario(void **state)
@@ -1407,28 +1420,18 @@ static void test_cells_and_params(void **state)
 			      "progress: p, detect: state, stall: 5, detect-after: '${quiet}'}\n"), 0);
 	assert_string_equal(f->sc.steps[1].detect_after_param, "quiet");
 	{
-		char *quiet[] = { "quiet=0.3" }, *slow[] = { "quiet=5" }, *word[] = { "quiet=soon" };
+		char *quiet[] = { "quiet=0.3" };
+		const char *quiet_text = "params: {quiet: 1}\nsteps:\n- boot\n- background: {id: a, "
+				   "command: x, progress: p, detect: state, stall: 5, detect-after: "
+				   "'${quiet}'}\n";
 
 		assert_int_equal(scenario_select(&f->sc, NULL, quiet, 1, NULL), 0);
 		assert_null(f->sc.steps[1].detect_after_param);
 		assert_true(f->sc.steps[1].detect_after == 0.3);
-		assert_int_equal(load(f, "params: {quiet: 1}\nsteps:\n- boot\n- background: {id: a, "
-				      "command: x, progress: p, detect: state, stall: 5, detect-after: "
-				      "'${quiet}'}\n"), 0);
-		capture_begin(&f->cap);
-		assert_int_equal(scenario_select(&f->sc, NULL, slow, 1, NULL), -EINVAL);
-		free(f->err);
-		f->err = capture_end(&f->cap);
-		assert_non_null(strstr(f->err, ":4: 'detect-after' is 5 here, not above 0 and below "
-				       "'stall' (5 s)"));
-		assert_int_equal(load(f, "params: {quiet: 1}\nsteps:\n- boot\n- background: {id: a, "
-				      "command: x, progress: p, detect: state, stall: 5, detect-after: "
-				      "'${quiet}'}\n"), 0);
-		capture_begin(&f->cap);
-		assert_int_equal(scenario_select(&f->sc, NULL, word, 1, NULL), -EINVAL);
-		free(f->err);
-		f->err = capture_end(&f->cap);
-		assert_non_null(strstr(f->err, ":4: 'detect-after' is ${quiet} = 'soon', not a number"));
+		expect_select_error(f, quiet_text, "quiet=5",
+				    ":4: 'detect-after' is 5 here, not above 0 and below 'stall' (5 s)");
+		expect_select_error(f, quiet_text, "quiet=soon",
+				    ":4: 'detect-after' is ${quiet} = 'soon', not a number");
 	}
 	expect_invalid(f, "steps:\n- boot\n- background: {id: a, command: x, progress: p, "
 		       "detect: state, stall: 5, detect-after: 6}\n",
