@@ -157,7 +157,7 @@ struct engine {
 	/* warm starts (snapshot.h) */
 	struct snapshot snap;	/* this lab's snapshot (key, dir), when the rule allows one */
 	bool snap_save;		/* save at the next ready marker (a cold boot that makes one) */
-	/* snap_save: the guest RAM file (snapshot_ram_create(), unlinked once QEMU has it) */
+	/* snap_save: the guest RAM's unnamed file (snapshot_ram_create()), open */
 	bool snap_ram_open;
 	int snap_ram_fd;
 	bool warm;		/* the first boot came from the snapshot */

@@ -55,8 +55,11 @@ struct machine_spec {
 	const char *kexec_disk;	/* read-only virtio-blk disk for kexec steps, or NULL */
 	const char *state_dir;	/* backend state (libvirt's embed roots), the cache dir */
 	/*
-	 * > 0: start from the machine state saved in this file (a warm start:
-	 * QEMU's `-incoming fd:N`, paused when loaded; snapshot.h). Borrowed.
+	 * > 0: start from the machine state saved in this file (a warm start,
+	 * snapshot.h; needs ram_fd): QEMU starts with `-incoming defer` and
+	 * inherits the descriptor; the caller sets x-ignore-shared and sends
+	 * `migrate-incoming fd:N` over QMP, and QEMU is paused once it is
+	 * loaded. Borrowed.
 	 */
 	int incoming_fd;
 	/*
@@ -65,9 +68,7 @@ struct machine_spec {
 	 * anonymous memory; the direct qemu backend only. ram_shared: the
 	 * guest writes the file (a run that makes a snapshot: the save copies
 	 * it), else it is mapped private, copy-on-write (a warm start from a
-	 * snapshot's RAM, never written). With incoming_fd, QEMU waits for its
-	 * incoming migration (`-incoming defer`): the caller sets
-	 * x-ignore-shared and starts it over QMP. Borrowed.
+	 * snapshot's RAM, never written). Borrowed.
 	 */
 	int ram_fd;
 	bool ram_shared;

@@ -202,11 +202,7 @@ static void build_argv(const struct machine_spec *s, struct strvec *argv,
 	}
 	if (qmp && s->incoming_fd > 0) {
 		/* a warm start: the machine's state from a file, once QMP says so */
-		strvec_push(argv, "-incoming");
-		if (s->ram_fd > 0)
-			strvec_push(argv, "defer");
-		else
-			strvec_pushf(argv, "fd:%d", s->incoming_fd);
+		strvec_pushl(argv, "-incoming", "defer", NULL);
 	}
 }
 

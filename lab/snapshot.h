@@ -8,8 +8,8 @@
  * sparse file), state.mig (QEMU's migration stream without the RAM: the
  * devices, both worlds' CPU state and the small RAM blocks such as the
  * secure RAM), both read-only once made, so any number of runs can start
- * from it at once, meta.json (what it was made from, when, by which QEMU) and the
- * boot's two consoles (nw-console.log, sw-console.log). The key hashes
+ * from it at once, meta.json (what it was made from, when, by which QEMU)
+ * and the boot's two consoles (nw-console.log, sw-console.log). The key hashes
  * everything the saved state depends on: QEMU's version and binary, the
  * machine (CPU, vCPUs, RAM, GIC, boot mode, extra arguments, networking),
  * the firmware, kernel, initramfs, device tree and kexec disk (path, size

@@ -11,8 +11,7 @@
  * seconds (default 1), the engine runs tl-tee-state in the guest (OP-TEE's
  * thread table through the lab fast call, and the TEE-related kernel
  * stacks; images/guest/tl-tee-state), and again DETECT_INTERVAL after the
- * previous read ended (a read
- * takes 0.1-0.3 s over SSH under TCG). A read closes the cycle when
+ * previous read ended (a read takes 0.1-0.3 s over SSH under TCG). A read closes the cycle when
  * optee_deadlock_closed() says so (optee_threads.h); the verdict needs two
  * such reads in a row with the same secure state and no progress line in
  * between, so a state sampled mid-change cannot make it.
