@@ -68,17 +68,32 @@ static void test_rule(void **state)
 	scenario_release(&sc);
 }
 
-/* A stand-in QEMU: `--version` prints <dir>/version. */
+/* A stand-in QEMU: `--version` prints <dir>/version and adds a line to <dir>/calls. */
 static char *fake_qemu(void **state, const char *version)
 {
 	char *q = tpath(state, "qemu"), *script;
 
 	put_file(*state, "version", version);
-	script = xasprintf("#!/bin/sh\ncat '%s/version'\n", (char *)*state);
+	script = xasprintf("#!/bin/sh\necho >>'%s/calls'\ncat '%s/version'\n", (char *)*state,
+			   (char *)*state);
 	put_file(*state, "qemu", script);
 	assert_int_equal(chmod(q, 0755), 0);
 	free(script);
 	return q;
+}
+
+/* Lines of <dir>/@name (0 when missing). */
+static int count_lines(void **state, const char *name)
+{
+	char *p = tpath(state, name), *text = NULL;
+	int n = 0;
+
+	if (!read_file(p, &text, NULL))
+		for (const char *c = text; *c; c++)
+			n += *c == '\n';
+	free(text);
+	free(p);
+	return n;
 }
 
 /* Set @path's modification time to @secs before a fixed moment (a rebuild is a new time). */
@@ -108,7 +123,10 @@ static void test_key(void **state)
 	assert_false(a.exists);
 	assert_int_equal(snapshot_lookup(&b, cache, &spec, "console=ttyAMA0"), 0);
 	assert_string_equal(a.key, b.key);	/* the same lab: the same snapshot */
+	assert_string_equal(b.qemu_version, "QEMU emulator version 7.2.22");
 	snapshot_release(&b);
+	/* QEMU was asked its version once: the second lookup had it from the cache */
+	assert_int_equal(count_lines(state, "calls"), 1);
 
 	/* each of these makes the snapshot another one */
 	assert_int_equal(snapshot_lookup(&b, cache, &spec, "console=ttyAMA0 loglevel=8"), 0);
@@ -120,11 +138,15 @@ static void test_key(void **state)
 	snapshot_release(&b);
 	age(kernel, 100);
 	put_file(*state, "version", "QEMU emulator version 7.2.23\n");	/* another QEMU */
+	age(mc.qemu, 5);	/* installed: another binary stamp, so asked again */
 	assert_int_equal(snapshot_lookup(&b, cache, &spec, "console=ttyAMA0"), 0);
+	assert_string_equal(b.qemu_version, "QEMU emulator version 7.2.23");
 	assert_string_not_equal(a.key, b.key);
+	assert_int_equal(count_lines(state, "calls"), 2);
 	snapshot_release(&b);
 	mc.memory_mb = 512;
 	put_file(*state, "version", "QEMU emulator version 7.2.22\n");
+	age(mc.qemu, 10);
 	assert_int_equal(snapshot_lookup(&b, cache, &spec, "console=ttyAMA0"), 0);
 	assert_string_not_equal(a.key, b.key);
 	snapshot_release(&b);
