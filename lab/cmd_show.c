@@ -63,9 +63,9 @@ int cmd_show(int argc, char **argv)
 		printf("cell      %s\n", sc.cell->name);
 	printf("expect    %s\n", scenario_expected(&sc));
 	printf("profile   %s\n", cfg.profile);
-	printf("machine   %s: %s -cpu %s -smp %d -m %d, gic-version=%d\n", cfg.machine.name,
-	       cfg.machine.qemu, cfg.machine.cpu, cfg.machine.smp, cfg.machine.memory_mb,
-	       cfg.machine.gic_version);
+	printf("machine   %s: %s -cpu %s -smp %d -m %d, gic-version=%d, tcg thread=%s\n",
+	       cfg.machine.name, cfg.machine.qemu, cfg.machine.cpu, cfg.machine.smp,
+	       cfg.machine.memory_mb, cfg.machine.gic_version, cfg.machine.tcg_thread);
 	printf("kernel    %s (FF-A transport: %s)\n", cfg.kernel.name,
 	       cfg.kernel.ffa_transport ? "yes" : "no");
 	if (cfg.kernel.build) {

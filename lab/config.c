@@ -228,11 +228,11 @@ static int load_machine(struct lab_config *cfg, const char *name,
 			const struct config_overrides *ov)
 {
 	static const char *const keys[] = { "description", "qemu", "cpu", "smp",
-		"memory", "gic-version", "extra-args", "backend", "connect", "boot", NULL };
+		"memory", "gic-version", "tcg-thread", "extra-args", "backend", "connect", "boot", NULL };
 	struct machine_cfg *m = &cfg->machine;
 	struct ydoc doc = YDOC_INIT;
 	const char *qemu = "qemu-system-aarch64", *cpu = "cortex-a57";
-	const char *backend = "qemu", *connect = NULL, *boot = "direct";
+	const char *backend = "qemu", *connect = NULL, *boot = "direct", *tcg = "single";
 	int ret = load_doc(cfg, "configs/machines", name, "machine", &doc);
 
 	if (ret)
@@ -251,6 +251,8 @@ static int load_machine(struct lab_config *cfg, const char *name,
 		ret = ynode_get_int(&doc, doc.root, "memory", &m->memory_mb);
 	if (!ret)
 		ret = ynode_get_int(&doc, doc.root, "gic-version", &m->gic_version);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "tcg-thread", &tcg);
 	if (!ret)
 		ret = get_strvec(&doc, doc.root, "extra-args", &m->extra_args);
 	if (!ret)
@@ -301,7 +303,12 @@ static int load_machine(struct lab_config *cfg, const char *name,
 		ret = ynode_error(&doc, ynode_get(doc.root, "memory"), "memory is in MiB and must be at least 256");
 	else if (m->gic_version != 2 && m->gic_version != 3)
 		ret = ynode_error(&doc, ynode_get(doc.root, "gic-version"), "gic-version must be 2 or 3");
+	else if (strcmp(tcg, "single") && strcmp(tcg, "multi"))
+		ret = ynode_error(&doc, ynode_get(doc.root, "tcg-thread"),
+				  "tcg-thread must be single or multi (QEMU's -accel tcg,thread=), not '%s'",
+				  tcg);
 	m->name = xstrdup(name);
+	m->tcg_thread = xstrdup(tcg);
 	m->qemu = xstrdup(qemu);
 	m->cpu = xstrdup(cpu);
 	m->backend = xstrdup(backend);
@@ -776,6 +783,7 @@ void config_release(struct lab_config *cfg)
 	free(cfg->machine.name);
 	free(cfg->machine.qemu);
 	free(cfg->machine.cpu);
+	free(cfg->machine.tcg_thread);
 	free(cfg->machine.backend);
 	free(cfg->machine.connect);
 	free(cfg->machine.replay);

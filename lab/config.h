@@ -43,6 +43,13 @@ struct machine_cfg {
 	int smp;		/* vCPUs, default 2 */
 	int memory_mb;		/* -m, MiB, default 1024 */
 	int gic_version;	/* 2 or 3, default 3 (Debian's OP-TEE is GICv3) */
+	/*
+	 * TCG's threading, QEMU's `-accel tcg,thread=`: "single" (default:
+	 * every vCPU on one host thread, taking turns) or "multi" (a host
+	 * thread per vCPU, QEMU's own default). See configs/machines/virt.yaml
+	 * for why single is the default.
+	 */
+	char *tcg_thread;
 	struct strvec extra_args;	/* appended to the QEMU argv */
 	/*
 	 * "qemu" (default): teelab runs qemu-system-aarch64 itself;

@@ -80,13 +80,15 @@ static void qemu_release(struct machine *m)
 	free(p);
 }
 
-/* -machine, -cpu, -smp, -m: identical for boots and for dumping the DTB */
+/* -machine, -accel, -cpu, -smp, -m: identical for boots and for dumping the DTB */
 static void machine_args(const struct machine_cfg *c, const char *dumpdtb,
 			 struct strvec *argv)
 {
 	strvec_push(argv, "-machine");
 	strvec_pushf(argv, "virt,secure=on,virtualization=off,gic-version=%d%s%s",
 		     c->gic_version, dumpdtb ? ",dumpdtb=" : "", dumpdtb ? dumpdtb : "");
+	strvec_push(argv, "-accel");
+	strvec_pushf(argv, "tcg,thread=%s", c->tcg_thread ? c->tcg_thread : "single");
 	strvec_pushl(argv, "-cpu", c->cpu, NULL);
 	strvec_push(argv, "-smp");
 	strvec_pushf(argv, "%d", c->smp);

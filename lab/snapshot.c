@@ -134,8 +134,9 @@ int snapshot_lookup(struct snapshot *s, const char *cache_dir, const struct mach
 	hasher_addstr(h, s->qemu_version);
 	add_file_stamp(h, bin ? bin : c->qemu);
 	free(bin);
-	v = xasprintf("cpu=%s smp=%d mem=%d gic=%d boot=%s net=%d", c->cpu, c->smp, c->memory_mb,
-		      c->gic_version, boot_mode_name(c->boot), spec->ssh_port != 0);
+	v = xasprintf("cpu=%s smp=%d mem=%d gic=%d tcg=%s boot=%s net=%d", c->cpu, c->smp,
+		      c->memory_mb, c->gic_version, c->tcg_thread ? c->tcg_thread : "single",
+		      boot_mode_name(c->boot), spec->ssh_port != 0);
 	hasher_addstr(h, v);
 	free(v);
 	for (size_t i = 0; i < c->extra_args.nr; i++)

@@ -472,6 +472,12 @@ static void emit_metadata(struct exporter *x, struct yemit *y)
 	}
 	yemit_end(y);
 }
+/* "-accel tcg,thread=..." as teelab's own QEMU runs the machine (config.h tcg_thread), malloc'd */
+static char *accel_option(const struct machine_cfg *m)
+{
+	return xasprintf("-accel tcg,thread=%s", m->tcg_thread ? m->tcg_thread : "single");
+}
+
 
 static int write_job(struct exporter *x)
 {
@@ -504,6 +510,9 @@ static int write_job(struct exporter *x)
 	yemit_kv_int(&y, "memory", m->memory_mb);
 	yemit_kv_seq(&y, "extra_options", false);
 	s = xasprintf("-smp %d", m->smp);
+	yemit_str(&y, s);
+	free(s);
+	s = accel_option(m);
 	yemit_str(&y, s);
 	free(s);
 	for (size_t i = 0; i < m->extra_args.nr; i++)
@@ -659,6 +668,9 @@ static int write_device(struct exporter *x)
 	yemit_str(&y, s);
 	free(s);
 	s = xasprintf("-m %d", m->memory_mb);
+	yemit_str(&y, s);
+	free(s);
+	s = accel_option(m);
 	yemit_str(&y, s);
 	free(s);
 	yemit_str(&y, "-monitor none");
