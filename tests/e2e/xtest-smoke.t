@@ -17,6 +17,7 @@ for c in regression_1001 regression_1004 regression_6001; do
 done
 check "results.tap has no failure" bash -c "! grep -q '^not ok' '$run/results.tap'"
 check "qemu.cmdline names secure=on" grep -q "secure=on" "$run/qemu.cmdline"
+check "qemu.cmdline runs TCG single-threaded (the machine default)" grep -q -- "-accel tcg,thread=single" "$run/qemu.cmdline"
 sleep 0.2
 after=$(qemu_pids)
 ok $([ "$before" = "$after" ] && echo 0 || echo 1) "no QEMU process left behind"

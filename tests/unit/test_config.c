@@ -547,6 +547,15 @@ static void test_machine_values(void **state)
 	assert_int_equal(f->cfg.machine.smp, 8);
 	assert_int_equal(f->cfg.machine.memory_mb, 256);
 	assert_int_equal(f->cfg.machine.boot, BOOT_DIRECT);	/* the default */
+	assert_string_equal(f->cfg.machine.tcg_thread, "single");	/* the default */
+
+	/* tcg-thread: single | multi */
+	expect_invalid(f, "configs/machines/m.yaml", "tcg-thread: many\n",
+		       "1:13: tcg-thread must be single or multi (QEMU's -accel tcg,thread=), not 'many'");
+	put(f, "configs/machines/m.yaml", "tcg-thread: multi\n");
+	assert_int_equal(load(f, NULL), 0);
+	assert_string_equal(f->cfg.machine.tcg_thread, "multi");
+	put(f, "configs/machines/m.yaml", "smp: 8\nmemory: 256\n");
 
 	/* boot: direct | u-boot, and --boot over it */
 	expect_invalid(f, "configs/machines/m.yaml", "boot: grub\n",
