@@ -472,12 +472,12 @@ static void emit_metadata(struct exporter *x, struct yemit *y)
 	}
 	yemit_end(y);
 }
+
 /* "-accel tcg,thread=..." as teelab's own QEMU runs the machine (config.h tcg_thread), malloc'd */
 static char *accel_option(const struct machine_cfg *m)
 {
 	return xasprintf("-accel tcg,thread=%s", m->tcg_thread ? m->tcg_thread : "single");
 }
-
 
 static int write_job(struct exporter *x)
 {
