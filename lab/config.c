@@ -318,6 +318,11 @@ out:
 	return ret;
 }
 
+const char *machine_tcg_thread(const struct machine_cfg *c)
+{
+	return c->tcg_thread ? c->tcg_thread : "single";
+}
+
 const char *boot_mode_name(enum boot_mode b)
 {
 	return b == BOOT_UBOOT ? "u-boot" : "direct";

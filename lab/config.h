@@ -237,6 +237,8 @@ int config_load(struct lab_config *cfg, const struct config_overrides *ov);
  */
 /* "direct" or "u-boot" for result.json and messages. */
 const char *boot_mode_name(enum boot_mode b);
+/* @c's TCG threading, "single" or "multi" ("single" when unset, as in a bare test fixture); static */
+const char *machine_tcg_thread(const struct machine_cfg *c);
 
 char *config_cache_dir(const struct config_overrides *ov);
 char *config_runs_dir(const struct config_overrides *ov);

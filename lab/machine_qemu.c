@@ -88,7 +88,7 @@ static void machine_args(const struct machine_cfg *c, const char *dumpdtb,
 	strvec_pushf(argv, "virt,secure=on,virtualization=off,gic-version=%d%s%s",
 		     c->gic_version, dumpdtb ? ",dumpdtb=" : "", dumpdtb ? dumpdtb : "");
 	strvec_push(argv, "-accel");
-	strvec_pushf(argv, "tcg,thread=%s", c->tcg_thread ? c->tcg_thread : "single");
+	strvec_pushf(argv, "tcg,thread=%s", machine_tcg_thread(c));
 	strvec_pushl(argv, "-cpu", c->cpu, NULL);
 	strvec_push(argv, "-smp");
 	strvec_pushf(argv, "%d", c->smp);

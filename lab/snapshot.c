@@ -135,7 +135,7 @@ int snapshot_lookup(struct snapshot *s, const char *cache_dir, const struct mach
 	add_file_stamp(h, bin ? bin : c->qemu);
 	free(bin);
 	v = xasprintf("cpu=%s smp=%d mem=%d gic=%d tcg=%s boot=%s net=%d", c->cpu, c->smp,
-		      c->memory_mb, c->gic_version, c->tcg_thread ? c->tcg_thread : "single",
+		      c->memory_mb, c->gic_version, machine_tcg_thread(c),
 		      boot_mode_name(c->boot), spec->ssh_port != 0);
 	hasher_addstr(h, v);
 	free(v);

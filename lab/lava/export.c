@@ -476,7 +476,7 @@ static void emit_metadata(struct exporter *x, struct yemit *y)
 /* "-accel tcg,thread=..." as teelab's own QEMU runs the machine (config.h tcg_thread), malloc'd */
 static char *accel_option(const struct machine_cfg *m)
 {
-	return xasprintf("-accel tcg,thread=%s", m->tcg_thread ? m->tcg_thread : "single");
+	return xasprintf("-accel tcg,thread=%s", machine_tcg_thread(m));
 }
 
 static int write_job(struct exporter *x)
