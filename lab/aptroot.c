@@ -303,6 +303,34 @@ static void kv_put(const struct aptroot *a, const char *key, const char *value)
 /* ---- the private root ---- */
 
 /*
+ * One apt tool at a time in the root, across processes (apt-get update
+ * rewrites the lists the others read; two runs, a matrix and CI's prebuild
+ * share a cache): an exclusive flock on <cache>/apt.lock, nested calls of
+ * one process counted. 0 or -errno (reported).
+ */
+static int apt_lock(struct aptroot *a)
+{
+	if (a->lock_depth++)
+		return 0;
+	a->lock_fd = cache_entry_lock(a->root, "the private apt root");
+	if (a->lock_fd < 0) {
+		int ret = a->lock_fd;
+
+		a->lock_depth = 0;
+		return ret;
+	}
+	return 0;
+}
+
+static void apt_unlock(struct aptroot *a)
+{
+	if (a->lock_depth && !--a->lock_depth && a->lock_fd >= 0) {
+		close(a->lock_fd);
+		a->lock_fd = -1;
+	}
+}
+
+/*
  * Run an apt tool (NULL-terminated arguments) in the private root, its
  * stdout into @out (may be NULL). Its exit status (not reported) or -errno.
  */
@@ -321,9 +349,13 @@ static int apt_cmd(struct aptroot *a, struct strbuf *out, const char *log, ...)
 	strvec_push(&c.env, "LC_ALL=C");
 	c.capture = out != NULL;
 	c.log_path = log;
-	ret = child_start(&c);
-	if (!ret)
-		ret = child_finish(&c);
+	ret = apt_lock(a);
+	if (!ret) {
+		ret = child_start(&c);
+		if (!ret)
+			ret = child_finish(&c);
+		apt_unlock(a);
+	}
 	if (out)
 		strbuf_add(out, strbuf_str(&c.output), c.output.len);
 	child_release(&c);
@@ -368,10 +400,14 @@ int aptroot_open(struct aptroot *a, const char *cache_dir,
 	int ret;
 
 	memset(a, 0, sizeof(*a));
+	a->lock_fd = -1;
 	ret = host_mirror_read("/etc/apt", NULL, &m);
 	if (ret)
 		return ret;
 	a->root = path_join(cache_dir, "apt");
+	/* the lists' suites are read, merged and updated by one process at a time */
+	if ((ret = mkdir_p(cache_dir, 0755)) || (ret = apt_lock(a)))
+		goto out;
 	a->conf = path_join(a->root, "etc/apt/apt.conf");
 	a->debs = path_join(cache_dir, "debs");
 	a->sources = path_join(cache_dir, "sources");
@@ -472,6 +508,7 @@ int aptroot_open(struct aptroot *a, const char *cache_dir,
 			ret = write_file_str(stamp, strbuf_str(&list));
 	}
 out:
+	apt_unlock(a);
 	free(path);
 	free(old);
 	free(stamp);
@@ -486,6 +523,8 @@ out:
 
 void aptroot_release(struct aptroot *a)
 {
+	if (a->lock_fd >= 0 && a->lock_depth)
+		close(a->lock_fd);
 	free(a->root);
 	free(a->conf);
 	free(a->debs);
@@ -693,9 +732,13 @@ static int resolve_once(struct aptroot *a, const struct pkg_ref *ref,
 			strvec_push(&c.argv, argv.v[i]);
 		strvec_pushf(&c.env, "APT_CONFIG=%s", a->conf);
 		c.capture = true;
-		ret = child_start(&c);
-		if (!ret)
-			ret = child_finish(&c);
+		ret = apt_lock(a);
+		if (!ret) {
+			ret = child_start(&c);
+			if (!ret)
+				ret = child_finish(&c);
+			apt_unlock(a);
+		}
 		strbuf_add(&out, strbuf_str(&c.output), c.output.len);
 		child_release(&c);
 	}
@@ -892,7 +935,11 @@ int aptroot_fetch_deb(struct aptroot *a, const struct pkg_ref *ref, char **path)
 		strvec_pushf(&c.env, "APT_CONFIG=%s", a->conf);
 		c.dir = tmp;
 		c.log_path = log;
-		ret = child_run(&c);
+		ret = apt_lock(a);
+		if (!ret) {
+			ret = child_run(&c);
+			apt_unlock(a);
+		}
 		progress_end(p, !ret);
 		child_release(&c);
 		free(what);
@@ -981,7 +1028,11 @@ int aptroot_fetch_source(struct aptroot *a, const struct pkg_ref *ref,
 		strvec_pushf(&c.env, "APT_CONFIG=%s", a->conf);
 		c.dir = tmp;
 		c.log_path = log;
-		ret = child_run(&c);
+		ret = apt_lock(a);
+		if (!ret) {
+			ret = child_run(&c);
+			apt_unlock(a);
+		}
 		progress_end(p, !ret);
 		child_release(&c);
 		free(what);

@@ -50,6 +50,8 @@ struct aptroot {
 	char *sources;		/* <cache>/sources */
 	bool updated;		/* apt-get update ran in this process */
 	int downloads;		/* files fetched from the network by this process */
+	int lock_fd;		/* <cache>/apt.lock while held (apt_lock()), else -1 */
+	int lock_depth;		/* nested apt_lock() calls of this process */
 };
 
 /*

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -441,6 +442,37 @@ static int rm_cb(const char *path, const struct stat *st UNUSED,
 	if (remove(path) && errno != ENOENT)
 		return -errno;
 	return 0;
+}
+
+int cache_entry_lock(const char *dir, const char *what)
+{
+	char *path = xasprintf("%s.lock", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+
+	if (fd < 0) {
+		fd = error_errno("cannot open the lock '%s'", path);
+		free(path);
+		return fd;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		int r;
+
+		if (errno == EWOULDBLOCK) {
+			info("waiting for another teelab process: %s (%s)", what, path);
+			do
+				r = flock(fd, LOCK_EX);
+			while (r && errno == EINTR);
+		} else {
+			r = -1;
+		}
+		if (r) {
+			r = error_errno("cannot lock '%s'", path);
+			close(fd);
+			fd = r;
+		}
+	}
+	free(path);
+	return fd;
 }
 
 int remove_tree(const char *path)

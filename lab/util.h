@@ -136,6 +136,14 @@ int write_file(const char *path, const void *data, size_t len, mode_t mode);
 int write_file_str(const char *path, const char *s);
 bool file_exists(const char *path);
 bool is_dir(const char *path);
+/*
+ * Take the cross-process lock of cache entry @dir: an exclusive flock(2) on
+ * "@dir.lock" (created; the lock goes with the descriptor, so it is
+ * released when the holder exits or is killed). If another process holds
+ * it, says once that it waits for @what and blocks until it is free. The
+ * descriptor (close it to release), or -errno (reported).
+ */
+int cache_entry_lock(const char *dir, const char *what);
 /* Whether @prog is an executable file in one of $PATH's directories. */
 /* The first executable @prog in $PATH (malloc'd), or NULL. */
 char *path_lookup(const char *prog);

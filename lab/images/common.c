@@ -189,10 +189,21 @@ int unpacked_deb(struct build_ctx *b, const struct pkg_ref *ref, char **dir, cha
 		goto out;
 	/* keyed by the .deb's own hash, not a hash of inputs: no image kind */
 	out = xasprintf("%s/deb-%.16s", b->build_dir, sha);
-	if (!image_entry_complete(out) &&
-	    ((ret = fresh_dir(out)) || (ret = deb_extract_data(deb, out)) ||
-	     (ret = image_entry_stamp(out, -1))))
-		goto out;
+	if (!image_entry_complete(out)) {
+		int lfd = cache_entry_lock(out, deb);
+
+		if (lfd < 0) {
+			ret = lfd;
+			goto out;
+		}
+		if (!image_entry_complete(out) &&
+		    ((ret = fresh_dir(out)) || (ret = deb_extract_data(deb, out)) ||
+		     (ret = image_entry_stamp(out, -1)))) {
+			close(lfd);
+			goto out;
+		}
+		close(lfd);
+	}
 	if (sha_out)
 		*sha_out = xstrdup(sha);
 	*dir = out;
@@ -291,12 +302,18 @@ static int source_tree(struct build_ctx *b, const struct pkg_ref *ref,
 		       char **tree, char **version)
 {
 	char *dl = NULL, *out = NULL, *orig = NULL, *deb = NULL, *log = NULL;
-	int ret = aptroot_fetch_source(&b->apt, ref, &dl, version);
+	int lfd = -1, ret = aptroot_fetch_source(&b->apt, ref, &dl, version);
 
 	*tree = NULL;
 	if (ret)
 		goto out;
 	out = xasprintf("%s/src-%s_%s", b->build_dir, ref->name, *version);
+	if (image_entry_complete(out))
+		goto done;
+	if ((lfd = cache_entry_lock(out, ref->name)) < 0) {
+		ret = lfd;
+		goto out;
+	}
 	if (image_entry_complete(out))
 		goto done;
 	orig = find_in(dl, "", ".orig.tar.", "");
@@ -327,6 +344,8 @@ done:
 	*tree = out;
 	out = NULL;
 out:
+	if (lfd >= 0)
+		close(lfd);
 	free(dl);
 	free(out);
 	free(orig);
@@ -425,11 +444,20 @@ int unpack_once(const char *tarball, const char *dir, int strip)
 	struct progress *p;
 	int ret;
 
+	int lfd;
+
 	if (image_entry_complete(dir))
 		return 0;
+	if ((lfd = cache_entry_lock(dir, tarball)) < 0)
+		return lfd;
+	if (image_entry_complete(dir)) {
+		close(lfd);
+		return 0;
+	}
 	p = progress_start("unpack", tarball, -1, NULL, NULL, -1);
 	if (!(ret = fresh_dir(dir)) && !(ret = tar_extract(tarball, dir, strip)))
 		ret = image_entry_stamp(dir, -1);
 	progress_end(p, !ret);
+	close(lfd);
 	return ret;
 }

@@ -150,7 +150,7 @@ int image_make(struct build_ctx *b, struct image_job *j)
 	struct progress *p;
 	char *tmp = NULL, *log = NULL;
 	double secs;
-	int ret = k->inputs(b, j, h);
+	int lfd = -1, ret = k->inputs(b, j, h);
 
 	hasher_finish(h, j->hex);
 	if (ret)
@@ -166,6 +166,17 @@ int image_make(struct build_ctx *b, struct image_job *j)
 			info("cached: %s (%s)", strbuf_str(&what), j->dir);
 		strbuf_release(&what);
 		return 0;
+	}
+	/* one builder per entry across processes (a matrix, two runs, CI's prebuild) */
+	if ((lfd = cache_entry_lock(j->dir, strbuf_str(&what))) < 0) {
+		ret = lfd;
+		goto out;
+	}
+	if (!j->rebuild && image_entry_complete(j->dir)) {
+		/* built by the process we waited for: its cost is not ours */
+		if (images_show_cached)
+			info("cached: %s (%s)", strbuf_str(&what), j->dir);
+		goto out;
 	}
 	tmp = k->in_place ? xstrdup(j->dir) : xasprintf("%s.tmp", j->dir);
 	log = path_join(tmp, k->log_name ? k->log_name : "build.log");
@@ -184,6 +195,8 @@ int image_make(struct build_ctx *b, struct image_job *j)
 	j->built = true;
 	b->out->builds++;
 out:
+	if (lfd >= 0)
+		close(lfd);
 	strbuf_release(&what);
 	free(tmp);
 	free(log);

@@ -11,6 +11,10 @@
 
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "testutil.h"
 #include "images/kind.h"
 #include "progress.h"
@@ -50,6 +54,65 @@ static const struct image_kind fake_kind = {
 	.name = "fake", .title = "fake image", .recipe = "fake-1",
 	.inputs = fake_inputs, .build = fake_build,
 };
+
+/* a slow build that counts itself in <build dir>/builds (shared by processes) */
+static int slow_build(struct build_ctx *b, struct image_job *j, const char *dir, const char *log)
+{
+	char *count = path_join(b->build_dir, "builds");
+	int fd = open(count, O_WRONLY | O_CREAT | O_APPEND, 0644), ret;
+
+	free(count);
+	if (fd < 0 || write(fd, "b\n", 2) != 2)
+		return -EIO;
+	close(fd);
+	usleep(300 * 1000);
+	ret = fake_build(b, j, dir, log);
+	return ret;
+}
+
+static const struct image_kind slow_kind = {
+	.name = "slow", .title = "slow image", .recipe = "slow-1",
+	.inputs = fake_inputs, .build = slow_build,
+};
+
+/* Two processes make the same entry at once: one builds, the other waits for it and uses it */
+static void test_two_processes_one_build(void **state)
+{
+	struct lab_images out = { 0 };
+	struct build_ctx b = { .build_dir = *state, .out = &out };
+	struct fake f = { .input = "shared" };
+	struct image_job j = { .kind = &slow_kind, .data = &f };
+	struct capture cap;
+	char *text, *count;
+	int status;
+	pid_t pid;
+
+	progress_force(PROGRESS_PLAIN, false, 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		tl_quiet = true;
+		_exit(image_make(&b, &j) ? 1 : 0);
+	}
+	usleep(100 * 1000);	/* the child is inside its build (300 ms) */
+	capture_begin(&cap);
+	assert_int_equal(image_make(&b, &j), 0);
+	text = capture_end(&cap);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* this process waited, said so, and built nothing */
+	assert_non_null(strstr(text, "waiting for another teelab process: slow image"));
+	assert_false(j.built);
+	assert_int_equal(f.builds, 0);
+	free(text);
+	count = tu_slurp(*state, "builds");
+	assert_string_equal(count, "b\n");
+	free(count);
+	text = tu_slurp(j.dir, "out.txt");
+	assert_string_equal(text, "shared");
+	free(text);
+	image_job_release(&j);
+}
 
 static void test_miss_build_stamp_hit(void **state)
 {
@@ -388,6 +451,7 @@ int main(void)
 		T(test_failed_build_not_stamped),
 		T(test_rebuild_flag),
 		T(test_last_seconds),
+		T(test_two_processes_one_build),
 		cmocka_unit_test(test_real_table_order),
 		cmocka_unit_test(test_order_from_deps),
 		cmocka_unit_test(test_order_errors),
