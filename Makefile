@@ -30,8 +30,11 @@ CFLAGS ?= -O2 -g
 ALL_CFLAGS = -std=gnu11 $(WARN) $(if $(filter 1,$(WERROR)),-Werror) $(CFLAGS) -D_GNU_SOURCE -I$(B) -iquote lab \
 	-DTEELAB_DATADIR='"$(DATADIR)"' $(shell pkg-config --cflags $(PKGS)) \
 	-DTEELAB_LIBVIRT_DRIVERS='"$(shell pkg-config --variable=libdir libvirt)/libvirt/connection-driver"'
-# recursive (=): `make deps` runs before pkg-config is installed
-LIBS = $(shell pkg-config --libs $(PKGS)) -lfdt -lpthread
+# recursive (=): `make deps` runs before pkg-config is installed. libvirt is not
+# linked: the libvirt backend dlopen()s it (lab/machine_libvirt.c), its headers
+# give the prototypes
+LINKED_PKGS := $(filter-out libvirt libvirt-qemu,$(PKGS))
+LIBS = $(shell pkg-config --libs $(LINKED_PKGS)) -lfdt -lpthread
 
 B := build
 LAB_SRCS := $(wildcard lab/*.c lab/*/*.c)

@@ -32,6 +32,7 @@
  */
 #include "machine.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -86,6 +87,88 @@ struct lv_priv {
 	pid_t watchdog;		/* embed: kills QEMU if teelab dies */
 };
 
+/*
+ * ---- libvirt, loaded when this backend is first used ----
+ *
+ * libvirt and the ~45 libraries it links (GLib, GnuTLS, ICU, Kerberos, ...)
+ * cost every teelab process 25-40 ms of CPU at exec, most runs using the
+ * qemu backend never call them. They are dlopen()ed by SONAME (the ABI
+ * libvirt keeps stable, libvirt0's package) on the first connection; the
+ * prototypes come from libvirt's headers at build time, so each pointer
+ * has the function's own type.
+ */
+#define LV_FUNCS(X) \
+	X(virConnectDomainEventDeregisterAny) \
+	X(virConnectDomainEventRegisterAny) \
+	X(virConnectDomainXMLToNative) \
+	X(virConnectListAllDomains) \
+	X(virConnectOpen) \
+	X(virConnectSetKeepAlive) \
+	X(virDomainCreateXML) \
+	X(virDomainDestroy) \
+	X(virDomainDestroyFlags) \
+	X(virDomainFree) \
+	X(virDomainGetName) \
+	X(virDomainGetState) \
+	X(virDomainOpenConsole) \
+	X(virDomainResume) \
+	X(virEventAddHandle) \
+	X(virEventRegisterDefaultImpl) \
+	X(virEventRemoveHandle) \
+	X(virEventRunDefaultImpl) \
+	X(virGetLastError) \
+	X(virInitialize) \
+	X(virSetErrorFunc) \
+	X(virStoragePoolCreate) \
+	X(virStoragePoolCreateXML) \
+	X(virStoragePoolIsActive) \
+	X(virStoragePoolLookupByName) \
+	X(virStorageVolCreateXML) \
+	X(virStorageVolDelete) \
+	X(virStorageVolFree) \
+	X(virStorageVolGetInfo) \
+	X(virStorageVolGetPath) \
+	X(virStorageVolLookupByName) \
+	X(virStorageVolUpload) \
+	X(virStreamAbort) \
+	X(virStreamEventAddCallback) \
+	X(virStreamEventRemoveCallback) \
+	X(virStreamFinish) \
+	X(virStreamFree) \
+	X(virStreamNew) \
+	X(virStreamRecv) \
+	X(virStreamSend)
+#define LV_QEMU_FUNCS(X) X(virDomainQemuMonitorCommand)
+
+static struct {
+#define LV_PTR(f) __typeof__(f) *f;
+	LV_FUNCS(LV_PTR)
+	LV_QEMU_FUNCS(LV_PTR)
+#undef LV_PTR
+} lv;
+
+/* Load libvirt.so.0 and libvirt-qemu.so.0 once. 0, or -1 with the reason in @err. */
+static int lv_load(char *err, size_t len)
+{
+	void *h = dlopen("libvirt.so.0", RTLD_NOW | RTLD_GLOBAL);
+	void *hq = h ? dlopen("libvirt-qemu.so.0", RTLD_NOW | RTLD_GLOBAL) : NULL;
+
+	if (!h || !hq) {
+		snprintf(err, len, "cannot load libvirt (package libvirt0): %s", dlerror());
+		return -1;
+	}
+#define LV_SYM(f) if (!(lv.f = (__typeof__(f) *)dlsym(h, #f))) goto missing;
+#define LV_QSYM(f) if (!(lv.f = (__typeof__(f) *)dlsym(hq, #f))) goto missing;
+	LV_FUNCS(LV_SYM)
+	LV_QEMU_FUNCS(LV_QSYM)
+#undef LV_SYM
+#undef LV_QSYM
+	return 0;
+missing:
+	snprintf(err, len, "libvirt lacks a function teelab calls: %s", dlerror());
+	return -1;
+}
+
 /* ---- the process-wide connection and event loop ---- */
 
 static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
@@ -98,13 +181,14 @@ static void *event_loop(void *arg)
 {
 	(void)arg;
 	for (;;)
-		if (virEventRunDefaultImpl() < 0)
+		if (lv.virEventRunDefaultImpl() < 0)
 			usleep(10000);
 	return NULL;
 }
 
 /* libvirt's own log (warnings and errors): a file, not teelab's stderr */
 static char *loop_log;
+static char load_err[512];	/* why libvirt could not be loaded */
 
 static void loop_start(void)
 {
@@ -117,7 +201,11 @@ static void loop_start(void)
 		setenv("LIBVIRT_LOG_OUTPUTS", v, 1);
 		free(v);
 	}
-	if (virInitialize() < 0 || virEventRegisterDefaultImpl() < 0) {
+	if (lv_load(load_err, sizeof(load_err))) {
+		loop_ok = -1;
+		return;
+	}
+	if (lv.virInitialize() < 0 || lv.virEventRegisterDefaultImpl() < 0) {
 		loop_ok = -1;
 		return;
 	}
@@ -132,7 +220,7 @@ static void loop_start(void)
 
 static const char *lv_err(void)
 {
-	virErrorPtr e = virGetLastError();
+	virErrorPtr e = lv.virGetLastError();
 
 	return e && e->message ? e->message : "unknown libvirt error";
 }
@@ -182,16 +270,16 @@ static int embed_prepare(const char *root)
 static void embed_reap(virConnectPtr c)
 {
 	virDomainPtr *doms = NULL;
-	int n = virConnectListAllDomains(c, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
+	int n = lv.virConnectListAllDomains(c, &doms, VIR_CONNECT_LIST_DOMAINS_ACTIVE);
 
 	for (int i = 0; i < n; i++) {
-		const char *name = virDomainGetName(doms[i]);
+		const char *name = lv.virDomainGetName(doms[i]);
 
 		if (name && starts_with(name, "teelab-")) {
 			warning("libvirt: cleaning up domain '%s', left by a teelab that died", name);
-			virDomainDestroy(doms[i]);
+			lv.virDomainDestroy(doms[i]);
 		}
-		virDomainFree(doms[i]);
+		lv.virDomainFree(doms[i]);
 	}
 	free(doms);
 }
@@ -232,7 +320,10 @@ static virConnectPtr lv_connect(const char *uri, const char *state_dir, const ch
 		loop_log = path_join(run_dir, "libvirt.log");
 	pthread_once(&loop_once, loop_start);
 	if (loop_ok) {
-		error("libvirt: cannot start its event loop: %s", lv_err());
+		if (*load_err)
+			error("libvirt: %s", load_err);
+		else
+			error("libvirt: cannot start its event loop: %s", lv_err());
 		return NULL;
 	}
 	if (lv_conn) {
@@ -241,9 +332,9 @@ static virConnectPtr lv_connect(const char *uri, const char *state_dir, const ch
 		error("libvirt: this process is already connected to another URI");
 		return NULL;
 	}
-	virSetErrorFunc(NULL, lv_error_cb);
+	lv.virSetErrorFunc(NULL, lv_error_cb);
 	if (uri) {
-		lv_conn = virConnectOpen(uri);
+		lv_conn = lv.virConnectOpen(uri);
 		if (!lv_conn) {
 			error("libvirt: cannot connect to '%s': %s", uri, lv_err());
 			return NULL;
@@ -254,7 +345,7 @@ static virConnectPtr lv_connect(const char *uri, const char *state_dir, const ch
 			char *u = xasprintf("qemu:///embed?root=%s", root);
 
 			if (!embed_prepare(root))
-				lv_conn = virConnectOpen(u);
+				lv_conn = lv.virConnectOpen(u);
 			if (lv_conn) {
 				lv_embed_root = root;
 				embed_reap(lv_conn);
@@ -272,7 +363,7 @@ static virConnectPtr lv_connect(const char *uri, const char *state_dir, const ch
 	lv_conn_uri = uri ? xstrdup(uri) : NULL;
 	/* a remote daemon that stops answering is noticed within ~15 s */
 	if (remote_uri(uri))
-		virConnectSetKeepAlive(lv_conn, 5, 3);
+		lv.virConnectSetKeepAlive(lv_conn, 5, 3);
 	return lv_conn;
 }
 
@@ -285,7 +376,7 @@ static void con_unref(void *opaque)
 	if (atomic_fetch_sub(&c->refs, 1) != 1)
 		return;
 	if (c->st)
-		virStreamFree(c->st);
+		lv.virStreamFree(c->st);
 	if (c->fd >= 0)
 		close(c->fd);
 	pthread_mutex_destroy(&c->lock);
@@ -296,12 +387,12 @@ static void con_unref(void *opaque)
 static void con_close(struct lv_con *c)
 {
 	if (c->stream_cb) {
-		virStreamEventRemoveCallback(c->st);
+		lv.virStreamEventRemoveCallback(c->st);
 		c->stream_cb = false;
-		virStreamAbort(c->st);
+		lv.virStreamAbort(c->st);
 	}
 	if (c->watch >= 0) {
-		virEventRemoveHandle(c->watch);
+		lv.virEventRemoveHandle(c->watch);
 		c->watch = -1;
 	}
 	if (c->fd >= 0) {
@@ -350,7 +441,7 @@ static void con_stream_cb(virStreamPtr st, int events, void *opaque)
 	}
 	if (events & VIR_STREAM_EVENT_READABLE) {
 		for (;;) {
-			int n = virStreamRecv(st, buf, sizeof(buf));
+			int n = lv.virStreamRecv(st, buf, sizeof(buf));
 
 			if (n == -2)
 				break;		/* nothing more for now */
@@ -385,7 +476,7 @@ static void con_input_cb(int watch, int fd, int events, void *opaque)
 		double deadline = now_mono() + 5;
 
 		while (off < (size_t)n && now_mono() < deadline) {
-			int w = virStreamSend(c->st, buf + off, (size_t)n - off);
+			int w = lv.virStreamSend(c->st, buf + off, (size_t)n - off);
 
 			if (w == -2) {
 				usleep(1000);
@@ -396,7 +487,7 @@ static void con_input_cb(int watch, int fd, int events, void *opaque)
 			off += (size_t)w;
 		}
 	} else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
-		virEventRemoveHandle(c->watch);	/* the engine closed its end */
+		lv.virEventRemoveHandle(c->watch);	/* the engine closed its end */
 		c->watch = -1;
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -419,12 +510,12 @@ static int con_open(virConnectPtr conn, virDomainPtr dom, const char *dev,
 	*engine_fd = sp[0];
 	fcntl(sp[0], F_SETFL, O_NONBLOCK);
 	fcntl(sp[1], F_SETFL, O_NONBLOCK);	/* input side; writes loop in write_all */
-	c->st = virStreamNew(conn, VIR_STREAM_NONBLOCK);
-	if (!c->st || virDomainOpenConsole(dom, dev, c->st, VIR_DOMAIN_CONSOLE_FORCE) < 0)
+	c->st = lv.virStreamNew(conn, VIR_STREAM_NONBLOCK);
+	if (!c->st || lv.virDomainOpenConsole(dom, dev, c->st, VIR_DOMAIN_CONSOLE_FORCE) < 0)
 		return error("libvirt: cannot open console %s: %s", dev, lv_err());
 	pthread_mutex_lock(&c->lock);
 	atomic_fetch_add(&c->refs, 1);
-	if (virStreamEventAddCallback(c->st, VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR |
+	if (lv.virStreamEventAddCallback(c->st, VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR |
 				      VIR_STREAM_EVENT_HANGUP, con_stream_cb, c, con_unref) < 0) {
 		atomic_fetch_sub(&c->refs, 1);
 		pthread_mutex_unlock(&c->lock);
@@ -432,7 +523,7 @@ static int con_open(virConnectPtr conn, virDomainPtr dom, const char *dev,
 	}
 	c->stream_cb = true;
 	atomic_fetch_add(&c->refs, 1);
-	c->watch = virEventAddHandle(c->fd, VIR_EVENT_HANDLE_READABLE, con_input_cb, c, con_unref);
+	c->watch = lv.virEventAddHandle(c->fd, VIR_EVENT_HANDLE_READABLE, con_input_cb, c, con_unref);
 	if (c->watch < 0)
 		atomic_fetch_sub(&c->refs, 1);
 	pthread_mutex_unlock(&c->lock);
@@ -454,23 +545,29 @@ static char *host_path(virConnectPtr conn, const char *path)
 	virStorageVolPtr vol;
 	struct stat stt;
 
-	if (lv_embed_root)
-		return xstrdup(path);
+	if (lv_embed_root) {
+		/* libvirt's QEMU does not run in our directory: a relative path (./runs) is resolved here */
+		char *abs = realpath(path, NULL);
+
+		if (!abs)
+			error_errno("cannot resolve '%s'", path);
+		return abs;
+	}
 	if (stat(path, &stt) || sha256_file(path, hex)) {
 		error_errno("cannot read '%s' for the libvirt host", path);
 		return NULL;
 	}
 	if (!pool) {
-		pool = virStoragePoolLookupByName(conn, LV_POOL);
+		pool = lv.virStoragePoolLookupByName(conn, LV_POOL);
 		if (!pool) {
 			xml = xasprintf("<pool type='dir'><name>%s</name><target><path>%s</path>"
 					"</target></pool>", LV_POOL, LV_POOL_PATH);
-			pool = virStoragePoolCreateXML(conn, xml, VIR_STORAGE_POOL_CREATE_WITH_BUILD);
+			pool = lv.virStoragePoolCreateXML(conn, xml, VIR_STORAGE_POOL_CREATE_WITH_BUILD);
 			free(xml);
 			if (!pool)
-				pool = virStoragePoolLookupByName(conn, LV_POOL);	/* a race */
-		} else if (virStoragePoolIsActive(pool) != 1) {
-			virStoragePoolCreate(pool, 0);
+				pool = lv.virStoragePoolLookupByName(conn, LV_POOL);	/* a race */
+		} else if (lv.virStoragePoolIsActive(pool) != 1) {
+			lv.virStoragePoolCreate(pool, 0);
 		}
 		if (!pool) {
 			error("libvirt: no storage pool '%s' for the images: %s", LV_POOL, lv_err());
@@ -479,9 +576,9 @@ static char *host_path(virConnectPtr conn, const char *path)
 	}
 	hex[16] = '\0';
 	name = xasprintf("%s-%s", hex, base);
-	vol = virStorageVolLookupByName(pool, name);
+	vol = lv.virStorageVolLookupByName(pool, name);
 	if (!vol) {
-		virStreamPtr st = virStreamNew(conn, 0);
+		virStreamPtr st = lv.virStreamNew(conn, 0);
 		int fd = open(path, O_RDONLY | O_CLOEXEC);
 		char buf[1 << 16];
 		ssize_t n = 0;
@@ -490,31 +587,31 @@ static char *host_path(virConnectPtr conn, const char *path)
 		xml = xasprintf("<volume><name>%s</name><capacity unit='bytes'>%lld</capacity>"
 				"<target><format type='raw'/><permissions><mode>0644</mode>"
 				"</permissions></target></volume>", name, (long long)stt.st_size);
-		vol = virStorageVolCreateXML(pool, xml, 0);
+		vol = lv.virStorageVolCreateXML(pool, xml, 0);
 		free(xml);
 		if (vol && fd >= 0 && st &&
-		    virStorageVolUpload(vol, st, 0, (unsigned long long)stt.st_size, 0) == 0) {
+		    lv.virStorageVolUpload(vol, st, 0, (unsigned long long)stt.st_size, 0) == 0) {
 			ret = 0;
 			while (!ret && (n = read(fd, buf, sizeof(buf))) > 0)
-				ret = virStreamSend(st, buf, (size_t)n) == n ? 0 : -1;
+				ret = lv.virStreamSend(st, buf, (size_t)n) == n ? 0 : -1;
 			if (!ret && n == 0)
-				ret = virStreamFinish(st);
+				ret = lv.virStreamFinish(st);
 			else
-				virStreamAbort(st);
+				lv.virStreamAbort(st);
 		}
 		if (ret && vol) {
 			error("libvirt: uploading '%s' to pool %s failed: %s", path, LV_POOL, lv_err());
-			virStorageVolDelete(vol, 0);
-			virStorageVolFree(vol);
+			lv.virStorageVolDelete(vol, 0);
+			lv.virStorageVolFree(vol);
 			vol = NULL;
 		} else if (!vol) {
 			/* another cell created it at the same moment: wait for its upload */
 			for (int i = 0; i < 600 && !vol; i++) {
 				virStorageVolInfo vi;
 
-				vol = virStorageVolLookupByName(pool, name);
-				if (vol && (virStorageVolGetInfo(vol, &vi) || vi.allocation < vi.capacity)) {
-					virStorageVolFree(vol);
+				vol = lv.virStorageVolLookupByName(pool, name);
+				if (vol && (lv.virStorageVolGetInfo(vol, &vi) || vi.allocation < vi.capacity)) {
+					lv.virStorageVolFree(vol);
 					vol = NULL;
 				}
 				if (!vol)
@@ -527,13 +624,13 @@ static char *host_path(virConnectPtr conn, const char *path)
 			     (long long)stt.st_size, LV_POOL);
 		}
 		if (st)
-			virStreamFree(st);
+			lv.virStreamFree(st);
 		if (fd >= 0)
 			close(fd);
 	}
 	if (vol) {
-		out = virStorageVolGetPath(vol);
-		virStorageVolFree(vol);
+		out = lv.virStorageVolGetPath(vol);
+		lv.virStorageVolFree(vol);
 	}
 	free(name);
 	return out;
@@ -748,7 +845,7 @@ static void write_run_files(virConnectPtr conn, const struct machine *m, const c
 {
 	const char *dir = m->spec.run_dir;
 	char *p = path_join(dir, "domain.xml");
-	char *argv = virConnectDomainXMLToNative(conn, "qemu-argv", xml, 0);
+	char *argv = lv.virConnectDomainXMLToNative(conn, "qemu-argv", xml, 0);
 	char *script;
 
 	write_file_str(p, xml);
@@ -843,7 +940,7 @@ static int lv_start(struct machine *m)
 	m->started = now_mono();
 	/* paused until both consoles are attached; gone when this connection closes */
 	/* (the embed driver has no autodestroy: the watchdog below does its work) */
-	p->dom = virDomainCreateXML(conn, xml, VIR_DOMAIN_START_PAUSED |
+	p->dom = lv.virDomainCreateXML(conn, xml, VIR_DOMAIN_START_PAUSED |
 				    (lv_embed_root ? 0 : VIR_DOMAIN_START_AUTODESTROY));
 	if (!p->dom) {
 		error("libvirt (%s) did not start the domain: %s", m->uri, lv_err());
@@ -855,7 +952,7 @@ static int lv_start(struct machine *m)
 	} else if (!remote_uri(uri)) {
 		p->log_path = xasprintf("/var/log/libvirt/qemu/%s.log", p->name);
 	}
-	p->lifecycle = virConnectDomainEventRegisterAny(conn, p->dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+	p->lifecycle = lv.virConnectDomainEventRegisterAny(conn, p->dom, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 							VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), p, NULL);
 	for (int i = 0; i < CON_COUNT; i++) {
 		char dev[32];
@@ -864,7 +961,7 @@ static int lv_start(struct machine *m)
 		if (con_open(conn, p->dom, dev, &p->con[i], &m->console_fd[i]))
 			goto out;
 	}
-	if (virDomainResume(p->dom) < 0) {
+	if (lv.virDomainResume(p->dom) < 0) {
 		error("libvirt: cannot resume the domain: %s", lv_err());
 		goto out;
 	}
@@ -903,7 +1000,7 @@ static bool lv_exited(struct machine *m, int *status)
 		 */
 		int state = -1, reason = 0;
 
-		if (virDomainGetState(p->dom, &state, &reason, 0) < 0)
+		if (lv.virDomainGetState(p->dom, &state, &reason, 0) < 0)
 			state = -1;	/* a transient domain already gone: stopped by libvirt */
 		if (!atomic_load(&p->destroying) && !atomic_load(&p->exited))
 			atomic_store(&p->status,
@@ -927,7 +1024,7 @@ static int lv_qmp(struct machine *m, const char *json, char **reply, double time
 	(void)timeout;	/* libvirt bounds monitor commands itself */
 	if (!p || !p->dom || lv_exited(m, NULL))
 		return -EPIPE;
-	if (virDomainQemuMonitorCommand(p->dom, json, &res, 0) < 0) {
+	if (lv.virDomainQemuMonitorCommand(p->dom, json, &res, 0) < 0) {
 		warning("libvirt: QMP command failed: %s", lv_err());
 		return -EIO;
 	}
@@ -948,8 +1045,8 @@ static int lv_stop(struct machine *m, double grace)
 	if (!lv_exited(m, NULL)) {
 		atomic_store(&p->destroying, true);
 		/* SIGTERM (QEMU flushes its chardevs), then SIGKILL */
-		if (virDomainDestroyFlags(p->dom, VIR_DOMAIN_DESTROY_GRACEFUL) < 0)
-			virDomainDestroy(p->dom);
+		if (lv.virDomainDestroyFlags(p->dom, VIR_DOMAIN_DESTROY_GRACEFUL) < 0)
+			lv.virDomainDestroy(p->dom);
 	}
 	/* the consoles' last bytes: wait for both streams to end */
 	deadline = now_mono() + grace;
@@ -972,7 +1069,7 @@ static void lv_release(struct machine *m)
 	struct lv_priv *p = m->priv;
 
 	if (p->lifecycle >= 0 && lv_conn)
-		virConnectDomainEventDeregisterAny(lv_conn, p->lifecycle);
+		lv.virConnectDomainEventDeregisterAny(lv_conn, p->lifecycle);
 	for (int i = 0; i < CON_COUNT; i++) {
 		struct lv_con *c = p->con[i];
 
@@ -995,7 +1092,7 @@ static void lv_release(struct machine *m)
 		waitpid(p->watchdog, NULL, 0);
 	}
 	if (p->dom)
-		virDomainFree(p->dom);
+		lv.virDomainFree(p->dom);
 	free(p->log_path);
 	free(p->name);
 	free(p);

@@ -196,4 +196,11 @@ c "a backend" "$TEELAB --backend " "libvirt qemu"
 c "help's commands" "$TEELAB help ma" "matrix"
 c "nothing after --" "$TEELAB run -- x" ""
 check "complete is registered for teelab" bash --norc -c ". '$SRC/contrib/completion/teelab.bash'; complete -p teelab"
+
+# libvirt is loaded by the libvirt backend only (dlopen): not a dependency of the binary
+# (libvirt.t runs that backend)
+ldd "$TEELAB" >"$WORK/ldd" 2>&1
+ok $(grep -q libvirt "$WORK/ldd" && echo 1 || echo 0) "the binary does not link libvirt (ldd)"
+check "the binary names libvirt.so.0 for its dlopen()" \
+	grep -q 'libvirt.so.0' "$TEELAB"
 finish

@@ -10,8 +10,13 @@
 before=$(qemu_pids)
 run_teelab 0 "xtest-smoke on the direct QEMU backend" --backend qemu xtest-smoke
 A=$run
-run_teelab 0 "xtest-smoke on the libvirt backend (embed driver, no daemon)" --backend libvirt xtest-smoke
-B=$run
+# a relative runs directory (as the default ./runs): libvirt's QEMU runs elsewhere
+(cd "$WORK" && "$TEELAB" run --runs-dir rel-runs --backend libvirt xtest-smoke >"$WORK/out" 2>"$WORK/err")
+rc=$?
+ok $rc "xtest-smoke on the libvirt backend (embed driver, no daemon, relative --runs-dir) exits 0 (got $rc)"
+[ $rc -eq 0 ] || diag "$WORK/err"
+B=$(ls -d "$WORK"/rel-runs/*/ | tail -n 1)
+B=${B%/}
 check "result.json: backend libvirt and the embed URI" python3 -c '
 import json, sys
 e = json.load(open(sys.argv[1]))["environment"]
