@@ -58,6 +58,7 @@ struct console {
 	int log_fd;		/* the whole run */
 	int seg_fd;		/* this boot only (nw-console.boot-N.log), or -1 */
 	struct strbuf history;	/* every line of the run, without timestamps */
+	struct strbuf pending;	/* stamped lines not yet in the logs (engine_console_flush()) */
 	size_t cursor;		/* `expect` steps match from here on */
 	bool eof;
 	size_t lines;
@@ -181,6 +182,12 @@ void engine_new_boot(struct engine *e, const char *how, const char *kernel, doub
 void engine_expect_boot(struct engine *e, const char *how, const char *kernel, const char *start);
 /* Take what the console feed read since the last call (lines go to on_line()). */
 void engine_take_consoles(struct engine *e);
+/*
+ * Write console @c's lines gathered since the last call to its run log and
+ * boot segment (each take flushes once; also before other writes to them).
+ * A failed write closes that log and warns once; the run goes on.
+ */
+void engine_console_flush(struct console *c);
 /* Scan the wait console's history from its cursor for wait_re; true on a match (matched_line). */
 bool engine_scan_history(struct engine *e);
 /* Keep reading the consoles for up to @secs seconds or until both ended. */

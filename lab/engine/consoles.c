@@ -34,6 +34,7 @@ void engine_new_boot(struct engine *e, const char *how, const char *kernel, doub
 	char *name;
 
 	e->boot++;
+	engine_console_flush(c);	/* the lines before belong to the old segment */
 	if (c->seg_fd >= 0)
 		close(c->seg_fd);
 	name = xasprintf("%s.boot-%d.log", c->file, e->boot);
@@ -80,17 +81,25 @@ static void write_all(int *fd, const char *what, const char *data, size_t len)
 	}
 }
 
+/*
+ * One write per log and engine_take_consoles(), not one per line: a boot
+ * is ~800 lines, and a write a line was a tenth of teelab's CPU.
+ */
+void engine_console_flush(struct console *c)
+{
+	if (!c->pending.len)
+		return;
+	write_all(&c->log_fd, c->name, c->pending.buf, c->pending.len);
+	write_all(&c->seg_fd, c->name, c->pending.buf, c->pending.len);
+	strbuf_reset(&c->pending);
+}
+
 static void log_line(struct engine *e, struct console *c, const char *line, size_t len,
 		     double stamp)
 {
-	struct strbuf sb = STRBUF_INIT;
-
-	strbuf_addf(&sb, "[%9.3f] ", stamp - e->m.started);
-	strbuf_add(&sb, line, len);
-	strbuf_addch(&sb, '\n');
-	write_all(&c->log_fd, c->name, sb.buf, sb.len);
-	write_all(&c->seg_fd, c->name, sb.buf, sb.len);
-	strbuf_release(&sb);
+	strbuf_addf(&c->pending, "[%9.3f] ", stamp - e->m.started);
+	strbuf_add(&c->pending, line, len);
+	strbuf_addch(&c->pending, '\n');
 }
 
 /* A full line (no newline) arrived on console @id at @stamp (now_mono()). */
@@ -160,9 +169,11 @@ void engine_take_consoles(struct engine *e)
 	if (!e->feed)
 		return;
 	eof = console_feed_take(e->feed, &ops, e);
-	for (int i = 0; i < CON_COUNT; i++)
+	for (int i = 0; i < CON_COUNT; i++) {
+		engine_console_flush(&e->con[i]);
 		if (eof & (1u << i))
 			e->con[i].eof = true;
+	}
 }
 
 /* Scan the history of the wait console from its cursor for the pattern. */
@@ -256,6 +267,8 @@ void engine_consoles_open(struct engine *e)
 void engine_consoles_close(struct engine *e)
 {
 	for (int k = 0; k < CON_COUNT; k++) {
+		engine_console_flush(&e->con[k]);
+		strbuf_release(&e->con[k].pending);
 		if (e->con[k].log_fd >= 0)
 			close(e->con[k].log_fd);
 		if (e->con[k].seg_fd >= 0)

@@ -109,6 +109,7 @@ static void write_both(struct console *c, const char *s)
 {
 	size_t len = strlen(s);
 
+	engine_console_flush(c);
 	if (c->log_fd >= 0 && write(c->log_fd, s, len) != (ssize_t)len)
 		warning("cannot write the %s log", c->name);
 	if (c->seg_fd >= 0 && write(c->seg_fd, s, len) != (ssize_t)len)
