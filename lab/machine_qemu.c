@@ -208,6 +208,8 @@ static void build_argv(const struct machine_spec *s, struct strvec *argv,
 	}
 }
 
+static void push_malloc_tunable(struct strvec *env);
+
 static int write_cmdlines(const struct machine_spec *s, const struct strvec *argv)
 {
 	struct strvec rerun = STRVEC_INIT;
@@ -219,15 +221,58 @@ static int write_cmdlines(const struct machine_spec *s, const struct strvec *arg
 	ret = write_file_str(path, line);
 	if (ret)
 		goto out;
-	/* the same machine by hand: normal world on stdio, OP-TEE into a file */
-	build_argv(s, &rerun, "stdio,id=nw,mux=on,signal=off", "file,id=sw,path=sw-console.rerun.log", NULL);
-	free(line);
-	line = strvec_join_shell(&rerun);
-	script = xasprintf("#!/bin/sh\n"
-			   "# Reruns this lab's machine by hand: the normal world on this\n"
-			   "# terminal (Ctrl-A x quits), OP-TEE's console into sw-console.rerun.log.\n"
-			   "cd \"$(dirname \"$0\")\" || exit 1\n"
-			   "exec %s\n", line);
+	/*
+	 * The same machine by hand: normal world on stdio, OP-TEE into a file
+	 * in the run dir. It runs in teelab's directory, where the argv's
+	 * relative paths (a relative --runs-dir: boot.dtb) were meant.
+	 */
+	{
+		char *cwd = getcwd(NULL, 0), *dir = realpath(s->run_dir, NULL), *sw;
+		struct strvec cd = STRVEC_INIT;
+
+		if (!cwd || !dir) {
+			ret = error_errno("cannot resolve the run directory '%s'", s->run_dir);
+			free(cwd);
+			free(dir);
+			goto out;
+		}
+		sw = xasprintf("file,id=sw,path=%s/sw-console.rerun.log", dir);
+		build_argv(s, &rerun, "stdio,id=nw,mux=on,signal=off", sw, NULL);
+		strvec_pushl(&cd, "cd", cwd, NULL);
+		free(line);
+		line = strvec_join_shell(&cd);
+		script = xasprintf("#!/bin/sh\n"
+				   "# Reruns this lab's machine by hand: the normal world on this\n"
+				   "# terminal (Ctrl-A x quits), OP-TEE's console into sw-console.rerun.log.\n"
+				   "%s || exit 1\n", line);
+		/* QEMU's environment as teelab gave it (push_malloc_tunable()) */
+		strvec_release(&cd);
+		push_malloc_tunable(&cd);
+		for (size_t i = 0; i < cd.nr; i++) {
+			struct strvec one = STRVEC_INIT;
+			char *q, *more;
+
+			strvec_pushl(&one, "export", cd.v[i], NULL);
+			q = strvec_join_shell(&one);
+			more = xasprintf("%s%s\n", script, q);
+			free(script);
+			script = more;
+			free(q);
+			strvec_release(&one);
+		}
+		free(line);
+		line = strvec_join_shell(&rerun);
+		strvec_release(&cd);
+		free(sw);
+		free(cwd);
+		free(dir);
+	}
+	{
+		char *body = xasprintf("%sexec %s\n", script, line);
+
+		free(script);
+		script = body;
+	}
 	free(path);
 	path = path_join(s->run_dir, "qemu-rerun.sh");
 	ret = write_file(path, script, strlen(script), 0755);

@@ -18,6 +18,27 @@ done
 check "results.tap has no failure" bash -c "! grep -q '^not ok' '$run/results.tap'"
 check "qemu.cmdline names secure=on" grep -q "secure=on" "$run/qemu.cmdline"
 check "qemu.cmdline runs TCG single-threaded (the machine default)" grep -q -- "-accel tcg,thread=single" "$run/qemu.cmdline"
+
+# qemu-rerun.sh boots the same machine by hand, from any directory, even for
+# a run made with a relative --runs-dir (boot.dtb is a relative path then)
+(cd "$WORK" && "$TEELAB" -q run --runs-dir rel xtest-smoke >/dev/null 2>&1)
+rerun=$(ls -d "$WORK"/rel/*/ | tail -n 1)qemu-rerun.sh
+(cd / && exec setsid sh "$rerun" </dev/null >"$WORK/rerun.out" 2>&1) &
+rpid=$!
+for _ in $(seq 120); do
+	grep -q '@@TL:READY@@' "$WORK/rerun.out" && break
+	sleep 0.5
+done
+kill -TERM -- "-$rpid" 2>/dev/null
+wait "$rpid" 2>/dev/null
+for _ in $(seq 50); do
+	pgrep -f "path=$(dirname "$rerun")/sw-console.rerun.log" >/dev/null || break
+	sleep 0.1
+done
+check_grep "qemu-rerun.sh (run from /) boots the guest to the ready marker" '@@TL:READY@@' "$WORK/rerun.out"
+check "qemu-rerun.sh: OP-TEE's console went to sw-console.rerun.log in the run dir" \
+	grep -q "OP-TEE version: " "$(dirname "$rerun")/sw-console.rerun.log"
+
 sleep 0.2
 after=$(qemu_pids)
 ok $([ "$before" = "$after" ] && echo 0 || echo 1) "no QEMU process left behind"
