@@ -444,6 +444,23 @@ static int rm_cb(const char *path, const struct stat *st UNUSED,
 	return 0;
 }
 
+void prefetch_file_data(int fd)
+{
+	off_t pos = lseek(fd, 0, SEEK_CUR), off = 0, data, hole;
+
+	if (pos < 0)
+		return;
+	while ((data = lseek(fd, off, SEEK_DATA)) >= 0) {
+		hole = lseek(fd, data, SEEK_HOLE);
+		if (hole <= data)
+			break;
+		posix_fadvise(fd, data, hole - data, POSIX_FADV_WILLNEED);
+		off = hole;
+	}
+	/* the offset is the open file's, shared with whoever reads it next */
+	lseek(fd, pos, SEEK_SET);
+}
+
 int cache_entry_lock(const char *dir, const char *what)
 {
 	char *path = xasprintf("%s.lock", dir);

@@ -158,6 +158,14 @@ int copy_file(const char *src, const char *dst);
  * 0 or -errno (reported, @dst removed).
  */
 int copy_file_sparse(int src_fd, const char *dst);
+/*
+ * Ask the kernel to read @fd's data into the page cache in the background
+ * (posix_fadvise WILLNEED on each SEEK_DATA range; holes are skipped, they
+ * would only fill the cache with zeros). Returns at once; best effort, no
+ * error; the file offset is left where it was. For a file another process
+ * (QEMU) is about to read.
+ */
+void prefetch_file_data(int fd);
 /* Join two path components; caller frees. */
 char *path_join(const char *a, const char *b);
 /* Seconds since an arbitrary point (CLOCK_MONOTONIC). */

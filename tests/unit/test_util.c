@@ -66,6 +66,26 @@ static void test_strvec_sort(void **state)
 	strvec_release(&sv);
 }
 
+/* prefetch_file_data(): best effort, and the offset stays (QEMU reads the snapshot's stream from it) */
+static void test_prefetch_keeps_offset(void **state)
+{
+	char *path = path_join(*state, "sparse");
+	int fd = open(path, O_RDWR | O_CREAT, 0600);
+	char got[4] = "";
+
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, 8 << 20), 0);
+	assert_int_equal(pwrite(fd, "head", 4, 0), 4);
+	assert_int_equal(pwrite(fd, "tail", 4, (4 << 20) + 3), 4);
+	assert_int_equal(lseek(fd, 2, SEEK_SET), 2);
+	prefetch_file_data(fd);
+	assert_int_equal(lseek(fd, 0, SEEK_CUR), 2);
+	assert_int_equal(read(fd, got, 2), 2);
+	assert_memory_equal(got, "ad", 2);
+	close(fd);
+	free(path);
+}
+
 static void test_join_shell(void **state)
 {
 	struct strvec sv = STRVEC_INIT;
@@ -104,6 +124,7 @@ int main(void)
 		cmocka_unit_test(test_join_shell),
 		cmocka_unit_test(test_strbuf),
 		cmocka_unit_test_setup_teardown(test_copy_sparse, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_prefetch_keeps_offset, setup_tmp, teardown_tmp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
