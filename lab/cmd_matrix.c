@@ -114,7 +114,7 @@ int cmd_matrix(int argc, char **argv)
 	struct matrix m = MATRIX_INIT;
 	struct lab_config cfg;
 	const char *file;
-	char *out, *path = NULL;
+	char *out, *path = NULL, *times;
 	int ret;
 
 	argc = parse_command(argc, argv, &command_matrix);
@@ -150,7 +150,11 @@ int cmd_matrix(int argc, char **argv)
 	opt.history = matrix_history.nr ? (const char *const *)matrix_history.v : NULL;
 	opt.pass = (const char *const *)pass.v;
 	opt.hosts = matrix_hosts.nr ? (const char *const *)matrix_hosts.v : NULL;
+	/* by the matrix's name: only the order of the cells depends on it */
+	times = xasprintf("%s/matrix-times/%s.json", cfg.cache_dir, m.name);
+	opt.times_file = times;
 	ret = matrix_run(&m, &opt);
+	free(times);
 	matrix_release(&m);
 	config_release(&cfg);
 	strvec_release(&pass);

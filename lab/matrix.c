@@ -357,6 +357,7 @@ struct runner {
 	char *self;		/* this teelab */
 	struct cell_run *runs;
 	size_t nr, next, done;
+	size_t *order;		/* runs[] indexes in the order they start (matrix_dispatch_order()) */
 	size_t nr_hosts;
 	int *host_load;		/* cells running on each of opt->hosts */
 	char *lava_host;	/* --lava: "LAVA <identity>", the report's host of its cells */
@@ -570,7 +571,7 @@ static void *worker(void *arg)
 
 		pthread_mutex_lock(&r->lock);
 		if (r->next < r->nr && !runproc_interrupted())
-			cr = &r->runs[r->next++];
+			cr = &r->runs[r->order[r->next++]];
 		pthread_mutex_unlock(&r->lock);
 		if (!cr)
 			return NULL;
@@ -687,12 +688,85 @@ static int write_matrix_json(const struct runner *r, const char *started, double
 	return ret;
 }
 
+struct dispatch_key {
+	size_t idx;
+	double secs;	/* < 0: unknown */
+};
+
+static int by_time_desc(const void *a, const void *b)
+{
+	const struct dispatch_key *x = a, *y = b;
+	bool ux = x->secs < 0, uy = y->secs < 0;
+
+	if (ux != uy)
+		return ux ? -1 : 1;	/* unknown first */
+	if (!ux && x->secs != y->secs)
+		return x->secs > y->secs ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;	/* stable */
+}
+
+void matrix_dispatch_order(const char *const *ids, size_t nr, const json_t *times, size_t *order)
+{
+	struct dispatch_key *k = xcalloc(nr ? nr : 1, sizeof(*k));
+
+	for (size_t i = 0; i < nr; i++) {
+		json_t *v = times ? json_object_get(times, ids[i]) : NULL;
+
+		k[i].idx = i;
+		k[i].secs = json_is_number(v) && json_number_value(v) >= 0 ? json_number_value(v) : -1;
+	}
+	qsort(k, nr, sizeof(*k), by_time_desc);
+	for (size_t i = 0; i < nr; i++)
+		order[i] = k[i].idx;
+	free(k);
+}
+
+/* The last wall times, or an empty object (a missing or unreadable file is not an error). */
+static json_t *times_load(const char *path)
+{
+	json_t *t = path ? json_load_file(path, 0, NULL) : NULL;
+
+	if (!json_is_object(t)) {
+		json_decref(t);
+		t = json_object();
+	}
+	return t;
+}
+
+/* Keep the wall time of every cell that ran to a verdict (not INFRA: it says nothing of its length). */
+static void times_save(const struct runner *r, json_t *times)
+{
+	char *text;
+
+	if (!r->opt->times_file)
+		return;
+	for (size_t i = 0; i < r->nr; i++) {
+		const struct cell_run *cr = &r->runs[i];
+
+		if (cr->exit_code >= 0 && cr->verdict && strcmp(cr->verdict, "INFRA") &&
+		    strcmp(cr->verdict, "NOTRUN") && strcmp(cr->verdict, "INTERRUPTED"))
+			json_object_set_new(times, cr->cell->id, json_real((double)(long long)(cr->wall * 10 + 0.5) / 10));
+	}
+	text = json_dumps(times, JSON_SORT_KEYS | JSON_INDENT(1));
+	{
+		char *dir = xstrdup(r->opt->times_file), *slash = strrchr(dir, '/');
+
+		if (slash)
+			*slash = '\0';
+		if (text && (!slash || !mkdir_p(dir, 0755)) && write_file_str(r->opt->times_file, text))
+			warning("the cells' times are not kept ('%s')", r->opt->times_file);
+		free(dir);
+	}
+	free(text);
+}
+
 int matrix_run(const struct matrix *m, const struct matrix_options *opt_in)
 {
 	struct matrix_options opt = *opt_in;
 	struct runner r = { .m = m, .opt = &opt };
 	pthread_t *threads = NULL;
 	char started[32], exe[4096];
+	json_t *times;
 	double t0 = now_mono();
 	size_t met = 0;
 	ssize_t n;
@@ -725,6 +799,16 @@ int matrix_run(const struct matrix *m, const struct matrix_options *opt_in)
 			r.runs[r.nr].tried = xcalloc(r.nr_hosts + 1, sizeof(bool));
 			r.runs[r.nr++].exit_code = -1;
 		}
+	times = times_load(opt.times_file);
+	{
+		const char **ids = xcalloc(r.nr ? r.nr : 1, sizeof(*ids));
+
+		for (size_t i = 0; i < r.nr; i++)
+			ids[i] = r.runs[i].cell->id;
+		r.order = xcalloc(r.nr ? r.nr : 1, sizeof(*r.order));
+		matrix_dispatch_order(ids, r.nr, times, r.order);
+		free(ids);
+	}
 	info("matrix %s: %zu cell(s)%s, %d at a time%s%s -> %s", m->name, r.nr,
 	     opt.shards > 1 ? " (this shard)" : "", opt.jobs, r.nr_hosts ? " over libvirt hosts " : "",
 	     r.nr_hosts ? (opt.hosts[1] ? "(several)" : opt.hosts[0]) : "", opt.out_dir);
@@ -743,6 +827,8 @@ int matrix_run(const struct matrix *m, const struct matrix_options *opt_in)
 		met += r.runs[i].met;
 	}
 	write_matrix_json(&r, started, now_mono() - t0);
+	times_save(&r, times);
+	json_decref(times);
 	if (report_write_history(opt.out_dir, opt.compare, opt.history))
 		warning("the report in '%s' is incomplete", opt.out_dir);
 	info("matrix %s: %zu/%zu cell(s) met their expectation in %.1f s; report %s/index.html",
@@ -757,6 +843,7 @@ int matrix_run(const struct matrix *m, const struct matrix_options *opt_in)
 		free(r.runs[i].tried);
 	}
 	free(r.runs);
+	free(r.order);
 	free(r.host_load);
 	free(r.lava_host);
 	free(threads);

@@ -24,6 +24,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include <jansson.h>
+
 struct matrix_cell {
 	char *id;		/* scenario[.cell][.kernel][.secure], unique */
 	char *scenario;		/* a name from scenarios/ or a path */
@@ -69,7 +71,23 @@ struct matrix_options {
 	 * LAVA lab and imported (`export lava --submit`); the others run here.
 	 */
 	const char *lava;
+	/*
+	 * A JSON file of each cell's last wall time ({"<cell id>": seconds}),
+	 * or NULL. Read to start the longest cells first (unknown ones before
+	 * all: they may be the longest), written back after the run.
+	 */
+	const char *times_file;
 };
+
+/*
+ * The order to start cells in: the indexes 0..@nr-1 of @ids into @order,
+ * unknown cells (no number for their id in @times, a JSON object; may be
+ * NULL) first in their given order, then the known ones longest first
+ * (equal times keep their given order). Longest-first is the classic
+ * makespan heuristic for parallel workers: a long cell started last would
+ * run alone at the end.
+ */
+void matrix_dispatch_order(const char *const *ids, size_t nr, const json_t *times, size_t *order);
 
 /* What the host allows: min(online CPUs, (available memory - 1 GiB) / 1.5 GiB), at least 1. */
 int matrix_default_jobs(void);

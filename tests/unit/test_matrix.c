@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Unit tests for matrix.c: loading and expanding matrix files. */
+/* Unit tests for matrix.c: loading and expanding matrix files, the cells' start order. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -105,11 +105,29 @@ static void test_errors(void **state)
 	}
 }
 
+/* Longest first by the last wall times; cells never timed before them; ties and unknowns keep the file's order */
+static void test_dispatch_order(void **state)
+{
+	const char *ids[] = { "a", "b", "c", "d", "e", "f" };
+	json_t *t = json_pack("{s:f, s:f, s:f, s:s, s:f}", "a", 2.5, "b", 50.2, "d", 7.0,
+			      "e", "not a number", "f", 7.0);
+	size_t order[6], want[] = { 2, 4, 1, 3, 5, 0 }, plain[] = { 0, 1, 2, 3, 4, 5 };
+
+	(void)state;
+	matrix_dispatch_order(ids, 6, t, order);
+	assert_memory_equal(order, want, sizeof(want));
+	/* no times at all (a first run): the file's order */
+	matrix_dispatch_order(ids, 6, NULL, order);
+	assert_memory_equal(order, plain, sizeof(plain));
+	json_decref(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_dispatch_order),
 	};
 
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
