@@ -476,14 +476,14 @@ int cache_entry_lock(const char *dir, const char *what)
 
 		if (errno == EWOULDBLOCK) {
 			info("waiting for another teelab process: %s (%s)", what, path);
-			do
-				r = flock(fd, LOCK_EX);
-			while (r && errno == EINTR);
+			/* teelab's handlers are not SA_RESTART: Ctrl-C ends the wait (EINTR) */
+			r = flock(fd, LOCK_EX);
 		} else {
 			r = -1;
 		}
 		if (r) {
-			r = error_errno("cannot lock '%s'", path);
+			r = errno == EINTR ? error_code(-EINTR, "interrupted while waiting for '%s'", path)
+					   : error_errno("cannot lock '%s'", path);
 			close(fd);
 			fd = r;
 		}

@@ -140,8 +140,9 @@ bool is_dir(const char *path);
  * Take the cross-process lock of cache entry @dir: an exclusive flock(2) on
  * "@dir.lock" (created; the lock goes with the descriptor, so it is
  * released when the holder exits or is killed). If another process holds
- * it, says once that it waits for @what and blocks until it is free. The
- * descriptor (close it to release), or -errno (reported).
+ * it, says once that it waits for @what and blocks until it is free (a
+ * signal with a handler, Ctrl-C, ends the wait: -EINTR). The descriptor
+ * (close it to release), or -errno (reported).
  */
 int cache_entry_lock(const char *dir, const char *what);
 /* Whether @prog is an executable file in one of $PATH's directories. */
