@@ -747,7 +747,7 @@ static void times_save(const struct runner *r, json_t *times)
 		    strcmp(cr->verdict, "NOTRUN") && strcmp(cr->verdict, "INTERRUPTED"))
 			json_object_set_new(times, cr->cell->id, json_real((double)(long long)(cr->wall * 10 + 0.5) / 10));
 	}
-	text = json_dumps(times, JSON_SORT_KEYS | JSON_INDENT(1));
+	text = json_dumps(times, JSON_SORT_KEYS | JSON_INDENT(1) | JSON_REAL_PRECISION(6));
 	{
 		char *dir = xstrdup(r->opt->times_file), *slash = strrchr(dir, '/');
 
