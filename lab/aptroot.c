@@ -330,6 +330,20 @@ static void apt_unlock(struct aptroot *a)
 	}
 }
 
+/* Start and wait for the apt tool @c under the root's lock: its exit status (not reported) or -errno. */
+static int apt_child(struct aptroot *a, struct child *c)
+{
+	int ret = apt_lock(a);
+
+	if (!ret) {
+		ret = child_start(c);
+		if (!ret)
+			ret = child_finish(c);
+		apt_unlock(a);
+	}
+	return ret;
+}
+
 /*
  * Run an apt tool (NULL-terminated arguments) in the private root, its
  * stdout into @out (may be NULL). Its exit status (not reported) or -errno.
@@ -349,13 +363,7 @@ static int apt_cmd(struct aptroot *a, struct strbuf *out, const char *log, ...)
 	strvec_push(&c.env, "LC_ALL=C");
 	c.capture = out != NULL;
 	c.log_path = log;
-	ret = apt_lock(a);
-	if (!ret) {
-		ret = child_start(&c);
-		if (!ret)
-			ret = child_finish(&c);
-		apt_unlock(a);
-	}
+	ret = apt_child(a, &c);
 	if (out)
 		strbuf_add(out, strbuf_str(&c.output), c.output.len);
 	child_release(&c);
@@ -732,13 +740,7 @@ static int resolve_once(struct aptroot *a, const struct pkg_ref *ref,
 			strvec_push(&c.argv, argv.v[i]);
 		strvec_pushf(&c.env, "APT_CONFIG=%s", a->conf);
 		c.capture = true;
-		ret = apt_lock(a);
-		if (!ret) {
-			ret = child_start(&c);
-			if (!ret)
-				ret = child_finish(&c);
-			apt_unlock(a);
-		}
+		ret = apt_child(a, &c);
 		strbuf_add(&out, strbuf_str(&c.output), c.output.len);
 		child_release(&c);
 	}
