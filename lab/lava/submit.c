@@ -20,8 +20,8 @@ static int lavacli(const char *identity, const char *const *args, struct strbuf 
 	int ret;
 
 	if (!in_path("lavacli"))
-		return error_code(-ENOENT, "lavacli is not installed: it comes with `make test-deps` "
-				  "(configs/test-packages.txt: lavacli, bookworm)");
+		return error_code(-ENOENT, "lavacli is not installed: it comes with `make deps` "
+				  "(configs/host-packages.txt: lavacli, bookworm)");
 	strvec_pushl(&argv, "lavacli", "-i", identity, NULL);
 	for (size_t i = 0; args[i]; i++)
 		strvec_push(&argv, args[i]);

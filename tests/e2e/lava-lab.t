@@ -22,7 +22,7 @@ if [ "$(id -u)" != 0 ]; then
 	echo "1..0 # SKIP needs root (a debootstrap root for the LAVA lab)"
 	exit 0
 fi
-check "lavacli is installed (make test-deps)" command -v lavacli
+check "lavacli is installed (make deps: configs/host-packages.txt)" command -v lavacli
 LAB="$WORK/lab"
 mkdir -p "$LAB"
 # lavacli's identities for this test only
