@@ -212,8 +212,8 @@ static void push_malloc_tunable(struct strvec *env);
 
 static int write_cmdlines(const struct machine_spec *s, const struct strvec *argv)
 {
-	struct strvec rerun = STRVEC_INIT;
-	char *path = NULL, *line = NULL, *script = NULL;
+	struct strvec cd = STRVEC_INIT, rerun = STRVEC_INIT;
+	char *path = NULL, *line = NULL, *script = NULL, *cwd = NULL, *dir = NULL, *cdline;
 	int ret;
 
 	line = strvec_join_shell(argv);
@@ -223,64 +223,45 @@ static int write_cmdlines(const struct machine_spec *s, const struct strvec *arg
 		goto out;
 	/*
 	 * The same machine by hand: normal world on stdio, OP-TEE into a file
-	 * in the run dir. It runs in teelab's directory, where the argv's
-	 * relative paths (a relative --runs-dir: boot.dtb) were meant.
+	 * in the run dir, QEMU's environment as teelab gives it. It runs in
+	 * teelab's directory, where the argv's relative paths (a relative
+	 * --runs-dir: boot.dtb) were meant.
 	 */
+	cwd = getcwd(NULL, 0);
+	dir = realpath(s->run_dir, NULL);
+	if (!cwd || !dir) {
+		ret = error_errno("cannot resolve the run directory '%s'", s->run_dir);
+		goto out;
+	}
+	strvec_pushl(&cd, "cd", cwd, NULL);
+	strvec_push(&rerun, "env");
+	push_malloc_tunable(&rerun);
 	{
-		char *cwd = getcwd(NULL, 0), *dir = realpath(s->run_dir, NULL), *sw;
-		struct strvec cd = STRVEC_INIT;
+		char *sw = xasprintf("file,id=sw,path=%s/sw-console.rerun.log", dir);
 
-		if (!cwd || !dir) {
-			ret = error_errno("cannot resolve the run directory '%s'", s->run_dir);
-			free(cwd);
-			free(dir);
-			goto out;
-		}
-		sw = xasprintf("file,id=sw,path=%s/sw-console.rerun.log", dir);
 		build_argv(s, &rerun, "stdio,id=nw,mux=on,signal=off", sw, NULL);
-		strvec_pushl(&cd, "cd", cwd, NULL);
-		free(line);
-		line = strvec_join_shell(&cd);
-		script = xasprintf("#!/bin/sh\n"
-				   "# Reruns this lab's machine by hand: the normal world on this\n"
-				   "# terminal (Ctrl-A x quits), OP-TEE's console into sw-console.rerun.log.\n"
-				   "%s || exit 1\n", line);
-		/* QEMU's environment as teelab gave it (push_malloc_tunable()) */
-		strvec_release(&cd);
-		push_malloc_tunable(&cd);
-		for (size_t i = 0; i < cd.nr; i++) {
-			struct strvec one = STRVEC_INIT;
-			char *q, *more;
-
-			strvec_pushl(&one, "export", cd.v[i], NULL);
-			q = strvec_join_shell(&one);
-			more = xasprintf("%s%s\n", script, q);
-			free(script);
-			script = more;
-			free(q);
-			strvec_release(&one);
-		}
-		free(line);
-		line = strvec_join_shell(&rerun);
-		strvec_release(&cd);
 		free(sw);
-		free(cwd);
-		free(dir);
 	}
-	{
-		char *body = xasprintf("%sexec %s\n", script, line);
-
-		free(script);
-		script = body;
-	}
+	free(line);
+	line = strvec_join_shell(&rerun);
+	cdline = strvec_join_shell(&cd);
+	script = xasprintf("#!/bin/sh\n"
+			   "# Reruns this lab's machine by hand: the normal world on this\n"
+			   "# terminal (Ctrl-A x quits), OP-TEE's console into sw-console.rerun.log.\n"
+			   "%s || exit 1\n"
+			   "exec %s\n", cdline, line);
+	free(cdline);
 	free(path);
 	path = path_join(s->run_dir, "qemu-rerun.sh");
 	ret = write_file(path, script, strlen(script), 0755);
 out:
+	strvec_release(&cd);
 	strvec_release(&rerun);
 	free(path);
 	free(line);
 	free(script);
+	free(cwd);
+	free(dir);
 	return ret;
 }
 
