@@ -189,20 +189,20 @@ int unpacked_deb(struct build_ctx *b, const struct pkg_ref *ref, char **dir, cha
 		goto out;
 	/* keyed by the .deb's own hash, not a hash of inputs: no image kind */
 	out = xasprintf("%s/deb-%.16s", b->build_dir, sha);
-	if (!image_entry_complete(out)) {
-		int lfd = cache_entry_lock(out, deb);
+	{
+		int lfd = image_entry_claim(out, deb);
 
 		if (lfd < 0) {
 			ret = lfd;
 			goto out;
 		}
-		if (!image_entry_complete(out) &&
-		    ((ret = fresh_dir(out)) || (ret = deb_extract_data(deb, out)) ||
-		     (ret = image_entry_stamp(out, -1)))) {
+		if (lfd > 0) {
+			if (!(ret = fresh_dir(out)) && !(ret = deb_extract_data(deb, out)))
+				ret = image_entry_stamp(out, -1);
 			close(lfd);
-			goto out;
+			if (ret)
+				goto out;
 		}
-		close(lfd);
 	}
 	if (sha_out)
 		*sha_out = xstrdup(sha);
@@ -308,14 +308,13 @@ static int source_tree(struct build_ctx *b, const struct pkg_ref *ref,
 	if (ret)
 		goto out;
 	out = xasprintf("%s/src-%s_%s", b->build_dir, ref->name, *version);
-	if (image_entry_complete(out))
-		goto done;
-	if ((lfd = cache_entry_lock(out, ref->name)) < 0) {
+	if ((lfd = image_entry_claim(out, ref->name)) <= 0) {
 		ret = lfd;
-		goto out;
-	}
-	if (image_entry_complete(out))
+		lfd = -1;
+		if (ret)
+			goto out;
 		goto done;
+	}
 	orig = find_in(dl, "", ".orig.tar.", "");
 	deb = find_in(dl, "", ".debian.tar.", "");
 	if (!orig) {
@@ -442,18 +441,10 @@ out:
 int unpack_once(const char *tarball, const char *dir, int strip)
 {
 	struct progress *p;
-	int ret;
+	int ret, lfd = image_entry_claim(dir, tarball);
 
-	int lfd;
-
-	if (image_entry_complete(dir))
-		return 0;
-	if ((lfd = cache_entry_lock(dir, tarball)) < 0)
+	if (lfd <= 0)
 		return lfd;
-	if (image_entry_complete(dir)) {
-		close(lfd);
-		return 0;
-	}
 	p = progress_start("unpack", tarball, -1, NULL, NULL, -1);
 	if (!(ret = fresh_dir(dir)) && !(ret = tar_extract(tarball, dir, strip)))
 		ret = image_entry_stamp(dir, -1);

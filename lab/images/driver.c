@@ -52,6 +52,20 @@ bool image_entry_complete(const char *dir)
 	return ok;
 }
 
+int image_entry_claim(const char *dir, const char *what)
+{
+	int fd;
+
+	if (image_entry_complete(dir))
+		return 0;
+	fd = cache_entry_lock(dir, what);
+	if (fd >= 0 && image_entry_complete(dir)) {
+		close(fd);	/* built by the process we waited for */
+		return 0;
+	}
+	return fd;
+}
+
 int image_entry_stamp(const char *dir, double seconds)
 {
 	char *s = stamp_path(dir);
@@ -161,21 +175,14 @@ int image_make(struct build_ctx *b, struct image_job *j)
 	strbuf_addstr(&what, k->title);
 	if (j->label)
 		strbuf_addf(&what, " %s", j->label);
-	if (!j->rebuild && image_entry_complete(j->dir)) {
-		if (images_show_cached)
-			info("cached: %s (%s)", strbuf_str(&what), j->dir);
-		strbuf_release(&what);
-		return 0;
-	}
 	/* one builder per entry across processes (a matrix, two runs, CI's prebuild) */
-	if ((lfd = cache_entry_lock(j->dir, strbuf_str(&what))) < 0) {
-		ret = lfd;
-		goto out;
-	}
-	if (!j->rebuild && image_entry_complete(j->dir)) {
-		/* built by the process we waited for: its cost is not ours */
-		if (images_show_cached)
+	lfd = j->rebuild ? cache_entry_lock(j->dir, strbuf_str(&what))
+			 : image_entry_claim(j->dir, strbuf_str(&what));
+	if (lfd <= 0) {
+		if (!lfd && images_show_cached)
 			info("cached: %s (%s)", strbuf_str(&what), j->dir);
+		ret = lfd;
+		lfd = -1;
 		goto out;
 	}
 	tmp = k->in_place ? xstrdup(j->dir) : xasprintf("%s.tmp", j->dir);

@@ -94,6 +94,13 @@ void image_job_release(struct image_job *j);
 
 /* Whether cache entry @dir is finished. */
 bool image_entry_complete(const char *dir);
+/*
+ * Claim cache entry @dir for building it: 0 when it is finished (nothing to
+ * do, no lock taken), else the descriptor of its lock (cache_entry_lock(),
+ * @what in the waiting line), taken and the entry seen still unfinished;
+ * close it once the entry is stamped or the build failed. -errno (reported).
+ */
+int image_entry_claim(const char *dir, const char *what);
 /* Stamp @dir finished, recording @seconds (<0: unknown). 0 or -errno (reported). */
 int image_entry_stamp(const char *dir, double seconds);
 /*
