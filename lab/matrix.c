@@ -753,7 +753,7 @@ static void times_save(const struct runner *r, json_t *times)
 
 		if (slash)
 			*slash = '\0';
-		if (text && (!slash || !mkdir_p(dir, 0755)) && write_file_str(r->opt->times_file, text))
+		if (!text || (slash && mkdir_p(dir, 0755)) || write_file_str(r->opt->times_file, text))
 			warning("the cells' times are not kept ('%s')", r->opt->times_file);
 		free(dir);
 	}
