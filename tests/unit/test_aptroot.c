@@ -62,9 +62,14 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	char *lock = xasprintf("%s.lock", f->dir);
+
 	clear_env();
 	host_mirror_release(&f->m);
 	remove_tree(f->dir);
+	/* apt_lock()'s file, beside the root (<cache>/apt.lock for <cache>/apt) */
+	unlink(lock);
+	free(lock);
 	free(f->err);
 	free(f);
 	return 0;
