@@ -454,6 +454,14 @@ int run_scenario(const struct lab_config *cfg, const struct lab_images *im,
 			o = O_EXITED;
 		}
 		row = outcome_row(o);
+		if (o == O_EXITED && !r.msg)
+			/*
+			 * The consoles hang up a moment before the backend reports
+			 * the exit (libvirt: an event): wait for it, so that the
+			 * reason names QEMU's status rather than a silent console
+			 * (libvirt.t's killed QEMU, once, under CI's load)
+			 */
+			machine_gone(&e, e.m.ops->exit_latency);
 		if (!r.msg && o != O_DONE)
 			r.msg = outcome_reason(&e, o, r.timeout);
 		if (o == O_KERNEL_BUG && !r.output)	/* JUnit's system-out quotes it */

@@ -54,7 +54,7 @@ wait $tl
 rc=$?
 ok $([ $rc -eq 4 ] && echo 0 || echo 1) "QEMU killed under libvirt: exit 4 (INFRA) (got $rc)"
 kr=$(ls -d "$WORK"/kill/*/ | tail -n 1)
-check "its result.json says QEMU exited during the step" grep -q "QEMU exited (status 137) during the step" "$kr/result.json"
+check_grep "its result.json says QEMU exited during the step" "QEMU exited \(status 137\) during the step" "$kr/result.json"
 check "and both consoles are in the run dir" test -s "$kr/nw-console.log" -a -s "$kr/sw-console.log"
 
 # teelab SIGKILLed: its watchdog takes the embed driver's QEMU along
