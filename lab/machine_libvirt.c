@@ -83,6 +83,7 @@ struct lv_priv {
 	int lifecycle;		/* callback id, or -1 */
 	atomic_bool exited;
 	atomic_int status;
+	atomic_bool decided;	/* status set: the first of event and pty hang-up wins */
 	atomic_bool destroying;	/* our stop(): a destroy is not a crash */
 	pid_t watchdog;		/* embed: kills QEMU if teelab dies */
 };
@@ -638,22 +639,33 @@ static char *host_path(virConnectPtr conn, const char *path)
 
 /* ---- domain ---- */
 
+/*
+ * Record how QEMU ended, once: libvirt's STOPPED event and the two ptys
+ * hanging up (lv_exited) race, and the first one to see it decides.
+ * @status: 0 for a guest power-off or our own destroy, else 128 + SIGKILL.
+ * libvirt never reports QEMU's exit status: a QEMU that died (killed, or
+ * ended on its own without a guest power-off) is seen by libvirt as its
+ * monitor closing without a SHUTDOWN event (event STOPPED_FAILED, state
+ * SHUTOFF_CRASHED, libvirt's processMonitorEOFEvent), and reported here as
+ * the direct backend reports a killed QEMU.
+ */
+static void lv_decide(struct lv_priv *p, int status)
+{
+	bool no = false;
+
+	if (!atomic_compare_exchange_strong(&p->decided, &no, true))
+		return;
+	atomic_store(&p->status, atomic_load(&p->destroying) ? 0 : status);
+	atomic_store(&p->exited, true);
+}
+
 static void lifecycle_cb(virConnectPtr c, virDomainPtr dom, int event, int detail, void *opaque)
 {
-	struct lv_priv *p = opaque;
-
 	(void)c;
 	(void)dom;
 	if (event != VIR_DOMAIN_EVENT_STOPPED)
 		return;
-	/* as the direct backend: 0 for a guest power-off, 128 + SIGKILL if killed */
-	if (detail == VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN || atomic_load(&p->destroying))
-		atomic_store(&p->status, 0);
-	else if (detail == VIR_DOMAIN_EVENT_STOPPED_FAILED)
-		atomic_store(&p->status, 1);
-	else
-		atomic_store(&p->status, 128 + SIGKILL);
-	atomic_store(&p->exited, true);
+	lv_decide(opaque, detail == VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN ? 0 : 128 + SIGKILL);
 }
 
 /*
@@ -995,21 +1007,21 @@ static bool lv_exited(struct machine *m, int *status)
 		/*
 		 * Both ptys hung up: QEMU is gone (a guest reset keeps them).
 		 * libvirt's STOPPED event can come seconds later, once it has
-		 * seen the process end; its state tells a guest power-off (it
-		 * saw QEMU's SHUTDOWN event first) from a QEMU that died.
+		 * seen the monitor close. Its state already tells a guest
+		 * power-off (it saw QEMU's SHUTDOWN event) from a QEMU that died
+		 * (monitor closed without one); while it still says running, or
+		 * the transient domain is already gone, only the event can tell.
 		 */
 		int state = -1, reason = 0;
 
 		if (lv.virDomainGetState(p->dom, &state, &reason, 0) < 0)
-			state = -1;	/* a transient domain already gone: stopped by libvirt */
-		if (!atomic_load(&p->destroying) && !atomic_load(&p->exited))
-			atomic_store(&p->status,
-				     state == VIR_DOMAIN_RUNNING ||
-				     (state == VIR_DOMAIN_SHUTOFF && reason == VIR_DOMAIN_SHUTOFF_CRASHED)
-				     ? 128 + SIGKILL
-				     : state == VIR_DOMAIN_SHUTOFF && reason == VIR_DOMAIN_SHUTOFF_FAILED
-				     ? 1 : 0);
-		atomic_store(&p->exited, true);
+			state = -1;
+		if (state == VIR_DOMAIN_SHUTDOWN ||
+		    (state == VIR_DOMAIN_SHUTOFF && reason == VIR_DOMAIN_SHUTOFF_SHUTDOWN))
+			lv_decide(p, 0);
+		else if (state == VIR_DOMAIN_SHUTOFF && (reason == VIR_DOMAIN_SHUTOFF_CRASHED ||
+							 reason == VIR_DOMAIN_SHUTOFF_FAILED))
+			lv_decide(p, 128 + SIGKILL);
 	}
 	if (status)
 		*status = atomic_load(&p->status);
