@@ -122,6 +122,13 @@ extern const size_t image_kinds_nr;
 extern const struct image_kind tfa_kind, optee_kind, kernel_kind, module_kind, ta_kind,
 	guest_kind, sysroot_kind, initramfs_kind, dtb_kind, disk_kind;
 
+/*
+ * tfa.c: whether TF-A make flags @flags bind the build to BL32's contents
+ * (trusted board boot, an encrypted BL32), so that BL32 can't be swapped
+ * into its FIP afterwards. Exported for the unit tests.
+ */
+bool tfa_bl32_bound(const struct strvec *flags);
+
 /* ---- helpers shared by the kinds (common.c) ---- */
 
 /* Record symbol file @path (dir/rel, if it exists) as @what for --gdb (lab_images.symbols). */

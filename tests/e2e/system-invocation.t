@@ -11,6 +11,7 @@
 before=$(qemu_pids)
 
 run_teelab 0 "teelab run --cell 6.12-t1-c2 system-invocation (meets its expectation)" --cell 6.12-t1-c2 system-invocation
+run_t1=$run
 check "cell 6.12-t1-c2: observed DEADLOCK" test "$(json_get "$run/result.json" observed)" = DEADLOCK
 check "cell 6.12-t1-c2: expected DEADLOCK" test "$(json_get "$run/result.json" expected)" = DEADLOCK
 check "the kernel could not reserve a system thread" grep -q "Could not switch to system session, do best effort" "$run/nw-console.log"
@@ -43,6 +44,13 @@ check "both clients finished their 12 writes" grep -q "^tl-storage: load PASS" "
 check "every write powered the eMMC through OP-TEE's SCMI clock (scmi-clock-on >= 24)" \
 	test "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["metrics"]["scmi-clock-on"])' "$run/result.json")" -ge 24
 check "the PASS cell: the detector never called a DEADLOCK" bash -c '! grep -q deadlock_proof "$1"' _ "$run/result.json"
+# the two cells' OP-TEEs differ (CFG_NUM_THREADS 1 and 2) but not their TF-A:
+# one TF-A build, a FIP per OP-TEE (lab/images/tfa.c)
+bios_of() { sed -nE 's/.* -bios ([^ ]+).*/\1/p' "$1/qemu.cmdline"; }
+check "two OP-TEE variants boot two FIPs made from one TF-A build" bash -c '
+	a=$(dirname "$1") b=$(dirname "$2")
+	[ "$a" != "$b" ] && [ -s "$a/tfa-build" ] && cmp -s "$a/tfa-build" "$b/tfa-build"' _ \
+	"$(bios_of "$run_t1")" "$(bios_of "$run")"
 
 # a PASS-looking run hung on purpose (the storage TA sleeps in TEE_Wait()):
 # HANG, and the evidence shows OP-TEE's sleeping thread

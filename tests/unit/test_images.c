@@ -342,6 +342,34 @@ static void test_order_errors(void **state)
 
 /* ---- progress ---- */
 
+/* TF-A is shared across OP-TEE variants unless its flags bind it to BL32 */
+static void test_tfa_bl32_bound(void **state)
+{
+	static const char *const free_[][3] = {
+		{ "PLAT=qemu", "SPD=opteed", "BL32_RAM_LOCATION=tdram" },
+		{ "PLAT=qemu", "TRUSTED_BOARD_BOOT=0", "GENERATE_COT=0" },
+		{ "SPD=spmd", "ENCRYPT_BL32=0", "DECRYPTION_SUPPORT=none" },
+	};
+	static const char *const bound[][3] = {
+		{ "PLAT=qemu", "SPD=opteed", "TRUSTED_BOARD_BOOT=1" },
+		{ "PLAT=qemu", "GENERATE_COT=1", "DEBUG=0" },
+		{ "ENCRYPT_BL32=1", "PLAT=qemu", "DEBUG=0" },
+		{ "DECRYPTION_SUPPORT=aes_gcm", "PLAT=qemu", "DEBUG=0" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < ARRAY_SIZE(free_) + ARRAY_SIZE(bound); i++) {
+		struct strvec sv = STRVEC_INIT;
+		bool want = i >= ARRAY_SIZE(free_);
+		const char *const *row = want ? bound[i - ARRAY_SIZE(free_)] : free_[i];
+
+		for (int k = 0; k < 3; k++)
+			strvec_push(&sv, row[k]);
+		assert_int_equal(tfa_bl32_bound(&sv), want);
+		strvec_release(&sv);
+	}
+}
+
 static void test_mode_pick(void **state)
 {
 	(void)state;
@@ -455,6 +483,7 @@ int main(void)
 		cmocka_unit_test(test_real_table_order),
 		cmocka_unit_test(test_order_from_deps),
 		cmocka_unit_test(test_order_errors),
+		cmocka_unit_test(test_tfa_bl32_bound),
 		cmocka_unit_test(test_mode_pick),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_durations),
