@@ -56,12 +56,15 @@ bool tfa_bl32_bound(const struct strvec *flags)
 	static const char *const vars[] = { "TRUSTED_BOARD_BOOT=", "GENERATE_COT=", "ENCRYPT_BL32=",
 					    "DECRYPTION_SUPPORT=" };
 
-	for (size_t i = 0; i < flags->nr; i++)
-		for (size_t k = 0; k < ARRAY_SIZE(vars); k++)
-			if (!strncmp(flags->v[i], vars[k], strlen(vars[k])) &&
-			    strcmp(flags->v[i] + strlen(vars[k]), "0") &&
-			    strcmp(flags->v[i] + strlen(vars[k]), "none"))
+	for (size_t i = 0; i < flags->nr; i++) {
+		for (size_t k = 0; k < ARRAY_SIZE(vars); k++) {
+			size_t n = strlen(vars[k]);
+			const char *v = flags->v[i] + n;
+
+			if (!strncmp(flags->v[i], vars[k], n) && strcmp(v, "0") && strcmp(v, "none"))
 				return true;
+		}
+	}
 	return false;
 }
 
@@ -317,7 +320,6 @@ static int tfa_run(struct build_ctx *b)
 	if (!(ret = image_make(b, &j))) {
 		t.core = j.dir;
 		t.core_hex = j.hex;
-		f.label = "BL32 into the FIP";
 		ret = image_make(b, &f);
 	}
 	if (!ret) {
