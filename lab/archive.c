@@ -813,7 +813,7 @@ out:
 }
 
 int cpio_write_tree(const char *root, const char *out, time_t mtime,
-		    const char *const *extra_dirs)
+		    const char *const *extra_dirs, bool gzip)
 {
 	struct strvec paths = STRVEC_INIT;
 	struct archive *a = NULL;
@@ -840,8 +840,8 @@ int cpio_write_tree(const char *root, const char *out, time_t mtime,
 		abort();
 	}
 	if (archive_write_set_format_cpio_newc(a) ||
-	    archive_write_add_filter_gzip(a) ||
-	    archive_write_set_filter_option(a, "gzip", "timestamp", NULL) ||
+	    (gzip && (archive_write_add_filter_gzip(a) ||
+		      archive_write_set_filter_option(a, "gzip", "timestamp", NULL))) ||
 	    archive_write_set_bytes_in_last_block(a, 1)) {
 		ret = aret(a);
 		error("cannot set up cpio writer for '%s': %s", out, aerr(a));

@@ -3,7 +3,7 @@
  * archive.h - everything teelab reads or writes as an archive, through
  * libarchive: Debian binary packages (.deb = ar of control.tar.* and
  * data.tar.*), source tarballs (.orig.tar.*, .debian.tar.*) and the
- * initramfs (a gzip-compressed "newc" cpio, the format the Linux kernel
+ * initramfs (a "newc" cpio, uncompressed or gzip, the format the Linux kernel
  * unpacks: Documentation/driver-api/early-userspace/buffer-format.rst).
  */
 #ifndef TEELAB_ARCHIVE_H
@@ -40,8 +40,10 @@ int deb_read_control(const char *deb, char **out);
 int tar_extract(const char *tarball, const char *dest, int strip);
 
 /*
- * Write the tree under directory @root as a gzip-compressed newc cpio to
- * @out (written atomically). Entries are sorted by path, owned by 0:0,
+ * Write the tree under directory @root as a newc cpio to @out (written
+ * atomically), gzip-compressed when @gzip (else as it is: the kernel then
+ * copies it instead of inflating it, measured 0.3-0.5 s of a 3 s boot of
+ * Debian's 6.12 under TCG for a 21 MB initramfs). Entries are sorted by path, owned by 0:0,
  * with mtime forced to @mtime (seconds since the epoch) so the same tree
  * always gives the same bytes. Regular files, directories and symlinks are
  * stored; device nodes are not needed (the guest mounts devtmpfs).
@@ -50,7 +52,7 @@ int tar_extract(const char *tarball, const char *dest, int strip);
  * (e.g. "dev", "proc"). 0 or -errno.
  */
 int cpio_write_tree(const char *root, const char *out, time_t mtime,
-		    const char *const *extra_dirs);
+		    const char *const *extra_dirs, bool gzip);
 
 /*
  * Write an uncompressed POSIX (pax restricted) tar to @out (atomically)

@@ -11,7 +11,7 @@
  *     arm-trusted-firmware source with BL32 = OP-TEE (tee-header_v2.bin,
  *     tee-pager_v2.bin, tee-pageable_v2.bin) and BL33 = U-Boot, packed as
  *     qemu_fw.bios (bl1.bin with fip.bin at 0x40000);
- *   normal world: the kernel Image, and an initramfs (newc cpio, gzip)
+ *   normal world: the kernel Image, and an initramfs (newc cpio, uncompressed)
  *     with busybox, tee-supplicant, xtest, TAs, the kernel's TEE modules
  *     and teelab's /init.
  */
@@ -25,7 +25,7 @@
 struct lab_images {
 	char *bios;		/* qemu_fw.bios */
 	char *kernel;		/* arm64 Image */
-	char *initrd;		/* initramfs.cpio.gz */
+	char *initrd;		/* initramfs.cpio */
 	char *dtb;		/* QEMU's tree, edited (dtb.h) */
 	char *kexec_disk;	/* tar of kexec/Image + kexec/initrd, a read-only guest disk */
 	char *ta_devkit;	/* export-ta_arm64 of an OP-TEE built by teelab, or NULL */

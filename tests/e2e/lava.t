@@ -56,7 +56,7 @@ X="$WORK/lava"
 "$TEELAB" export lava xtest-smoke --out "$X" >"$WORK/out" 2>"$WORK/err"
 ok $? "teelab export lava xtest-smoke"
 for f in job.yaml device.yaml dispatcher.yaml device-dictionary.jinja2 mapping.json \
-	images/qemu_fw.bios images/virt.dtb images/initramfs.cpio.gz; do
+	images/qemu_fw.bios images/virt.dtb images/initramfs.cpio; do
 	check "the export has $f" test -s "$X/$f"
 done
 check "job.yaml passes LAVA's strict submission schema" $PY "$SCHEMA" job --strict "$X/job.yaml"
