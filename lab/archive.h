@@ -43,8 +43,8 @@ int tar_extract(const char *tarball, const char *dest, int strip);
  * Write the tree under directory @root as a newc cpio to @out (written
  * atomically), gzip-compressed when @gzip (else as it is: the kernel then
  * copies it instead of inflating it, measured 0.3-0.5 s of a 3 s boot of
- * Debian's 6.12 under TCG for a 21 MB initramfs). Entries are sorted by path, owned by 0:0,
- * with mtime forced to @mtime (seconds since the epoch) so the same tree
+ * Debian's 6.12 under TCG for a 21 MB initramfs). Entries are sorted by
+ * path, owned by 0:0, with mtime forced to @mtime (seconds since the epoch) so the same tree
  * always gives the same bytes. Regular files, directories and symlinks are
  * stored; device nodes are not needed (the guest mounts devtmpfs).
  * Extra entries can be listed in @extra_dirs (NULL-terminated, may be

@@ -298,9 +298,10 @@ out:
  * Transparent huge pages: a note, not a check. With "madvise" (some VM
  * kernels; Debian's own default to "always", CONFIG_TRANSPARENT_HUGEPAGE_ALWAYS)
  * cc1's garbage-collected heap, which it maps without MADV_HUGEPAGE, is
- * faulted in 4 KiB pages. Measured on a 2-core VM, 2026-12-05: Linux 6.12's
- * kernel/ and mm/ took 134 core-seconds of user and 47 of system time with
- * "madvise", 107 and 27 with "always"; an OP-TEE 4.10 build 206 and 172.
+ * faulted in 4 KiB pages. Measured on a 2-core VM, 2026-12-05, alternating:
+ * Linux 6.12's kernel/ and mm/ took 153 core-seconds of user and 53 of
+ * system time with "madvise", 115 and 30 with "always" (4.5 and 1.3 million
+ * page faults); an OP-TEE 4.10 build 206 core-seconds and 172.
  */
 static void check_thp(void)
 {
@@ -312,7 +313,7 @@ static void check_thp(void)
 	else
 		mode = NULL;
 	if (mode && strcmp(mode, "always"))
-		printf("note %-36s %s: kernel and OP-TEE builds take 15-25%% more CPU than with "
+		printf("note %-36s %s: kernel and OP-TEE builds take 20-40%% more CPU than with "
 		       "\"always\" (Debian's default; %s)\n", "transparent huge pages", mode, path);
 	free(text);
 }
