@@ -156,15 +156,12 @@ static int publish(const char *tmp, const char *dir)
 	return 0;
 }
 
-int image_make(struct build_ctx *b, struct image_job *j)
+/* Hash @j's inputs into j->hex and name its entry (j->dir). 0 or -errno (reported). */
+static int image_key(struct build_ctx *b, struct image_job *j)
 {
 	const struct image_kind *k = j->kind;
 	struct hasher *h = hasher_new();
-	struct strbuf what = STRBUF_INIT;
-	struct progress *p;
-	char *tmp = NULL, *log = NULL;
-	double secs;
-	int lfd = -1, ret = k->inputs(b, j, h);
+	int ret = k->inputs(b, j, h);
 
 	hasher_finish(h, j->hex);
 	if (ret)
@@ -172,6 +169,34 @@ int image_make(struct build_ctx *b, struct image_job *j)
 	free(j->dir);
 	j->dir = xasprintf("%s/%s-%.16s", b->build_dir, k->name, j->hex);
 	j->built = false;
+	return 0;
+}
+
+int image_lookup(struct build_ctx *b, struct image_job *j)
+{
+	int ret = image_key(b, j);
+
+	if (ret)
+		return ret;
+	if (!image_entry_complete(j->dir))
+		return 0;
+	if (images_show_cached)
+		info("cached: %s%s%s (%s)", j->kind->title, j->label ? " " : "",
+		     j->label ? j->label : "", j->dir);
+	return 1;
+}
+
+int image_make(struct build_ctx *b, struct image_job *j)
+{
+	const struct image_kind *k = j->kind;
+	struct strbuf what = STRBUF_INIT;
+	struct progress *p;
+	char *tmp = NULL, *log = NULL;
+	double secs;
+	int lfd = -1, ret = image_key(b, j);
+
+	if (ret)
+		return ret;
 	strbuf_addstr(&what, k->title);
 	if (j->label)
 		strbuf_addf(&what, " %s", j->label);

@@ -91,6 +91,12 @@ struct image_job {
  */
 int image_make(struct build_ctx *b, struct image_job *j);
 void image_job_release(struct image_job *j);
+/*
+ * Hash @j's inputs and look for its finished cache entry, building
+ * nothing (j->dir names the entry either way): 1 when it is there, 0 when
+ * not, -errno (reported) when an input could not be hashed.
+ */
+int image_lookup(struct build_ctx *b, struct image_job *j);
 
 /* Whether cache entry @dir is finished. */
 bool image_entry_complete(const char *dir);

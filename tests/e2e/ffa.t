@@ -17,6 +17,16 @@ import json, sys
 m = json.load(open(sys.argv[1]))["metrics"]
 assert m["async-notif-started"] == 1 and m["sri-delta-5s"] >= 3 and m["ffa-driver-version"] == 1.1, m' "$run/result.json"
 check "xtest passed over FF-A" grep -q 'name="regression_6001"' "$run/junit.xml"
+# a lab without TAs: OP-TEE's core alone (no TA dev kit, no in-tree TAs),
+# unless a full build of the same OP-TEE was already in the cache
+check "the ffa profile (no lab TAs) built OP-TEE's core only, or reused a full build" python3 -c '
+import json, os, sys
+p = json.load(open(sys.argv[1]))["environment"]["optee-os"]
+entry = p.rsplit("(", 1)[1].rstrip(")")
+kit = os.path.isdir(entry + "/build/export-ta_arm64")
+intree = os.path.isdir(entry + "/build/ta/pkcs11")
+assert os.path.isfile(entry + "/build/core/tee-pager_v2.bin"), entry
+assert ("core only" in p) == (not kit) and kit == intree, (p, kit, intree)' "$run/result.json"
 sleep 0.3
 ok $([ "$before" = "$(qemu_pids)" ] && echo 0 || echo 1) "no QEMU process left behind"
 finish
