@@ -592,11 +592,11 @@ out:
 static int load_rootfs(struct lab_config *cfg, const char *name)
 {
 	static const char *const keys[] = { "description", "suite", "packages",
-		"programs", "copy", "dirs", "links", "overlay", NULL };
+		"programs", "copy", "dirs", "links", "overlay", "init", NULL };
 	struct rootfs_cfg *r = &cfg->rootfs;
 	struct ydoc doc = YDOC_INIT;
 	const struct ynode *pkgs;
-	const char *suite = NULL, *overlay = NULL;
+	const char *suite = NULL, *overlay = NULL, *init = NULL;
 	int ret = load_doc(cfg, "images/rootfs", name, "rootfs recipe", &doc);
 
 	if (ret)
@@ -607,6 +607,8 @@ static int load_rootfs(struct lab_config *cfg, const char *name)
 		ret = ynode_get_str(&doc, doc.root, "suite", &suite);
 	if (!ret)
 		ret = ynode_get_str(&doc, doc.root, "overlay", &overlay);
+	if (!ret)
+		ret = ynode_get_str(&doc, doc.root, "init", &init);
 	if (!ret)
 		ret = get_strvec(&doc, doc.root, "programs", &r->programs);
 	if (!ret)
@@ -619,6 +621,7 @@ static int load_rootfs(struct lab_config *cfg, const char *name)
 		goto out;
 	r->default_suite = dup_or_null(suite);
 	r->overlay = xstrdup(overlay ? overlay : "images/rootfs/overlay");
+	r->init = dup_or_null(init);
 	pkgs = ynode_get(doc.root, "packages");
 	if (!pkgs || pkgs->type != YNODE_SEQ || !pkgs->nr) {
 		ret = ynode_error(&doc, pkgs ? pkgs : doc.root,
@@ -841,5 +844,6 @@ void config_release(struct lab_config *cfg)
 	strvec_release(&cfg->rootfs.dirs);
 	strvec_release(&cfg->rootfs.links);
 	free(cfg->rootfs.overlay);
+	free(cfg->rootfs.init);
 	memset(cfg, 0, sizeof(*cfg));
 }

@@ -174,7 +174,13 @@ struct rootfs_cfg {
 	struct strvec copy;	/* sysroot paths (files or trees) copied as they are */
 	struct strvec dirs;	/* empty directories created */
 	struct strvec links;	/* "path=target" symlinks created */
-	char *overlay;		/* teelab's own files (/init, tl-run), dir relative to the data dir */
+	char *overlay;		/* teelab's own files (tl-run...), dir relative to the data dir */
+	/*
+	 * "init:": the directory of the /init program teelab builds for every
+	 * lab (make O=..., its output `init`), relative to the data dir; NULL:
+	 * the overlay has /init
+	 */
+	char *init;
 };
 
 struct lab_config {

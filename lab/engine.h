@@ -13,9 +13,9 @@
  *   lab/run.c              the run: setup, the steps, results, teardown
  *   lab/steps/             the step kinds (step.h), one family per file
  *
- * The guest side is teelab's overlay (images/rootfs/overlay): /init prints
+ * The guest side is teelab's /init (images/rootfs/init, C), which prints
  * "@@TL:READY@@" when the serial shell is up (after every boot, reboot and
- * kexec), /usr/bin/tl-run frames a serial command's output between
+ * kexec), and its overlay (images/rootfs/overlay): /usr/bin/tl-run frames a serial command's output between
  * "@@TL:BEGIN:<id>@@" and "@@TL:END:<id>:<rc>@@", tl-bg/tl-kill run and
  * stop background commands, tl-kexec loads and boots a kernel, tl-evidence
  * gathers stacks. SSH commands go through the guest channel (guest_ops:

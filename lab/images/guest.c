@@ -2,7 +2,8 @@
 /*
  * images/guest.c - teelab's guest programs (the profile's `guest:`),
  * cross-compiled against libteec from the guest sysroot; installed in
- * /usr/bin.
+ * /usr/bin. And the rootfs recipe's /init program (`init:`), built the
+ * same way and installed as /init.
  */
 #include "images/kind.h"
 
@@ -22,6 +23,14 @@ static int guest_run(struct build_ctx *b)
 		strvec_push(&also, cfg->tas.v[i]);
 	strvec_push(&also, GUEST_COMMON_DIR);
 	ret = labprog_run_all(b, &guest_kind, &cfg->guest, &also, &vars, NULL, "usr/bin");
+	if (!ret && cfg->rootfs.init) {
+		/* the rootfs recipe's /init (images/rootfs/init): built like a guest program */
+		struct strvec init = STRVEC_INIT;
+
+		strvec_push(&init, cfg->rootfs.init);
+		ret = labprog_run_all(b, &guest_kind, &init, NULL, &vars, NULL, ".");
+		strvec_release(&init);
+	}
 	if (!ret && (cfg->tas.nr || cfg->guest.nr))
 		provenance(b, "lab-programs", "%zu TA(s), %zu guest program(s)", cfg->tas.nr,
 			   cfg->guest.nr);

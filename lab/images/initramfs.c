@@ -5,8 +5,9 @@
  * 3 s boot, measured in pairs 2026-12-05; QEMU loads the bigger file from
  * the page cache in no measurable time): the rootfs
  * recipe's programs with their shared libraries from the sysroot, its
- * overlay (teelab's /init), the kernel's configured modules and teelab's
- * own (decompressed, in load order), the RPMB key, lab TAs and programs.
+ * overlay (tl-run and friends), the kernel's configured modules and
+ * teelab's own (decompressed, in load order), the RPMB key, lab TAs and
+ * programs, and /init (the recipe's `init:`, built by guest.c).
  */
 #include "images/kind.h"
 

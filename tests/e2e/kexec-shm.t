@@ -37,7 +37,7 @@ run_teelab 0 "teelab run kdump-shm" kdump-shm
 check "the capture kernel is boot 2 (kdump), without the OP-TEE driver" \
 	test "$(boots "$run")" = "1:power-on:True:True 2:kdump:True:False"
 check "the capture kernel saw /proc/vmcore" grep -q "teelab-init: kdump capture kernel, /proc/vmcore [1-9]" "$run/nw-console.boot-2.log"
-check "the OP-TEE module refused to load under kdump" grep -q "can't insert '/lib/modules/teelab/optee.ko': No such device" "$run/nw-console.boot-2.log"
+check "the OP-TEE module refused to load under kdump" grep -q "teelab-init: FAILED to load module optee (No such device)" "$run/nw-console.boot-2.log"
 check "the first MiB of /proc/vmcore is an ELF core (artifact)" \
 	bash -c 'head -c 4 "$1" | od -A n -t x1 | grep -q "7f 45 4c 46"' _ "$run/artifacts/vmcore-head"
 sleep 0.3
