@@ -94,8 +94,7 @@ char *run_dir_create(const char *runs_dir, const char *name)
 static void add_environment(struct engine *e, const struct lab_images *im)
 {
 	struct utsname u;
-	struct strbuf out = STRBUF_INIT;
-	const char *argv[] = { e->cfg->machine.qemu, "--version", NULL };
+	char *qemu = program_version(e->cfg->machine.qemu, e->cfg->cache_dir);
 
 	run_result_env(e->res, "profile", e->cfg->profile);
 	run_result_env(e->res, "machine", e->cfg->machine.name);
@@ -105,14 +104,9 @@ static void add_environment(struct engine *e, const struct lab_images *im)
 	run_result_env(e->res, "rootfs", e->cfg->rootfs.name);
 	if (!uname(&u))
 		run_result_env(e->res, "host", u.nodename);
-	if (!run_capture(argv, NULL, &out) && out.len) {
-		char *nl = strchr(out.buf, '\n');
-
-		if (nl)
-			*nl = '\0';
-		run_result_env(e->res, "qemu", out.buf);
-	}
-	strbuf_release(&out);
+	if (qemu)
+		run_result_env(e->res, "qemu", qemu);
+	free(qemu);
 	lab_images_to_result(im, e->res);
 }
 

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -314,4 +315,57 @@ int run_capture(const char *const *argv, const char *dir, struct strbuf *out)
 	}
 	child_release(&c);
 	return ret;
+}
+
+char *program_version(const char *prog, const char *cache_dir)
+{
+	const char *argv[] = { prog, "--version", NULL };
+	struct strbuf out = STRBUF_INIT;
+	char *bin = strchr(prog, '/') ? xstrdup(prog) : path_lookup(prog);
+	char *real = bin ? realpath(bin, NULL) : NULL;
+	char *dir = NULL, *file = NULL, *stamp = NULL, *old = NULL, *v = NULL;
+	const char *base = strrchr(prog, '/') ? strrchr(prog, '/') + 1 : prog;
+	struct stat st;
+
+	if (cache_dir && real && !stat(real, &st)) {
+		stamp = xasprintf("%s %llu %lld %lld.%09ld", real, (unsigned long long)st.st_ino,
+				  (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+				  st.st_mtim.tv_nsec);
+		dir = path_join(cache_dir, "versions");
+		file = path_join(dir, base);
+		if (!read_file(file, &old, NULL)) {
+			char *nl = strchr(old, '\n');
+
+			if (nl && (size_t)(nl - old) == strlen(stamp) &&
+			    !strncmp(old, stamp, strlen(stamp)) && nl[1] && nl[1] != '\n') {
+				v = xstrdup(nl + 1);
+				v[strcspn(v, "\n")] = '\0';
+				goto out;
+			}
+		}
+	}
+	if (!run_capture(argv, NULL, &out) && out.len) {
+		v = strbuf_detach(&out);
+		v[strcspn(v, "\n")] = '\0';
+		if (!*v) {
+			free(v);
+			v = NULL;
+		} else if (stamp) {
+			char *line = xasprintf("%s\n%s\n", stamp, v);
+
+			/* write_file() replaces it whole (a temporary file, renamed) */
+			if (!mkdir_p(dir, 0755))
+				(void)write_file(file, line, strlen(line), 0644);
+			free(line);
+		}
+	}
+out:
+	strbuf_release(&out);
+	free(bin);
+	free(real);
+	free(dir);
+	free(file);
+	free(stamp);
+	free(old);
+	return v;
 }

@@ -63,6 +63,18 @@ void child_release(struct child *c);
 int run_capture(const char *const *argv, const char *dir, struct strbuf *out);
 
 /*
+ * The first line of `@prog --version` (found in PATH), malloc'd; NULL
+ * when it cannot run or prints nothing. Kept in <@cache_dir>/versions/
+ * under the binary's stamp (its resolved path, inode, size, modification
+ * time): later calls for the same binary read the file instead of
+ * starting it (qemu-system-aarch64 --version: 70 ms, and every run asked
+ * it two or three times); an upgraded or rebuilt binary has another stamp
+ * and is asked again. @cache_dir NULL: always asked. A failure to keep
+ * the answer only costs the next call a start.
+ */
+char *program_version(const char *prog, const char *cache_dir);
+
+/*
  * Install SIGINT/SIGTERM/SIGHUP handlers that record the signal (see
  * runproc_interrupted()) and an atexit hook that kills every registered
  * child's process group. Call once from main().

@@ -60,59 +60,6 @@ static void add_file_stamp(struct hasher *h, const char *path)
 	free(v);
 }
 
-/*
- * The first line of `@qemu --version`, malloc'd, or NULL. @bin is the binary
- * it runs (NULL when not found). The answer is kept in
- * <@cache_dir>/snapshots/qemu-version under the binary's stamp (path, inode,
- * size, modification time), so that a warm start does not pay for a QEMU
- * start (70 ms here) to learn what it learnt the last time; an upgraded or
- * rebuilt QEMU has another stamp and is asked again.
- */
-static char *qemu_version(const char *qemu, const char *bin, const char *cache_dir)
-{
-	const char *argv[] = { qemu, "--version", NULL };
-	struct strbuf out = STRBUF_INIT;
-	char *dir = path_join(cache_dir, "snapshots"), *v = NULL, *file = NULL, *stamp = NULL;
-	char *old = NULL;
-	struct stat st;
-
-	if (bin && !stat(bin, &st)) {
-		stamp = xasprintf("%s %llu %lld %lld.%09ld", bin, (unsigned long long)st.st_ino,
-				  (long long)st.st_size, (long long)st.st_mtim.tv_sec,
-				  st.st_mtim.tv_nsec);
-		file = path_join(dir, "qemu-version");
-		if (!read_file(file, &old, NULL)) {
-			char *nl = strchr(old, '\n');
-
-			if (nl && (size_t)(nl - old) == strlen(stamp) && !strncmp(old, stamp, strlen(stamp)) &&
-			    nl[1] && nl[1] != '\n') {
-				v = xstrdup(nl + 1);
-				v[strcspn(v, "\n")] = '\0';
-				goto out;
-			}
-		}
-	}
-	if (!run_capture(argv, NULL, &out)) {
-		v = xstrdup(strbuf_str(&out));
-		v[strcspn(v, "\n")] = '\0';
-		if (stamp && *v) {
-			char *line = xasprintf("%s\n%s\n", stamp, v);
-
-			/* a cache: a failure to keep it only costs the next run a QEMU start */
-			if (!mkdir_p(dir, 0755))
-				(void)write_file(file, line, strlen(line), 0644);
-			free(line);
-		}
-	}
-out:
-	strbuf_release(&out);
-	free(old);
-	free(stamp);
-	free(file);
-	free(dir);
-	return v;
-}
-
 int snapshot_lookup(struct snapshot *s, const char *cache_dir, const struct machine_spec *spec,
 		    const char *bootargs)
 {
@@ -124,7 +71,7 @@ int snapshot_lookup(struct snapshot *s, const char *cache_dir, const struct mach
 	memset(s, 0, sizeof(*s));
 	/* the binary QEMU's name finds (add_file_stamp() says "missing" for NULL) */
 	bin = strchr(c->qemu, '/') ? xstrdup(c->qemu) : path_lookup(c->qemu);
-	s->qemu_version = qemu_version(c->qemu, bin, cache_dir);
+	s->qemu_version = program_version(c->qemu, cache_dir);
 	if (!s->qemu_version) {
 		free(bin);
 		return error_code(-ENOENT, "cannot run '%s --version'", c->qemu);

@@ -353,25 +353,10 @@ out:
 	return ret;
 }
 
-static char *compiler_id(const char *cc)
+int hash_cross_build(struct build_ctx *b, struct hasher *h, const char *recipe,
+		     const struct strvec *flags)
 {
-	struct strbuf out = STRBUF_INIT;
-	const char *argv[] = { cc, "--version", NULL };
-	char *nl;
-
-	if (run_capture(argv, NULL, &out) || !out.len) {
-		strbuf_release(&out);
-		return NULL;
-	}
-	nl = strchr(out.buf, '\n');
-	if (nl)
-		*nl = '\0';
-	return strbuf_detach(&out);
-}
-
-int hash_cross_build(struct hasher *h, const char *recipe, const struct strvec *flags)
-{
-	char *cc = compiler_id("aarch64-linux-gnu-gcc");
+	char *cc = program_version("aarch64-linux-gnu-gcc", b->cfg->cache_dir);
 
 	if (!cc)
 		return error_code(-ENOENT, "the cross compiler 'aarch64-linux-gnu-gcc' is missing "

@@ -20,21 +20,19 @@ static int dtb_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h
 {
 	const struct machine_cfg *m = &b->cfg->machine;
 	struct strvec argv = STRVEC_INIT;
-	struct strbuf ver = STRBUF_INIT;
-	const char *vargv[] = { m->qemu, "--version", NULL };
+	char *ver = program_version(m->qemu, b->cfg->cache_dir);
 
-	if (run_capture(vargv, NULL, &ver)) {
-		strbuf_release(&ver);
+	if (!ver)
 		return error("cannot run '%s' (package qemu-system-arm)", m->qemu);
-	}
 	hasher_addstr(h, j->kind->recipe);
 	hasher_addstr(h, b->cfg->scmi ? "scmi" : "plain");
-	hasher_addstr(h, strbuf_str(&ver));
+	/* the first line, as its key always had it (QEMU prints one line and a copyright) */
+	hasher_addstr(h, ver);
 	machine_dtb_argv(m, b->out->bios, "", &argv);
 	for (size_t i = 0; i < argv.nr; i++)
 		hasher_addstr(h, argv.v[i]);
 	strvec_release(&argv);
-	strbuf_release(&ver);
+	free(ver);
 	return 0;
 }
 

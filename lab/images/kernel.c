@@ -125,7 +125,7 @@ static int kernel_inputs(struct build_ctx *b, struct image_job *j, struct hasher
 		if (ret)
 			goto out;
 	}
-	ret = hash_cross_build(h, j->kind->recipe, &kc->fragments);
+	ret = hash_cross_build(b, h, j->kind->recipe, &kc->fragments);
 out:
 	free(debroot);
 	free(sha);

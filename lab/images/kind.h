@@ -144,7 +144,8 @@ void provenance(struct build_ctx *b, const char *key, const char *fmt, ...) PRIN
 /* Hash every file under @dir/@rel (sorted relative paths, modes, contents). 0 or -errno. */
 int hash_tree(struct hasher *h, const char *dir, const char *rel);
 /* What every cross build's key shares: @recipe, the cross compiler's version, @flags. 0 or -errno. */
-int hash_cross_build(struct hasher *h, const char *recipe, const struct strvec *flags);
+int hash_cross_build(struct build_ctx *b, struct hasher *h, const char *recipe,
+		     const struct strvec *flags);
 /* Copy @src (file, symlink or tree) to @dst, keeping symlinks as links. 0 or -errno. */
 int copy_path(const char *src, const char *dst);
 /* mkdir -p the parent of @path. 0 or -errno. */

@@ -38,7 +38,7 @@ static int optee_inputs(struct build_ctx *b, struct image_job *j, struct hasher 
 
 	ret = input_tree(b, "OP-TEE", s->optee_kind == SRC_TREE ? s->optee_tree : NULL,
 			 &s->optee_src, h, &o->tree, &o->version);
-	if (ret || (ret = hash_cross_build(h, j->kind->recipe, &s->optee_flags)))
+	if (ret || (ret = hash_cross_build(b, h, j->kind->recipe, &s->optee_flags)))
 		return ret;
 	j->label = o->tree;
 	for (size_t i = 0; i < s->optee_overlays.nr; i++) {

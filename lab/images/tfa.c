@@ -127,7 +127,7 @@ static int tfa_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h
 
 	ret = input_tree(b, "TF-A", s->tfa_kind == SRC_TREE ? s->tfa_tree : NULL, &s->tfa_src,
 			 h, &t->tree, &t->version);
-	if (ret || (ret = hash_cross_build(h, j->kind->recipe, &s->tfa_flags)))
+	if (ret || (ret = hash_cross_build(b, h, j->kind->recipe, &s->tfa_flags)))
 		return ret;
 	/* only a bound build is keyed on BL32 (else tfa-fip is) */
 	if ((ret = hash_bl32(b, t->bl32_bound ? h : NULL)))

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -576,6 +577,52 @@ static void test_signal_recorded(void **state)
 	assert_int_equal(runproc_interrupted(), SIGHUP);
 }
 
+/*
+ * program_version(): asked once per binary, then read from the cache; a
+ * changed binary (another modification time) is asked again. The fake
+ * program counts its starts in a file beside it.
+ */
+static void test_program_version_cached(void **state)
+{
+	const char *dir = *state;
+	char *prog = tpath(state, "bin/fakeqemu"), *cache = tpath(state, "cache"), *v;
+	char *script = xasprintf("#!/bin/sh\necho x >> '%s/starts'\n"
+				 "echo 'Fake emulator version 1.2.3'\necho 'Copyright line'\n", dir);
+	char *starts, *bindir = tpath(state, "bin");
+	struct timespec times[2] = { { 0, UTIME_OMIT }, { 12345, 0 } };
+
+	assert_int_equal(mkdir_p(bindir, 0755), 0);
+	put_file(dir, "bin/fakeqemu", script);
+	assert_int_equal(chmod(prog, 0755), 0);
+	for (int i = 0; i < 3; i++) {
+		v = program_version(prog, cache);
+		assert_non_null(v);
+		assert_string_equal(v, "Fake emulator version 1.2.3");
+		free(v);
+	}
+	starts = tu_slurp(dir, "starts");
+	assert_string_equal(starts, "x\n");	/* started once for three answers */
+	free(starts);
+	/* "upgraded": a new modification time, asked again */
+	assert_int_equal(utimensat(AT_FDCWD, prog, times, 0), 0);
+	v = program_version(prog, cache);
+	assert_string_equal(v, "Fake emulator version 1.2.3");
+	free(v);
+	starts = tu_slurp(dir, "starts");
+	assert_string_equal(starts, "x\nx\n");
+	free(starts);
+	/* no cache dir: asked every time; a missing program: NULL */
+	free(program_version(prog, NULL));
+	starts = tu_slurp(dir, "starts");
+	assert_string_equal(starts, "x\nx\nx\n");
+	free(starts);
+	assert_null(program_version("teelab-no-such-program", cache));
+	free(script);
+	free(prog);
+	free(cache);
+	free(bindir);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup_tmp, teardown_tmp)
 
 int main(void)
@@ -606,6 +653,7 @@ int main(void)
 		cmocka_unit_test(test_release_stops),
 		cmocka_unit_test(test_finish_reports_wait_errno),
 		cmocka_unit_test(test_signal_recorded),
+		T(test_program_version_cached),
 	};
 
 	runproc_setup();
