@@ -172,6 +172,12 @@ static int image_key(struct build_ctx *b, struct image_job *j)
 	return 0;
 }
 
+/* "<kind title> <label>" for messages, malloc'd */
+static char *job_what(const struct image_job *j)
+{
+	return j->label ? xasprintf("%s %s", j->kind->title, j->label) : xstrdup(j->kind->title);
+}
+
 int image_lookup(struct build_ctx *b, struct image_job *j)
 {
 	int ret = image_key(b, j);
@@ -180,32 +186,32 @@ int image_lookup(struct build_ctx *b, struct image_job *j)
 		return ret;
 	if (!image_entry_complete(j->dir))
 		return 0;
-	if (images_show_cached)
-		info("cached: %s%s%s (%s)", j->kind->title, j->label ? " " : "",
-		     j->label ? j->label : "", j->dir);
+	if (images_show_cached) {
+		char *what = job_what(j);
+
+		info("cached: %s (%s)", what, j->dir);
+		free(what);
+	}
 	return 1;
 }
 
 int image_make(struct build_ctx *b, struct image_job *j)
 {
 	const struct image_kind *k = j->kind;
-	struct strbuf what = STRBUF_INIT;
 	struct progress *p;
-	char *tmp = NULL, *log = NULL;
+	char *what = NULL, *tmp = NULL, *log = NULL;
 	double secs;
 	int lfd = -1, ret = image_key(b, j);
 
 	if (ret)
 		return ret;
-	strbuf_addstr(&what, k->title);
-	if (j->label)
-		strbuf_addf(&what, " %s", j->label);
+	what = job_what(j);
 	/* one builder per entry across processes (a matrix, two runs, CI's prebuild) */
-	lfd = j->rebuild ? cache_entry_lock(j->dir, strbuf_str(&what))
-			 : image_entry_claim(j->dir, strbuf_str(&what));
+	lfd = j->rebuild ? cache_entry_lock(j->dir, what)
+			 : image_entry_claim(j->dir, what);
 	if (lfd <= 0) {
 		if (!lfd && images_show_cached)
-			info("cached: %s (%s)", strbuf_str(&what), j->dir);
+			info("cached: %s (%s)", what, j->dir);
 		ret = lfd;
 		lfd = -1;
 		goto out;
@@ -214,12 +220,12 @@ int image_make(struct build_ctx *b, struct image_job *j)
 	log = path_join(tmp, k->log_name ? k->log_name : "build.log");
 	if ((ret = fresh_dir(tmp)))
 		goto out;
-	p = progress_start("build", strbuf_str(&what), image_last_seconds(b->build_dir, k->name),
+	p = progress_start("build", what, image_last_seconds(b->build_dir, k->name),
 			   log, NULL, -1);
 	ret = k->build(b, j, tmp, log);
 	secs = progress_end(p, !ret);
 	if (ret) {
-		error("%s: build failed after %.0f s; its log is '%s'", strbuf_str(&what), secs, log);
+		error("%s: build failed after %.0f s; its log is '%s'", what, secs, log);
 		goto out;
 	}
 	if ((ret = image_entry_stamp(tmp, secs)) || (!k->in_place && (ret = publish(tmp, j->dir))))
@@ -229,7 +235,7 @@ int image_make(struct build_ctx *b, struct image_job *j)
 out:
 	if (lfd >= 0)
 		close(lfd);
-	strbuf_release(&what);
+	free(what);
 	free(tmp);
 	free(log);
 	return ret;

@@ -26,7 +26,7 @@ static int dtb_inputs(struct build_ctx *b, struct image_job *j, struct hasher *h
 		return error("cannot run '%s' (package qemu-system-arm)", m->qemu);
 	hasher_addstr(h, j->kind->recipe);
 	hasher_addstr(h, b->cfg->scmi ? "scmi" : "plain");
-	/* the first line, as its key always had it (QEMU prints one line and a copyright) */
+	/* the version line (the copyright line after it says nothing more) */
 	hasher_addstr(h, ver);
 	machine_dtb_argv(m, b->out->bios, "", &argv);
 	for (size_t i = 0; i < argv.nr; i++)

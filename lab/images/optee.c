@@ -156,6 +156,7 @@ static int optee_run(struct build_ctx *b)
 	struct optee_job o = { 0 };
 	struct image_job j = { .kind = &optee_kind, .data = &o, .rebuild = s->optee_kind == SRC_TREE };
 	char *root = NULL;
+	bool full_cached = false;
 	int ret = 0;
 
 	if (!s->optee_build) {
@@ -174,19 +175,16 @@ static int optee_run(struct build_ctx *b)
 	 * user's tree is built as its owner builds it ("all", in place).
 	 */
 	if (!b->cfg->tas.nr && s->optee_kind != SRC_TREE) {
-		ret = image_lookup(b, &j);
-		if (ret < 0)
+		if ((ret = image_lookup(b, &j)) < 0)
 			goto out;
-		if (!ret) {
+		full_cached = ret;
+		if (!full_cached) {
 			optee_job_release(&j, &o);
 			j = (struct image_job){ .kind = &optee_kind, .data = &o };
 			o.core_only = true;
 		}
 	}
-	if (!j.dir || o.core_only)
-		ret = image_make(b, &j);
-	else
-		ret = 0;
+	ret = full_cached ? 0 : image_make(b, &j);
 	if (!ret) {
 		provenance(b, "optee-os", "%s %s, built by teelab%s (%s)",
 			   s->optee_kind == SRC_TREE ? "tree" : "source",

@@ -4,8 +4,7 @@
  *
  * Sets up the guest the way the scenarios expect, then hands the serial
  * console to a shell that teelab drives with /usr/bin/tl-run:
- *   1. mount proc, sysfs, devtmpfs, tmpfs (/tmp, /run), devpts, debugfs;
- *      install busybox's applet links (beside steps 2-6)
+ *   1. mount proc, sysfs, devtmpfs, tmpfs (/tmp, /run), devpts, debugfs
  *   2. bring `lo` up (xtest 2001-2004 are socket tests); say so when this
  *      is a kdump capture kernel (/proc/vmcore)
  *   3. load the kernel modules listed in /etc/teelab/modules, in order
@@ -14,9 +13,10 @@
  *      profile names one (/etc/teelab/rpmb.key, written by teelab): OP-TEE
  *      with in-kernel RPMB routing never programs the key itself, a factory
  *      does, with mmc-utils' `mmc rpmb write-key`
- *   5. start tee-supplicant (secure storage in /var/lib/optee-client/data/tee)
+ *   5. install busybox's applet links and start tee-supplicant (secure
+ *      storage in /var/lib/optee-client/data/tee)
  *   6. network (QEMU user networking: 10.0.2.15/24, gateway 10.0.2.2) and
- *      dropbear, started beside tee-supplicant; the run's public key comes
+ *      dropbear, started beside the two of step 5; the run's public key comes
  *      after the ready marker, typed by teelab into the console shell (so a
  *      snapshot of the booted lab holds none); dropbear makes its host key
  *      at the first connection (-R), after teelab has reseeded the RNG of a
@@ -88,9 +88,12 @@ static void mount_one(const char *type, const char *dir)
 		say("teelab-init: mount %s on %s: %s", type, dir, strerror(errno));
 }
 
+static void track(pid_t pid);
+
 /*
  * Start @argv[0] (searched in PATH), its stdout on the console and its
- * stderr on @err_path (NULL: the console). The pid, or -1 (said).
+ * stderr on @err_path (NULL: the console), and track it (wait_for()).
+ * The pid, or -1 (said).
  */
 static pid_t spawn(char *const argv[], const char *err_path)
 {
@@ -111,6 +114,7 @@ static pid_t spawn(char *const argv[], const char *err_path)
 		say("teelab-init: cannot run %s: %s", argv[0], strerror(errno));
 		_exit(127);
 	}
+	track(pid);
 	return pid;
 }
 
@@ -154,15 +158,6 @@ static int wait_for(pid_t pid)
 				waited[i].done = 1;
 			}
 	}
-}
-
-/* Start @argv like spawn() and track it. */
-static pid_t start(char *const argv[], const char *err_path)
-{
-	pid_t pid = spawn(argv, err_path);
-
-	track(pid);
-	return pid;
 }
 
 /* Whether tracked child @pid exited 0 (waiting for it). */
@@ -244,7 +239,7 @@ static void program_rpmb_key(void)
 	}
 	char *argv[] = { "mmc", "rpmb", "write-key", dev, RPMB_KEY, NULL };
 
-	if (finished_ok(start(argv, NULL)))
+	if (finished_ok(spawn(argv, NULL)))
 		say("teelab-init: RPMB key programmed on %s", dev);
 	else
 		say("teelab-init: FAILED to program the RPMB key on %s", dev);
@@ -298,39 +293,37 @@ static void network_eth0(int s)
 		say("teelab-init: default route via 10.0.2.2: %s", strerror(errno));
 }
 
-static pid_t supplicant = -1, dropbear = -1;
-static int net_sock = -1;
-
-/* tee-supplicant, if the kernel has an OP-TEE (/dev/teepriv0) */
-static void start_supplicant(void)
+/* tee-supplicant, if the kernel has an OP-TEE (/dev/teepriv0): its pid, or -1 */
+static pid_t start_supplicant(void)
 {
-	if (supplicant >= 0 || access("/dev/teepriv0", F_OK))
-		return;
+	if (access("/dev/teepriv0", F_OK))
+		return -1;
 	mkdir("/var/lib/optee-client", 0755);
 	mkdir("/var/lib/optee-client/data", 0755);
 	mkdir("/var/lib/optee-client/data/tee", 0755);
 	/* -d: its first process exits once the device is open */
-	supplicant = start((char *[]){ "tee-supplicant", "-d", NULL }, NULL);
+	return spawn((char *[]){ "tee-supplicant", "-d", NULL }, NULL);
 }
 
-/* eth0 and dropbear, if QEMU gave a NIC */
-static void start_network(void)
+/* eth0 (through socket @s) and dropbear, if QEMU gave a NIC: dropbear's pid, or -1 */
+static pid_t start_network(int s)
 {
-	if (dropbear >= 0 || net_sock < 0 || !if_nametoindex("eth0"))
-		return;
-	network_eth0(net_sock);
+	if (s < 0 || !if_nametoindex("eth0"))
+		return -1;
+	network_eth0(s);
 	mkdir("/root", 0700);
 	chmod("/root", 0700);
 	mkdir("/root/.ssh", 0700);
 	mkdir("/etc/dropbear", 0755);
 	/* without -F its first process exits once it listens */
-	dropbear = start((char *[]){ "dropbear", "-R", "-E", "-p", "22", NULL }, "/tmp/dropbear.log");
+	return spawn((char *[]){ "dropbear", "-R", "-E", "-p", "22", NULL }, "/tmp/dropbear.log");
 }
 
 int main(void)
 {
-	pid_t applets;
+	pid_t applets, supplicant, dropbear;
 	struct stat st;
+	int net_sock;
 
 	setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
 	setenv("HOME", "/root", 1);
@@ -362,9 +355,9 @@ int main(void)
 	 * cat, ...) come only now: made during the module loads, they slowed
 	 * them more than they took
 	 */
-	applets = start((char *[]){ "/usr/bin/busybox", "--install", "-s", NULL }, NULL);
-	start_supplicant();
-	start_network();
+	applets = spawn((char *[]){ "/usr/bin/busybox", "--install", "-s", NULL }, NULL);
+	supplicant = start_supplicant();
+	dropbear = start_network(net_sock);
 
 	if (!finished_ok(applets))
 		say("teelab-init: busybox --install -s failed");
@@ -380,7 +373,7 @@ int main(void)
 	say("@@TL:READY@@");
 	/* A shell on the console with a controlling tty, so Ctrl-C reaches commands. */
 	for (;;) {
-		pid_t sh = start((char *[]){ "setsid", "cttyhack", "sh", NULL }, NULL);
+		pid_t sh = spawn((char *[]){ "setsid", "cttyhack", "sh", NULL }, NULL);
 		int st = sh > 0 ? wait_for(sh) : -1;
 
 		/* not in a tight loop when sh can't start */
