@@ -383,7 +383,8 @@ static int load_kernel(struct lab_config *cfg, const char *name)
 			ret = ynode_error(&doc, ynode_get(doc.root, "deb"),
 					  "a kernel has either 'deb' or 'image', not both");
 	} else if (ynode_get(doc.root, "source")) {
-		static const char *const src_keys[] = { "deb", "base", "fragments", NULL };
+		static const char *const src_keys[] = { "deb", "base", "fragments", "kasan-only",
+			NULL };
 		const struct ynode *src = ynode_get(doc.root, "source");
 		const char *base = "allnoconfig";
 
@@ -394,6 +395,16 @@ static int load_kernel(struct lab_config *cfg, const char *name)
 			ret = ynode_get_str(&doc, src, "base", &base);
 		if (!ret)
 			ret = get_strvec(&doc, src, "fragments", &k->fragments);
+		if (!ret)
+			ret = get_strvec(&doc, src, "kasan-only", &k->kasan_only);
+		for (size_t i = 0; !ret && i < k->kasan_only.nr; i++) {
+			const char *d = k->kasan_only.v[i];
+
+			if (!*d || d[0] == '/' || strstr(d, ".."))
+				ret = ynode_error(&doc, ynode_get(src, "kasan-only"),
+						  "kasan-only names directories of the kernel tree "
+						  "(e.g. drivers/tee), not '%s'", d);
+		}
 		if (!ret)
 			ret = get_pkg(&doc, src, "deb", NULL, &k->src_deb);
 		if (!ret)
@@ -421,18 +432,38 @@ out:
 	return ret;
 }
 
+/* @node: { deb: <package>, path: <in package> } (@what names it in errors) */
+static int get_pkg_path(const struct ydoc *doc, const struct ynode *node, const char *what,
+			struct pkg_ref *deb, char **path)
+{
+	static const char *const keys[] = { "deb", "path", NULL };
+	const char *p = NULL;
+	int ret = ynode_check_keys(doc, node, what, keys);
+
+	if (!ret)
+		ret = ynode_get_str(doc, node, "path", &p);
+	if (!ret && !p)
+		ret = ynode_error(doc, node, "%s needs 'path'", what);
+	if (!ret)
+		ret = get_pkg(doc, node, "deb", NULL, deb);
+	if (!ret)
+		*path = xstrdup(p);
+	return ret;
+}
+
 /*
  * optee: { source: <package> | tree: <dir>, make-flags: [...], overlay: <dir> | [<dir>...],
- *          patches: [...], ta-public-key: { deb: <package>, path: <in package> } }
+ *          patches: [...], ta-public-key: { deb: <package>, path: <in package> },
+ *          ta-dev-kit: { deb: <package>, path: <in package> } }
  */
 static int load_optee_build(const struct ydoc *doc, const struct ynode *optee,
 			    struct secure_cfg *s)
 {
 	static const char *const keys[] = { "source", "tree", "make-flags", "overlay",
-		"patches", "ta-public-key", NULL };
-	static const char *const key_keys[] = { "deb", "path", NULL };
+		"patches", "ta-public-key", "ta-dev-kit", NULL };
 	const struct ynode *key = ynode_get(optee, "ta-public-key");
-	const char *tree = NULL, *kpath = NULL;
+	const struct ynode *kit = ynode_get(optee, "ta-dev-kit");
+	const char *tree = NULL;
 	int ret = ynode_check_keys(doc, optee, "optee", keys);
 
 	s->optee_kind = SRC_DEBIAN;
@@ -457,18 +488,13 @@ static int load_optee_build(const struct ydoc *doc, const struct ynode *optee,
 		free(s->optee_src.arch);
 		s->optee_src.arch = xstrdup("source");
 	}
-	if (key) {
-		ret = ynode_check_keys(doc, key, "ta-public-key", key_keys);
-		if (!ret)
-			ret = ynode_get_str(doc, key, "path", &kpath);
-		if (!ret && !kpath)
-			ret = ynode_error(doc, key, "ta-public-key needs 'path'");
-		if (!ret)
-			ret = get_pkg(doc, key, "deb", NULL, &s->ta_key_deb);
-		if (ret)
-			return ret;
-		s->ta_key_path = xstrdup(kpath);
-	}
+	if (key && (ret = get_pkg_path(doc, key, "ta-public-key", &s->ta_key_deb, &s->ta_key_path)))
+		return ret;
+	if (kit && (ret = get_pkg_path(doc, kit, "ta-dev-kit", &s->ta_devkit_deb, &s->ta_devkit_path)))
+		return ret;
+	if (kit && s->optee_kind == SRC_TREE)
+		return ynode_error(doc, kit, "ta-dev-kit goes with 'source:' (its version is the "
+				   "source's); a tree's TAs use the dev kit its build exports");
 	return 0;
 }
 
@@ -811,6 +837,7 @@ void config_release(struct lab_config *cfg)
 	pkg_ref_release(&cfg->kernel.src_deb);
 	free(cfg->kernel.base_config);
 	strvec_release(&cfg->kernel.fragments);
+	strvec_release(&cfg->kernel.kasan_only);
 	free(cfg->secure.name);
 	pkg_ref_release(&cfg->secure.tfa_src);
 	free(cfg->secure.tfa_tree);
@@ -832,6 +859,8 @@ void config_release(struct lab_config *cfg)
 	strvec_release(&cfg->secure.optee_patches);
 	pkg_ref_release(&cfg->secure.ta_key_deb);
 	free(cfg->secure.ta_key_path);
+	pkg_ref_release(&cfg->secure.ta_devkit_deb);
+	free(cfg->secure.ta_devkit_path);
 	pkg_ref_release(&cfg->secure.bl33_deb);
 	free(cfg->secure.bl33_path);
 	free(cfg->rootfs.name);

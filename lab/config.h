@@ -111,6 +111,13 @@ struct kernel_cfg {
 	char *base_config;	/* make target for the base config, e.g. allnoconfig */
 	struct strvec fragments;	/* config fragments, datadir-relative */
 	/*
+	 * `kasan-only:` directories of the kernel tree (e.g. drivers/tee)
+	 * whose C files alone get KASAN's checks (make KASAN_SANITIZE=n and
+	 * KASAN_SANITIZE_<file>.o=y for theirs, Documentation/dev-tools/kasan.rst);
+	 * empty: every file kbuild instruments
+	 */
+	struct strvec kasan_only;
+	/*
 	 * Whether the kernel has the FF-A transport (CONFIG_ARM_FFA_TRANSPORT):
 	 * for a source kernel, a fragment sets it; otherwise the kernel file
 	 * says so (`ffa-transport: true`; Debian's arm64 6.1 and 6.12 images
@@ -148,6 +155,13 @@ struct secure_cfg {
 	struct strvec optee_patches;	/* patch files (datadir-relative, -p1) applied after the overlay */
 	struct pkg_ref ta_key_deb;	/* TA_PUBLIC_KEY taken from this package... */
 	char *ta_key_path;	/* ...at this path inside it; NULL: the tree's default key */
+	/*
+	 * "ta-dev-kit:": the lab TAs' dev kit (export-ta_arm64) taken from this
+	 * package (optee-os-dev) at the OP-TEE source's own version, so that
+	 * OP-TEE is built core only; NULL path: OP-TEE's build exports it
+	 */
+	struct pkg_ref ta_devkit_deb;
+	char *ta_devkit_path;	/* ...this directory inside it */
 	/* BL33 (U-Boot) */
 	enum src_kind bl33_kind;
 	struct pkg_ref bl33_deb;

@@ -71,8 +71,12 @@ static bool have_ccache(void)
 	return known;
 }
 
-/* make in the kernel tree: its exit status (reported if non-zero) or -errno. */
-static int kmake(const char *src, const char *obj, const char *log, const char *const *targets)
+/*
+ * make in the kernel tree, with @vars (make variables, may be NULL) before
+ * the targets: its exit status (reported if non-zero) or -errno.
+ */
+static int kmake(const char *src, const char *obj, const char *log, const struct strvec *vars,
+		 const char *const *targets)
 {
 	struct child c = CHILD_INIT;
 	int ret;
@@ -84,11 +88,87 @@ static int kmake(const char *src, const char *obj, const char *log, const char *
 	/* the output does not depend on it, so it is not part of the cache key */
 	if (have_ccache())
 		strvec_push(&c.argv, "CC=ccache aarch64-linux-gnu-gcc");
+	for (size_t i = 0; vars && i < vars->nr; i++)
+		strvec_push(&c.argv, vars->v[i]);
 	for (; *targets; targets++)
 		strvec_push(&c.argv, *targets);
 	c.log_path = log;
 	ret = child_run(&c);
 	child_release(&c);
+	return ret;
+}
+
+/*
+ * KASAN_SANITIZE_<stem>.o=y for every C file under @dir/@rel (recursively),
+ * appended to @vars. kbuild names a file's variable by its path from the
+ * directory of the Makefile that lists it (6.12's target-stem) or by its
+ * base name (6.1's basetarget), so each path suffix gets one: a file of
+ * the same name elsewhere in the tree is instrumented too. 0 or -errno
+ * (reported).
+ */
+static int kasan_file_vars(const char *dir, const char *rel, struct strvec *vars)
+{
+	struct strvec names = STRVEC_INIT;
+	char *path = path_join(dir, rel);
+	int ret = list_dir(path, &names);
+
+	strvec_sort(&names);
+	for (size_t i = 0; !ret && i < names.nr; i++) {
+		char *sub = path_join(rel, names.v[i]), *full = path_join(dir, sub);
+
+		if (is_dir(full)) {
+			ret = kasan_file_vars(dir, sub, vars);
+		} else if (ends_with(sub, ".c")) {
+			/* every suffix of the path, without ".c" */
+			for (const char *p = sub; p; p = strchr(p, '/') ? strchr(p, '/') + 1 : NULL) {
+				char *stem = xstrndup(p, strlen(p) - 2);
+				char *var = xasprintf("KASAN_SANITIZE_%s.o=y", stem);
+
+				if (!strvec_contains(vars, var))
+					strvec_push(vars, var);
+				free(var);
+				free(stem);
+			}
+		}
+		free(full);
+		free(sub);
+	}
+	strvec_release(&names);
+	free(path);
+	return ret;
+}
+
+/*
+ * The make variables of a kernel with `kasan-only:` directories: KASAN's
+ * checks in their C files alone (appended to @vars; none without the
+ * key). 0 or -errno (reported: a directory missing from the tree).
+ */
+static int kasan_only_vars(const struct kernel_cfg *kc, const char *src, struct strvec *vars)
+{
+	int ret = 0;
+
+	if (!kc->kasan_only.nr)
+		return 0;
+	strvec_push(vars, "KASAN_SANITIZE=n");
+	for (size_t i = 0; !ret && i < kc->kasan_only.nr; i++) {
+		char *d = path_join(src, kc->kasan_only.v[i]);
+
+		if (!is_dir(d)) {
+			ret = error_code(-ENOENT, "kernel '%s': kasan-only directory '%s' is not in "
+					 "the kernel tree", kc->name, kc->kasan_only.v[i]);
+		} else {
+			/* the parent of the named directory, so that its own name is in the stems */
+			char *slash = strrchr(kc->kasan_only.v[i], '/');
+			char *parent = slash ? xstrndup(kc->kasan_only.v[i], slash - kc->kasan_only.v[i])
+					     : xstrdup("");
+			char *pdir = path_join(src, parent);
+
+			ret = kasan_file_vars(pdir, slash ? slash + 1 : kc->kasan_only.v[i], vars);
+			free(pdir);
+			free(parent);
+		}
+		free(d);
+	}
 	return ret;
 }
 
@@ -125,6 +205,11 @@ static int kernel_inputs(struct build_ctx *b, struct image_job *j, struct hasher
 		if (ret)
 			goto out;
 	}
+	/* added only when set: the other kernels keep their keys */
+	if (kc->kasan_only.nr)
+		hasher_addstr(h, "kasan-only");
+	for (size_t i = 0; i < kc->kasan_only.nr; i++)
+		hasher_addstr(h, kc->kasan_only.v[i]);
 	ret = hash_cross_build(b, h, j->kind->recipe, &kc->fragments);
 out:
 	free(debroot);
@@ -139,13 +224,14 @@ static int kernel_build(struct build_ctx *b, struct image_job *j, const char *di
 	struct kernel_job *kj = j->data;
 	char *obj = path_join(dir, "build"), *modroot = path_join(dir, "modroot");
 	char *config = path_join(obj, ".config"), *text = NULL;
+	struct strvec vars = STRVEC_INIT;	/* the build's make variables (kasan-only:) */
 	const char *src = kj->src;
 	double t0 = now_mono();
 	int ret;
 
 	if ((ret = mkdir_p(obj, 0755)))
 		goto out;
-	if (kmake(src, obj, log, (const char *const[]){ kc->base_config, NULL })) {
+	if (kmake(src, obj, log, NULL, (const char *const[]){ kc->base_config, NULL })) {
 		ret = error("kernel '%s': make %s failed; see '%s'", kc->name, kc->base_config, log);
 		goto out;
 	}
@@ -167,7 +253,7 @@ static int kernel_build(struct build_ctx *b, struct image_job *j, const char *di
 			goto out;
 		}
 	}
-	if (kmake(src, obj, log, (const char *const[]){ "olddefconfig", NULL })) {
+	if (kmake(src, obj, log, NULL, (const char *const[]){ "olddefconfig", NULL })) {
 		ret = error("kernel '%s': make olddefconfig failed; see '%s'", kc->name, log);
 		goto out;
 	}
@@ -179,14 +265,16 @@ static int kernel_build(struct build_ctx *b, struct image_job *j, const char *di
 		ret = check_fragment(text, kj->frags.v[i]);
 	if (ret)
 		goto out;
-	if (kmake(src, obj, log, (const char *const[]){ "Image", "modules", NULL })) {
+	if ((ret = kasan_only_vars(kc, src, &vars)))
+		goto out;
+	if (kmake(src, obj, log, &vars, (const char *const[]){ "Image", "modules", NULL })) {
 		ret = error("kernel '%s' did not build; see '%s'", kc->name, log);
 		goto out;
 	}
 	{
 		char *arg = xasprintf("INSTALL_MOD_PATH=%s", modroot);
 
-		ret = kmake(src, obj, log, (const char *const[]){ "modules_install", arg,
+		ret = kmake(src, obj, log, &vars, (const char *const[]){ "modules_install", arg,
 					   "INSTALL_MOD_STRIP=1", NULL });
 		free(arg);
 		if (ret) {
@@ -204,6 +292,7 @@ static int kernel_build(struct build_ctx *b, struct image_job *j, const char *di
 		free(bs);
 	}
 out:
+	strvec_release(&vars);
 	free(obj);
 	free(modroot);
 	free(config);

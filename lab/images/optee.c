@@ -6,7 +6,9 @@
  * builds TAs, the TA dev kit (export-ta_arm64). Or Debian's prebuilt
  * optee-os package, or the user's files.
  *
- * Without lab TAs only the core is built (make's targets are tee.elf and
+ * Without lab TAs, or with Debian's TA dev kit of the same OP-TEE version
+ * for them (the secure profile's ta-dev-kit:, optee-os-dev), only the
+ * core is built (make's targets are tee.elf and
  * the three BL32 files, not "all"): "all" also builds the dev kit's
  * libraries (libutee, libutils, libmbedtls, libdl) and the in-tree TAs
  * (pkcs11, avb, trusted_keys, remoteproc), which the lab never loads:
@@ -150,12 +152,55 @@ static void optee_job_release(struct image_job *j, struct optee_job *o)
 	memset(o, 0, sizeof(*o));
 }
 
+/*
+ * The lab TAs' dev kit from Debian (the secure profile's ta-dev-kit:, e.g.
+ * optee-os-dev's usr/lib/optee-os-dev/vexpress-qemu_armv8a) when its
+ * suite's newest version is the OP-TEE source's own @version: *dir gets
+ * the kit's path (malloc'd) and 1 is returned; 0 when the versions differ
+ * (said; OP-TEE's own build then exports the kit), -errno (reported).
+ */
+static int debian_devkit(struct build_ctx *b, const char *version, char **dir)
+{
+	const struct secure_cfg *s = &b->cfg->secure;
+	struct pkg_ref ref = s->ta_devkit_deb;
+	char *name = NULL, *have = NULL, *root = NULL;
+	int ret = aptroot_resolve(&b->apt, &ref, &name, &have);
+
+	*dir = NULL;
+	if (ret)
+		goto out;
+	if (!version || strcmp(have, version)) {
+		info("%s %s in %s is not OP-TEE's version %s: OP-TEE's build makes the TA dev kit",
+		     name, have, ref.suite, version ? version : "(unknown)");
+		goto out;
+	}
+	/* pinned: the version just compared, whatever the lists say later */
+	ref.name = name;
+	ref.version = have;
+	if ((ret = unpacked_deb(b, &ref, &root, NULL)))
+		goto out;
+	*dir = path_join(root, s->ta_devkit_path);
+	if (!is_dir(*dir)) {
+		ret = error_code(-ENOENT, "%s: TA dev kit '%s' is not in %s %s (secure profile '%s')",
+				 ref.where, s->ta_devkit_path, name, have, s->name);
+		free(*dir);
+		*dir = NULL;
+	} else {
+		ret = 1;
+	}
+out:
+	free(name);
+	free(have);
+	free(root);
+	return ret;
+}
+
 static int optee_run(struct build_ctx *b)
 {
 	const struct secure_cfg *s = &b->cfg->secure;
 	struct optee_job o = { 0 };
 	struct image_job j = { .kind = &optee_kind, .data = &o, .rebuild = s->optee_kind == SRC_TREE };
-	char *root = NULL;
+	char *root = NULL, *devkit = NULL;
 	bool full_cached = false;
 	int ret = 0;
 
@@ -171,17 +216,23 @@ static int optee_run(struct build_ctx *b)
 		return ret;
 	}
 	/*
-	 * No lab TAs: the core alone, unless the full build is cached. A
-	 * user's tree is built as its owner builds it ("all", in place).
+	 * The core alone when the lab has no TAs, or when Debian's dev kit of
+	 * the same OP-TEE version builds them; a full build already cached
+	 * serves either. A user's tree is built as its owner builds it ("all",
+	 * in place).
 	 */
-	if (!b->cfg->tas.nr && s->optee_kind != SRC_TREE) {
+	if (s->optee_kind != SRC_TREE && (!b->cfg->tas.nr || s->ta_devkit_path)) {
 		if ((ret = image_lookup(b, &j)) < 0)
 			goto out;
 		full_cached = ret;
+		ret = 0;
+		if (!full_cached && b->cfg->tas.nr &&
+		    (ret = debian_devkit(b, o.version, &devkit)) < 0)
+			goto out;
 		if (!full_cached) {
 			optee_job_release(&j, &o);
 			j = (struct image_job){ .kind = &optee_kind, .data = &o };
-			o.core_only = true;
+			o.core_only = !b->cfg->tas.nr || devkit;
 		}
 	}
 	ret = full_cached ? 0 : image_make(b, &j);
@@ -190,8 +241,13 @@ static int optee_run(struct build_ctx *b)
 			   s->optee_kind == SRC_TREE ? "tree" : "source",
 			   o.version ? o.version : o.tree, o.core_only ? ", core only" : "", j.dir);
 		b->bl32_dir = xasprintf("%s/build/core", j.dir);
-		if (!o.core_only)
+		if (devkit) {
+			provenance(b, "ta-dev-kit", "%s", devkit);
+			b->out->ta_devkit = devkit;
+			devkit = NULL;
+		} else if (!o.core_only) {
 			b->out->ta_devkit = xasprintf("%s/build/export-ta_arm64", j.dir);
+		}
 		b->ta_sign_key = o.ta_key ? xstrdup(o.ta_key) : NULL;
 		image_symbol(b, "tee", j.dir, "build/core/tee.elf");
 		/* its DWARF names sources relative to the tree it was built in */
@@ -200,6 +256,7 @@ static int optee_run(struct build_ctx *b)
 			image_symbol(b, "src", o.overlays.v[i], ".");
 	}
 out:
+	free(devkit);
 	optee_job_release(&j, &o);
 	return ret;
 }

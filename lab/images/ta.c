@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * images/ta.c - teelab's Trusted Applications (the profile's `tas:`),
- * built with the TA dev kit of the OP-TEE teelab built and signed with the
- * key that OP-TEE trusts; installed as /usr/lib/optee_armtz/<uuid>.ta.
+ * built with the TA dev kit of the OP-TEE teelab built (or Debian's
+ * optee-os-dev of the same version, the secure profile's ta-dev-kit:) and
+ * signed with the key that OP-TEE trusts; installed as /usr/lib/optee_armtz/<uuid>.ta.
  */
 #include "images/kind.h"
 
@@ -28,6 +29,14 @@ static int ta_run(struct build_ctx *b)
 	strvec_pushf(&vars, "TA_DEV_KIT_DIR=%s", b->out->ta_devkit);
 	if (b->ta_sign_key)
 		strvec_pushf(&vars, "TA_SIGN_KEY=%s", b->ta_sign_key);
+	/*
+	 * The TAs' log level as the secure profile sets it: the dev kit's
+	 * conf.mk only defaults it (?=), so Debian's dev kit (ta-dev-kit:)
+	 * and OP-TEE's own export give the same TAs
+	 */
+	for (size_t i = 0; i < cfg->secure.optee_flags.nr; i++)
+		if (starts_with(cfg->secure.optee_flags.v[i], "CFG_TEE_TA_LOG_LEVEL="))
+			strvec_push(&vars, cfg->secure.optee_flags.v[i]);
 	/* TAs include images/ta/common (tl_ta.h) */
 	strvec_push(&also, TA_COMMON_DIR);
 	ret = labprog_run_all(b, &ta_kind, &cfg->tas, &also, &vars, ".ta", "usr/lib/optee_armtz");

@@ -26,6 +26,13 @@ m = json.load(open(sys.argv[1]))["metrics"]
 assert m["killed-reaped-after-s"] >= 8.5 and m["killed-system-time-s"] >= 4.5, m
 assert m["optee-heap-growth"] == 0 and m["optee-ta-ram-growth"] == 0, m' "$run/result.json"
 check "kmemleak found nothing" grep -rq "^kmemleak-unreferenced 0$" "$run/steps"
+check "OP-TEE built core only with the lab TA from Debian's dev kit (optee-os-dev), or a cached full build" python3 -c '
+import json, sys
+env = json.load(open(sys.argv[1]))["environment"]
+core, kit = "core only" in env["optee-os"], env.get("ta-dev-kit", "")
+assert core == bool(kit), env
+assert not kit or kit.endswith("/usr/lib/optee-os-dev/vexpress-qemu_armv8a"), kit
+assert core or "export-ta_arm64" not in kit, env' "$run/result.json"
 
 run_teelab 1 "teelab run ctx-lifetime --param break=--break fails" ctx-lifetime --param repeat=1 --param break=--break
 check "with the reason: the session stayed open" grep -rq \

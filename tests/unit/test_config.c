@@ -629,6 +629,10 @@ static void test_kernel_errors(void **state)
 	expect_invalid(f, "configs/kernels/k.yaml",
 		       "deb: { package: l, suite: trixie }\nmodules: { tee: 1 }\n",
 		       "2:10: expected a string or a list of strings for 'modules', got a mapping");
+	expect_invalid(f, "configs/kernels/k.yaml",
+		       "source:\n  deb: { package: linux-source-6.12, suite: trixie, arch: all }\n"
+		       "  kasan-only: [../tee]\n",
+		       "3:15: kasan-only names directories of the kernel tree (e.g. drivers/tee), not '../tee'");
 }
 
 static void test_profile_errors(void **state)
@@ -656,6 +660,35 @@ static void test_secure_errors(void **state)
 	expect_invalid(f, "configs/secure/s.yaml",
 		       "tfa: {}\noptee: { path: o }\nbl33: { path: b }\n",
 		       "1:6: missing 'source'");
+	/* the TA dev kit from a package goes with a source package's version */
+	expect_invalid(f, "configs/secure/s.yaml",
+		       "tfa: { tree: t }\nbl33: { path: b }\noptee:\n  tree: o\n"
+		       "  ta-dev-kit: { deb: { package: optee-os-dev, suite: sid }, path: d }\n",
+		       "5:15: ta-dev-kit goes with 'source:' (its version is the source's); a tree's TAs use the dev kit its build exports");
+	expect_invalid(f, "configs/secure/s.yaml",
+		       "tfa: { tree: t }\nbl33: { path: b }\noptee:\n  source: { package: optee-os, suite: sid }\n"
+		       "  ta-dev-kit: { deb: { package: optee-os-dev, suite: sid } }\n",
+		       "5:15: ta-dev-kit needs 'path'");
+}
+
+/* ta-dev-kit: read into the secure profile; the repo's TA labs use Debian's */
+static void test_repo_ta_dev_kit(void **state)
+{
+	struct fixture *f = *state;
+	struct config_overrides ov = { .profile = "ctx-lifetime" };
+
+	use_repo_datadir();
+	assert_int_equal(load(f, &ov), 0);
+	assert_string_equal(f->cfg.secure.ta_devkit_deb.name, "optee-os-dev");
+	assert_string_equal(f->cfg.secure.ta_devkit_deb.suite, f->cfg.secure.optee_src.suite);
+	assert_null(f->cfg.secure.ta_devkit_deb.version);
+	assert_string_equal(f->cfg.secure.ta_devkit_path, "usr/lib/optee-os-dev/vexpress-qemu_armv8a");
+	/* its kernel: KASAN in the TEE subsystem only */
+	assert_int_equal(f->cfg.kernel.kasan_only.nr, 1);
+	assert_string_equal(f->cfg.kernel.kasan_only.v[0], "drivers/tee");
+	ov.profile = "default";
+	assert_int_equal(load(f, &ov), 0);
+	assert_null(f->cfg.secure.ta_devkit_path);
 }
 
 static void test_rootfs_errors(void **state)
@@ -730,6 +763,7 @@ int main(void)
 		T(test_kernel_errors),
 		T(test_profile_errors),
 		T(test_secure_errors),
+		T(test_repo_ta_dev_kit),
 		T(test_rootfs_errors),
 		T(test_yaml_syntax_error),
 		T(test_release_reuse),
