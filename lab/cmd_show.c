@@ -66,14 +66,20 @@ int cmd_show(int argc, char **argv)
 	printf("machine   %s: %s -cpu %s -smp %d -m %d, gic-version=%d, tcg thread=%s\n",
 	       cfg.machine.name, cfg.machine.qemu, cfg.machine.cpu, cfg.machine.smp,
 	       cfg.machine.memory_mb, cfg.machine.gic_version, cfg.machine.tcg_thread);
-	printf("kernel    %s (FF-A transport: %s)\n", cfg.kernel.name,
-	       cfg.kernel.ffa_transport ? "yes" : "no");
+	printf("kernel    %s (FF-A transport: %s, IP: %s)\n", cfg.kernel.name,
+	       cfg.kernel.ffa_transport ? "yes" : "no", cfg.kernel.no_ip ? "no" : "yes");
 	if (cfg.kernel.build) {
 		show_pkg("source", &cfg.kernel.src_deb);
 		printf("  config    %s", cfg.kernel.base_config);
 		for (size_t i = 0; i < cfg.kernel.fragments.nr; i++)
 			printf(" + %s", cfg.kernel.fragments.v[i]);
 		printf("\n");
+		if (cfg.kernel.kasan_only.nr) {
+			printf("  KASAN     in");
+			for (size_t i = 0; i < cfg.kernel.kasan_only.nr; i++)
+				printf(" %s", cfg.kernel.kasan_only.v[i]);
+			printf(" only\n");
+		}
 	} else if (cfg.kernel.kind == SRC_DEBIAN)
 		show_pkg("deb", &cfg.kernel.deb);
 	else

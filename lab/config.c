@@ -375,6 +375,8 @@ static int load_kernel(struct lab_config *cfg, const char *name)
 	}
 	k->name = xstrdup(name);
 	k->cmdline = dup_or_null(cmdline);
+	/* a source kernel: what its fragments say (below) */
+	k->no_ip = ynode_get(doc.root, "source") != NULL;
 	if (image) {
 		k->kind = SRC_PREBUILT;
 		k->image = user_path(&doc, image);
@@ -409,9 +411,12 @@ static int load_kernel(struct lab_config *cfg, const char *name)
 			ret = get_pkg(&doc, src, "deb", NULL, &k->src_deb);
 		if (!ret)
 			k->base_config = xstrdup(base);
-		for (size_t i = 0; !ret && i < k->fragments.nr; i++)
+		for (size_t i = 0; !ret && i < k->fragments.nr; i++) {
 			k->ffa_transport |= fragment_sets(cfg, k->fragments.v[i],
 							  "CONFIG_ARM_FFA_TRANSPORT");
+			if (fragment_sets(cfg, k->fragments.v[i], "CONFIG_INET"))
+				k->no_ip = false;
+		}
 	} else {
 		const struct ynode *hdr = ynode_get(doc.root, "headers");
 

@@ -124,6 +124,13 @@ struct kernel_cfg {
 	 * have "# CONFIG_ARM_FFA_TRANSPORT is not set").
 	 */
 	bool ffa_transport;
+	/*
+	 * A guest without IP (no SSH channel): a source kernel none of whose
+	 * fragments sets CONFIG_INET (lab-devices.config does; the
+	 * memory-debugging kernels have none). Debian's and a user's kernels
+	 * are taken to have it.
+	 */
+	bool no_ip;
 };
 
 struct secure_cfg {

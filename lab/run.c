@@ -244,7 +244,10 @@ void engine_setup(struct engine *e, const struct lab_images *im,
 	add_environment(e, im);
 
 	/* the guest network and a per-run key pair for the SSH channel */
-	if (sc->network) {
+	if (sc->network && cfg->kernel.no_ip)
+		info("kernel '%s' has no IP (no fragment sets CONFIG_INET): guest commands "
+		     "use the serial shell", cfg->kernel.name);
+	else if (sc->network) {
 		char *keydir = path_join(e->dir, "ssh");
 
 		if (!ssh_keygen(keydir, &e->ssh_key, &e->ssh_pub) && (e->ssh_port = free_port()))

@@ -63,8 +63,12 @@ has "the missing transport is named" "kernel 'debian-6.12' has no FF-A transport
 expect 3 "kexec on the FF-A profile" run --profile ffa kexec-smoke
 has "the CPU_OFF limitation is named" "does not answer the SPMD's PSCI CPU_OFF"
 "$TEELAB" show --profile ffa xtest-smoke >"$WORK/out" 2>&1
-has "teelab show: the kernel's FF-A transport" "^kernel +src-6.12-ffa \\(FF-A transport: yes\\)"
+has "teelab show: the kernel's FF-A transport" "^kernel +src-6.12-ffa \\(FF-A transport: yes, IP: yes\\)"
 has "teelab show: the secure world's ABI" "^secure +optee-ffa \\(FF-A ABI"
+# the memory-debugging kernels: a TEE kernel, KASAN in the TEE subsystem
+"$TEELAB" show ctx-lifetime >"$WORK/out" 2>&1
+has "teelab show: a kernel without IP" "^kernel +src-6.12-memdebug \\(FF-A transport: no, IP: no\\)"
+has "teelab show: where KASAN checks" "^  KASAN +in drivers/tee only"
 
 # missing arguments and values
 expect 3 "teelab show without a scenario" show

@@ -686,9 +686,15 @@ static void test_repo_ta_dev_kit(void **state)
 	/* its kernel: KASAN in the TEE subsystem only */
 	assert_int_equal(f->cfg.kernel.kasan_only.nr, 1);
 	assert_string_equal(f->cfg.kernel.kasan_only.v[0], "drivers/tee");
+	/* and no IP: no SSH channel */
+	assert_true(f->cfg.kernel.no_ip);
 	ov.profile = "default";
 	assert_int_equal(load(f, &ov), 0);
 	assert_null(f->cfg.secure.ta_devkit_path);
+	assert_false(f->cfg.kernel.no_ip);
+	ov.profile = "scmi-src";
+	assert_int_equal(load(f, &ov), 0);
+	assert_false(f->cfg.kernel.no_ip);
 }
 
 static void test_rootfs_errors(void **state)

@@ -308,12 +308,17 @@ static pid_t start_supplicant(void)
 /* eth0 (through socket @s) and dropbear, if QEMU gave a NIC: dropbear's pid, or -1 */
 static pid_t start_network(int s)
 {
-	if (s < 0 || !if_nametoindex("eth0"))
-		return -1;
-	network_eth0(s);
+	/*
+	 * with a NIC or not: teelab writes the run's key there over the
+	 * serial shell either way (a kernel without IP, e.g. the
+	 * memory-debugging ones, has no eth0)
+	 */
 	mkdir("/root", 0700);
 	chmod("/root", 0700);
 	mkdir("/root/.ssh", 0700);
+	if (s < 0 || !if_nametoindex("eth0"))
+		return -1;
+	network_eth0(s);
 	mkdir("/etc/dropbear", 0755);
 	/* without -F its first process exits once it listens */
 	return spawn((char *[]){ "dropbear", "-R", "-E", "-p", "22", NULL }, "/tmp/dropbear.log");
