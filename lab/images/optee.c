@@ -201,7 +201,7 @@ static int optee_run(struct build_ctx *b)
 	struct optee_job o = { 0 };
 	struct image_job j = { .kind = &optee_kind, .data = &o, .rebuild = s->optee_kind == SRC_TREE };
 	char *root = NULL, *devkit = NULL;
-	bool full_cached = false;
+	bool full_cached = false, deb_kit;
 	int ret = 0;
 
 	if (!s->optee_build) {
@@ -218,10 +218,13 @@ static int optee_run(struct build_ctx *b)
 	/*
 	 * The core alone when the lab has no TAs, or when Debian's dev kit of
 	 * the same OP-TEE version builds them; a full build already cached
-	 * serves either. A user's tree is built as its owner builds it ("all",
-	 * in place).
+	 * serves either. Not for a debugger (--gdb): Debian strips its kit's
+	 * libraries, so gdb could not name libutee's frames under a TA's entry
+	 * point; OP-TEE's own export keeps their DWARF. A user's tree is built
+	 * as its owner builds it ("all", in place).
 	 */
-	if (s->optee_kind != SRC_TREE && (!b->cfg->tas.nr || s->ta_devkit_path)) {
+	deb_kit = b->cfg->tas.nr && s->ta_devkit_path && !b->cfg->debug_symbols;
+	if (s->optee_kind != SRC_TREE && (!b->cfg->tas.nr || deb_kit)) {
 		if ((ret = image_lookup(b, &j)) < 0)
 			goto out;
 		full_cached = ret;
