@@ -290,6 +290,53 @@ int elf_read_deps(const char *path, char **interp, struct strvec *needed,
 	return 0;
 }
 
+int elf_read_modinfo(const char *path, struct strvec *out)
+{
+	size_t shstrndx, size = 0;
+	Elf_Scn *scn = NULL;
+	Elf *e = NULL;
+	int fd = -1;
+	int ret = elf_open(-1, path, &fd, &e);
+
+	if (ret == -ENOEXEC)
+		ret = error_code(-ENOEXEC, "'%s' is not an ELF file (a kernel module is)", path);
+	if (ret)
+		goto out;
+	if (elf_getshdrstrndx(e, &shstrndx) || !elf_rawfile(e, &size)) {
+		ret = corrupt_elf(path, "no section names");
+		goto out;
+	}
+	while ((scn = elf_nextscn(e, scn))) {
+		GElf_Shdr sh;
+		const char *name, *s;
+
+		if (!gelf_getshdr(scn, &sh)) {
+			ret = corrupt_elf(path, "unreadable section header");
+			goto out;
+		}
+		name = elf_strptr(e, shstrndx, sh.sh_name);
+		if (!name || strcmp(name, ".modinfo") || sh.sh_type == SHT_NOBITS)
+			continue;
+		if (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset) {
+			ret = corrupt(path, ".modinfo out of the file");
+			goto out;
+		}
+		s = raw_chunk(e, sh.sh_offset, sh.sh_size, ELF_T_BYTE);
+		/* "key=value" strings, each NUL-terminated, some NUL padding between */
+		for (size_t off = 0; s && off < sh.sh_size;) {
+			size_t n = strnlen(s + off, (size_t)sh.sh_size - off);
+
+			if (n)
+				strvec_pushf(out, "%.*s", (int)n, s + off);
+			off += n + 1;
+		}
+		break;
+	}
+out:
+	elf_close(fd, e);
+	return ret;
+}
+
 /* Whether @rel in @rootfd is a regular ELF file of the same class, byte order and machine as @who. */
 static bool compatible(int rootfd, const char *rel, const struct elf_deps *who)
 {

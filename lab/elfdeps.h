@@ -27,6 +27,15 @@ int elf_read_deps(const char *path, char **interp, struct strvec *needed,
 		  struct strvec *runpath);
 
 /*
+ * The strings of a kernel module's ".modinfo" section ("depends=tee",
+ * "alias=of:N*T*Clinaro,optee-tz", "vermagic=...", in file order; the
+ * format is Linux's, include/linux/moduleparam.h __MODULE_INFO) appended
+ * to @out. A module without the section adds nothing. 0, -ENOEXEC if
+ * @path is not ELF, -EINVAL if it is corrupt, other -errno; all reported.
+ */
+int elf_read_modinfo(const char *path, struct strvec *out);
+
+/*
  * Resolve the full closure for the programs @progs (sysroot-relative paths
  * like "/usr/bin/xtest") inside @sysroot. Library directories searched,
  * in order: runpath entries, then each of @libdirs (sysroot-relative, e.g.

@@ -282,7 +282,7 @@ void engine_setup(struct engine *e, const struct lab_images *im,
 	spec->kernel = im->kernel;
 	spec->initrd = im->initrd;
 	spec->dtb = im->dtb;
-	spec->kexec_disk = im->kexec_disk;
+	spec->kexec_disk = scenario_needs_lab_disk(sc) ? im->kexec_disk : NULL;
 	if (im->dtb) {
 		/* the tree this run booted with, as source (dtb.c writes virt.dts beside it) */
 		char *dts = xstrdup(im->dtb), *dst = path_join(e->dir, "device-tree.dts");

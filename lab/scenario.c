@@ -1296,6 +1296,16 @@ bool scenario_has_kexec(const struct scenario *sc)
 	return false;
 }
 
+bool scenario_needs_lab_disk(const struct scenario *sc)
+{
+	if (!sc->nr_steps || scenario_has_kexec(sc))
+		return true;
+	for (size_t i = 0; i < sc->nr_steps; i++)
+		if (sc->steps[i].command && strstr(sc->steps[i].command, "tl-kexec"))
+			return true;
+	return false;
+}
+
 void scenario_kexec_targets(const struct scenario *sc, struct strvec *out)
 {
 	for (size_t i = 0; i < sc->nr_steps; i++)

@@ -66,9 +66,9 @@ static void index_modules(const char *dir, struct strvec *names, struct strvec *
 static int stage_module(const struct strvec *names, const struct strvec *paths,
 			const char *name, const char *dir, struct strvec *order, int depth)
 {
-	char *norm = xstrdup(name), *dst = NULL, *data = NULL;
-	size_t i, len = 0;
-	const char *dep;
+	struct strvec info = STRVEC_INIT;
+	char *norm = xstrdup(name), *dst = NULL;
+	size_t i;
 	int ret = 0;
 
 	for (char *c = norm; *c; c++)
@@ -87,26 +87,69 @@ static int stage_module(const struct strvec *names, const struct strvec *paths,
 		goto out;
 	}
 	dst = xasprintf("%s/%s.ko", dir, norm);
-	if ((ret = decompress_file(paths->v[i], dst)) || (ret = read_file(dst, &data, &len)))
+	if ((ret = decompress_file(paths->v[i], dst)) || (ret = elf_read_modinfo(dst, &info)))
 		goto out;
-	dep = memmem(data, len, "\0depends=", 9);
-	if (dep) {
-		char *list = xstrdup(dep + 9), *save = NULL;
+	for (i = 0; i < info.nr && !ret; i++) {
+		char *list, *save = NULL;
 
+		if (strncmp(info.v[i], "depends=", 8))
+			continue;
+		list = xstrdup(info.v[i] + 8);
 		for (char *d = strtok_r(list, ",", &save); d && !ret; d = strtok_r(NULL, ",", &save))
 			ret = stage_module(names, paths, d, dir, order, depth + 1);
 		free(list);
 		if (ret == -ENOENT)
-			ret = error("module '%s' needs '%s', which the kernel does not ship", norm, dep + 9);
-		if (ret)
-			goto out;
+			ret = error("module '%s' needs '%s', which the kernel does not ship", norm,
+				    info.v[i] + 8);
 	}
-	strvec_push(order, norm);
+	if (!ret)
+		strvec_push(order, norm);
 out:
+	strvec_release(&info);
 	free(norm);
 	free(dst);
-	free(data);
 	return ret;
+}
+
+/*
+ * One line of /etc/teelab/modules for the staged module @dir/@name.ko:
+ * "<name> [needs=a,b] [alias=<modalias pattern>]... [dep]" (tl_init.c reads
+ * it: a module with aliases is loaded when a device's modalias matches one,
+ * one without when it is not "dep" (only another module's dependency),
+ * either way after what it needs). 0 or -errno (reported).
+ */
+static int module_line(const char *dir, const char *name, bool dep, struct strbuf *out)
+{
+	struct strvec info = STRVEC_INIT;
+	char *path = xasprintf("%s/%s.ko", dir, name);
+	int ret = elf_read_modinfo(path, &info);
+
+	strbuf_addstr(out, name);
+	for (size_t i = 0; i < info.nr && !ret; i++) {
+		const char *v = info.v[i];
+
+		if (!strncmp(v, "depends=", 8) && v[8])
+			strbuf_addf(out, " needs=%s", v + 8);
+		/* a space would split the line; Linux's aliases have none */
+		else if (!strncmp(v, "alias=", 6) && v[6] && !strpbrk(v, " \t\n"))
+			strbuf_addf(out, " %s", v);
+	}
+	strbuf_addf(out, "%s\n", dep ? " dep" : "");
+	strvec_release(&info);
+	free(path);
+	return ret;
+}
+
+/* @name as Linux names a loaded module ('-' is '_') into @sv. */
+static void push_module_name(struct strvec *sv, const char *name)
+{
+	char *norm = xstrdup(name);
+
+	for (char *c = norm; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	strvec_push(sv, norm);
+	free(norm);
 }
 
 /* Copy the configured modules (and their deps), decompressed, into @stage. 0 or -errno (reported). */
@@ -115,6 +158,7 @@ static int stage_modules(struct build_ctx *b, const char *stage)
 	const struct kernel_files *k = &b->k;
 	const struct kernel_cfg *kc = &b->cfg->kernel;
 	struct strvec names = STRVEC_INIT, paths = STRVEC_INIT, order = STRVEC_INIT;
+	struct strvec listed = STRVEC_INIT;	/* named by the kernel file or kmods: not "dep" */
 	struct strbuf list = STRBUF_INIT;
 	char *dir = NULL, *listf = NULL;
 	int ret = 0;
@@ -140,15 +184,28 @@ static int stage_modules(struct build_ctx *b, const char *stage)
 		else if (ret == -ENOENT)
 			ret = error("kernel '%s' has no module '%s' under '%s'", kc->name, m,
 				    k->modules_dir);
+		else if (!ret)
+			push_module_name(&listed, m + optional);
 	}
 	if (ret)
 		goto out;
 	if (b->cfg->kmods.nr) {
+		size_t before = order.nr;
+
 		if ((ret = mkdir_p(dir, 0755)) || (ret = module_copy(b, dir, &order)))
 			goto out;
+		for (size_t i = before; i < order.nr; i++)
+			push_module_name(&listed, order.v[i]);
 	}
-	for (size_t i = 0; i < order.nr; i++)
-		strbuf_addf(&list, "%s\n", order.v[i]);
+	for (size_t i = 0; i < order.nr && !ret; i++) {
+		struct strvec one = STRVEC_INIT;
+
+		push_module_name(&one, order.v[i]);
+		ret = module_line(dir, order.v[i], !strvec_contains(&listed, one.v[0]), &list);
+		strvec_release(&one);
+	}
+	if (ret)
+		goto out;
 	listf = path_join(stage, "etc/teelab/modules");
 	if (!(ret = mkparent(listf)))
 		ret = write_file_str(listf, strbuf_str(&list));
@@ -156,6 +213,7 @@ out:
 	strvec_release(&names);
 	strvec_release(&paths);
 	strvec_release(&order);
+	strvec_release(&listed);
 	strbuf_release(&list);
 	free(dir);
 	free(listf);
@@ -359,7 +417,7 @@ static const char *const initramfs_deps[] = { "sysroot", "kernel", "kmod", "ta",
 const struct image_kind initramfs_kind = {
 	.name = "initramfs",
 	.title = "initramfs",
-	.recipe = "initramfs-3",
+	.recipe = "initramfs-4",	/* 4: /etc/teelab/modules with needs=, alias=, dep */
 	.deps = initramfs_deps,
 	.run = initramfs_run,
 	.inputs = initramfs_inputs,

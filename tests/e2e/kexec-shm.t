@@ -15,6 +15,8 @@ check "one normal-world log segment per boot" test -s "$run/nw-console.boot-3.lo
 check "a segment starts at the new kernel's first line" \
 	bash -c 'head -n 1 "$1" | grep -q "Booting Linux on physical CPU"' _ "$run/nw-console.boot-2.log"
 check "the old kernel's last lines stay in its segment" grep -q "tl-kexec: kexec -e" "$run/nw-console.boot-1.log"
+check "a scenario with kexec steps gets the lab disk: virtio_blk loaded" \
+	grep -q "teelab-init: loaded virtio_blk" "$run/nw-console.boot-1.log"
 check "the secure log is one file across the hops" \
 	bash -c '[ ! -e "$1/sw-console.boot-2.log" ] && grep -q "Primary CPU switching to normal world boot" "$1/sw-console.log"' _ "$run"
 check "a 4 MiB registered buffer round-tripped on the new kernel" \

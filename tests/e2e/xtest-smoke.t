@@ -11,6 +11,9 @@ check "result.json verdict is PASS" test "$(json_get "$run/result.json" verdict)
 check "optee: initialized driver in the normal-world log" grep -q "optee: initialized driver" "$run/nw-console.log"
 check "OP-TEE version line in the secure-world log" grep -q "OP-TEE version: " "$run/sw-console.log"
 check "console lines carry timestamps" grep -qE '^\[ *[0-9]+\.[0-9]{3}\] ' "$run/nw-console.log"
+check "/init loaded optee for the DT's OP-TEE node (its modalias)" grep -q "teelab-init: loaded optee" "$run/nw-console.log"
+check "no lab disk without kexec steps, so no virtio_blk, nor SCMI without its node" \
+	grep -qE "teelab-init: not loaded \(no device needs them\): scmi_transport_optee virtio_blk" "$run/nw-console.log"
 check "xtest opened TA sessions (regression_1004 OK)" grep -rq "regression_1004 OK" "$run/steps"
 for c in regression_1001 regression_1004 regression_6001; do
 	check "junit.xml lists $c" grep -q "name=\"$c\"" "$run/junit.xml"

@@ -281,6 +281,45 @@ static void test_not_elf(void **state)
 	free(empty);
 }
 
+/*
+ * elf_read_modinfo() on an object built the way Linux's MODULE_ALIAS()
+ * and "depends=" land in a .ko: NUL-terminated strings in ".modinfo",
+ * with padding between them; an object without the section adds nothing.
+ */
+static void test_modinfo(void **state)
+{
+	char *src = tpath(state, "mod.c"), *obj = tpath(state, "mod.ko");
+	char *plain = tpath(state, "plain.o"), *script = tpath(state, "s.sh");
+	char *cmd;
+	struct strvec info = STRVEC_INIT;
+
+	assert_int_equal(write_file_str(src,
+		"#define I(n, s) static const char n[] __attribute__((section(\".modinfo\"), used, aligned(8))) = s\n"
+		"I(a, \"alias=of:N*T*Clinaro,optee-tz\");\n"
+		"I(b, \"depends=tee,failover\");\n"
+		"I(c, \"alias=virtio:d00000001v*\");\n"
+		"int x;\n"), 0);
+	cmd = xasprintf("cc -c -o %s %s && cc -c -DNONE -x c -o %s /dev/null", obj, src, plain);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	assert_int_equal(elf_read_modinfo(obj, &info), 0);
+	assert_int_equal(info.nr, 3);
+	assert_true(strvec_contains(&info, "alias=of:N*T*Clinaro,optee-tz"));
+	assert_true(strvec_contains(&info, "depends=tee,failover"));
+	assert_true(strvec_contains(&info, "alias=virtio:d00000001v*"));
+	strvec_release(&info);
+	assert_int_equal(elf_read_modinfo(plain, &info), 0);
+	assert_int_equal(info.nr, 0);
+	assert_int_equal(write_file_str(script, "#!/bin/sh\n"), 0);
+	assert_int_equal(elf_read_modinfo(script, &info), -ENOEXEC);
+	assert_int_equal(elf_read_modinfo("/nonexistent/x.ko", &info), -ENOENT);
+	assert_int_equal(info.nr, 0);
+	free(src);
+	free(obj);
+	free(plain);
+	free(script);
+}
+
 /* ---- closures ---- */
 
 /*
@@ -550,6 +589,7 @@ int main(void)
 		T(test_corrupt),
 		T(test_truncated),
 		T(test_not_elf),
+		T(test_modinfo),
 		T(test_host_ls),
 		T(test_aarch64_merged_usr),
 		T(test_aarch64_cross_sysroot),

@@ -7,7 +7,8 @@
  *   1. mount proc, sysfs, devtmpfs, tmpfs (/tmp, /run), devpts, debugfs
  *   2. bring `lo` up (xtest 2001-2004 are socket tests); say so when this
  *      is a kdump capture kernel (/proc/vmcore)
- *   3. load the kernel modules listed in /etc/teelab/modules, in order
+ *   3. load the kernel modules of /etc/teelab/modules that a device needs
+ *      (matched by modalias, see load_modules()), in order
  *      (/lib/modules/teelab/<name>.ko, decompressed by teelab)
  *   4. provision the lab eMMC's RPMB authentication key when the secure
  *      profile names one (/etc/teelab/rpmb.key, written by teelab): OP-TEE
@@ -39,6 +40,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <net/if.h>
 #include <net/route.h>
 #include <netinet/in.h>
@@ -169,36 +171,212 @@ static int finished_ok(pid_t pid)
 }
 
 /*
- * The modules of /etc/teelab/modules (teelab writes them in load order),
- * one after the other. Two ways of overlapping them were measured slower
- * (2026-12-05, from /init to ready; this way 0.57-0.69 s): loading them
- * side by side (a thread per module, waiting for its .modinfo
- * "depends="), 0.76-1.36 s, and starting tee-supplicant as soon as the
- * optee module was in, 0.68-1.04 s: under TCG every module load costs
- * several times more while the other vCPU runs a program.
+ * The modules of /etc/teelab/modules, one per line in load order (a
+ * module after what it needs), as teelab writes them from each module's
+ * .modinfo: "<name> [needs=a,b] [alias=<pattern>]... [dep]". Like udev's
+ * coldplug, a module with aliases is loaded only when a device's modalias
+ * (MODALIAS= in /sys/bus/x/devices/y/uevent) matches one of them (fnmatch, as
+ * modprobe does): no SCMI driver without an SCMI node in the DT, no
+ * virtio_blk without a disk. One without aliases is loaded unless it is
+ * only a "dep"; whatever a loaded module needs is loaded before it. Loading
+ * a module can add devices (a bus driver): the devices are read again
+ * while a module is left, until nothing more matches.
  */
-static void load_modules(void)
+#define MAX_MODULES 64
+#define MAX_ALIASES 32
+
+struct module {
+	char name[64];
+	char needs[256];		/* "a,b" */
+	char *alias[MAX_ALIASES];
+	int nr_alias;
+	int dep;			/* only another module's dependency */
+	int want, done;
+};
+
+static struct module mods[MAX_MODULES];
+static int nr_mods;
+
+static struct module *find_module(const char *name)
+{
+	for (int i = 0; i < nr_mods; i++)
+		if (!strcmp(mods[i].name, name))
+			return &mods[i];
+	return NULL;
+}
+
+static void read_modules(void)
 {
 	FILE *f = fopen(MODULES_LIST, "re");
-	char name[256];
+	char line[4096];
 
-	if (!f)
-		return;
-	while (fscanf(f, "%255s", name) == 1) {
-		char path[512];
-		int fd;
+	while (f && nr_mods < MAX_MODULES && fgets(line, sizeof(line), f)) {
+		struct module *m = &mods[nr_mods];
+		char *save = NULL, *tok = strtok_r(line, " \t\n", &save);
 
-		snprintf(path, sizeof(path), "%s/%s.ko", MODULES_DIR, name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		/* finit_module(2): no glibc wrapper */
-		if (fd >= 0 && !syscall(SYS_finit_module, fd, "", 0))
-			say("teelab-init: loaded %s", name);
-		else
-			say("teelab-init: FAILED to load module %s (%s)", name, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+		if (!tok)
+			continue;
+		snprintf(m->name, sizeof(m->name), "%s", tok);
+		while ((tok = strtok_r(NULL, " \t\n", &save))) {
+			if (!strncmp(tok, "needs=", 6))
+				snprintf(m->needs, sizeof(m->needs), "%s", tok + 6);
+			else if (!strncmp(tok, "alias=", 6) && m->nr_alias < MAX_ALIASES)
+				m->alias[m->nr_alias++] = strdup(tok + 6);
+			else if (!strcmp(tok, "dep"))
+				m->dep = 1;
+		}
+		nr_mods++;
 	}
-	fclose(f);
+	if (f)
+		fclose(f);
+}
+
+/*
+ * The modaliases of the devices seen so far (MODALIAS= of
+ * /sys/bus/x/devices/y/uevent, as udev reads it: not every bus has a
+ * modalias file, 6.12's tee bus has none), and which devices those were.
+ */
+#define MAX_DEVICES 256
+static char *modaliases[MAX_DEVICES];
+static int nr_modaliases;
+static char *seen[MAX_DEVICES];
+static int nr_seen;
+
+static int was_seen(const char *dev)
+{
+	for (int i = 0; i < nr_seen; i++)
+		if (!strcmp(seen[i], dev))
+			return 1;
+	return 0;
+}
+
+/* Read the modaliases of the devices not seen before; how many new devices there were. */
+static int scan_devices(void)
+{
+	DIR *buses = opendir("/sys/bus");
+	struct dirent *b;
+	int added = 0;
+
+	while (buses && (b = readdir(buses))) {
+		char path[1024];
+		DIR *devs;
+		struct dirent *d;
+
+		if (b->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/%.200s/devices", b->d_name);
+		devs = opendir(path);
+		while (devs && nr_seen < MAX_DEVICES && (d = readdir(devs))) {
+			char uevent[2048], dev[512];
+			int fd;
+			ssize_t n;
+
+			if (d->d_name[0] == '.')
+				continue;
+			snprintf(dev, sizeof(dev), "%.200s/%.200s", b->d_name, d->d_name);
+			if (was_seen(dev))
+				continue;
+			seen[nr_seen++] = strdup(dev);
+			added++;
+			snprintf(path, sizeof(path), "/sys/bus/%.200s/devices/%.200s/uevent",
+				 b->d_name, d->d_name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd < 0)
+				continue;
+			n = read(fd, uevent, sizeof(uevent) - 1);
+			close(fd);
+			if (n <= 0)
+				continue;
+			uevent[n] = '\0';
+			for (char *save = NULL, *l = strtok_r(uevent, "\n", &save); l;
+			     l = strtok_r(NULL, "\n", &save))
+				if (!strncmp(l, "MODALIAS=", 9) && l[9] && nr_modaliases < MAX_DEVICES)
+					modaliases[nr_modaliases++] = strdup(l + 9);
+		}
+		if (devs)
+			closedir(devs);
+	}
+	if (buses)
+		closedir(buses);
+	return added;
+}
+
+/* Whether a device's modalias matches one of @m's aliases (fnmatch, as modprobe). */
+static int has_device(const struct module *m)
+{
+	for (int d = 0; d < nr_modaliases; d++)
+		for (int i = 0; i < m->nr_alias; i++)
+			if (modaliases[d] && !fnmatch(m->alias[i], modaliases[d], 0))
+				return 1;
+	return 0;
+}
+
+/* Mark @m and (first) what it needs as wanted. */
+static void want(struct module *m, int depth)
+{
+	char needs[256], *save = NULL;
+
+	if (m->want || depth > 16)
+		return;
+	m->want = 1;
+	snprintf(needs, sizeof(needs), "%s", m->needs);
+	for (char *n = strtok_r(needs, ",", &save); n; n = strtok_r(NULL, ",", &save)) {
+		struct module *d = find_module(n);
+
+		if (d)
+			want(d, depth + 1);
+	}
+}
+
+static void load_modules(void)
+{
+	char skipped[1024] = "";
+	int loaded = 1, left;
+
+	read_modules();
+	/* a module loaded in one round may bring the devices of the next */
+	for (int round = 0; loaded && round < 4; round++) {
+		/* no new device since the last round: nothing new to match */
+		if (!scan_devices())
+			break;
+		loaded = 0;
+		for (int i = 0; i < nr_mods; i++)
+			if (!mods[i].want && (mods[i].nr_alias ? has_device(&mods[i]) : !mods[i].dep))
+				want(&mods[i], 0);
+		for (int i = 0; i < nr_mods; i++) {
+			struct module *m = &mods[i];
+			char path[512];
+			int fd;
+
+			if (!m->want || m->done)
+				continue;
+			m->done = 1;
+			loaded++;
+			snprintf(path, sizeof(path), "%s/%.63s.ko", MODULES_DIR, m->name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			/* finit_module(2): no glibc wrapper */
+			if (fd >= 0 && !syscall(SYS_finit_module, fd, "", 0))
+				say("teelab-init: loaded %s", m->name);
+			else
+				say("teelab-init: FAILED to load module %s (%s)", m->name,
+				    strerror(errno));
+			if (fd >= 0)
+				close(fd);
+		}
+		/* read the devices again only while a module is left */
+		left = 0;
+		for (int i = 0; i < nr_mods; i++)
+			left += !mods[i].done;
+		if (!left)
+			break;
+	}
+	for (int i = 0; i < nr_mods; i++)
+		if (!mods[i].done && strlen(skipped) + strlen(mods[i].name) + 2 < sizeof(skipped)) {
+			strcat(skipped, " ");
+			strcat(skipped, mods[i].name);
+		}
+	if (skipped[0])
+		say("teelab-init: not loaded (no device needs them):%s", skipped);
 }
 
 /* The first /dev/mmcblk*rpmb into @out, or 0 if none yet. */
