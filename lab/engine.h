@@ -152,6 +152,7 @@ struct engine {
 	struct strbuf cmd_out;
 	/* end of the run */
 	bool qemu_exited;
+	double exit_checked;	/* now_mono() of engine_pump()'s last look at QEMU's exit */
 	int qemu_status;
 	int echo_fd;		/* `teelab shell`: raw normal-world output goes here, or -1 */
 	char *boot_dtb;		/* boot: direct: <run>/boot.dtb (the tree with /chosen), or NULL */

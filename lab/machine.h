@@ -117,6 +117,8 @@ struct machine {
 	const struct machine_ops *ops;
 	struct machine_spec spec;
 	int console_fd[CON_COUNT];	/* owned by the machine; read/write, non-blocking */
+	/* where to write to the normal console when it is not console_fd (a FIFO pair), or -1 */
+	int console_in_fd;
 	double started;			/* now_mono() when the emulator was started */
 	/* where the guest's SSH forward listens (spec.ssh_port): "127.0.0.1" or the libvirt host */
 	char ssh_host[64];

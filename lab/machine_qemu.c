@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,7 +28,14 @@
 
 struct qemu_priv {
 	struct child child;
-	int peer_fd[CON_COUNT];	/* QEMU's ends of the console socketpairs */
+	int peer_fd[CON_COUNT];	/* QEMU's ends of the console socketpair and pipe */
+	/*
+	 * The normal console as two FIFOs (fifo_dir/nw.in, nw.out: QEMU's
+	 * pipe chardev), and teelab's own writer of nw.out, held until QEMU
+	 * is gone so that its end reads as EOF even if QEMU never opened it
+	 */
+	char *fifo_dir;
+	int nw_hold;
 	int qmp_fd, qmp_peer;
 	bool qmp_ready;
 	bool exited;
@@ -42,6 +50,7 @@ void machine_init(struct machine *m, const struct machine_ops *ops,
 	m->ops = ops;
 	m->spec = *spec;
 	m->console_fd[CON_NORMAL] = m->console_fd[CON_SECURE] = -1;
+	m->console_in_fd = -1;
 	snprintf(m->ssh_host, sizeof(m->ssh_host), "127.0.0.1");
 }
 
@@ -64,9 +73,86 @@ void machine_release(struct machine *m)
 		if (m->console_fd[i] >= 0)
 			close(m->console_fd[i]);
 	m->console_fd[CON_NORMAL] = m->console_fd[CON_SECURE] = -1;
+	if (m->console_in_fd >= 0)
+		close(m->console_in_fd);
+	m->console_in_fd = -1;
 	if (m->ops && m->priv)
 		m->ops->release(m);
 	m->priv = NULL;
+}
+
+/* Remove the normal console's FIFOs and their directory, if any. */
+static void remove_fifos(struct qemu_priv *p)
+{
+	if (!p->fifo_dir)
+		return;
+	for (int i = 0; i < 2; i++) {
+		char *f = xasprintf("%s/nw.%s", p->fifo_dir, i ? "out" : "in");
+
+		unlink(f);
+		free(f);
+	}
+	rmdir(p->fifo_dir);
+	free(p->fifo_dir);
+	p->fifo_dir = NULL;
+}
+
+/*
+ * The normal console as a FIFO pair in <run dir>/.nw-console/ for QEMU's
+ * pipe chardev (it opens nw.in and nw.out): *@rd reads what the guest
+ * prints, *@wr types into it, p->nw_hold is teelab's writer of nw.out.
+ * Its UART writes a byte at a time, and through a socket every byte is a
+ * buffer of its own that the reader frees; a pipe packs them into pages
+ * (make bench: teelab's CPU). 0, or -1 (nothing said: the caller uses a
+ * socketpair, e.g. on a file system without FIFOs).
+ */
+static int make_fifos(struct qemu_priv *p, const char *run_dir, int *rd, int *wr)
+{
+	char *in = NULL, *out = NULL;
+	int ret = -1;
+
+	*rd = *wr = -1;
+	p->fifo_dir = path_join(run_dir, ".nw-console");
+	if (mkdir(p->fifo_dir, 0700) && errno != EEXIST)
+		goto out;
+	in = xasprintf("%s/nw.in", p->fifo_dir);
+	out = xasprintf("%s/nw.out", p->fifo_dir);
+	if ((mkfifo(in, 0600) && errno != EEXIST) || (mkfifo(out, 0600) && errno != EEXIST))
+		goto out;
+	/* the reader first: a FIFO's writer cannot open without one */
+	*rd = open(out, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	p->nw_hold = *rd >= 0 ? open(out, O_WRONLY | O_NONBLOCK | O_CLOEXEC) : -1;
+	/* read-write: never blocks, whether QEMU has opened it yet or not */
+	*wr = open(in, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (*rd >= 0 && p->nw_hold >= 0 && *wr >= 0)
+		ret = 0;
+out:
+	if (ret) {
+		if (*rd >= 0)
+			close(*rd);
+		if (*wr >= 0)
+			close(*wr);
+		if (p->nw_hold >= 0)
+			close(p->nw_hold);
+		*rd = *wr = p->nw_hold = -1;
+		remove_fifos(p);
+	}
+	free(in);
+	free(out);
+	return ret;
+}
+
+/* @s for a QEMU option value (a comma doubled), malloc'd. */
+static char *opt_escape(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (; *s; s++) {
+		if (*s == ',')
+			strbuf_addch(&sb, ',');
+		strbuf_addch(&sb, *s);
+	}
+	return strbuf_detach(&sb);
 }
 
 static void qemu_release(struct machine *m)
@@ -76,6 +162,9 @@ static void qemu_release(struct machine *m)
 	child_release(&p->child);
 	if (p->qmp_fd >= 0)
 		close(p->qmp_fd);
+	if (p->nw_hold >= 0)
+		close(p->nw_hold);
+	remove_fifos(p);
 	strbuf_release(&p->qmp_buf);
 	free(p);
 }
@@ -291,18 +380,37 @@ static int qemu_start(struct machine *m)
 	struct qemu_priv *p = xcalloc(1, sizeof(*p));
 	int pairs[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	int keep[6], nkeep;
-	char nw[64], sw[64], qmp[64];
+	char sw[64], qmp[64], *nw = NULL;
 	char *log = NULL;
 	int ret = 0;
 
 	m->priv = p;
-	p->qmp_fd = p->qmp_peer = -1;
+	p->qmp_fd = p->qmp_peer = p->nw_hold = -1;
 	p->child = (struct child)CHILD_INIT;
-	for (int i = 0; i < 3; i++)
-		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pairs[i])) {
-			ret = error_errno("socketpair");
-			goto out;
-		}
+	/*
+	 * The consoles' UARTs write a byte at a time; through a socket every
+	 * byte is a buffer of its own that the reader frees. So the secure
+	 * console, output only, is a pipe (QEMU's file chardev opens it as
+	 * /proc/self/fd/N), the normal one a FIFO pair (make_fifos(), else a
+	 * socketpair), QMP a socketpair.
+	 */
+	if (!make_fifos(p, m->spec.run_dir, &pairs[CON_NORMAL][0], &m->console_in_fd)) {
+		char *esc = opt_escape(p->fifo_dir);
+
+		nw = xasprintf("pipe,id=nw,path=%s/nw", esc);
+		free(esc);
+	} else if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pairs[CON_NORMAL])) {
+		ret = error_errno("socketpair");
+		goto out;
+	}
+	if (pipe2(pairs[CON_SECURE], O_CLOEXEC)) {
+		ret = error_errno("pipe");
+		goto out;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pairs[2])) {
+		ret = error_errno("socketpair");
+		goto out;
+	}
 	for (int i = 0; i < CON_COUNT; i++) {
 		m->console_fd[i] = pairs[i][0];
 		p->peer_fd[i] = pairs[i][1];
@@ -310,15 +418,17 @@ static int qemu_start(struct machine *m)
 	}
 	p->qmp_fd = pairs[2][0];
 	p->qmp_peer = pairs[2][1];
-	snprintf(nw, sizeof(nw), "socket,id=nw,fd=%d", p->peer_fd[CON_NORMAL]);
-	snprintf(sw, sizeof(sw), "socket,id=sw,fd=%d", p->peer_fd[CON_SECURE]);
+	if (!nw)
+		nw = xasprintf("socket,id=nw,fd=%d", p->peer_fd[CON_NORMAL]);
+	snprintf(sw, sizeof(sw), "file,id=sw,path=/proc/self/fd/%d", p->peer_fd[CON_SECURE]);
 	snprintf(qmp, sizeof(qmp), "socket,id=qmp,fd=%d", p->qmp_peer);
 	build_argv(&m->spec, &p->child.argv, nw, sw, qmp);
 	ret = write_cmdlines(&m->spec, &p->child.argv);
 	if (ret)
 		goto out;
 	nkeep = 0;
-	keep[nkeep++] = p->peer_fd[CON_NORMAL];
+	if (p->peer_fd[CON_NORMAL] >= 0)
+		keep[nkeep++] = p->peer_fd[CON_NORMAL];
 	keep[nkeep++] = p->peer_fd[CON_SECURE];
 	keep[nkeep++] = p->qmp_peer;
 	if (m->spec.incoming_fd > 0)
@@ -343,6 +453,7 @@ out:
 		close(pairs[2][1]);
 	p->peer_fd[CON_NORMAL] = p->peer_fd[CON_SECURE] = p->qmp_peer = -1;
 	free(log);
+	free(nw);
 	return ret;
 }
 
@@ -362,6 +473,11 @@ static bool qemu_exited(struct machine *m, int *status)
 					 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 			p->exited = true;
 			p->status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+			/* QEMU's writer of nw.out is gone: now ours, and the reader sees EOF */
+			if (p->nw_hold >= 0)
+				close(p->nw_hold);
+			p->nw_hold = -1;
+			remove_fifos(p);
 			kill(-p->child.pid, SIGKILL);
 			p->child.pid = 0;
 		}

@@ -224,7 +224,9 @@ int engine_console_send(struct engine *e, const char *s)
 	double deadline = now_mono() + 5;
 
 	while (len) {
-		ssize_t n = write(e->con[CON_NORMAL].fd, s, len);
+		/* the FIFO QEMU reads, when the console is a pair of them */
+		int fd = e->m.console_in_fd >= 0 ? e->m.console_in_fd : e->con[CON_NORMAL].fd;
+		ssize_t n = write(fd, s, len);
 
 		if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
 			if (now_mono() > deadline)
