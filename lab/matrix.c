@@ -361,6 +361,7 @@ struct runner {
 	size_t nr_hosts;
 	int *host_load;		/* cells running on each of opt->hosts */
 	char *lava_host;	/* --lava: "LAVA <identity>", the report's host of its cells */
+	double build_seconds;	/* the `teelab build` of every cell, before the first run */
 	pthread_mutex_t lock;
 };
 
@@ -649,6 +650,8 @@ static int write_matrix_json(const struct runner *r, const char *started, double
 	json_object_set_new(root, "file", json_string(r->m->path));
 	json_object_set_new(root, "started", json_string(started));
 	json_object_set_new(root, "duration", json_real(duration));
+	/* of duration: the images' builds (or cache checks) before the first cell ran */
+	json_object_set_new(root, "build_seconds", json_real(r->build_seconds));
 	json_object_set_new(root, "jobs", json_integer(r->opt->jobs));
 	json_object_set_new(root, "shard", json_string(shard));
 	for (size_t i = 0; i < r->nr; i++) {
@@ -812,7 +815,9 @@ int matrix_run(const struct matrix *m, const struct matrix_options *opt_in)
 	info("matrix %s: %zu cell(s)%s, %d at a time%s%s -> %s", m->name, r.nr,
 	     opt.shards > 1 ? " (this shard)" : "", opt.jobs, r.nr_hosts ? " over libvirt hosts " : "",
 	     r.nr_hosts ? (opt.hosts[1] ? "(several)" : opt.hosts[0]) : "", opt.out_dir);
+	r.build_seconds = now_mono();
 	build_images(&r);
+	r.build_seconds = now_mono() - r.build_seconds;
 	threads = xcalloc((size_t)opt.jobs, sizeof(*threads));
 	for (int i = 0; i < opt.jobs; i++)
 		pthread_create(&threads[i], NULL, worker, &r);

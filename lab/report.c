@@ -430,7 +430,8 @@ static int write_json(const struct report_matrix *m, const struct compare *cmp,
 		      const char *path)
 {
 	static const char *const keys[] = {
-		"name", "teelab_version", "file", "started", "duration", "jobs", "shard",
+		"name", "teelab_version", "file", "started", "duration", "build_seconds", "jobs",
+		"shard",
 	};
 	json_t *root = json_object(), *cells = json_array(), *totals = json_object();
 	struct strbuf sb = STRBUF_INIT;

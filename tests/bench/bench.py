@@ -67,6 +67,25 @@ def teelab(*args, ok=(0,), timeout=3600):
     return p.returncode, wall, (m[-1] if m else None)
 
 
+def matrix(name, j, out, runs):
+    """Wall seconds of `teelab run --matrix NAME -j J` with its images cached: a first
+    run that had to build (its report's build_seconds over 30 s: a fresh Debian source,
+    a changed fragment) is run again, and the second one counts."""
+    for attempt in (1, 2):
+        o = out if attempt == 1 else out + "-again"
+        _, w, _ = teelab("run", "--matrix", name, "-j", j, "--out", o, "--runs-dir", runs,
+                         ok=(0, 1), timeout=7200)
+        try:
+            with open(os.path.join(o, "result.json")) as f:
+                built = json.load(f).get("build_seconds") or 0
+        except (OSError, ValueError):
+            built = 0
+        if built <= 30:
+            return w
+        log(f"bench: matrix {name} -j {j} built images for {built:.0f} s: again, cached")
+    return w
+
+
 def result(run_dir):
     with open(os.path.join(run_dir, "result.json")) as f:
         return json.load(f)
@@ -261,16 +280,14 @@ def main():
     # its report is kept too (<cache>/bench/nightly-core-*): each cell's wall time and how it
     # booted, to see what the matrix waits for
     out = os.path.join(HISTORY, time.strftime("nightly-core-%Y%m%dT%H%M%SZ-j2", time.gmtime()))
-    _, w, _ = teelab("run", "--matrix", "nightly-core", "-j", "2", "--out", out, "--runs-dir",
-                     os.path.join(work, "nightly-core"), ok=(0, 1), timeout=7200)
+    w = matrix("nightly-core", "2", out, os.path.join(work, "nightly-core"))
     row("nightly_core_j2", "nightly-core (the anchor's 15 cells), -j 2", w,
         target="<= 60 % of 202 s = 121 s", met=w <= 0.6 * ANCHOR["nightly_j2"])
     if NIGHTLY:
         for j in ("1", "2"):
             # the reports are kept (<cache>/bench/nightly-*): `teelab matrix --history` reads them
             out = os.path.join(HISTORY, time.strftime("nightly-%Y%m%dT%H%M%SZ-j", time.gmtime()) + j)
-            _, w, _ = teelab("run", "--matrix", "nightly", "-j", j, "--out", out, "--runs-dir",
-                             os.path.join(work, "nightly-j" + j), ok=(0, 1), timeout=7200)
+            w = matrix("nightly", j, out, os.path.join(work, "nightly-j" + j))
             row(f"nightly_j{j}", f"nightly matrix (27 cells), -j {j}, images cached", w)
 
     # the table, with the previous bench run's values
