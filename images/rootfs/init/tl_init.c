@@ -183,12 +183,11 @@ static int finished_ok(pid_t pid)
  * while a module is left, until nothing more matches.
  */
 #define MAX_MODULES 64
-#define MAX_ALIASES 32
 
 struct module {
 	char name[64];
 	char needs[256];		/* "a,b" */
-	char *alias[MAX_ALIASES];
+	char **alias;
 	int nr_alias;
 	int dep;			/* only another module's dependency */
 	int want, done;
@@ -208,9 +207,11 @@ static struct module *find_module(const char *name)
 static void read_modules(void)
 {
 	FILE *f = fopen(MODULES_LIST, "re");
-	char line[4096];
+	char *line = NULL;
+	size_t cap = 0;
 
-	while (f && nr_mods < MAX_MODULES && fgets(line, sizeof(line), f)) {
+	/* getline: a driver of many devices has hundreds of aliases */
+	while (f && nr_mods < MAX_MODULES && getline(&line, &cap, f) > 0) {
 		struct module *m = &mods[nr_mods];
 		char *save = NULL, *tok = strtok_r(line, " \t\n", &save);
 
@@ -218,15 +219,22 @@ static void read_modules(void)
 			continue;
 		snprintf(m->name, sizeof(m->name), "%s", tok);
 		while ((tok = strtok_r(NULL, " \t\n", &save))) {
-			if (!strncmp(tok, "needs=", 6))
+			if (!strncmp(tok, "needs=", 6)) {
 				snprintf(m->needs, sizeof(m->needs), "%s", tok + 6);
-			else if (!strncmp(tok, "alias=", 6) && m->nr_alias < MAX_ALIASES)
-				m->alias[m->nr_alias++] = strdup(tok + 6);
-			else if (!strcmp(tok, "dep"))
+			} else if (!strncmp(tok, "alias=", 6)) {
+				char **a = realloc(m->alias, (m->nr_alias + 1) * sizeof(*a));
+
+				if (a) {
+					m->alias = a;
+					m->alias[m->nr_alias++] = strdup(tok + 6);
+				}
+			} else if (!strcmp(tok, "dep")) {
 				m->dep = 1;
+			}
 		}
 		nr_mods++;
 	}
+	free(line);
 	if (f)
 		fclose(f);
 }
