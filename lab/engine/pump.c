@@ -119,7 +119,7 @@ enum outcome engine_pump(struct engine *e, double deadline)
 		if (runproc_interrupted())
 			return O_INTERRUPTED;
 		/*
-		 * QEMU's exit: at once when a console ends (its sockets close
+		 * QEMU's exit: at once when a console ends (its pipes close
 		 * with it), else every 50 ms, not at each console line (a
 		 * system call each; make bench: teelab's CPU)
 		 */
