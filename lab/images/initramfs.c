@@ -27,6 +27,17 @@ struct initramfs_job {
 	char *overlay;	/* its overlay directory */
 };
 
+/* @name as Linux names a loaded module ('-' is '_'), malloc'd; @len bytes of it. */
+static char *module_name(const char *name, size_t len)
+{
+	char *norm = xstrndup(name, len);
+
+	for (char *c = norm; *c; c++)
+		if (*c == '-')
+			*c = '_';
+	return norm;
+}
+
 /* Index every "<name>.ko[.xz|.zst|.gz]" under @dir: name -> path. */
 static void index_modules(const char *dir, struct strvec *names, struct strvec *paths)
 {
@@ -41,11 +52,8 @@ static void index_modules(const char *dir, struct strvec *names, struct strvec *
 		if (d[0] != '.' && is_dir(full)) {
 			index_modules(full, names, paths);
 		} else if (ko && (!ko[3] || ko[3] == '.')) {
-			char *name = xstrndup(d, (size_t)(ko - d));
+			char *name = module_name(d, (size_t)(ko - d));
 
-			for (char *c = name; *c; c++)
-				if (*c == '-')
-					*c = '_';
 			strvec_push(names, name);
 			strvec_push(paths, full);
 			free(name);
@@ -67,13 +75,10 @@ static int stage_module(const struct strvec *names, const struct strvec *paths,
 			const char *name, const char *dir, struct strvec *order, int depth)
 {
 	struct strvec info = STRVEC_INIT;
-	char *norm = xstrdup(name), *dst = NULL;
+	char *norm = module_name(name, strlen(name)), *dst = NULL;
 	size_t i;
 	int ret = 0;
 
-	for (char *c = norm; *c; c++)
-		if (*c == '-')
-			*c = '_';
 	if (strvec_contains(order, norm))
 		goto out;
 	if (depth > 16) {
@@ -140,14 +145,11 @@ static int module_line(const char *dir, const char *name, bool dep, struct strbu
 	return ret;
 }
 
-/* @name as Linux names a loaded module ('-' is '_') into @sv. */
+/* @name as Linux names a loaded module, into @sv. */
 static void push_module_name(struct strvec *sv, const char *name)
 {
-	char *norm = xstrdup(name);
+	char *norm = module_name(name, strlen(name));
 
-	for (char *c = norm; *c; c++)
-		if (*c == '-')
-			*c = '_';
 	strvec_push(sv, norm);
 	free(norm);
 }
@@ -198,11 +200,10 @@ static int stage_modules(struct build_ctx *b, const char *stage)
 			push_module_name(&listed, order.v[i]);
 	}
 	for (size_t i = 0; i < order.nr && !ret; i++) {
-		struct strvec one = STRVEC_INIT;
+		char *norm = module_name(order.v[i], strlen(order.v[i]));
 
-		push_module_name(&one, order.v[i]);
-		ret = module_line(dir, order.v[i], !strvec_contains(&listed, one.v[0]), &list);
-		strvec_release(&one);
+		ret = module_line(dir, order.v[i], !strvec_contains(&listed, norm), &list);
+		free(norm);
 	}
 	if (ret)
 		goto out;
